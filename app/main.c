@@ -1,0 +1,140 @@
+/* pmcabc: command-line entry point. Parses argv, then hands over to the
+ * engine library; the only place that turns a status into an exit code. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmc_config.h"
+#include "pmc_error.h"
+#include "pmc_log.h"
+#include "pmc_pmcabc.h"
+#include "pmc_schedule.h"
+
+#define MAX_OVERRIDES 256
+
+static const char usage_text[] =
+    "Usage:\n"
+    "  pmcabc run CONFIG.ini [--set SECTION.KEY=VALUE ...] [--quiet | --verbose]\n"
+    "  pmcabc --help\n"
+    "  pmcabc --version\n"
+    "\n"
+    "Population Monte Carlo ABC (Beaumont et al. 2009) over MPI ranks with HDF5\n"
+    "checkpoints. Start on several ranks with `mpiexec.mpich -n 4 pmcabc run CONFIG`;\n"
+    "results are bit-identical for any number of ranks.\n"
+    "\n"
+    "Commands:\n"
+    "  run CONFIG.ini      run the inference described by CONFIG.ini (docs/config.md);\n"
+    "                      writes CHECKPOINT_DIR/gen-NNNN.h5 after each generation\n"
+    "\n"
+    "Options:\n"
+    "  --set S.K=V         override key K of section S of the config (repeatable),\n"
+    "                      e.g. --set run.particles=2000 --set epsilon.quantile=0.3\n"
+    "  --quiet             log warnings and errors only\n"
+    "  --verbose           log debug messages too\n"
+    "  -h, --help          show this help and exit\n"
+    "  -V, --version       show the version and exit\n"
+    "\n"
+    "Exit codes:\n"
+    "  0   finished (generations done, epsilon minimum or simulation budget reached)\n"
+    "  1   runtime error (model failure, I/O error, out of memory)\n"
+    "  2   invalid usage, config, data or model definition (nothing was written)\n"
+    "  75  interrupted with a resumable checkpoint on disk\n";
+
+typedef struct {
+    const char *config;
+    const char *overrides[MAX_OVERRIDES];
+    size_t n_overrides;
+    pmc_log_level level;
+    int help, version;
+} cli_args;
+
+/* Returns PMC_OK or PMC_EINVAL with the problem in err. */
+static int parse_args(int argc, char **argv, cli_args *a, pmc_err *err)
+{
+    memset(a, 0, sizeof *a);
+    a->level = PMC_LOG_INFO;
+    if (argc < 2)
+        return pmc_err_set(err, PMC_EINVAL, "no command given (try `pmcabc --help`)");
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        a->help = 1;
+        return PMC_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+        a->version = 1;
+        return PMC_OK;
+    }
+    if (strcmp(cmd, "run") != 0)
+        return pmc_err_set(err, PMC_EINVAL, "unknown command '%s' (expected `run`, `--help` or "
+                           "`--version`)", cmd);
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            a->help = 1;
+        } else if (!strcmp(arg, "--set") || !strncmp(arg, "--set=", 6)) {
+            const char *v = arg[5] == '=' ? arg + 6 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v)
+                return pmc_err_set(err, PMC_EINVAL, "--set needs SECTION.KEY=VALUE");
+            if (a->n_overrides == MAX_OVERRIDES)
+                return pmc_err_set(err, PMC_EINVAL, "too many --set options (at most %d)",
+                                   MAX_OVERRIDES);
+            a->overrides[a->n_overrides++] = v;
+        } else if (!strcmp(arg, "--quiet")) {
+            a->level = PMC_LOG_WARN;
+        } else if (!strcmp(arg, "--verbose")) {
+            a->level = PMC_LOG_DEBUG;
+        } else if (arg[0] == '-') {
+            return pmc_err_set(err, PMC_EINVAL, "unknown option '%s' (try `pmcabc --help`)", arg);
+        } else if (!a->config) {
+            a->config = arg;
+        } else {
+            return pmc_err_set(err, PMC_EINVAL, "unexpected argument '%s': one config file only",
+                               arg);
+        }
+    }
+    if (!a->config && !a->help)
+        return pmc_err_set(err, PMC_EINVAL, "run: missing CONFIG.ini (try `pmcabc --help`)");
+    return PMC_OK;
+}
+
+static int run_command(const cli_args *a, pmc_schedule *s, pmc_err *err)
+{
+    pmc_config cfg;
+    int rc = pmc_config_load(a->config, a->overrides, a->n_overrides, &cfg, err);
+    rc = pmc_schedule_agree(s, rc, err);
+    if (rc != PMC_OK)
+        return rc;
+    pmc_schedule_set_chunk(s, cfg.mpi_chunk);
+    rc = pmc_run(&cfg, s, err);
+    pmc_config_free(&cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    pmc_schedule *s = NULL;
+    pmc_err err;
+    pmc_err_clear(&err);
+    int rc = pmc_schedule_init(&argc, &argv, &s, &err);
+    if (rc != PMC_OK) {
+        fprintf(stderr, "pmcabc: error: %s\n", err.msg);
+        return PMC_EXIT_RUNTIME;
+    }
+    int rank = pmc_schedule_rank(s);
+    cli_args args;
+    rc = parse_args(argc, argv, &args, &err);
+    pmc_log_init(rank, args.level);
+    if (rc == PMC_OK && args.help) {
+        if (rank == 0)
+            fputs(usage_text, stdout);
+    } else if (rc == PMC_OK && args.version) {
+        if (rank == 0)
+            printf("pmcabc %s\n", PMC_VERSION);
+    } else if (rc == PMC_OK) {
+        rc = run_command(&args, s, &err);
+    }
+    if (rc != PMC_OK && rank == 0)
+        fprintf(stderr, "pmcabc: error: %s\n", err.msg);
+    pmc_schedule_finalize(s);
+    return pmc_exit_code(rc);
+}

@@ -1,0 +1,806 @@
+/* Run configuration: a small INI reader, per-key validation, --set overrides
+ * and the normalised text stored in checkpoints. Contract in pmc_config.h,
+ * user reference in docs/config.md.
+ *
+ * Values are validated as soon as a line is read, so an error always points
+ * at the line that caused it; "missing key" checks run only after the
+ * overrides, because a required key may come from --set. */
+#include "pmc_config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OVERRIDE_ORIGIN "--set"
+#define SECTION_LIST "[run], [epsilon], [model], [prior], [distance], [mpi]"
+
+/* Fixed-name keys (everything but [prior] and model-specific keys). */
+enum { N_KEYS = 12 };
+
+typedef struct {
+    const char *file; /* config path for messages */
+    pmc_config *cfg;
+    pmc_err *err;
+    int seen[N_KEYS];            /* line that set each fixed key; -1 for --set; 0 unset */
+    char why[128];               /* room for "what was expected" texts that need numbers */
+    char where[PMC_PATH_MAX + 32]; /* "FILE:LINE" or "--set" of the entry at fault */
+} parse_ctx;
+
+/* Stores a value into ctx->cfg; returns NULL, or what was expected. */
+typedef const char *(*key_setter)(parse_ctx *ctx, const char *value, int line);
+
+typedef struct {
+    const char *section;
+    const char *key;
+    key_setter set;
+    int required;
+    const char *expected; /* shown when a required key is missing */
+} key_desc;
+
+static const char *const sections[] = {"run", "epsilon", "model", "prior", "distance", "mpi"};
+
+/* ---- small text helpers -------------------------------------------------- */
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* A '#' starts a trailing comment only after whitespace, so values such as
+ * "a#b" survive. */
+static void strip_trailing_comment(char *v)
+{
+    for (size_t i = 1; v[i]; i++) {
+        if (v[i] == '#' && isspace((unsigned char)v[i - 1])) {
+            v[i] = '\0';
+            return;
+        }
+    }
+}
+
+/* Prior names become identifiers in output files and plugin code. */
+static int is_identifier(const char *s)
+{
+    if (!isalpha((unsigned char)*s) && *s != '_')
+        return 0;
+    for (s++; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return 0;
+    return 1;
+}
+
+/* Keeps "FILE:LINE: [s] k: : ..." from looking like a typo in the message. */
+static const char *shown(const char *value)
+{
+    return *value ? value : "(empty)";
+}
+
+static const char *known_section(const char *name)
+{
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        if (strcmp(sections[i], name) == 0)
+            return sections[i];
+    return NULL;
+}
+
+/* ---- error reports ------------------------------------------------------- */
+
+static const char *where(parse_ctx *ctx, int line)
+{
+    if (line > 0)
+        snprintf(ctx->where, sizeof ctx->where, "%s:%d", ctx->file, line);
+    else
+        snprintf(ctx->where, sizeof ctx->where, "%s", OVERRIDE_ORIGIN);
+    return ctx->where;
+}
+
+/* FILE:LINE: [section] key: value: what was expected */
+static int fail(parse_ctx *ctx, int line, const char *section, const char *key,
+                const char *value, const char *why)
+{
+    return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s] %s: %s: %s", where(ctx, line), section,
+                       key, shown(value), why);
+}
+
+/* For lines that have no section/key structure to report. */
+static int fail_line(parse_ctx *ctx, int line, const char *text, const char *why)
+{
+    return pmc_err_set(ctx->err, PMC_EINVAL, "%s: %s: %s", where(ctx, line), text, why);
+}
+
+static void set_origin(pmc_config_origin *o, const parse_ctx *ctx, int line)
+{
+    snprintf(o->file, sizeof o->file, "%s", line > 0 ? ctx->file : OVERRIDE_ORIGIN);
+    o->line = line;
+}
+
+/* ---- value parsers: return NULL or what was expected --------------------- */
+
+/* Digits only: strtoull alone would accept "-1" (wrapping it), "+1" and " 1". */
+static const char *parse_uint(parse_ctx *ctx, const char *v, uint64_t max, uint64_t *out)
+{
+    if (!*v)
+        return "expected a non-negative whole number";
+    for (const char *c = v; *c; c++)
+        if (!isdigit((unsigned char)*c))
+            return "expected a non-negative whole number";
+    errno = 0;
+    unsigned long long x = strtoull(v, NULL, 10);
+    if (errno == ERANGE || x > max) {
+        snprintf(ctx->why, sizeof ctx->why, "out of range: expected at most %llu",
+                 (unsigned long long)max);
+        return ctx->why;
+    }
+    *out = (uint64_t)x;
+    return NULL;
+}
+
+/* "inf" is accepted only where allow_inf says so; nan never, since every
+ * comparison with it is false and it would slip through range checks. */
+static const char *parse_real(const char *v, int allow_inf, double *out)
+{
+    if (!*v)
+        return "expected a number";
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end)
+        return "expected a number";
+    if (isnan(x))
+        return "expected a number, not nan";
+    if (isinf(x) && errno == ERANGE)
+        return "out of range: expected a finite number";
+    if (isinf(x) && !allow_inf)
+        return "expected a finite number";
+    *out = x;
+    return NULL;
+}
+
+static const char *copy_text(parse_ctx *ctx, const char *v, char *dst, size_t size,
+                             const char *if_empty)
+{
+    if (!*v)
+        return if_empty;
+    if (strlen(v) >= size) {
+        snprintf(ctx->why, sizeof ctx->why, "too long: expected at most %zu characters",
+                 size - 1);
+        return ctx->why;
+    }
+    memcpy(dst, v, strlen(v) + 1);
+    return NULL;
+}
+
+/* ---- setters for the fixed keys ------------------------------------------ */
+
+static const char *set_seed(parse_ctx *ctx, const char *v, int line)
+{
+    (void)line;
+    return parse_uint(ctx, v, UINT64_MAX, &ctx->cfg->seed);
+}
+
+static const char *set_particles(parse_ctx *ctx, const char *v, int line)
+{
+    (void)line;
+    uint64_t x = 0;
+    const char *why = parse_uint(ctx, v, SIZE_MAX, &x);
+    if (why)
+        return why;
+    /* Weights and the kernel covariance need at least two particles. */
+    if (x < 2)
+        return "expected at least 2 particles";
+    ctx->cfg->particles = (size_t)x;
+    return NULL;
+}
+
+static const char *set_generations(parse_ctx *ctx, const char *v, int line)
+{
+    (void)line;
+    uint64_t x = 0;
+    const char *why = parse_uint(ctx, v, UINT_MAX, &x);
+    if (why)
+        return why;
+    if (x < 1)
+        return "expected at least 1 generation";
+    ctx->cfg->generations = (unsigned)x;
+    return NULL;
+}
+
+static const char *set_max_simulations(parse_ctx *ctx, const char *v, int line)
+{
+    (void)line;
+    return parse_uint(ctx, v, UINT64_MAX, &ctx->cfg->max_simulations);
+}
+
+static const char *set_checkpoint_dir(parse_ctx *ctx, const char *v, int line)
+{
+    (void)line;
+    return copy_text(ctx, v, ctx->cfg->checkpoint_dir, sizeof ctx->cfg->checkpoint_dir,
+                     "expected a directory path");
+}
+
+static const char *set_eps_initial(parse_ctx *ctx, const char *v, int line)
+{
+    (void)line;
+    double x = 0;
+    const char *why = parse_real(v, 1, &x);
+    if (why)
+        return why;
+    if (!(x > 0))
+        return "expected a positive number or inf";
+    ctx->cfg->eps_initial = x;
+    return NULL;
+}
+
+static const char *set_eps_quantile(parse_ctx *ctx, const char *v, int line)
+{
+    (void)line;
+    double x = 0;
+    const char *why = parse_real(v, 0, &x);
+    if (why)
+        return why;
+    /* q = 0 keeps no particle, q = 1 never shrinks epsilon. */
+    if (!(x > 0 && x < 1))
+        return "expected a number strictly between 0 and 1";
+    ctx->cfg->eps_quantile = x;
+    return NULL;
+}
+
+static const char *set_eps_minimum(parse_ctx *ctx, const char *v, int line)
+{
+    (void)line;
+    double x = 0;
+    const char *why = parse_real(v, 0, &x);
+    if (why)
+        return why;
+    if (x < 0)
+        return "expected a number >= 0";
+    ctx->cfg->eps_minimum = x + 0.0; /* -0 would print as "-0" in cfg->text */
+    return NULL;
+}
+
+static const char *set_model_name(parse_ctx *ctx, const char *v, int line)
+{
+    (void)line;
+    return copy_text(ctx, v, ctx->cfg->model_name, sizeof ctx->cfg->model_name,
+                     "expected a model name");
+}
+
+/* Relative paths in the file are taken from the file's directory, so a job
+ * directory can be run from anywhere; a --set path was typed in the shell
+ * and so is taken from the working directory, like any other argument. */
+static const char *set_model_data(parse_ctx *ctx, const char *v, int line)
+{
+    pmc_config *cfg = ctx->cfg;
+    if (!*v)
+        return "expected a data file path";
+    const char *slash = strrchr(ctx->file, '/');
+    int n;
+    if (line <= 0 || v[0] == '/' || !slash)
+        n = snprintf(cfg->model_data, sizeof cfg->model_data, "%s", v);
+    else
+        n = snprintf(cfg->model_data, sizeof cfg->model_data, "%.*s/%s",
+                     (int)(slash - ctx->file), ctx->file, v);
+    if (n < 0 || (size_t)n >= sizeof cfg->model_data) {
+        cfg->model_data[0] = '\0';
+        snprintf(ctx->why, sizeof ctx->why, "too long: expected a path of at most %zu characters",
+                 sizeof cfg->model_data - 1);
+        return ctx->why;
+    }
+    set_origin(&cfg->model_data_origin, ctx, line);
+    return NULL;
+}
+
+static const char *set_distance_name(parse_ctx *ctx, const char *v, int line)
+{
+    (void)line;
+    return copy_text(ctx, v, ctx->cfg->distance_name, sizeof ctx->cfg->distance_name,
+                     "expected a distance name");
+}
+
+static const char *set_mpi_chunk(parse_ctx *ctx, const char *v, int line)
+{
+    (void)line;
+    uint64_t x = 0;
+    const char *why = parse_uint(ctx, v, SIZE_MAX, &x);
+    if (why)
+        return why;
+    ctx->cfg->mpi_chunk = (size_t)x;
+    return NULL;
+}
+
+/* Table order is the order of the "missing key" checks and of cfg->text. */
+static const key_desc keys[] = {
+    {"run", "seed", set_seed, 1, "expected a non-negative whole number"},
+    {"run", "particles", set_particles, 1, "expected a whole number >= 2"},
+    {"run", "generations", set_generations, 1, "expected a whole number >= 1"},
+    {"run", "max_simulations", set_max_simulations, 0, NULL},
+    {"run", "checkpoint_dir", set_checkpoint_dir, 0, NULL},
+    {"epsilon", "initial", set_eps_initial, 1, "expected a positive number or inf"},
+    {"epsilon", "quantile", set_eps_quantile, 1, "expected a number strictly between 0 and 1"},
+    {"epsilon", "minimum", set_eps_minimum, 0, NULL},
+    {"model", "name", set_model_name, 1, "expected a model name"},
+    {"model", "data", set_model_data, 0, NULL},
+    {"distance", "name", set_distance_name, 0, NULL},
+    {"mpi", "chunk", set_mpi_chunk, 0, NULL},
+};
+_Static_assert(sizeof keys / sizeof keys[0] == N_KEYS, "N_KEYS must match the key table");
+
+static int find_key(const char *section, const char *key)
+{
+    for (int k = 0; k < N_KEYS; k++)
+        if (strcmp(keys[k].section, section) == 0 && strcmp(keys[k].key, key) == 0)
+            return k;
+    return -1;
+}
+
+/* "expected one of seed, particles, ..." for the section at hand. */
+static const char *unknown_key_why(parse_ctx *ctx, const char *section)
+{
+    size_t len = (size_t)snprintf(ctx->why, sizeof ctx->why, "unknown key: expected one of");
+    const char *sep = " ";
+    for (int k = 0; k < N_KEYS && len < sizeof ctx->why; k++) {
+        if (strcmp(keys[k].section, section) != 0)
+            continue;
+        len += (size_t)snprintf(ctx->why + len, sizeof ctx->why - len, "%s%s", sep, keys[k].key);
+        sep = ", ";
+    }
+    return ctx->why;
+}
+
+/* ---- applying one key = value -------------------------------------------- */
+
+/* line > 0: from the file, where a key may appear once; line 0: --set, which
+ * replaces whatever the file said. */
+static int apply_fixed(parse_ctx *ctx, int k, const char *value, int line)
+{
+    if (line > 0 && ctx->seen[k] > 0) {
+        snprintf(ctx->why, sizeof ctx->why, "duplicate key: already set on line %d",
+                 ctx->seen[k]);
+        return fail(ctx, line, keys[k].section, keys[k].key, value, ctx->why);
+    }
+    const char *why = keys[k].set(ctx, value, line);
+    if (why)
+        return fail(ctx, line, keys[k].section, keys[k].key, value, why);
+    ctx->seen[k] = line > 0 ? line : -1;
+    return PMC_OK;
+}
+
+static size_t find_prior(const pmc_config *cfg, const char *name)
+{
+    size_t i = 0;
+    while (i < cfg->n_params && strcmp(cfg->prior[i].name, name) != 0)
+        i++;
+    return i;
+}
+
+static int apply_prior(parse_ctx *ctx, const char *name, const char *value, int line)
+{
+    pmc_config *cfg = ctx->cfg;
+    if (!is_identifier(name))
+        return fail(ctx, line, "prior", name, value,
+                    "parameter name must be an identifier (a letter or _, then letters, digits, _)");
+    if (strlen(name) >= PMC_NAME_MAX) {
+        snprintf(ctx->why, sizeof ctx->why,
+                 "parameter name too long: expected at most %d characters", PMC_NAME_MAX - 1);
+        return fail(ctx, line, "prior", name, value, ctx->why);
+    }
+    size_t i = find_prior(cfg, name);
+    if (i < cfg->n_params && line > 0) {
+        snprintf(ctx->why, sizeof ctx->why, "duplicate parameter: already set on line %d",
+                 cfg->prior_origin[i].line);
+        return fail(ctx, line, "prior", name, value, ctx->why);
+    }
+    if (i == PMC_MAX_PARAMS) {
+        snprintf(ctx->why, sizeof ctx->why, "too many parameters: expected at most %d",
+                 PMC_MAX_PARAMS);
+        return fail(ctx, line, "prior", name, value, ctx->why);
+    }
+    pmc_prior_spec spec;
+    memset(&spec, 0, sizeof spec);
+    pmc_err perr;
+    pmc_err_clear(&perr);
+    int rc = pmc_prior_parse(value, &spec, &perr);
+    if (rc != PMC_OK)
+        return pmc_err_set(ctx->err, rc, "%s: [prior] %s: %s: %s", where(ctx, line), name,
+                           shown(value), perr.msg);
+    memcpy(spec.name, name, strlen(name) + 1);
+    cfg->prior[i] = spec;
+    set_origin(&cfg->prior_origin[i], ctx, line);
+    if (i == cfg->n_params)
+        cfg->n_params++;
+    return PMC_OK;
+}
+
+static int apply_model_key(parse_ctx *ctx, const char *key, const char *value, int line)
+{
+    pmc_config *cfg = ctx->cfg;
+    if (!is_identifier(key))
+        return fail(ctx, line, "model", key, value,
+                    "key must be an identifier (a letter or _, then letters, digits, _)");
+    const char *why = NULL;
+    if (strlen(key) >= PMC_NAME_MAX)
+        why = "key too long";
+    else if (strlen(value) >= PMC_VALUE_MAX)
+        why = "value too long";
+    if (why)
+        return fail(ctx, line, "model", key, value, why);
+    size_t i = 0;
+    while (i < cfg->n_model_keys && strcmp(cfg->model_keys[i].key, key) != 0)
+        i++;
+    if (i < cfg->n_model_keys && line > 0) {
+        snprintf(ctx->why, sizeof ctx->why, "duplicate key: already set on line %d",
+                 cfg->model_keys[i].origin.line);
+        return fail(ctx, line, "model", key, value, ctx->why);
+    }
+    if (i == PMC_MODEL_KEYS_MAX) {
+        snprintf(ctx->why, sizeof ctx->why, "too many model keys: expected at most %d",
+                 PMC_MODEL_KEYS_MAX);
+        return fail(ctx, line, "model", key, value, ctx->why);
+    }
+    pmc_config_kv *kv = &cfg->model_keys[i];
+    memcpy(kv->key, key, strlen(key) + 1);
+    memcpy(kv->value, value, strlen(value) + 1);
+    set_origin(&kv->origin, ctx, line);
+    if (i == cfg->n_model_keys)
+        cfg->n_model_keys++;
+    return PMC_OK;
+}
+
+/* section is one of `sections` (checked by the caller). */
+static int apply_entry(parse_ctx *ctx, const char *section, const char *key, const char *value,
+                       int line)
+{
+    int k = find_key(section, key);
+    if (k >= 0)
+        return apply_fixed(ctx, k, value, line);
+    if (strcmp(section, "prior") == 0)
+        return apply_prior(ctx, key, value, line);
+    if (strcmp(section, "model") == 0)
+        return apply_model_key(ctx, key, value, line);
+    return fail(ctx, line, section, key, value, unknown_key_why(ctx, section));
+}
+
+/* ---- the INI reader ------------------------------------------------------ */
+
+/* s starts with '['; on success *section points at a name in `sections`. */
+static int parse_header(parse_ctx *ctx, char *s, int line, const char **section)
+{
+    char *close = strchr(s, ']');
+    if (!close)
+        return fail_line(ctx, line, s, "unterminated section header: expected ']'");
+    *close = '\0';
+    char *name = trim(s + 1);
+    char *rest = trim(close + 1);
+    if (*rest && *rest != '#' && *rest != ';') {
+        snprintf(ctx->why, sizeof ctx->why, "unexpected text after ']': %s", rest);
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s]: %s", where(ctx, line), name,
+                           ctx->why);
+    }
+    *section = known_section(name);
+    if (!*section)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s]: unknown section: expected one of %s",
+                           where(ctx, line), name, SECTION_LIST);
+    return PMC_OK;
+}
+
+static int parse_line(parse_ctx *ctx, char *s, int line, const char **section)
+{
+    s = trim(s);
+    if (!*s || *s == '#' || *s == ';')
+        return PMC_OK;
+    if (*s == '[')
+        return parse_header(ctx, s, line, section);
+    char *eq = strchr(s, '=');
+    if (!eq)
+        return fail_line(ctx, line, s, "expected 'key = value' or '[section]'");
+    *eq = '\0';
+    char *key = trim(s);
+    char *value = eq + 1;
+    strip_trailing_comment(value);
+    value = trim(value);
+    if (!*key)
+        return fail_line(ctx, line, shown(value), "expected a key before '='");
+    if (!*section)
+        return fail_line(ctx, line, key, "key before any [section] header");
+    return apply_entry(ctx, *section, key, value, line);
+}
+
+/* text is modified in place (lines are cut at '\n'). */
+static int parse_lines(parse_ctx *ctx, char *text)
+{
+    const char *section = NULL;
+    int line = 0;
+    for (char *p = text; p;) {
+        char *nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        int rc = parse_line(ctx, p, ++line, &section);
+        if (rc != PMC_OK)
+            return rc;
+        p = nl ? nl + 1 : NULL;
+    }
+    return PMC_OK;
+}
+
+/* "section.key=value". Messages quote the override as typed. */
+static int apply_override(parse_ctx *ctx, const char *ov)
+{
+    char *buf = strdup(ov);
+    if (!buf)
+        return pmc_err_set(ctx->err, PMC_ENOMEM, "%s: out of memory", OVERRIDE_ORIGIN);
+    int rc = PMC_OK;
+    char *eq = strchr(buf, '=');
+    char *dot = eq ? memchr(buf, '.', (size_t)(eq - buf)) : NULL;
+    char *name = NULL, *key = NULL, *value = NULL;
+    if (eq && dot) {
+        *dot = *eq = '\0';
+        name = trim(buf);
+        key = trim(dot + 1);
+        value = trim(eq + 1);
+    }
+    /* A newline would split the value into two lines of cfg->text. */
+    if (!eq || !dot || !*name || !*key || strchr(value, '\n'))
+        rc = fail_line(ctx, 0, ov, "malformed override: expected section.key=value");
+    else if (!known_section(name))
+        rc = pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s]: unknown section: expected one of %s",
+                         OVERRIDE_ORIGIN, name, SECTION_LIST);
+    else
+        rc = apply_entry(ctx, known_section(name), key, value, 0);
+    free(buf);
+    return rc;
+}
+
+static int apply_overrides(parse_ctx *ctx, const char *const *overrides, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int rc = apply_override(ctx, overrides[i]);
+        if (rc != PMC_OK)
+            return rc;
+    }
+    return PMC_OK;
+}
+
+static int check_complete(parse_ctx *ctx)
+{
+    for (int k = 0; k < N_KEYS; k++)
+        if (keys[k].required && !ctx->seen[k])
+            return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s] %s: missing: %s", ctx->file,
+                               keys[k].section, keys[k].key, keys[k].expected);
+    if (ctx->cfg->n_params == 0)
+        return pmc_err_set(ctx->err, PMC_EINVAL,
+                           "%s: [prior]: missing: expected at least one parameter, "
+                           "e.g. theta = uniform(0, 1)",
+                           ctx->file);
+    return PMC_OK;
+}
+
+/* ---- the normalised text ------------------------------------------------- */
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    int failed;
+} strbuf;
+
+static void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(strbuf *sb, const char *fmt, ...)
+{
+    if (sb->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    size_t need = sb->len + (size_t)(n < 0 ? 0 : n) + 1;
+    if (n >= 0 && need > sb->cap) {
+        char *p = realloc(sb->buf, 2 * need);
+        if (p) {
+            sb->buf = p;
+            sb->cap = 2 * need;
+        }
+    }
+    if (n < 0 || need > sb->cap) {
+        sb->failed = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap);
+    va_end(ap);
+    sb->len += (size_t)n;
+}
+
+/* Shortest of %.15g..%.17g that reads back as the same double: exact, so a
+ * resumed run compares equal, yet 0.1 stays "0.1". */
+static void format_real(double x, char out[32])
+{
+    if (isinf(x)) {
+        snprintf(out, 32, "%s", x > 0 ? "inf" : "-inf");
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, 32, "%.*g", prec, x);
+        if (strtod(out, NULL) == x)
+            return;
+    }
+}
+
+static void sb_real(strbuf *sb, const char *key, double x)
+{
+    char num[32];
+    format_real(x, num);
+    sb_printf(sb, "%s = %s\n", key, num);
+}
+
+static size_t prior_arity(pmc_prior_kind kind)
+{
+    switch (kind) {
+    case PMC_PRIOR_EXPONENTIAL: return 1;
+    case PMC_PRIOR_TRUNCNORMAL: return 4;
+    default: return 2;
+    }
+}
+
+static void sb_prior(strbuf *sb, const pmc_prior_spec *spec)
+{
+    sb_printf(sb, "%s = %s(", spec->name, pmc_prior_kind_name(spec->kind));
+    for (size_t j = 0; j < prior_arity(spec->kind); j++) {
+        char num[32];
+        format_real(spec->p[j], num);
+        sb_printf(sb, "%s%s", j ? ", " : "", num);
+    }
+    sb_printf(sb, ")\n");
+}
+
+static int build_text(pmc_config *cfg, pmc_err *err)
+{
+    strbuf sb = {NULL, 0, 0, 0};
+    sb_printf(&sb, "[run]\nseed = %llu\nparticles = %zu\ngenerations = %u\n",
+              (unsigned long long)cfg->seed, cfg->particles, cfg->generations);
+    sb_printf(&sb, "max_simulations = %llu\ncheckpoint_dir = %s\n",
+              (unsigned long long)cfg->max_simulations, cfg->checkpoint_dir);
+    sb_printf(&sb, "\n[epsilon]\n");
+    sb_real(&sb, "initial", cfg->eps_initial);
+    sb_real(&sb, "quantile", cfg->eps_quantile);
+    sb_real(&sb, "minimum", cfg->eps_minimum);
+    sb_printf(&sb, "\n[model]\nname = %s\n", cfg->model_name);
+    if (cfg->model_data[0])
+        sb_printf(&sb, "data = %s\n", cfg->model_data);
+    for (size_t i = 0; i < cfg->n_model_keys; i++)
+        sb_printf(&sb, "%s = %s\n", cfg->model_keys[i].key, cfg->model_keys[i].value);
+    sb_printf(&sb, "\n[prior]\n");
+    for (size_t i = 0; i < cfg->n_params; i++)
+        sb_prior(&sb, &cfg->prior[i]);
+    sb_printf(&sb, "\n[distance]\nname = %s\n", cfg->distance_name);
+    sb_printf(&sb, "\n[mpi]\nchunk = %zu\n", cfg->mpi_chunk);
+    if (sb.failed) {
+        free(sb.buf);
+        return pmc_err_set(err, PMC_ENOMEM, "%s: out of memory building the effective config",
+                           cfg->path);
+    }
+    cfg->text = sb.buf;
+    return PMC_OK;
+}
+
+/* ---- public API ---------------------------------------------------------- */
+
+static void set_defaults(pmc_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->checkpoint_dir, "checkpoints");
+    strcpy(cfg->distance_name, "euclidean");
+}
+
+static int parse_all(parse_ctx *ctx, char *text, const char *const *overrides,
+                     size_t n_overrides)
+{
+    int rc = parse_lines(ctx, text);
+    if (rc == PMC_OK)
+        rc = apply_overrides(ctx, overrides, n_overrides);
+    if (rc == PMC_OK)
+        rc = check_complete(ctx);
+    if (rc == PMC_OK)
+        rc = build_text(ctx->cfg, ctx->err);
+    return rc;
+}
+
+int pmc_config_parse(const char *text, const char *path, const char *const *overrides,
+                     size_t n_overrides, pmc_config *cfg, pmc_err *err)
+{
+    set_defaults(cfg);
+    if (!path)
+        path = "(config)";
+    if (strlen(path) >= sizeof cfg->path)
+        return pmc_err_set(err, PMC_EINVAL, "%.64s...: config path too long: expected at most %zu "
+                           "characters", path, sizeof cfg->path - 1);
+    strcpy(cfg->path, path);
+    char *copy = strdup(text);
+    if (!copy)
+        return pmc_err_set(err, PMC_ENOMEM, "%s: out of memory", path);
+    parse_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.file = cfg->path;
+    ctx.cfg = cfg;
+    ctx.err = err;
+    int rc = parse_all(&ctx, copy, overrides, n_overrides);
+    free(copy);
+    if (rc != PMC_OK)
+        pmc_config_free(cfg);
+    return rc;
+}
+
+/* Reads the whole file; *out is NUL-terminated and owned by the caller. */
+static int read_file(const char *path, char **out, pmc_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return pmc_err_set(err, PMC_EIO, "%s: cannot open config: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = PMC_OK;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *p = realloc(buf, cap = 2 * cap + 4096 + 1);
+            if (!p) {
+                rc = pmc_err_set(err, PMC_ENOMEM, "%s: out of memory reading config", path);
+                break;
+            }
+            buf = p;
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (rc == PMC_OK && ferror(f))
+        rc = pmc_err_set(err, PMC_EIO, "%s: cannot read config: %s", path, strerror(errno));
+    fclose(f);
+    if (rc == PMC_OK && memchr(buf, '\0', len))
+        rc = pmc_err_set(err, PMC_EINVAL, "%s: contains a NUL byte: expected a text file", path);
+    if (rc != PMC_OK) {
+        free(buf);
+        return rc;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    return PMC_OK;
+}
+
+int pmc_config_load(const char *path, const char *const *overrides, size_t n_overrides,
+                    pmc_config *cfg, pmc_err *err)
+{
+    set_defaults(cfg);
+    char *text = NULL;
+    int rc = read_file(path, &text, err);
+    if (rc != PMC_OK)
+        return rc;
+    rc = pmc_config_parse(text, path, overrides, n_overrides, cfg, err);
+    free(text);
+    return rc;
+}
+
+void pmc_config_free(pmc_config *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->text);
+    cfg->text = NULL;
+}
+
+const pmc_config_kv *pmc_config_model_key(const pmc_config *cfg, const char *key)
+{
+    for (size_t i = 0; i < cfg->n_model_keys; i++)
+        if (strcmp(cfg->model_keys[i].key, key) == 0)
+            return &cfg->model_keys[i];
+    return NULL;
+}

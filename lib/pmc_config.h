@@ -1,0 +1,93 @@
+/* Run configuration: an INI file plus `--set section.key=value` overrides,
+ * parsed and validated before anything is written. Reference: docs/config.md.
+ *
+ * Every error message has the form
+ *   FILE:LINE: [section] key: value: what was expected
+ * (for overrides FILE:LINE is "--set"), and the status is PMC_EINVAL. */
+#ifndef PMC_CONFIG_H
+#define PMC_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pmc_error.h"
+#include "pmc_prior.h"
+
+#define PMC_PATH_MAX 4096
+#define PMC_MODEL_KEYS_MAX 32
+#define PMC_VALUE_MAX 1024
+
+/* Where a value came from, for error messages in later stages (e.g. the
+ * data reader or model setup report the config line of the key at fault). */
+typedef struct {
+    char file[PMC_PATH_MAX]; /* config path, or "--set" */
+    int line;                /* 1-based line, 0 for --set */
+} pmc_config_origin;
+
+/* A model-specific key of the [model] section (anything but name and data);
+ * the model validates these. */
+typedef struct {
+    char key[PMC_NAME_MAX];
+    char value[PMC_VALUE_MAX];
+    pmc_config_origin origin;
+} pmc_config_kv;
+
+typedef struct {
+    char path[PMC_PATH_MAX]; /* the config file as given */
+
+    /* [run] */
+    uint64_t seed;            /* required */
+    size_t particles;         /* required, >= 2 */
+    unsigned generations;     /* required, >= 1: generation 0 .. generations-1 */
+    uint64_t max_simulations; /* default 0 = no cap */
+    char checkpoint_dir[PMC_PATH_MAX]; /* default "checkpoints", relative to the working directory */
+
+    /* [epsilon] */
+    double eps_initial;  /* required; > 0, may be INFINITY ("inf") */
+    double eps_quantile; /* required; 0 < q < 1 */
+    double eps_minimum;  /* default 0; >= 0 */
+
+    /* [model] */
+    char model_name[PMC_NAME_MAX];  /* required */
+    char model_data[PMC_PATH_MAX];  /* resolved: relative paths are taken from the config file's directory */
+    pmc_config_origin model_data_origin;
+    size_t n_model_keys;
+    pmc_config_kv model_keys[PMC_MODEL_KEYS_MAX];
+
+    /* [prior]: one parameter per key, in file order; at least one */
+    size_t n_params;
+    pmc_prior_spec prior[PMC_MAX_PARAMS];
+    pmc_config_origin prior_origin[PMC_MAX_PARAMS];
+
+    /* [distance] */
+    char distance_name[PMC_NAME_MAX]; /* default "euclidean" */
+
+    /* [mpi] */
+    size_t mpi_chunk; /* default 0 = adaptive; else fixed number of slots per request */
+
+    /* The effective configuration (file + overrides), normalised to one
+     * "key = value" per line under its section, in a fixed order. Stored in
+     * every checkpoint. Owned; freed by pmc_config_free. */
+    char *text;
+} pmc_config;
+
+/* Parses and validates the INI file at path, then applies overrides
+ * (each "section.key=value"), then validates the whole. On success fills cfg
+ * (which pmc_config_free releases). Errors: PMC_EINVAL (syntax, unknown
+ * section or key, duplicate key, missing key, bad number, impossible value,
+ * bad override) or PMC_EIO (file cannot be read), with the message in err.
+ * The data file itself is not read here. */
+int pmc_config_load(const char *path, const char *const *overrides, size_t n_overrides,
+                    pmc_config *cfg, pmc_err *err);
+
+/* Same as pmc_config_load but from text in memory; `path` is used in messages
+ * and for resolving the data path. */
+int pmc_config_parse(const char *text, const char *path, const char *const *overrides,
+                     size_t n_overrides, pmc_config *cfg, pmc_err *err);
+
+void pmc_config_free(pmc_config *cfg);
+
+/* Value of a model-specific key, or NULL if absent. */
+const pmc_config_kv *pmc_config_model_key(const pmc_config *cfg, const char *key);
+
+#endif

@@ -1,0 +1,24 @@
+/* Logging: every line carries the rank and the elapsed wall time, so that the
+ * interleaved output of many ranks in one Slurm log stays readable. */
+#ifndef PMC_LOG_H
+#define PMC_LOG_H
+
+typedef enum { PMC_LOG_ERROR = 0, PMC_LOG_WARN = 1, PMC_LOG_INFO = 2, PMC_LOG_DEBUG = 3 } pmc_log_level;
+
+/* Sets this process's rank and starts the elapsed-time clock. Call once. */
+void pmc_log_init(int rank, pmc_log_level level);
+
+/* Messages at INFO and DEBUG are printed by rank 0 only (to stdout);
+ * WARN and ERROR by any rank (to stderr). */
+void pmc_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pmc_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pmc_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pmc_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Seconds since pmc_log_init (monotonic clock). */
+double pmc_log_elapsed(void);
+
+/* Monotonic wall clock in seconds, for timing. */
+double pmc_now(void);
+
+#endif

@@ -1,0 +1,352 @@
+#include "pmc_prior.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* log(sqrt(2 pi)), the normal density's constant. */
+#define PMC__LOG_SQRT_2PI 0.91893853320467274178
+
+/* One row per pmc_prior_kind, in enum order. */
+typedef struct {
+    const char *name;
+    size_t nparams;
+    const char *usage;
+} pmc__prior_info;
+
+static const pmc__prior_info pmc__priors[] = {
+    [PMC_PRIOR_UNIFORM] = {"uniform", 2, "uniform(a, b)"},
+    [PMC_PRIOR_NORMAL] = {"normal", 2, "normal(m, s)"},
+    [PMC_PRIOR_LOGNORMAL] = {"lognormal", 2, "lognormal(m, s)"},
+    [PMC_PRIOR_EXPONENTIAL] = {"exponential", 1, "exponential(rate)"},
+    [PMC_PRIOR_GAMMA] = {"gamma", 2, "gamma(shape, scale)"},
+    [PMC_PRIOR_BETA] = {"beta", 2, "beta(a, b)"},
+    [PMC_PRIOR_TRUNCNORMAL] = {"truncnormal", 4, "truncnormal(m, s, a, b)"},
+};
+#define PMC__NKINDS (sizeof pmc__priors / sizeof pmc__priors[0])
+
+const char *pmc_prior_kind_name(pmc_prior_kind kind)
+{
+    if ((size_t)kind >= PMC__NKINDS)
+        return "unknown";
+    return pmc__priors[kind].name;
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+static const char *pmc__skip_space(const char *p)
+{
+    while (isspace((unsigned char)*p))
+        p++;
+    return p;
+}
+
+static int pmc__unknown_name(const char *name, size_t len, pmc_err *err)
+{
+    char known[256] = "";
+    for (size_t k = 0; k < PMC__NKINDS; k++) {
+        if (k > 0)
+            strncat(known, ", ", sizeof known - strlen(known) - 1);
+        strncat(known, pmc__priors[k].name, sizeof known - strlen(known) - 1);
+    }
+    return pmc_err_set(err, PMC_EINVAL, "unknown distribution '%.*s'; known: %s", (int)len, name,
+                       known);
+}
+
+/* Reads "name" and looks it up; *end points past the name. */
+static int pmc__parse_kind(const char *text, pmc_prior_kind *kind, const char **end, pmc_err *err)
+{
+    const char *p = pmc__skip_space(text);
+    const char *name = p;
+    while (isalnum((unsigned char)*p) || *p == '_')
+        p++;
+    size_t len = (size_t)(p - name);
+    if (len == 0)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "expected a distribution such as uniform(a, b), got '%s'", text);
+    for (size_t k = 0; k < PMC__NKINDS; k++) {
+        if (strlen(pmc__priors[k].name) == len && strncmp(pmc__priors[k].name, name, len) == 0) {
+            *kind = (pmc_prior_kind)k;
+            *end = p;
+            return PMC_OK;
+        }
+    }
+    return pmc__unknown_name(name, len, err);
+}
+
+/* Strict number: the whole token between separators must be one finite
+ * strtod number (no nan, inf, overflow or trailing characters). */
+static int pmc__parse_number(const char *p, double *out, const char **end, const char *usage,
+                             pmc_err *err)
+{
+    p = pmc__skip_space(p);
+    size_t toklen = strcspn(p, ",)");
+    while (toklen > 0 && isspace((unsigned char)p[toklen - 1]))
+        toklen--;
+    char *stop;
+    errno = 0;
+    double v = strtod(p, &stop);
+    if (stop == p || (size_t)(stop - p) != toklen || errno == ERANGE || !isfinite(v)) {
+        if (toklen == 0)
+            return pmc_err_set(err, PMC_EINVAL, "%s: missing number", usage);
+        return pmc_err_set(err, PMC_EINVAL, "%s: '%.*s' is not a finite number", usage,
+                           (int)toklen, p);
+    }
+    *out = v;
+    *end = pmc__skip_space(stop);
+    return PMC_OK;
+}
+
+/* Reads "(x, y, ...)" into out->p (at most 4 kept) and counts the numbers. */
+static int pmc__parse_args(const char *p, const pmc__prior_info *info, pmc_prior_spec *out,
+                           size_t *count, const char **end, pmc_err *err)
+{
+    p = pmc__skip_space(p);
+    if (*p != '(')
+        return pmc_err_set(err, PMC_EINVAL, "expected '(' after '%s', as in %s", info->name,
+                           info->usage);
+    p = pmc__skip_space(p + 1);
+    *count = 0;
+    if (*p == ')') {
+        *end = p + 1;
+        return PMC_OK;
+    }
+    for (;;) {
+        double v = 0;
+        int rc = pmc__parse_number(p, &v, &p, info->usage, err);
+        if (rc != PMC_OK)
+            return rc;
+        if (*count < 4)
+            out->p[*count] = v;
+        (*count)++;
+        if (*p == ')') {
+            *end = p + 1;
+            return PMC_OK;
+        }
+        if (*p != ',')
+            return pmc_err_set(err, PMC_EINVAL, "%s: missing ')'", info->usage);
+        p++;
+    }
+}
+
+/* log(Phi(beta) - Phi(alpha)) for alpha < beta. If the interval lies in the
+ * upper tail, Phi is close to 1 there and the difference cancels; by symmetry
+ * Phi(beta) - Phi(alpha) = Phi(-alpha) - Phi(-beta), computed in the lower
+ * tail where Phi is small and accurate. */
+static double pmc__std_normal_log_mass(double alpha, double beta)
+{
+    if (alpha > 0)
+        return log(gsl_cdf_ugaussian_P(-alpha) - gsl_cdf_ugaussian_P(-beta));
+    return log(gsl_cdf_ugaussian_P(beta) - gsl_cdf_ugaussian_P(alpha));
+}
+
+static int pmc__check_positive(double v, const char *what, const char *usage, pmc_err *err)
+{
+    if (v > 0)
+        return PMC_OK;
+    return pmc_err_set(err, PMC_EINVAL, "%s: %s must be positive, got %g", usage, what, v);
+}
+
+static int pmc__check_bounds(double a, double b, pmc_err *err)
+{
+    if (a < b)
+        return PMC_OK;
+    return pmc_err_set(err, PMC_EINVAL, "lower bound must be below upper bound (got %g and %g)",
+                       a, b);
+}
+
+static int pmc__validate_truncnormal(pmc_prior_spec *s, const char *usage, pmc_err *err)
+{
+    int rc = pmc__check_positive(s->p[1], "standard deviation s", usage, err);
+    if (rc == PMC_OK)
+        rc = pmc__check_bounds(s->p[2], s->p[3], err);
+    if (rc != PMC_OK)
+        return rc;
+    s->log_norm = pmc__std_normal_log_mass((s->p[2] - s->p[0]) / s->p[1],
+                                           (s->p[3] - s->p[0]) / s->p[1]);
+    if (!isfinite(s->log_norm))
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s: [a, b] has no representable probability under normal(m, s)",
+                           usage);
+    return PMC_OK;
+}
+
+static int pmc__validate(pmc_prior_spec *s, pmc_err *err)
+{
+    const char *usage = pmc__priors[s->kind].usage;
+    s->log_norm = 0;
+    switch (s->kind) {
+    case PMC_PRIOR_UNIFORM:
+        return pmc__check_bounds(s->p[0], s->p[1], err);
+    case PMC_PRIOR_NORMAL:
+    case PMC_PRIOR_LOGNORMAL:
+        return pmc__check_positive(s->p[1], "standard deviation s", usage, err);
+    case PMC_PRIOR_EXPONENTIAL:
+        return pmc__check_positive(s->p[0], "rate", usage, err);
+    case PMC_PRIOR_GAMMA: {
+        int rc = pmc__check_positive(s->p[0], "shape", usage, err);
+        return rc != PMC_OK ? rc : pmc__check_positive(s->p[1], "scale", usage, err);
+    }
+    case PMC_PRIOR_BETA: {
+        int rc = pmc__check_positive(s->p[0], "a", usage, err);
+        return rc != PMC_OK ? rc : pmc__check_positive(s->p[1], "b", usage, err);
+    }
+    case PMC_PRIOR_TRUNCNORMAL:
+        return pmc__validate_truncnormal(s, usage, err);
+    }
+    return pmc_err_set(err, PMC_EINVAL, "unknown distribution kind %d", (int)s->kind);
+}
+
+int pmc_prior_parse(const char *text, pmc_prior_spec *out, pmc_err *err)
+{
+    pmc_prior_spec s;
+    const char *p = text;
+    size_t count = 0;
+    memset(&s, 0, sizeof s);
+    int rc = pmc__parse_kind(text, &s.kind, &p, err);
+    if (rc != PMC_OK)
+        return rc;
+    const pmc__prior_info *info = &pmc__priors[s.kind];
+    rc = pmc__parse_args(p, info, &s, &count, &p, err);
+    if (rc != PMC_OK)
+        return rc;
+    p = pmc__skip_space(p);
+    if (*p != '\0')
+        return pmc_err_set(err, PMC_EINVAL, "%s: unexpected text '%s' after ')'", info->usage, p);
+    if (count != info->nparams)
+        return pmc_err_set(err, PMC_EINVAL, "expected %s with %zu number%s, got %zu", info->usage,
+                           info->nparams, info->nparams == 1 ? "" : "s", count);
+    rc = pmc__validate(&s, err);
+    if (rc != PMC_OK)
+        return rc;
+    /* out->name belongs to the caller and is left untouched. */
+    out->kind = s.kind;
+    memcpy(out->p, s.p, sizeof out->p);
+    out->log_norm = s.log_norm;
+    return PMC_OK;
+}
+
+/* ---- sampling ----------------------------------------------------------- */
+
+/* Standard normal restricted to [lo, hi], lo < hi, lo <= 0 (the caller
+ * mirrors upper-tail intervals), by inversion: Phi^{-1}(U(Phi(lo), Phi(hi))).
+ * The clamp absorbs rounding in Phi^{-1} at the interval ends. */
+static double pmc__std_truncnormal_invert(double lo, double hi, gsl_rng *rng)
+{
+    double plo = gsl_cdf_ugaussian_P(lo), phi = gsl_cdf_ugaussian_P(hi);
+    double u = gsl_rng_uniform_pos(rng);
+    double x = gsl_cdf_ugaussian_Pinv(plo + u * (phi - plo));
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+static double pmc__sample_truncnormal(const pmc_prior_spec *s, gsl_rng *rng)
+{
+    double m = s->p[0], sd = s->p[1];
+    double alpha = (s->p[2] - m) / sd, beta = (s->p[3] - m) / sd;
+    /* Upper-tail interval: sample its mirror image [-beta, -alpha] in the
+     * lower tail, where Phi keeps full relative precision, and reflect. */
+    if (alpha > 0)
+        return m - sd * pmc__std_truncnormal_invert(-beta, -alpha, rng);
+    return m + sd * pmc__std_truncnormal_invert(alpha, beta, rng);
+}
+
+double pmc_prior_sample(const pmc_prior_spec *spec, gsl_rng *rng)
+{
+    const double *p = spec->p;
+    switch (spec->kind) {
+    case PMC_PRIOR_UNIFORM: return gsl_ran_flat(rng, p[0], p[1]);
+    case PMC_PRIOR_NORMAL: return p[0] + gsl_ran_gaussian(rng, p[1]);
+    case PMC_PRIOR_LOGNORMAL: return gsl_ran_lognormal(rng, p[0], p[1]);
+    case PMC_PRIOR_EXPONENTIAL: return gsl_ran_exponential(rng, 1.0 / p[0]);
+    case PMC_PRIOR_GAMMA: return gsl_ran_gamma(rng, p[0], p[1]);
+    case PMC_PRIOR_BETA: return gsl_ran_beta(rng, p[0], p[1]);
+    case PMC_PRIOR_TRUNCNORMAL: return pmc__sample_truncnormal(spec, rng);
+    }
+    return NAN;
+}
+
+void pmc_prior_sample_joint(const pmc_prior_spec *specs, size_t n, gsl_rng *rng, double *theta)
+{
+    for (size_t i = 0; i < n; i++)
+        theta[i] = pmc_prior_sample(&specs[i], rng);
+}
+
+/* ---- log densities ------------------------------------------------------ */
+
+static double pmc__normal_logpdf(double x, double m, double s)
+{
+    double u = (x - m) / s;
+    return -0.5 * u * u - log(s) - PMC__LOG_SQRT_2PI;
+}
+
+/* c log(x) with 0 log(0) = 0, the limit the gamma and beta densities need
+ * at their support's ends when the exponent is zero. */
+static double pmc__xlogy(double c, double x)
+{
+    return c == 0 ? 0 : c * log(x);
+}
+
+/* Gamma(k, theta): (k-1) log x - x/theta - lgamma(k) - k log theta.
+ * At x = 0 the density is 1/theta (k = 1), 0 (k > 1) or unbounded (k < 1);
+ * the unbounded end is a null set, treated as outside the support so that a
+ * particle never gets an infinite weight. */
+static double pmc__gamma_logpdf(double x, double k, double theta)
+{
+    if (x < 0 || (x == 0 && k < 1))
+        return -INFINITY;
+    return pmc__xlogy(k - 1, x) - x / theta - gsl_sf_lngamma(k) - k * log(theta);
+}
+
+/* Beta(a, b): (a-1) log x + (b-1) log(1-x) - log B(a, b); unbounded ends
+ * (a < 1 at 0, b < 1 at 1) are excluded as for the gamma. */
+static double pmc__beta_logpdf(double x, double a, double b)
+{
+    if (x < 0 || x > 1 || (x == 0 && a < 1) || (x == 1 && b < 1))
+        return -INFINITY;
+    return pmc__xlogy(a - 1, x) + pmc__xlogy(b - 1, 1 - x) - gsl_sf_lnbeta(a, b);
+}
+
+double pmc_prior_logpdf(const pmc_prior_spec *spec, double x)
+{
+    const double *p = spec->p;
+    if (isnan(x))
+        return -INFINITY;
+    switch (spec->kind) {
+    case PMC_PRIOR_UNIFORM:
+        return (x >= p[0] && x <= p[1]) ? -log(p[1] - p[0]) : -INFINITY;
+    case PMC_PRIOR_NORMAL:
+        return pmc__normal_logpdf(x, p[0], p[1]);
+    case PMC_PRIOR_LOGNORMAL:
+        /* density of X = e^Y, Y ~ N(m, s): N(log x; m, s) / x */
+        return x > 0 ? pmc__normal_logpdf(log(x), p[0], p[1]) - log(x) : -INFINITY;
+    case PMC_PRIOR_EXPONENTIAL:
+        return x >= 0 ? log(p[0]) - p[0] * x : -INFINITY;
+    case PMC_PRIOR_GAMMA:
+        return pmc__gamma_logpdf(x, p[0], p[1]);
+    case PMC_PRIOR_BETA:
+        return pmc__beta_logpdf(x, p[0], p[1]);
+    case PMC_PRIOR_TRUNCNORMAL:
+        if (x < p[2] || x > p[3])
+            return -INFINITY;
+        return pmc__normal_logpdf(x, p[0], p[1]) - spec->log_norm;
+    }
+    return -INFINITY;
+}
+
+double pmc_prior_logpdf_joint(const pmc_prior_spec *specs, size_t n, const double *theta)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double lp = pmc_prior_logpdf(&specs[i], theta[i]);
+        if (lp == -INFINITY)
+            return -INFINITY;
+        sum += lp;
+    }
+    return sum;
+}

@@ -1,0 +1,53 @@
+/* Prior distributions: parsing of `uniform(a, b)`-style specs, sampling,
+ * and log densities. Parameters are a priori independent; the joint density
+ * is the product of the marginals. */
+#ifndef PMC_PRIOR_H
+#define PMC_PRIOR_H
+
+#include <gsl/gsl_rng.h>
+#include <stddef.h>
+
+#include "pmc_error.h"
+
+#define PMC_NAME_MAX 64
+#define PMC_MAX_PARAMS 64
+
+typedef enum {
+    PMC_PRIOR_UNIFORM,     /* uniform(a, b), a < b */
+    PMC_PRIOR_NORMAL,      /* normal(m, s), s > 0 */
+    PMC_PRIOR_LOGNORMAL,   /* lognormal(m, s): log X ~ Normal(m, s), s > 0 */
+    PMC_PRIOR_EXPONENTIAL, /* exponential(rate), rate > 0; mean 1/rate */
+    PMC_PRIOR_GAMMA,       /* gamma(shape, scale), both > 0; mean shape*scale */
+    PMC_PRIOR_BETA,        /* beta(a, b), both > 0 */
+    PMC_PRIOR_TRUNCNORMAL  /* truncnormal(m, s, a, b): Normal(m, s) restricted to [a, b], s > 0, a < b */
+} pmc_prior_kind;
+
+typedef struct {
+    char name[PMC_NAME_MAX]; /* parameter name, from the [prior] key */
+    pmc_prior_kind kind;
+    double p[4];             /* distribution parameters, in the order of the spec */
+    double log_norm;         /* truncnormal: log of the mass of [a, b]; else 0 */
+} pmc_prior_spec;
+
+/* Parses a spec text such as "uniform(150, 200)" (whitespace allowed) into
+ * out (name is left untouched) and validates its parameters. On failure
+ * returns PMC_EINVAL with err->msg saying what was expected, e.g.
+ * "lower bound must be below upper bound" (no file/line: the caller adds them). */
+int pmc_prior_parse(const char *text, pmc_prior_spec *out, pmc_err *err);
+
+/* Draws one value from the marginal. */
+double pmc_prior_sample(const pmc_prior_spec *spec, gsl_rng *rng);
+
+/* Log density of the marginal at x; -INFINITY outside the support. */
+double pmc_prior_logpdf(const pmc_prior_spec *spec, double x);
+
+/* Joint log density of theta[0..n-1]; -INFINITY outside the support. */
+double pmc_prior_logpdf_joint(const pmc_prior_spec *specs, size_t n, const double *theta);
+
+/* Draws theta[0..n-1] from the joint prior. */
+void pmc_prior_sample_joint(const pmc_prior_spec *specs, size_t n, gsl_rng *rng, double *theta);
+
+/* Name of the distribution ("uniform", ...). */
+const char *pmc_prior_kind_name(pmc_prior_kind kind);
+
+#endif

@@ -1,0 +1,91 @@
+#include "pmc_rng.h"
+
+#include <Random123/philox.h>
+#include <string.h>
+
+/* Stream layout: key = {seed, slot}, counter = {block, generation, 0, 0}.
+ * (seed, slot) -> key and generation -> counter word 1 are both injective,
+ * so distinct (seed, generation, slot) triples never share a Philox input
+ * block; word 0 counts blocks within the stream (2^64 of them).
+ *
+ * The state is plain data (no pointers), so gsl_rng_memcpy and gsl_rng_clone
+ * copy a stream exactly, position included. */
+typedef struct {
+    uint64_t key[2];
+    uint64_t ctr[4];
+    uint64_t buf[4];
+    unsigned next; /* index of the next unused word in buf; 4 = empty */
+} pmc__philox_state;
+
+static void pmc__philox_position(pmc__philox_state *s, uint64_t seed, uint32_t generation,
+                                 uint64_t slot)
+{
+    memset(s, 0, sizeof *s);
+    s->key[0] = seed;
+    s->key[1] = slot;
+    s->ctr[1] = generation;
+    s->next = 4;
+}
+
+static void pmc__philox_refill(pmc__philox_state *s)
+{
+    philox4x64_ctr_t ctr = {{s->ctr[0], s->ctr[1], s->ctr[2], s->ctr[3]}};
+    philox4x64_key_t key = {{s->key[0], s->key[1]}};
+    philox4x64_ctr_t out = philox4x64(ctr, key);
+    memcpy(s->buf, out.v, sizeof s->buf);
+    s->ctr[0]++;
+    s->next = 0;
+}
+
+static uint64_t pmc__philox_next64(pmc__philox_state *s)
+{
+    if (s->next >= 4)
+        pmc__philox_refill(s);
+    return s->buf[s->next++];
+}
+
+static void pmc__philox_set(void *state, unsigned long seed)
+{
+    pmc__philox_position(state, (uint64_t)seed, 0, 0);
+}
+
+/* The top 32 bits: GSL's integer samplers (gsl_rng_uniform_int) need a
+ * fixed [min, max] range, and unsigned long may be only 32 bits wide. */
+static unsigned long pmc__philox_get(void *state)
+{
+    return (unsigned long)(pmc__philox_next64(state) >> 32);
+}
+
+/* 53 random bits scaled into [0, 1): every double k 2^-53 is equally
+ * likely and 1.0 is never returned (GSL requires get_double < 1). */
+static double pmc__philox_get_double(void *state)
+{
+    return (double)(pmc__philox_next64(state) >> 11) * 0x1.0p-53;
+}
+
+static const gsl_rng_type pmc__philox_type = {
+    "pmc_philox4x64_10",
+    0xffffffffUL,
+    0,
+    sizeof(pmc__philox_state),
+    pmc__philox_set,
+    pmc__philox_get,
+    pmc__philox_get_double,
+};
+
+const gsl_rng_type *pmc_rng_philox = &pmc__philox_type;
+
+gsl_rng *pmc_rng_alloc(void)
+{
+    /* gsl_rng_alloc calls set() with gsl_rng_default_seed, which a
+     * GSL_RNG_SEED environment variable could change; position explicitly. */
+    gsl_rng *r = gsl_rng_alloc(pmc_rng_philox);
+    if (r)
+        pmc_rng_set_stream(r, 0, 0, 0);
+    return r;
+}
+
+void pmc_rng_set_stream(gsl_rng *r, uint64_t seed, uint32_t generation, uint64_t slot)
+{
+    pmc__philox_position(r->state, seed, generation, slot);
+}

@@ -1,0 +1,73 @@
+/* The only MPI module. It starts and stops MPI, hands particle slots to ranks
+ * dynamically (every rank, rank 0 included, simulates), gathers per-slot
+ * results by slot index, and provides the few collectives the generation
+ * loop needs. Waiting ranks never spin: they poll non-blocking requests with
+ * short sleeps, because MPICH's blocking calls busy-poll a whole core. */
+#ifndef PMC_SCHEDULE_H
+#define PMC_SCHEDULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pmc_error.h"
+
+typedef struct pmc_schedule pmc_schedule;
+
+/* Initialises MPI (thread level SERIALIZED: rank 0 serves work requests
+ * from a helper thread while its main thread simulates) and allocates the
+ * scheduler. chunk = 0 selects adaptive chunk sizes. */
+int pmc_schedule_init(int *argc, char ***argv, pmc_schedule **out, pmc_err *err);
+
+/* Finalises MPI. */
+void pmc_schedule_finalize(pmc_schedule *s);
+
+/* Aborts every rank (only for app/ after an unrecoverable failure). */
+void pmc_schedule_abort(pmc_schedule *s, int exit_code);
+
+int pmc_schedule_rank(const pmc_schedule *s);
+int pmc_schedule_size(const pmc_schedule *s);
+
+/* Sets a fixed chunk size (slots per request); 0 = adaptive. */
+void pmc_schedule_set_chunk(pmc_schedule *s, size_t chunk);
+
+/* Pointer to the MPI_Comm the run uses (for parallel HDF5 only). */
+void *pmc_schedule_comm_handle(pmc_schedule *s);
+
+/* Contiguous block [lo, hi) of n items owned by this rank: rank r owns
+ * [r n / P, (r+1) n / P). Used for weights and collective writes. */
+void pmc_schedule_block(const pmc_schedule *s, size_t n, size_t *lo, size_t *hi);
+
+/* Computes one slot: writes record_size bytes to `record`. Returns PMC_OK or
+ * an error (with err filled) that stops the whole generation on all ranks. */
+typedef int (*pmc_slot_fn)(void *ctx, size_t slot, void *record, pmc_err *err);
+
+/* Per-generation load-balance figures, identical on every rank after
+ * pmc_schedule_run_slots returns. */
+typedef struct {
+    double busy_min, busy_mean, busy_max; /* fraction of wall time inside fn, over ranks */
+    double wall;                          /* seconds for the whole call */
+    uint64_t requests;                    /* chunk requests served */
+} pmc_schedule_stats;
+
+/* Computes slots 0..nslots-1 over all ranks and gathers the results: on
+ * return every rank holds all records in `records` (nslots * record_size
+ * bytes), placed by slot index, whatever rank computed them. If fn fails on
+ * any rank, all ranks stop taking work and return that error (the one of the
+ * lowest failing rank, prefixed with the rank and slot). Collective. */
+int pmc_schedule_run_slots(pmc_schedule *s, size_t nslots, size_t record_size, pmc_slot_fn fn,
+                           void *ctx, void *records, pmc_schedule_stats *stats, pmc_err *err);
+
+/* Every rank has filled rows [lo, hi) of data (n rows of `stride` doubles,
+ * blocks as in pmc_schedule_block); on return all ranks hold all rows. Collective. */
+int pmc_schedule_allgather_blocks(pmc_schedule *s, double *data, size_t n, size_t stride,
+                                  pmc_err *err);
+
+/* Agrees on an error: every rank passes its local status and err; all
+ * return the same status, and err holds the message of the lowest failing
+ * rank. Collective. */
+int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err);
+
+/* A barrier that sleeps instead of spinning. Collective. */
+void pmc_schedule_barrier(pmc_schedule *s);
+
+#endif

@@ -1,0 +1,5 @@
+#include "pmc_test.h"
+
+const pmc_test_case pmc_tests_checkpoint[] = {
+    {NULL, NULL},
+};

@@ -1,0 +1,178 @@
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <stdint.h>
+
+#include "pmc_rng.h"
+#include "pmc_test.h"
+
+/* Statistical checks use n draws and allow 5 standard errors: a correct
+ * generator fails one with probability about 6e-7, and the streams are
+ * fixed, so a pass is reproducible. */
+#define N_DRAWS 200000
+
+/* Philox4x64-10 known answer for counter 0 and key 0, from Random123's
+ * kat_vectors; stream (0, 0, 0) is exactly that block, which pins the
+ * (seed, generation, slot) -> (key, counter) layout. */
+static const uint64_t kat_zero[4] = {0x16554d9eca36314cULL, 0xdb20fe9d672d0fdcULL,
+                                     0xd7e772cee186176bULL, 0x7e68b68aec7ba23bULL};
+
+PMC_TEST(rng_known_answer)
+{
+    gsl_rng *r = pmc_rng_alloc();
+    PMC_CHECK(r != NULL);
+    PMC_CHECK_INT(gsl_rng_max(r), 0xffffffffUL);
+    PMC_CHECK_INT(gsl_rng_min(r), 0);
+    for (int i = 0; i < 4; i++)
+        PMC_CHECK_INT(gsl_rng_get(r), kat_zero[i] >> 32);
+    /* get_double: the top 53 bits of a fresh block's first word, times 2^-53. */
+    pmc_rng_set_stream(r, 0, 0, 0);
+    PMC_CHECK(gsl_rng_uniform(r) == (double)(kat_zero[0] >> 11) * 0x1.0p-53);
+    gsl_rng_free(r);
+}
+
+PMC_TEST(rng_same_stream_same_sequence)
+{
+    gsl_rng *a = pmc_rng_alloc(), *b = pmc_rng_alloc();
+    pmc_rng_set_stream(a, 42, 3, 17);
+    pmc_rng_set_stream(b, 42, 3, 17);
+    int same = 1;
+    for (int i = 0; i < 1000; i++) {
+        same &= gsl_rng_get(a) == gsl_rng_get(b);
+        same &= gsl_rng_uniform(a) == gsl_rng_uniform(b);
+    }
+    PMC_CHECK(same);
+    /* Repositioning restarts the stream, buffer included. */
+    pmc_rng_set_stream(a, 42, 3, 17);
+    pmc_rng_set_stream(b, 42, 3, 17);
+    gsl_rng_get(b);
+    pmc_rng_set_stream(b, 42, 3, 17);
+    PMC_CHECK_INT(gsl_rng_get(a), gsl_rng_get(b));
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+}
+
+PMC_TEST(rng_clone_continues_stream)
+{
+    gsl_rng *a = pmc_rng_alloc();
+    pmc_rng_set_stream(a, 7, 1, 2);
+    for (int i = 0; i < 5; i++) /* mid-buffer, so the buffer must be copied too */
+        gsl_rng_get(a);
+    gsl_rng *b = gsl_rng_clone(a);
+    gsl_rng *c = pmc_rng_alloc();
+    gsl_rng_memcpy(c, a);
+    int same = 1;
+    for (int i = 0; i < 100; i++) {
+        unsigned long x = gsl_rng_get(a);
+        same &= x == gsl_rng_get(b) && x == gsl_rng_get(c);
+    }
+    PMC_CHECK(same);
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+    gsl_rng_free(c);
+}
+
+PMC_TEST(rng_gsl_set_selects_seed_stream)
+{
+    gsl_rng *a = pmc_rng_alloc(), *b = pmc_rng_alloc();
+    gsl_rng_set(a, 12345);
+    pmc_rng_set_stream(b, 12345, 0, 0);
+    for (int i = 0; i < 10; i++)
+        PMC_CHECK_INT(gsl_rng_get(a), gsl_rng_get(b));
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+}
+
+PMC_TEST(rng_streams_differ)
+{
+    /* Varying each of seed, generation and slot, including values that an
+     * additive packing would confuse (seed+1 vs slot+1). */
+    const uint64_t streams[][3] = {{1, 0, 0}, {2, 0, 0}, {1, 1, 0}, {1, 0, 1},
+                                   {0, 1, 1}, {1, 1, 1}, {1, 0, 1ULL << 40}};
+    const size_t ns = sizeof streams / sizeof streams[0];
+    unsigned long first[sizeof streams / sizeof streams[0]];
+    gsl_rng *r = pmc_rng_alloc();
+    for (size_t s = 0; s < ns; s++) {
+        pmc_rng_set_stream(r, streams[s][0], (uint32_t)streams[s][1], streams[s][2]);
+        first[s] = gsl_rng_get(r);
+    }
+    for (size_t s = 0; s < ns; s++)
+        for (size_t t = s + 1; t < ns; t++)
+            PMC_CHECK(first[s] != first[t]);
+    gsl_rng_free(r);
+}
+
+PMC_TEST(rng_streams_uncorrelated)
+{
+    /* Neighbouring slots: the sample correlation of independent uniforms has
+     * standard error 1/sqrt(n); allow 5 of them. */
+    gsl_rng *a = pmc_rng_alloc(), *b = pmc_rng_alloc();
+    pmc_rng_set_stream(a, 99, 4, 10);
+    pmc_rng_set_stream(b, 99, 4, 11);
+    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    for (int i = 0; i < N_DRAWS; i++) {
+        double x = gsl_rng_uniform(a), y = gsl_rng_uniform(b);
+        sa += x;
+        sb += y;
+        saa += x * x;
+        sbb += y * y;
+        sab += x * y;
+    }
+    double n = N_DRAWS;
+    double cov = sab / n - (sa / n) * (sb / n);
+    double corr = cov / sqrt((saa / n - (sa / n) * (sa / n)) * (sbb / n - (sb / n) * (sb / n)));
+    PMC_CHECK_NEAR(corr, 0.0, 5.0 / sqrt(n));
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+}
+
+PMC_TEST(rng_uniform_moments)
+{
+    /* U(0,1): mean 1/2, variance 1/12, fourth central moment 1/80, so the
+     * sample variance has standard error sqrt((1/80 - 1/144) / n). */
+    gsl_rng *r = pmc_rng_alloc();
+    pmc_rng_set_stream(r, 2024, 0, 5);
+    double s = 0, ss = 0, lo = 1, hi = 0;
+    for (int i = 0; i < N_DRAWS; i++) {
+        double u = gsl_rng_uniform(r);
+        s += u;
+        ss += u * u;
+        lo = fmin(lo, u);
+        hi = fmax(hi, u);
+    }
+    double n = N_DRAWS, mean = s / n, var = ss / n - mean * mean;
+    PMC_CHECK_NEAR(mean, 0.5, 5 * sqrt(1.0 / 12 / n));
+    PMC_CHECK_NEAR(var, 1.0 / 12, 5 * sqrt((1.0 / 80 - 1.0 / 144) / n));
+    PMC_CHECK(lo >= 0 && hi < 1);
+    unsigned long k = gsl_rng_uniform_int(r, 10);
+    PMC_CHECK(k < 10);
+    gsl_rng_free(r);
+}
+
+PMC_TEST(rng_gaussian_moments)
+{
+    /* N(0,1) through GSL: mean SE 1/sqrt(n); variance SE sqrt((3 - 1)/n). */
+    gsl_rng *r = pmc_rng_alloc();
+    pmc_rng_set_stream(r, 2024, 1, 0);
+    double s = 0, ss = 0;
+    for (int i = 0; i < N_DRAWS; i++) {
+        double x = gsl_ran_gaussian(r, 1.0);
+        s += x;
+        ss += x * x;
+    }
+    double n = N_DRAWS, mean = s / n, var = ss / n - mean * mean;
+    PMC_CHECK_NEAR(mean, 0.0, 5 / sqrt(n));
+    PMC_CHECK_NEAR(var, 1.0, 5 * sqrt(2 / n));
+    gsl_rng_free(r);
+}
+
+const pmc_test_case pmc_tests_rng[] = {
+    PMC_TEST_ENTRY(rng_known_answer),
+    PMC_TEST_ENTRY(rng_same_stream_same_sequence),
+    PMC_TEST_ENTRY(rng_clone_continues_stream),
+    PMC_TEST_ENTRY(rng_gsl_set_selects_seed_stream),
+    PMC_TEST_ENTRY(rng_streams_differ),
+    PMC_TEST_ENTRY(rng_streams_uncorrelated),
+    PMC_TEST_ENTRY(rng_uniform_moments),
+    PMC_TEST_ENTRY(rng_gaussian_moments),
+    {NULL, NULL},
+};
