@@ -41,8 +41,13 @@
 static herr_t h5_first_desc(unsigned n, const H5E_error2_t *e, void *data)
 {
     char *buf = data;
-    if (n == 0 && e->desc)
+    if (n == 0 && e->desc) {
         snprintf(buf, 256, "%s", e->desc);
+        /* MPI-IO descriptions carry a multi-line stack; keep one line. */
+        for (char *c = buf; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+    }
     return 0;
 }
 
@@ -644,23 +649,32 @@ static int read_float_attrs(hid_t file, const char *path, pmc_generation *g, uin
     return PMC_OK;
 }
 
-/* Opens a dataset after checking it is a float array of exactly the given
- * shape (ndims 1: dims[0]; ndims 2: dims[0] x dims[1]). */
+/* "5 x 2", "5" or "scalar", for messages about shapes. */
+static const char *shape_text(char *buf, size_t size, int ndims, const hsize_t *dims)
+{
+    if (ndims <= 0)
+        return ndims == 0 ? "scalar" : "unknown";
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < ndims && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%llu", i ? " x " : "",
+                                (unsigned long long)dims[i]);
+    return buf;
+}
+
+/* Opens a dataset after checking it is a float array of exactly the shape
+ * want[0..ndims-1]. */
 static int dset_open(hid_t file, const char *path, const char *name, int ndims,
                      const hsize_t want[2], hid_t *out, pmc_err *err)
 {
-    char expect[96];
-    if (ndims == 2)
-        snprintf(expect, sizeof expect, "expected float array of %llu x %llu",
-                 (unsigned long long)want[0], (unsigned long long)want[1]);
-    else
-        snprintf(expect, sizeof expect, "expected float array of %llu",
-                 (unsigned long long)want[0]);
+    char expect[64], found[128];
+    shape_text(expect, sizeof expect, ndims, want);
     htri_t exists = H5Lexists(file, name, H5P_DEFAULT);
     hid_t ds = exists > 0 ? H5Dopen2(file, name, H5P_DEFAULT) : -1;
     if (ds < 0) {
         H5Eclear2(H5E_DEFAULT);
-        return pmc_err_set(err, PMC_EINVAL, "%s: dataset %s: missing (%s)", path, name, expect);
+        return pmc_err_set(err, PMC_EINVAL, "%s: dataset %s: missing (expected float array %s)",
+                           path, name, expect);
     }
     hid_t type = H5Dget_type(ds), space = H5Dget_space(ds);
     H5T_class_t cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
@@ -673,9 +687,9 @@ static int dset_open(hid_t file, const char *path, const char *name, int ndims,
     if (cls != H5T_FLOAT || nd != ndims || got[0] != want[0] || (ndims == 2 && got[1] != want[1])) {
         H5Dclose(ds);
         H5Eclear2(H5E_DEFAULT);
-        return pmc_err_set(err, PMC_EINVAL, "%s: dataset %s: %s, found %s array of %d dimension(s) %llu x %llu",
-                           path, name, expect, cls == H5T_FLOAT ? "float" : "non-float", nd,
-                           (unsigned long long)got[0], (unsigned long long)got[1]);
+        return pmc_err_set(err, PMC_EINVAL, "%s: dataset %s: expected float array %s, found %s array %s",
+                           path, name, expect, cls == H5T_FLOAT ? "float" : "non-float",
+                           shape_text(found, sizeof found, nd, got));
     }
     *out = ds;
     return PMC_OK;

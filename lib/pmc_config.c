@@ -26,13 +26,14 @@ typedef struct {
     const char *file; /* config path for messages */
     pmc_config *cfg;
     pmc_err *err;
-    int seen[N_KEYS];            /* line that set each fixed key; -1 for --set; 0 unset */
-    char why[128];               /* room for "what was expected" texts that need numbers */
+    int seen[N_KEYS]; /* line that set each fixed key; -1 for --set; 0 unset */
+    int line;         /* line of the entry being applied; 0 for --set */
+    char why[128];    /* room for "what was expected" texts that need numbers */
     char where[PMC_PATH_MAX + 32]; /* "FILE:LINE" or "--set" of the entry at fault */
 } parse_ctx;
 
 /* Stores a value into ctx->cfg; returns NULL, or what was expected. */
-typedef const char *(*key_setter)(parse_ctx *ctx, const char *value, int line);
+typedef const char *(*key_setter)(parse_ctx *ctx, const char *value);
 
 typedef struct {
     const char *section;
@@ -182,15 +183,13 @@ static const char *copy_text(parse_ctx *ctx, const char *v, char *dst, size_t si
 
 /* ---- setters for the fixed keys ------------------------------------------ */
 
-static const char *set_seed(parse_ctx *ctx, const char *v, int line)
+static const char *set_seed(parse_ctx *ctx, const char *v)
 {
-    (void)line;
     return parse_uint(ctx, v, UINT64_MAX, &ctx->cfg->seed);
 }
 
-static const char *set_particles(parse_ctx *ctx, const char *v, int line)
+static const char *set_particles(parse_ctx *ctx, const char *v)
 {
-    (void)line;
     uint64_t x = 0;
     const char *why = parse_uint(ctx, v, SIZE_MAX, &x);
     if (why)
@@ -202,9 +201,8 @@ static const char *set_particles(parse_ctx *ctx, const char *v, int line)
     return NULL;
 }
 
-static const char *set_generations(parse_ctx *ctx, const char *v, int line)
+static const char *set_generations(parse_ctx *ctx, const char *v)
 {
-    (void)line;
     uint64_t x = 0;
     const char *why = parse_uint(ctx, v, UINT_MAX, &x);
     if (why)
@@ -215,22 +213,19 @@ static const char *set_generations(parse_ctx *ctx, const char *v, int line)
     return NULL;
 }
 
-static const char *set_max_simulations(parse_ctx *ctx, const char *v, int line)
+static const char *set_max_simulations(parse_ctx *ctx, const char *v)
 {
-    (void)line;
     return parse_uint(ctx, v, UINT64_MAX, &ctx->cfg->max_simulations);
 }
 
-static const char *set_checkpoint_dir(parse_ctx *ctx, const char *v, int line)
+static const char *set_checkpoint_dir(parse_ctx *ctx, const char *v)
 {
-    (void)line;
     return copy_text(ctx, v, ctx->cfg->checkpoint_dir, sizeof ctx->cfg->checkpoint_dir,
                      "expected a directory path");
 }
 
-static const char *set_eps_initial(parse_ctx *ctx, const char *v, int line)
+static const char *set_eps_initial(parse_ctx *ctx, const char *v)
 {
-    (void)line;
     double x = 0;
     const char *why = parse_real(v, 1, &x);
     if (why)
@@ -241,9 +236,8 @@ static const char *set_eps_initial(parse_ctx *ctx, const char *v, int line)
     return NULL;
 }
 
-static const char *set_eps_quantile(parse_ctx *ctx, const char *v, int line)
+static const char *set_eps_quantile(parse_ctx *ctx, const char *v)
 {
-    (void)line;
     double x = 0;
     const char *why = parse_real(v, 0, &x);
     if (why)
@@ -255,9 +249,8 @@ static const char *set_eps_quantile(parse_ctx *ctx, const char *v, int line)
     return NULL;
 }
 
-static const char *set_eps_minimum(parse_ctx *ctx, const char *v, int line)
+static const char *set_eps_minimum(parse_ctx *ctx, const char *v)
 {
-    (void)line;
     double x = 0;
     const char *why = parse_real(v, 0, &x);
     if (why)
@@ -268,9 +261,8 @@ static const char *set_eps_minimum(parse_ctx *ctx, const char *v, int line)
     return NULL;
 }
 
-static const char *set_model_name(parse_ctx *ctx, const char *v, int line)
+static const char *set_model_name(parse_ctx *ctx, const char *v)
 {
-    (void)line;
     return copy_text(ctx, v, ctx->cfg->model_name, sizeof ctx->cfg->model_name,
                      "expected a model name");
 }
@@ -278,14 +270,14 @@ static const char *set_model_name(parse_ctx *ctx, const char *v, int line)
 /* Relative paths in the file are taken from the file's directory, so a job
  * directory can be run from anywhere; a --set path was typed in the shell
  * and so is taken from the working directory, like any other argument. */
-static const char *set_model_data(parse_ctx *ctx, const char *v, int line)
+static const char *set_model_data(parse_ctx *ctx, const char *v)
 {
     pmc_config *cfg = ctx->cfg;
     if (!*v)
         return "expected a data file path";
     const char *slash = strrchr(ctx->file, '/');
     int n;
-    if (line <= 0 || v[0] == '/' || !slash)
+    if (ctx->line <= 0 || v[0] == '/' || !slash)
         n = snprintf(cfg->model_data, sizeof cfg->model_data, "%s", v);
     else
         n = snprintf(cfg->model_data, sizeof cfg->model_data, "%.*s/%s",
@@ -296,20 +288,18 @@ static const char *set_model_data(parse_ctx *ctx, const char *v, int line)
                  sizeof cfg->model_data - 1);
         return ctx->why;
     }
-    set_origin(&cfg->model_data_origin, ctx, line);
+    set_origin(&cfg->model_data_origin, ctx, ctx->line);
     return NULL;
 }
 
-static const char *set_distance_name(parse_ctx *ctx, const char *v, int line)
+static const char *set_distance_name(parse_ctx *ctx, const char *v)
 {
-    (void)line;
     return copy_text(ctx, v, ctx->cfg->distance_name, sizeof ctx->cfg->distance_name,
                      "expected a distance name");
 }
 
-static const char *set_mpi_chunk(parse_ctx *ctx, const char *v, int line)
+static const char *set_mpi_chunk(parse_ctx *ctx, const char *v)
 {
-    (void)line;
     uint64_t x = 0;
     const char *why = parse_uint(ctx, v, SIZE_MAX, &x);
     if (why)
@@ -368,7 +358,8 @@ static int apply_fixed(parse_ctx *ctx, int k, const char *value, int line)
                  ctx->seen[k]);
         return fail(ctx, line, keys[k].section, keys[k].key, value, ctx->why);
     }
-    const char *why = keys[k].set(ctx, value, line);
+    ctx->line = line;
+    const char *why = keys[k].set(ctx, value);
     if (why)
         return fail(ctx, line, keys[k].section, keys[k].key, value, why);
     ctx->seen[k] = line > 0 ? line : -1;

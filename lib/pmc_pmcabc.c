@@ -24,6 +24,7 @@
 #include "pmc_prior.h"
 #include "pmc_rng.h"
 #include "pmc_weights.h"
+#include <gsl/gsl_errno.h>
 
 /* A perturbation that keeps landing outside the prior's support this often
  * means the kernel is useless for this prior; stop with a message. */
@@ -261,6 +262,9 @@ static void log_generation(const pmc_gen_meta *m, const pmc_schedule_stats *ss, 
                  (unsigned long long)m->gen_simulations, (unsigned long long)m->n_simulations,
                  m->wall_time > 0 ? (double)m->gen_simulations / m->wall_time : 0.0,
                  m->wall_time, ss->busy_min, ss->busy_mean, ss->busy_max, elapsed);
+    pmc_log_debug("gen %u: %llu chunk requests; waiting ranks used at most %.3f%% of a core "
+                  "while waiting", m->generation, (unsigned long long)ss->requests,
+                  100.0 * ss->wait_cpu_max);
 }
 
 /* Runs one generation at tolerance eps; on PMC_OK, st->cur holds it. */
@@ -460,6 +464,8 @@ static void log_start(const run_state *st)
 
 int pmc_run(const pmc_config *cfg, pmc_schedule *s, pmc_err *err)
 {
+    /* GSL's default handler aborts the process; every GSL status is checked. */
+    gsl_set_error_handler_off();
     run_state st;
     memset(&st, 0, sizeof st);
     st.cfg = cfg;

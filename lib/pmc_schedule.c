@@ -29,8 +29,13 @@ enum { TAG_REQUEST = 101, TAG_REPLY = 102 };
  * that the last slots of a generation of a slow model are not held by a
  * rank that has not started them. */
 #define PREFETCH_MAX_SLOT_SECONDS 0.01
+/* Polling sleeps back off from 10 us to 4 ms: a rank waiting for the end of
+ * a generation then wakes 250 times a second, well under 1 % of a core,
+ * while short waits still end quickly. The dispatcher backs off only to 1 ms,
+ * because its latency is every other rank's idle time. */
 #define POLL_SLEEP_MIN_NS 10000L
-#define POLL_SLEEP_MAX_NS 1000000L
+#define POLL_SLEEP_MAX_NS 4000000L
+#define DISPATCH_SLEEP_MAX_NS 1000000L
 
 struct pmc_schedule {
     MPI_Comm comm;      /* collectives */
@@ -68,16 +73,23 @@ typedef struct {
 
 /* --- small helpers ------------------------------------------------------- */
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void sleep_ns(long ns)
 {
     struct timespec ts = { 0, ns };
     nanosleep(&ts, NULL);
 }
 
-static long backoff(long ns)
+static long backoff(long ns, long max)
 {
     ns *= 2;
-    return ns > POLL_SLEEP_MAX_NS ? POLL_SLEEP_MAX_NS : ns;
+    return ns > max ? max : ns;
 }
 
 /* Completes a request without spinning. */
@@ -90,7 +102,7 @@ static void wait_sleeping(MPI_Request *req)
         if (done)
             return;
         sleep_ns(ns);
-        ns = backoff(ns);
+        ns = backoff(ns, POLL_SLEEP_MAX_NS);
     }
 }
 
@@ -185,6 +197,7 @@ static int compute_chunk(size_t start, size_t count, pmc_slot_fn fn, void *ctx,
                          local_results *res, double *busy, pmc_err *err)
 {
     double t0 = pmc_now();
+    double c0 = cpu_now();
     int rc = PMC_OK;
     for (size_t slot = start; slot < start + count && rc == PMC_OK; slot++) {
         unsigned char *rec = NULL;
@@ -199,7 +212,8 @@ static int compute_chunk(size_t start, size_t count, pmc_slot_fn fn, void *ctx,
             pmc_err_prefix(err, "slot %zu", slot);
         }
     }
-    *busy += pmc_now() - t0;
+    busy[0] += pmc_now() - t0;
+    busy[1] += cpu_now() - c0;
     return rc;
 }
 
@@ -264,7 +278,7 @@ static void *dispatcher_main(void *arg)
         MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, s->work_comm, &flag, &st);
         if (!flag) {
             sleep_ns(ns);
-            ns = backoff(ns);
+            ns = backoff(ns, DISPATCH_SLEEP_MAX_NS);
             continue;
         }
         ns = POLL_SLEEP_MIN_NS;
@@ -440,10 +454,20 @@ int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err)
     return local.code;
 }
 
-static void reduce_stats(pmc_schedule *s, double busy, double wall, uint64_t requests,
+/* busy[0]: wall seconds inside fn, busy[1]: CPU seconds inside fn,
+ * busy[2]: CPU seconds of the whole call. */
+static void reduce_stats(pmc_schedule *s, const double *busy, double wall, uint64_t requests,
                          pmc_schedule_stats *stats)
 {
-    double frac = wall > 0 ? busy / wall : 1.0;
+    double frac = wall > 0 ? busy[0] / wall : 1.0;
+    /* CPU used while not simulating, per second of waiting; only meaningful
+     * for a rank that mostly waited (a working rank's few "waiting"
+     * milliseconds are dominated by timer and scheduling noise). */
+    double wait_wall = wall - busy[0];
+    double wait_cpu = wait_wall > 0.2 && wait_wall > 0.5 * wall
+                          ? (busy[2] - busy[1]) / wait_wall : 0.0;
+    double wait_max;
+    MPI_Allreduce(&wait_cpu, &wait_max, 1, MPI_DOUBLE, MPI_MAX, s->comm);
     double mn, mx, sum;
     MPI_Allreduce(&frac, &mn, 1, MPI_DOUBLE, MPI_MIN, s->comm);
     MPI_Allreduce(&frac, &mx, 1, MPI_DOUBLE, MPI_MAX, s->comm);
@@ -457,26 +481,29 @@ static void reduce_stats(pmc_schedule *s, double busy, double wall, uint64_t req
         stats->busy_mean = sum / s->size;
         stats->wall = wmax;
         stats->requests = requests;
+        stats->wait_cpu_max = wait_max;
     }
 }
 
 int pmc_schedule_run_slots(pmc_schedule *s, size_t nslots, size_t record_size, pmc_slot_fn fn,
                            void *ctx, void *records, pmc_schedule_stats *stats, pmc_err *err)
 {
-    double t0 = pmc_now(), busy = 0.0;
+    double t0 = pmc_now(), c0 = cpu_now();
+    double busy[3] = { 0.0, 0.0, 0.0 };
     local_results res = { 0, 0, record_size, NULL, NULL };
     dispenser d = { .next = 0, .nslots = nslots, .stop = 0, .requests = 0, .s = s };
     pthread_mutex_init(&d.lock, NULL);
     int rc;
     if (s->rank == 0)
-        rc = run_rank0(&d, fn, ctx, &res, &busy, err);
+        rc = run_rank0(&d, fn, ctx, &res, busy, err);
     else
-        rc = run_worker(s, fn, ctx, &res, &busy, err);
+        rc = run_worker(s, fn, ctx, &res, busy, err);
     pthread_mutex_destroy(&d.lock);
     if (rc != PMC_OK)
         pmc_err_prefix(err, "rank %d", s->rank);
-    double wall = pmc_now() - t0;
     rc = pmc_schedule_agree(s, rc, err);
+    double wall = pmc_now() - t0;
+    busy[2] = cpu_now() - c0;
     if (rc == PMC_OK) {
         rc = gather_results(s, &res, nslots, records, err);
         rc = pmc_schedule_agree(s, rc, err);

@@ -47,6 +47,7 @@ typedef struct {
     double busy_min, busy_mean, busy_max; /* fraction of wall time inside fn, over ranks */
     double wall;                          /* seconds for the whole call */
     uint64_t requests;                    /* chunk requests served */
+    double wait_cpu_max; /* max over ranks of CPU seconds per second spent waiting */
 } pmc_schedule_stats;
 
 /* Computes slots 0..nslots-1 over all ranks and gathers the results: on

@@ -91,19 +91,26 @@ static void expect_override_error(const char *override, const char *fragment)
     expect_text_error(text, ov, 1, fragment);
 }
 
-/* Parses the good config (line replaced as in good_with) and must succeed. */
-static pmc_config *parse_good(size_t line, const char *repl, const char *const *ov, size_t n_ov)
+/* Parses text, which must succeed. */
+static pmc_config *parse_ok(const char *text, const char *path, const char *const *ov,
+                            size_t n_ov)
 {
-    char text[4096];
-    good_with(line, repl, text, sizeof text);
     pmc_config *cfg = new_cfg();
     pmc_err err;
     pmc_err_clear(&err);
-    int rc = pmc_config_parse(text, PATH, ov, n_ov, cfg, &err);
+    int rc = pmc_config_parse(text, path, ov, n_ov, cfg, &err);
     PMC_CHECK_INT(rc, PMC_OK);
     if (rc != PMC_OK)
         fprintf(stderr, "unexpected error: %s\n", err.msg);
     return cfg;
+}
+
+/* Parses the good config (line replaced as in good_with), which must succeed. */
+static pmc_config *parse_good(size_t line, const char *repl, const char *const *ov, size_t n_ov)
+{
+    char text[4096];
+    good_with(line, repl, text, sizeof text);
+    return parse_ok(text, PATH, ov, n_ov);
 }
 
 static void drop_cfg(pmc_config *cfg)
@@ -171,9 +178,7 @@ PMC_TEST(config_comments_and_whitespace)
                        "[epsilon]\ninitial = 10\nquantile = 0.5\n[model]\nname = gaussian\n"
                        "data = data/heights.csv\ntag = a#b\n[prior]\nmu = uniform( 150 ,200 )\n"
                        "sigma = uniform(5, 25)";
-    pmc_config *cfg = new_cfg();
-    pmc_err err;
-    PMC_CHECK_INT(pmc_config_parse(text, PATH, NULL, 0, cfg, &err), PMC_OK);
+    pmc_config *cfg = parse_ok(text, PATH, NULL, 0);
     PMC_CHECK_INT(cfg->seed, 42);
     PMC_CHECK_INT(cfg->particles, 100);
     const pmc_config_kv *tag = pmc_config_model_key(cfg, "tag");
@@ -239,9 +244,7 @@ PMC_TEST(config_data_config_in_cwd)
 {
     char text[4096];
     good_with(0, "", text, sizeof text);
-    pmc_config *cfg = new_cfg();
-    pmc_err err;
-    PMC_CHECK_INT(pmc_config_parse(text, "g.ini", NULL, 0, cfg, &err), PMC_OK);
+    pmc_config *cfg = parse_ok(text, "g.ini", NULL, 0);
     PMC_CHECK(strcmp(cfg->model_data, "data/heights.csv") == 0);
     drop_cfg(cfg);
 }
@@ -299,9 +302,7 @@ PMC_TEST(config_text_deterministic)
                        "[epsilon]\nquantile = .5\ninitial = 1e1\nminimum = 0.0\n"
                        "[distance]\nname = euclidean\n"
                        "[run]\ngenerations = 05\nseed = 42\nparticles = 100\n";
-    pmc_config *cfg = new_cfg();
-    pmc_err err;
-    PMC_CHECK_INT(pmc_config_parse(text, PATH, NULL, 0, cfg, &err), PMC_OK);
+    pmc_config *cfg = parse_ok(text, PATH, NULL, 0);
     PMC_CHECK(cfg->text && strcmp(cfg->text, good_text_expected) == 0);
     drop_cfg(cfg);
 }
@@ -311,10 +312,8 @@ PMC_TEST(config_text_round_trip)
     const char *ov[] = {"epsilon.quantile=0.1", "epsilon.initial=inf", "prior.x=normal(0.3, 1e-7)"};
     pmc_config *cfg = parse_good(12, "", ov, 3);
     PMC_CHECK_CONTAINS(cfg->text, "\nquantile = 0.1\n");
-    PMC_CHECK_CONTAINS(cfg->text, "\nx = normal(0.3, 9.9999999999999995e-08)\n");
-    pmc_config *again = new_cfg();
-    pmc_err err;
-    PMC_CHECK_INT(pmc_config_parse(cfg->text, PATH, NULL, 0, again, &err), PMC_OK);
+    PMC_CHECK_CONTAINS(cfg->text, "\nx = normal(0.3, 1e-07)\n");
+    pmc_config *again = parse_ok(cfg->text, PATH, NULL, 0);
     PMC_CHECK(again->text && strcmp(again->text, cfg->text) == 0);
     PMC_CHECK(again->eps_quantile == cfg->eps_quantile);
     PMC_CHECK(again->prior[2].p[1] == cfg->prior[2].p[1]);
