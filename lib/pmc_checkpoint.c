@@ -68,6 +68,15 @@ static int h5_fail(pmc_err *err, int code, const char *path, const char *step)
     return pmc_err_set(err, code, "%s: %s: %s", path, step, h5_detail(detail));
 }
 
+/* Same, for a step on a named item: "PATH: write dataset /theta: cause". */
+static int h5_fail_item(pmc_err *err, int code, const char *path, const char *step,
+                        const char *item)
+{
+    char what[128];
+    snprintf(what, sizeof what, "%s %s", step, item);
+    return h5_fail(err, code, path, what);
+}
+
 static void h5_quiet(void)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -198,7 +207,7 @@ static int ckpt_check_args(const ckpt_writer *w, const pmc_gen_meta *m, const pm
                            pmc_err *e)
 {
     if (!m || !p)
-        return pmc_err_set(e, PMC_EINVAL, "%s: checkpoint write: no metadata or population", w->dir);
+        return pmc_err_set(e, PMC_EINVAL, "%s: no metadata or population to write", w->path);
     if (p->n == 0 || p->n >= CKPT_MAX_PARTICLES || p->d == 0 || p->d > CKPT_MAX_PARAMS)
         return pmc_err_set(e, PMC_EINVAL,
                            "%s: population of %zu x %zu: expected 1 <= n < 2^40 and 1 <= d <= 2^20",
@@ -272,11 +281,10 @@ static int ckpt_prepare(ckpt_writer *w, size_t d)
         return h5_fail(&w->e, PMC_EIO, w->path, "create property lists");
     /* Contiguous (the default without chunking) and no fill pass: every
      * element is written once by exactly one rank. */
-    if (H5Pset_fapl_mpio(w->fapl, w->comm, MPI_INFO_NULL) < 0 ||
-        H5Pset_layout(w->dcpl, H5D_CONTIGUOUS) < 0 ||
+    if (H5Pset_layout(w->dcpl, H5D_CONTIGUOUS) < 0 ||
         H5Pset_fill_time(w->dcpl, H5D_FILL_TIME_NEVER) < 0 ||
         H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
-        return h5_fail(&w->e, PMC_EIO, w->path, "set MPI-IO properties");
+        return h5_fail(&w->e, PMC_EIO, w->path, "set dataset properties");
     hsize_t nd = d;
     w->scalar = H5Screate(H5S_SCALAR);
     w->names_space = H5Screate_simple(1, &nd, NULL);
@@ -288,6 +296,15 @@ static int ckpt_prepare(ckpt_writer *w, size_t d)
         if (st != PMC_OK)
             return st;
     }
+    return PMC_OK;
+}
+
+/* Collective: H5Pset_fapl_mpio duplicates the communicator (MPI_Comm_dup),
+ * so it must come after the ranks agreed that all of them got this far. */
+static int ckpt_set_mpio(ckpt_writer *w)
+{
+    if (H5Pset_fapl_mpio(w->fapl, w->comm, MPI_INFO_NULL) < 0)
+        return h5_fail(&w->e, PMC_EIO, w->path, "set MPI-IO file access");
     return PMC_OK;
 }
 
@@ -305,19 +322,17 @@ static int ckpt_create_file(ckpt_writer *w)
  * after each collective call so a rank never waits in H5Dwrite alone. */
 static int ckpt_write_dset(ckpt_writer *w, ckpt_dset *ds)
 {
-    char step[64];
     hid_t dset = H5Dcreate2(w->file, ds->name, H5T_IEEE_F64LE, ds->fspace, H5P_DEFAULT, w->dcpl,
                             H5P_DEFAULT);
-    snprintf(step, sizeof step, "create dataset %s", ds->name);
-    int st = ckpt_agree(w, dset < 0 ? h5_fail(&w->e, PMC_EIO, w->path, step) : PMC_OK);
-    if (st != PMC_OK) {
+    int st = dset < 0 ? h5_fail_item(&w->e, PMC_EIO, w->path, "create dataset", ds->name) : PMC_OK;
+    if ((st = ckpt_agree(w, st)) != PMC_OK) {
         h5_close_id(&dset, H5Dclose);
         return st;
     }
     herr_t wr = H5Dwrite(dset, H5T_NATIVE_DOUBLE, ds->mspace, ds->fspace, w->dxpl, ds->buf);
     herr_t cl = H5Dclose(dset);
-    snprintf(step, sizeof step, "write dataset %s", ds->name);
-    return ckpt_agree(w, wr < 0 || cl < 0 ? h5_fail(&w->e, PMC_EIO, w->path, step) : PMC_OK);
+    st = wr < 0 || cl < 0 ? h5_fail_item(&w->e, PMC_EIO, w->path, "write dataset", ds->name) : PMC_OK;
+    return ckpt_agree(w, st);
 }
 
 /* One root attribute. In parallel HDF5 this is a collective metadata
@@ -328,11 +343,8 @@ static int ckpt_attr(ckpt_writer *w, const char *name, hid_t ftype, hid_t mtype,
     hid_t a = H5Acreate2(w->file, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
     herr_t wr = a < 0 ? -1 : H5Awrite(a, mtype, buf);
     herr_t cl = a < 0 ? -1 : H5Aclose(a);
-    if (a < 0 || wr < 0 || cl < 0) {
-        char step[96];
-        snprintf(step, sizeof step, "write attribute %s", name);
-        return h5_fail(&w->e, PMC_EIO, w->path, step);
-    }
+    if (a < 0 || wr < 0 || cl < 0)
+        return h5_fail_item(&w->e, PMC_EIO, w->path, "write attribute", name);
     return PMC_OK;
 }
 
@@ -440,6 +452,8 @@ int pmc_checkpoint_write_generation(void *comm, const char *dir, const pmc_gen_m
     }
     if ((st = ckpt_agree(&w, st)) != PMC_OK)
         goto cleanup;
+    if ((st = ckpt_agree(&w, ckpt_set_mpio(&w))) != PMC_OK)
+        goto cleanup;
     if ((st = ckpt_agree(&w, ckpt_create_file(&w))) != PMC_OK)
         goto cleanup;
     for (int i = 0; i < CKPT_NDATASETS; i++)
@@ -481,7 +495,7 @@ static int attr_open(hid_t file, const char *path, const char *name, H5T_class_t
     }
     hid_t a = H5Aopen(file, name, H5P_DEFAULT);
     if (a < 0)
-        return h5_fail(err, PMC_EINVAL, path, name);
+        return h5_fail_item(err, PMC_EINVAL, path, "open attribute", name);
     hid_t type = H5Aget_type(a), space = H5Aget_space(a);
     H5T_class_t got = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
     int nd = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
@@ -491,9 +505,11 @@ static int attr_open(hid_t file, const char *path, const char *name, H5T_class_t
     if (got != cls || nd != ndims || np < 0 || (hsize_t)np != count) {
         H5Aclose(a);
         H5Eclear2(H5E_DEFAULT);
-        return pmc_err_set(err, PMC_EINVAL,
-                           "%s: attribute %s: expected %s with %llu element(s) in %d dimension(s)",
-                           path, name, class_names[cls], (unsigned long long)count, ndims);
+        if (ndims == 0)
+            return pmc_err_set(err, PMC_EINVAL, "%s: attribute %s: expected a scalar %s", path,
+                               name, class_names[cls]);
+        return pmc_err_set(err, PMC_EINVAL, "%s: attribute %s: expected a 1-D %s array of %llu",
+                           path, name, class_names[cls], (unsigned long long)count);
     }
     *out = a;
     return PMC_OK;
@@ -509,7 +525,7 @@ static int attr_read_scalar(hid_t file, const char *path, const char *name, H5T_
         return st;
     herr_t rd = H5Aread(a, mtype, value);
     H5Aclose(a);
-    return rd < 0 ? h5_fail(err, PMC_EINVAL, path, name) : PMC_OK;
+    return rd < 0 ? h5_fail_item(err, PMC_EINVAL, path, "read attribute", name) : PMC_OK;
 }
 
 /* Copies `count` strings (fixed or variable length) out of an open string
@@ -561,7 +577,7 @@ static int attr_read_strings(hid_t file, const char *path, const char *name, int
     H5Aclose(a);
     if (st == PMC_ENOMEM)
         return pmc_err_set(err, st, "%s: attribute %s: out of memory", path, name);
-    return st == PMC_OK ? PMC_OK : h5_fail(err, PMC_EINVAL, path, name);
+    return st == PMC_OK ? PMC_OK : h5_fail_item(err, PMC_EINVAL, path, "read attribute", name);
 }
 
 /* Checked first: its absence means "not one of our files" and its value
@@ -703,11 +719,8 @@ static int dset_read(hid_t ds, const char *path, const char *name, size_t count,
     if (!*out)
         return pmc_err_set(err, PMC_ENOMEM, "%s: dataset %s: out of memory (%zu values)", path,
                            name, count);
-    if (H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0) {
-        char step[64];
-        snprintf(step, sizeof step, "read dataset %s", name);
-        return h5_fail(err, PMC_EIO, path, step);
-    }
+    if (H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0)
+        return h5_fail_item(err, PMC_EIO, path, "read dataset", name);
     return PMC_OK;
 }
 
