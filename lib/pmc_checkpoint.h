@@ -21,7 +21,14 @@ typedef struct {
     double acceptance_rate;   /* particles / gen_simulations */
     uint64_t seed;
     double wall_time;         /* seconds spent on this generation */
+    uint64_t data_checksum;   /* FNV-1a 64 of the observed data values (pmc_checksum_fnv1a) */
 } pmc_gen_meta;
+
+/* FNV-1a 64-bit hash of n bytes, continuing from h (start with
+ * PMC_FNV1A_INIT). Used for the integrity checksum of checkpoint files and
+ * the observed data's fingerprint. */
+#define PMC_FNV1A_INIT 0xcbf29ce484222325ULL
+uint64_t pmc_checksum_fnv1a(uint64_t h, const void *data, size_t n);
 
 /* A population as every rank holds it (all n rows); a rank writes only rows
  * [lo, hi) of each dataset. */
@@ -65,5 +72,61 @@ typedef struct {
 int pmc_checkpoint_read_generation(const char *path, pmc_generation *out, pmc_err *err);
 
 void pmc_generation_free(pmc_generation *g);
+
+/* --- resume support ------------------------------------------------------- */
+
+/* Finds the newest valid generation file in dir: tries gen files from the
+ * highest generation down, reading each with pmc_checkpoint_read_generation
+ * (which verifies the checksum); each invalid one is skipped with a
+ * pmc_log_warn naming the file and the problem. On success fills out and
+ * path (the file used). PMC_ENOTFOUND if dir is missing or holds no valid
+ * generation file. Any single process may call it. */
+int pmc_checkpoint_find_latest(const char *dir, pmc_generation *out, char *path, size_t path_len,
+                               pmc_err *err);
+
+/* A partially computed generation: the slots finished so far, saved on a
+ * signal, a time limit or every checkpoint_interval seconds. File name
+ * partial-NNNN.h5 (never matches gen-NNNN.h5), same commit protocol. */
+typedef struct {
+    unsigned generation;
+    double epsilon;
+    uint64_t seed;
+    size_t n;                /* particles of the full generation */
+    size_t d;
+    size_t k;                /* slots done */
+    size_t lo, hi;           /* rows of the k this rank writes (writer only) */
+    const uint64_t *slots;   /* k slot indices, ascending */
+    const double *theta;     /* k x d */
+    const double *distances; /* k */
+    const uint64_t *n_sims;  /* k: simulations each slot used */
+    const char *config_text;
+} pmc_partial_view;
+
+/* Writes <dir>/partial-NNNN.h5 collectively (as pmc_checkpoint_write_generation). */
+int pmc_checkpoint_write_partial(void *comm, const char *dir, const pmc_partial_view *p,
+                                 pmc_err *err);
+
+typedef struct {
+    unsigned generation;
+    double epsilon;
+    uint64_t seed;
+    size_t n, d, k;
+    uint64_t *slots;
+    double *theta, *distances;
+    uint64_t *n_sims;
+    char *config_text;
+} pmc_partial;
+
+/* Reads and verifies (checksum, shapes, slots ascending and < n) a partial
+ * file. PMC_ENOTFOUND if it does not exist; PMC_EIO / PMC_EINVAL otherwise. */
+int pmc_checkpoint_read_partial(const char *path, pmc_partial *out, pmc_err *err);
+
+void pmc_partial_free(pmc_partial *p);
+
+/* Housekeeping after generation `newest` was committed (rank 0 only):
+ * removes temporary files (.gen-*.tmp, .partial-*.tmp), partial files of
+ * generations <= newest, and, if keep_last > 0, gen files older than the
+ * newest keep_last. Failures to remove are warnings, not errors. */
+void pmc_checkpoint_cleanup(const char *dir, unsigned newest, unsigned keep_last);
 
 #endif

@@ -735,7 +735,8 @@ static int read_file(const char *path, char **out, pmc_err *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return pmc_err_set(err, PMC_EIO, "%s: cannot open config: %s", path, strerror(errno));
+        /* A config that is not there is bad usage (exit 2), not an I/O failure. */
+        return pmc_err_set(err, PMC_EINVAL, "%s: cannot open config: %s", path, strerror(errno));
     char *buf = NULL;
     size_t len = 0, cap = 0;
     int rc = PMC_OK;

@@ -41,6 +41,9 @@ typedef struct {
     unsigned generations;     /* required, >= 1: generation 0 .. generations-1 */
     uint64_t max_simulations; /* default 0 = no cap */
     char checkpoint_dir[PMC_PATH_MAX]; /* default "checkpoints", relative to the working directory */
+    double checkpoint_interval; /* seconds between mid-generation saves; default 600; 0 = never */
+    double time_limit;          /* seconds; 0 = none (default); --time-limit overrides */
+    unsigned keep_last;         /* keep only the newest K generation files; 0 = all (default) */
 
     /* [epsilon] */
     double eps_initial;  /* required; > 0, may be INFINITY ("inf") */
@@ -73,9 +76,10 @@ typedef struct {
 
 /* Parses and validates the INI file at path, then applies overrides
  * (each "section.key=value"), then validates the whole. On success fills cfg
- * (which pmc_config_free releases). Errors: PMC_EINVAL (syntax, unknown
- * section or key, duplicate key, missing key, bad number, impossible value,
- * bad override) or PMC_EIO (file cannot be read), with the message in err.
+ * (which pmc_config_free releases). Errors: PMC_EINVAL (file cannot be
+ * opened, syntax, unknown section or key, duplicate key, missing key, bad
+ * number, impossible value, bad override) or PMC_EIO (read error), with the
+ * message in err.
  * The data file itself is not read here. */
 int pmc_config_load(const char *path, const char *const *overrides, size_t n_overrides,
                     pmc_config *cfg, pmc_err *err);
@@ -86,6 +90,17 @@ int pmc_config_parse(const char *text, const char *path, const char *const *over
                      size_t n_overrides, pmc_config *cfg, pmc_err *err);
 
 void pmc_config_free(pmc_config *cfg);
+
+/* Compares the effective config text stored in a checkpoint with the
+ * current one, key by key. Keys that cannot change the results are ignored:
+ * run.generations, run.max_simulations, run.checkpoint_dir,
+ * run.checkpoint_interval, run.time_limit, run.keep_last, mpi.chunk, and
+ * model.data (the path; the data's content is compared by checksum
+ * elsewhere). Every other difference (seed, particles, epsilon.*, model.*,
+ * prior.* incl. added/removed parameters, distance.*) is listed in out as
+ * lines "  [section] key: stored VALUE, now VALUE" (or "(absent)").
+ * Returns the number of differences (0 = compatible). */
+int pmc_config_diff(const char *stored_text, const char *current_text, char *out, size_t out_len);
 
 /* Value of a model-specific key, or NULL if absent. */
 const pmc_config_kv *pmc_config_model_key(const pmc_config *cfg, const char *key);

@@ -8,7 +8,8 @@
 #include "pmc_error.h"
 
 /* Reads a one-column numeric file into a malloc'd array (*values, *n).
- * Errors (PMC_EINVAL unless the file cannot be opened, PMC_EIO) name the file
+ * Errors (PMC_EINVAL, also for a file that cannot be opened; PMC_EIO for a
+ * read error) name the file
  * and line: a non-number, NaN or infinite value, more than one column, an
  * empty file (no numbers at all). `origin` (may be NULL) is prefixed to the
  * message, e.g. "jobs/gaussian.ini:9: [model] data: data/heights.csv". */

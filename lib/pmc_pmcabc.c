@@ -434,8 +434,11 @@ static int check_fresh_dir(const char *dir, pmc_err *err)
 static int setup(run_state *st, pmc_err *err)
 {
     int rc = pmc_model_create(st->cfg, &st->model, err);
-    if (rc == PMC_OK)
+    if (rc == PMC_OK) {
         rc = pmc_distance_lookup(st->cfg->distance_name, &st->distance, err);
+        if (rc != PMC_OK)
+            pmc_err_prefix(err, "%s: [distance] name: %s", st->cfg->path, st->cfg->distance_name);
+    }
     if (rc == PMC_OK)
         rc = alloc_state(st, err);
     rc = pmc_schedule_agree(st->sched, rc, err);

@@ -51,7 +51,7 @@ CASES=(
 "unknown_model_key   |line:14|noise_sd = 2                  |14    |[model] noise_sd: 2: unknown key for this model"
 "bad_model_value     |line:12|name = test_slow\nwork_us = -1|13    |[model] work_us: -1: expected a finite number >= 0"
 "prior_count         |line:17|sigma = uniform(5, 25)\ntau = uniform(0, 1)|file|[prior]: model gaussian has 2 parameters"
-"unknown_distance    |add    |[distance]\nname = manhattan  |file  |unknown distance 'manhattan'"
+"unknown_distance    |add    |[distance]\nname = manhattan  |file  |manhattan: unknown distance"
 "set_malformed       |set    |run.particles                 |--set |malformed override: expected section.key=value"
 "set_bad_value       |set    |run.particles=1               |--set |[run] particles: 1: expected at least 2 particles"
 "set_unknown_section |set    |runn.seed=3                   |--set |[runn]: unknown section"

@@ -354,7 +354,7 @@ PMC_TEST(config_load_missing_file)
     pmc_config *cfg = new_cfg();
     pmc_err err;
     pmc_err_clear(&err);
-    PMC_CHECK_INT(pmc_config_load("/nonexistent/g.ini", NULL, 0, cfg, &err), PMC_EIO);
+    PMC_CHECK_INT(pmc_config_load("/nonexistent/g.ini", NULL, 0, cfg, &err), PMC_EINVAL);
     PMC_CHECK_CONTAINS(err.msg, "/nonexistent/g.ini: cannot open config");
     PMC_CHECK(cfg->text == NULL);
     drop_cfg(cfg);
