@@ -1,5 +1,6 @@
 /* pmcabc: command-line entry point. Parses argv, then hands over to the
  * engine library; the only place that turns a status into an exit code. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,8 @@
 
 static const char usage_text[] =
     "Usage:\n"
-    "  pmcabc run CONFIG.ini [--set SECTION.KEY=VALUE ...] [--quiet | --verbose]\n"
+    "  pmcabc run CONFIG.ini [--set SECTION.KEY=VALUE ...] [--restart=auto|never|require]\n"
+    "                        [--time-limit SECONDS] [--quiet | --verbose]\n"
     "  pmcabc --help\n"
     "  pmcabc --version\n"
     "\n"
@@ -24,11 +26,17 @@ static const char usage_text[] =
     "\n"
     "Commands:\n"
     "  run CONFIG.ini      run the inference described by CONFIG.ini (docs/config.md);\n"
-    "                      writes CHECKPOINT_DIR/gen-NNNN.h5 after each generation\n"
+    "                      writes CHECKPOINT_DIR/gen-NNNN.h5 after each generation and\n"
+    "                      resumes from the newest valid one if the directory holds a run\n"
     "\n"
     "Options:\n"
     "  --set S.K=V         override key K of section S of the config (repeatable),\n"
     "                      e.g. --set run.particles=2000 --set epsilon.quantile=0.3\n"
+    "  --restart=MODE      auto (default): resume an existing run, else start one;\n"
+    "                      never: refuse to touch an existing run; require: fail if\n"
+    "                      there is nothing to resume\n"
+    "  --time-limit S      stop with a checkpoint before S seconds of wall time have\n"
+    "                      passed (exit 75); overrides [run] time_limit\n"
     "  --quiet             log warnings and errors only\n"
     "  --verbose           log debug messages too\n"
     "  -h, --help          show this help and exit\n"
@@ -38,21 +46,58 @@ static const char usage_text[] =
     "  0   finished (generations done, epsilon minimum or simulation budget reached)\n"
     "  1   runtime error (model failure, I/O error, out of memory)\n"
     "  2   invalid usage, config, data or model definition (nothing was written)\n"
-    "  75  interrupted with a resumable checkpoint on disk\n";
+    "  75  interrupted (SIGTERM, SIGUSR1, SIGINT or time limit) with a resumable\n"
+    "      checkpoint on disk: run the same command again to continue\n";
 
 typedef struct {
     const char *config;
     const char *overrides[MAX_OVERRIDES];
     size_t n_overrides;
     pmc_log_level level;
+    pmc_run_options run;
     int help, version;
 } cli_args;
+
+static int parse_restart(const char *v, pmc_restart_mode *mode, pmc_err *err)
+{
+    if (!strcmp(v, "auto"))
+        *mode = PMC_RESTART_AUTO;
+    else if (!strcmp(v, "never"))
+        *mode = PMC_RESTART_NEVER;
+    else if (!strcmp(v, "require"))
+        *mode = PMC_RESTART_REQUIRE;
+    else
+        return pmc_err_set(err, PMC_EINVAL, "--restart=%s: expected auto, never or require", v);
+    return PMC_OK;
+}
+
+static int parse_time_limit(const char *v, double *out, pmc_err *err)
+{
+    char *end = NULL;
+    double t = v ? strtod(v, &end) : -1.0;
+    if (!v || end == v || *end != '\0' || !(t > 0.0) || !isfinite(t))
+        return pmc_err_set(err, PMC_EINVAL, "--time-limit %s: expected a positive number of "
+                           "seconds", v ? v : "(missing)");
+    *out = t;
+    return PMC_OK;
+}
+
+/* The value of "--opt=V" or "--opt V"; NULL if missing. */
+static const char *option_value(int argc, char **argv, int *i, size_t optlen)
+{
+    const char *arg = argv[*i];
+    if (arg[optlen] == '=')
+        return arg + optlen + 1;
+    return *i + 1 < argc ? argv[++*i] : NULL;
+}
 
 /* Returns PMC_OK or PMC_EINVAL with the problem in err. */
 static int parse_args(int argc, char **argv, cli_args *a, pmc_err *err)
 {
     memset(a, 0, sizeof *a);
     a->level = PMC_LOG_INFO;
+    a->run.restart = PMC_RESTART_AUTO;
+    a->run.time_limit = -1.0;
     if (argc < 2)
         return pmc_err_set(err, PMC_EINVAL, "no command given (try `pmcabc --help`)");
     const char *cmd = argv[1];
@@ -79,6 +124,16 @@ static int parse_args(int argc, char **argv, cli_args *a, pmc_err *err)
                 return pmc_err_set(err, PMC_EINVAL, "too many --set options (at most %d)",
                                    MAX_OVERRIDES);
             a->overrides[a->n_overrides++] = v;
+        } else if (!strcmp(arg, "--restart") || !strncmp(arg, "--restart=", 10)) {
+            const char *v = option_value(argc, argv, &i, 9);
+            int rc = v ? parse_restart(v, &a->run.restart, err)
+                       : pmc_err_set(err, PMC_EINVAL, "--restart needs auto, never or require");
+            if (rc != PMC_OK)
+                return rc;
+        } else if (!strcmp(arg, "--time-limit") || !strncmp(arg, "--time-limit=", 13)) {
+            int rc = parse_time_limit(option_value(argc, argv, &i, 12), &a->run.time_limit, err);
+            if (rc != PMC_OK)
+                return rc;
         } else if (!strcmp(arg, "--quiet")) {
             a->level = PMC_LOG_WARN;
         } else if (!strcmp(arg, "--verbose")) {
@@ -105,7 +160,7 @@ static int run_command(const cli_args *a, pmc_schedule *s, pmc_err *err)
     if (rc != PMC_OK)
         return rc;
     pmc_schedule_set_chunk(s, cfg.mpi_chunk);
-    rc = pmc_run(&cfg, s, err);
+    rc = pmc_run(&cfg, &a->run, s, err);
     pmc_config_free(&cfg);
     return rc;
 }

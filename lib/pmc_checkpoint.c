@@ -1,12 +1,16 @@
-/* Generation files gen-NNNN.h5: the only module that calls HDF5.
+/* Checkpoint files: the only module that calls HDF5.
  *
- * Writing is collective over parallel HDF5 (MPI-IO): every rank writes its
- * own row block with collective transfers, all ranks set the same root
- * attributes, then rank 0 commits the file (fsync, rename, fsync dir).
- * Reading is serial (default sec2 driver) and validates the whole layout
- * before it allocates anything. Layout: docs/checkpoint-format.md. */
+ * Two kinds of file, both written collectively over parallel HDF5 (MPI-IO)
+ * and committed atomically: gen-NNNN.h5 (a finished generation) and
+ * partial-NNNN.h5 (the slots of a generation finished so far). Every rank
+ * writes its own row block with collective transfers, all ranks set the same
+ * root attributes (including an FNV-1a checksum of the content), then rank 0
+ * commits the file (fsync, rename, fsync dir). Reading is serial (default
+ * sec2 driver), validates the whole layout before it allocates anything and
+ * verifies the checksum last. Layout: docs/checkpoint-format.md. */
 #include "pmc_checkpoint.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +24,8 @@
 #include <hdf5.h>
 #include <mpi.h>
 
+#include "pmc_log.h"
+
 #ifndef PMC_VERSION
 #define PMC_VERSION "unknown"
 #endif
@@ -30,6 +36,7 @@
 #define CKPT_MAX_PARAMS ((uint64_t)1 << 20)
 #define CKPT_MAX_GENERATION ((uint64_t)1 << 24)
 
+/* Both file kinds hold four datasets. */
 #define CKPT_NDATASETS 4
 
 /* ------------------------------------------------------------------------
@@ -151,19 +158,135 @@ int pmc_checkpoint_prepare_dir(const char *dir, pmc_err *err)
     return PMC_OK;
 }
 
+/* fsync of a directory, so that a rename or removal in it survives a power
+ * loss. Returns 0 or an errno value. EINVAL means the file system cannot sync
+ * directories (some network file systems); there is nothing more we could
+ * do, so it is not an error. */
+static int fsync_dir(const char *dir)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd < 0)
+        return errno;
+    int rc = fsync(dfd) == 0 || errno == EINVAL ? 0 : errno;
+    close(dfd);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Checksums
+ * ------------------------------------------------------------------------ */
+
+/* FNV-1a, 64-bit (Fowler, Noll, Vo; draft-eastlake-fnv): for each byte,
+ * h = (h XOR byte) * 0x100000001b3 mod 2^64. It detects damage (flipped
+ * bits, torn or truncated writes), not deliberate forgery. */
+uint64_t pmc_checksum_fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* Hashes v as `size` little-endian bytes whatever the host byte order, so
+ * the checksum is over the bytes as the file stores them (all little-endian)
+ * and h5py can recompute it from the datasets' raw bytes. */
+static uint64_t fnv_le(uint64_t h, uint64_t v, size_t size)
+{
+    unsigned char b[8];
+    for (size_t i = 0; i < size; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    return pmc_checksum_fnv1a(h, b, size);
+}
+
+static uint64_t fnv_u64s(uint64_t h, const uint64_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = fnv_le(h, v[i], 8);
+    return h;
+}
+
+/* IEEE 754 binary64 bit patterns, so -0.0, NaN payloads and inf count. */
+static uint64_t fnv_f64s(uint64_t h, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t bits;
+        memcpy(&bits, &v[i], sizeof bits);
+        h = fnv_le(h, bits, 8);
+    }
+    return h;
+}
+
+/* Checksum of a generation file (docs/checkpoint-format.md, "Checksums"):
+ * the datasets in this order, then the attributes that identify the
+ * population, each at its file width. */
+static uint64_t gen_checksum(const pmc_gen_meta *m, const pmc_population_view *p)
+{
+    uint64_t h = PMC_FNV1A_INIT;
+    h = fnv_f64s(h, p->theta, p->n * p->d);
+    h = fnv_f64s(h, p->weights, p->n);
+    h = fnv_f64s(h, p->distances, p->n);
+    h = fnv_f64s(h, p->epsilons, (size_t)m->generation + 1);
+    h = fnv_le(h, m->generation, 4);
+    h = fnv_f64s(h, &m->epsilon, 1);
+    h = fnv_le(h, m->n_simulations, 8);
+    h = fnv_le(h, m->seed, 8);
+    h = fnv_le(h, p->n, 8);
+    return fnv_le(h, p->d, 4);
+}
+
+/* Checksum of a partial file, built the same way. */
+static uint64_t partial_checksum(const pmc_partial_view *p)
+{
+    uint64_t h = PMC_FNV1A_INIT;
+    h = fnv_u64s(h, p->slots, p->k);
+    h = fnv_f64s(h, p->theta, p->k * p->d);
+    h = fnv_f64s(h, p->distances, p->k);
+    h = fnv_u64s(h, p->n_sims, p->k);
+    h = fnv_le(h, p->generation, 4);
+    h = fnv_f64s(h, &p->epsilon, 1);
+    h = fnv_le(h, p->seed, 8);
+    h = fnv_le(h, p->n, 8);
+    h = fnv_le(h, p->d, 4);
+    return fnv_le(h, p->k, 8);
+}
+
+/* Slots of a partial generation: inside the generation and strictly
+ * ascending, so each slot is done at most once. Writer and reader. */
+static int check_slots(const char *path, const uint64_t *slots, size_t k, size_t n, pmc_err *err)
+{
+    for (size_t i = 0; i < k; i++) {
+        if (slots[i] >= n)
+            return pmc_err_set(err, PMC_EINVAL, "%s: slots[%zu] = %llu: expected below n_particles %zu",
+                               path, i, (unsigned long long)slots[i], n);
+        if (i > 0 && slots[i] <= slots[i - 1])
+            return pmc_err_set(err, PMC_EINVAL,
+                               "%s: slots[%zu] = %llu after %llu: expected strictly ascending slots",
+                               path, i, (unsigned long long)slots[i],
+                               (unsigned long long)slots[i - 1]);
+    }
+    return PMC_OK;
+}
+
 /* ------------------------------------------------------------------------
  * Collective writer
  * ------------------------------------------------------------------------ */
 
-/* One float64 dataset and this rank's part of it. */
+/* One dataset and this rank's part of it. */
 typedef struct {
     const char *name;
+    hid_t ftype, mtype; /* little-endian file type, native memory type */
     int ndims;
     hsize_t dims[2];
     hsize_t start[2], count[2]; /* count[0] == 0: this rank writes nothing */
-    const double *buf;          /* first element of this rank's rows */
+    const void *buf;            /* first element of this rank's rows; NULL if none */
     hid_t fspace, mspace;
 } ckpt_dset;
+
+/* Rows [lo, lo + rows) of a row-major array of `width` values per row; NULL
+ * when there are none (the array itself may be NULL when k = 0). */
+#define CKPT_ROWS(a, lo, rows, width) ((rows) ? (const void *)((a) + (lo) * (width)) : NULL)
 
 typedef struct {
     MPI_Comm comm;
@@ -176,6 +299,17 @@ typedef struct {
     int tmp_made; /* H5Fcreate was tried: the temp file may exist */
     pmc_err e;    /* local error; the agreed one after ckpt_agree */
 } ckpt_writer;
+
+static void ckpt_writer_init(ckpt_writer *w, void *comm, const char *dir)
+{
+    memset(w, 0, sizeof *w);
+    w->comm = *(MPI_Comm *)comm;
+    w->dir = dir ? dir : "";
+    w->fapl = w->dcpl = w->dxpl = w->file = w->scalar = w->names_space = w->str_type = -1;
+    for (int i = 0; i < CKPT_NDATASETS; i++)
+        w->ds[i].fspace = w->ds[i].mspace = -1;
+    h5_quiet();
+}
 
 /* The only MPI calls besides HDF5's own: makes every rank return the same
  * status. If any rank failed, all get the code and message of the lowest
@@ -226,33 +360,82 @@ static int ckpt_check_args(const ckpt_writer *w, const pmc_gen_meta *m, const pm
     return PMC_OK;
 }
 
-static int ckpt_paths(ckpt_writer *w, unsigned generation)
+/* The same for a partial generation; all ranks hold all k rows, so the slot
+ * check gives the same answer everywhere. */
+static int ckpt_check_partial(const ckpt_writer *w, const pmc_partial_view *p, pmc_err *e)
 {
-    int a = snprintf(w->path, sizeof w->path, "%s/gen-%04u.h5", w->dir, generation);
-    /* Leading dot and .tmp suffix: never matches gen-[0-9][0-9][0-9][0-9].h5,
-     * so a scan for generation files cannot pick up a half-written one. */
-    int b = snprintf(w->tmp, sizeof w->tmp, "%s/.gen-%04u.h5.tmp", w->dir, generation);
+    if (!p)
+        return pmc_err_set(e, PMC_EINVAL, "%s: no partial generation to write", w->path);
+    if (p->n == 0 || p->n >= CKPT_MAX_PARTICLES || p->d == 0 || p->d > CKPT_MAX_PARAMS)
+        return pmc_err_set(e, PMC_EINVAL,
+                           "%s: generation of %zu x %zu: expected 1 <= n < 2^40 and 1 <= d <= 2^20",
+                           w->path, p->n, p->d);
+    if (p->k > p->n)
+        return pmc_err_set(e, PMC_EINVAL, "%s: %zu slots done: expected at most n_particles %zu",
+                           w->path, p->k, p->n);
+    if (p->lo > p->hi || p->hi > p->k)
+        return pmc_err_set(e, PMC_EINVAL, "%s: row block [%zu, %zu) outside [0, %zu)", w->path, p->lo,
+                           p->hi, p->k);
+    if (p->generation >= CKPT_MAX_GENERATION)
+        return pmc_err_set(e, PMC_EINVAL, "%s: generation %u: expected below 2^24", w->path,
+                           p->generation);
+    if (p->k > 0 && (!p->slots || !p->theta || !p->distances || !p->n_sims))
+        return pmc_err_set(e, PMC_EINVAL, "%s: partial view has a NULL array", w->path);
+    return check_slots(w->path, p->slots, p->k, p->n, e);
+}
+
+/* kind is "gen" or "partial". */
+static int ckpt_paths(ckpt_writer *w, const char *kind, unsigned generation)
+{
+    int a = snprintf(w->path, sizeof w->path, "%s/%s-%04u.h5", w->dir, kind, generation);
+    /* Leading dot and .tmp suffix: never matches gen-NNNN.h5 or
+     * partial-NNNN.h5, so a scan for them cannot pick up a half-written file. */
+    int b = snprintf(w->tmp, sizeof w->tmp, "%s/.%s-%04u.h5.tmp", w->dir, kind, generation);
     if (a < 0 || b < 0 || a >= (int)sizeof w->path || b >= (int)sizeof w->tmp)
         return pmc_err_set(&w->e, PMC_EINVAL, "%s: checkpoint directory path too long", w->dir);
     return PMC_OK;
 }
 
-static void ckpt_describe(ckpt_writer *w, const pmc_gen_meta *m, const pmc_population_view *p)
+static void ckpt_describe_gen(ckpt_writer *w, const pmc_gen_meta *m, const pmc_population_view *p)
+{
+    hsize_t rows = p->hi - p->lo, n_eps = (hsize_t)m->generation + 1;
+    hid_t f64 = H5T_IEEE_F64LE, dbl = H5T_NATIVE_DOUBLE;
+    ckpt_dset init[CKPT_NDATASETS] = {
+        {"/theta", f64, dbl, 2, {p->n, p->d}, {p->lo, 0}, {rows, p->d},
+         CKPT_ROWS(p->theta, p->lo, rows, p->d), -1, -1},
+        {"/weights", f64, dbl, 1, {p->n, 0}, {p->lo, 0}, {rows, 0},
+         CKPT_ROWS(p->weights, p->lo, rows, 1), -1, -1},
+        {"/distances", f64, dbl, 1, {p->n, 0}, {p->lo, 0}, {rows, 0},
+         CKPT_ROWS(p->distances, p->lo, rows, 1), -1, -1},
+        /* The history is tiny and not row-blocked: rank 0 writes all of it. */
+        {"/epsilons", f64, dbl, 1, {n_eps, 0}, {0, 0}, {w->rank == 0 ? n_eps : 0, 0},
+         w->rank == 0 ? p->epsilons : NULL, -1, -1},
+    };
+    memcpy(w->ds, init, sizeof init);
+}
+
+static void ckpt_describe_partial(ckpt_writer *w, const pmc_partial_view *p)
 {
     hsize_t rows = p->hi - p->lo;
+    hid_t f64 = H5T_IEEE_F64LE, dbl = H5T_NATIVE_DOUBLE, u64 = H5T_STD_U64LE,
+          nu64 = H5T_NATIVE_UINT64;
     ckpt_dset init[CKPT_NDATASETS] = {
-        {"/theta", 2, {p->n, p->d}, {p->lo, 0}, {rows, p->d}, p->theta + p->lo * p->d, -1, -1},
-        {"/weights", 1, {p->n, 0}, {p->lo, 0}, {rows, 0}, p->weights + p->lo, -1, -1},
-        {"/distances", 1, {p->n, 0}, {p->lo, 0}, {rows, 0}, p->distances + p->lo, -1, -1},
-        /* The history is tiny and not row-blocked: rank 0 writes all of it. */
-        {"/epsilons", 1, {(hsize_t)m->generation + 1, 0}, {0, 0},
-         {w->rank == 0 ? (hsize_t)m->generation + 1 : 0, 0}, p->epsilons, -1, -1},
+        {"/slots", u64, nu64, 1, {p->k, 0}, {p->lo, 0}, {rows, 0},
+         CKPT_ROWS(p->slots, p->lo, rows, 1), -1, -1},
+        {"/theta", f64, dbl, 2, {p->k, p->d}, {p->lo, 0}, {rows, p->d},
+         CKPT_ROWS(p->theta, p->lo, rows, p->d), -1, -1},
+        {"/distances", f64, dbl, 1, {p->k, 0}, {p->lo, 0}, {rows, 0},
+         CKPT_ROWS(p->distances, p->lo, rows, 1), -1, -1},
+        {"/n_sims", u64, nu64, 1, {p->k, 0}, {p->lo, 0}, {rows, 0},
+         CKPT_ROWS(p->n_sims, p->lo, rows, 1), -1, -1},
     };
     memcpy(w->ds, init, sizeof init);
 }
 
 /* File and memory dataspaces of one dataset; both local operations. A rank
- * without rows selects none but still joins the collective H5Dwrite. */
+ * without rows selects none but still joins the collective H5Dwrite. A
+ * dataset of 0 rows (a partial file with k = 0) has a simple dataspace of
+ * size 0, which HDF5 stores as an empty contiguous dataset. */
 static int ckpt_dset_spaces(ckpt_writer *w, ckpt_dset *ds)
 {
     hsize_t one[2] = {1, ds->dims[1]};
@@ -322,66 +505,100 @@ static int ckpt_create_file(ckpt_writer *w)
  * after each collective call so a rank never waits in H5Dwrite alone. */
 static int ckpt_write_dset(ckpt_writer *w, ckpt_dset *ds)
 {
-    hid_t dset = H5Dcreate2(w->file, ds->name, H5T_IEEE_F64LE, ds->fspace, H5P_DEFAULT, w->dcpl,
+    /* HDF5 wants a buffer even when nothing is selected. */
+    static const uint64_t no_rows;
+    hid_t dset = H5Dcreate2(w->file, ds->name, ds->ftype, ds->fspace, H5P_DEFAULT, w->dcpl,
                             H5P_DEFAULT);
     int st = dset < 0 ? h5_fail_item(&w->e, PMC_EIO, w->path, "create dataset", ds->name) : PMC_OK;
     if ((st = ckpt_agree(w, st)) != PMC_OK) {
         h5_close_id(&dset, H5Dclose);
         return st;
     }
-    herr_t wr = H5Dwrite(dset, H5T_NATIVE_DOUBLE, ds->mspace, ds->fspace, w->dxpl, ds->buf);
+    /* An empty dataset (k = 0) is only created: HDF5 rejects a collective
+     * write to it. dims are the same on every rank, so all skip together. */
+    herr_t wr = ds->dims[0] == 0 ? 0
+                                 : H5Dwrite(dset, ds->mtype, ds->mspace, ds->fspace, w->dxpl,
+                                            ds->buf ? ds->buf : &no_rows);
     herr_t cl = H5Dclose(dset);
     st = wr < 0 || cl < 0 ? h5_fail_item(&w->e, PMC_EIO, w->path, "write dataset", ds->name) : PMC_OK;
     return ckpt_agree(w, st);
 }
 
-/* One root attribute. In parallel HDF5 this is a collective metadata
- * operation: every rank passes the same value. */
-static int ckpt_attr(ckpt_writer *w, const char *name, hid_t ftype, hid_t mtype, hid_t space,
-                     const void *buf)
+/* One root attribute to write: file type, memory type, dataspace, value. */
+typedef struct {
+    const char *name;
+    hid_t ftype, mtype, space;
+    const void *buf;
+} ckpt_attr_spec;
+
+/* Root attributes. In parallel HDF5 these are collective metadata
+ * operations: every rank passes the same values. */
+static int ckpt_write_attrs(ckpt_writer *w, const ckpt_attr_spec *attrs, size_t count)
 {
-    hid_t a = H5Acreate2(w->file, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t wr = a < 0 ? -1 : H5Awrite(a, mtype, buf);
-    herr_t cl = a < 0 ? -1 : H5Aclose(a);
-    if (a < 0 || wr < 0 || cl < 0)
-        return h5_fail_item(&w->e, PMC_EIO, w->path, "write attribute", name);
+    for (size_t i = 0; i < count; i++) {
+        const ckpt_attr_spec *s = &attrs[i];
+        hid_t a = H5Acreate2(w->file, s->name, s->ftype, s->space, H5P_DEFAULT, H5P_DEFAULT);
+        herr_t wr = a < 0 ? -1 : H5Awrite(a, s->mtype, s->buf);
+        herr_t cl = a < 0 ? -1 : H5Aclose(a);
+        if (a < 0 || wr < 0 || cl < 0)
+            return h5_fail_item(&w->e, PMC_EIO, w->path, "write attribute", s->name);
+    }
     return PMC_OK;
 }
 
-static int ckpt_write_attrs(ckpt_writer *w, const pmc_gen_meta *m, const pmc_population_view *p)
+static int ckpt_write_gen_attrs(ckpt_writer *w, const pmc_gen_meta *m, const pmc_population_view *p)
 {
     const uint32_t generation = m->generation, n_params = (uint32_t)p->d;
     const uint32_t version = PMC_CHECKPOINT_FORMAT_VERSION;
-    const uint64_t n_particles = p->n;
+    const uint64_t n_particles = p->n, checksum = gen_checksum(m, p);
     const char *config = p->config_text ? p->config_text : "";
     const char *creator = "pmcabc " PMC_VERSION;
-    const struct {
-        const char *name;
-        hid_t ftype, mtype, space;
-        const void *buf;
-    } attrs[] = {
-        {"format_version", H5T_STD_U32LE, H5T_NATIVE_UINT32, w->scalar, &version},
-        {"generation", H5T_STD_U32LE, H5T_NATIVE_UINT32, w->scalar, &generation},
-        {"epsilon", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, w->scalar, &m->epsilon},
-        {"n_simulations", H5T_STD_U64LE, H5T_NATIVE_UINT64, w->scalar, &m->n_simulations},
-        {"gen_simulations", H5T_STD_U64LE, H5T_NATIVE_UINT64, w->scalar, &m->gen_simulations},
-        {"ess", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, w->scalar, &m->ess},
-        {"acceptance_rate", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, w->scalar, &m->acceptance_rate},
-        {"seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, w->scalar, &m->seed},
-        {"wall_time", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, w->scalar, &m->wall_time},
-        {"n_particles", H5T_STD_U64LE, H5T_NATIVE_UINT64, w->scalar, &n_particles},
-        {"n_params", H5T_STD_U32LE, H5T_NATIVE_UINT32, w->scalar, &n_params},
+    hid_t u32 = H5T_STD_U32LE, u64 = H5T_STD_U64LE, f64 = H5T_IEEE_F64LE;
+    hid_t nu32 = H5T_NATIVE_UINT32, nu64 = H5T_NATIVE_UINT64, dbl = H5T_NATIVE_DOUBLE;
+    const ckpt_attr_spec attrs[] = {
+        {"format_version", u32, nu32, w->scalar, &version},
+        {"generation", u32, nu32, w->scalar, &generation},
+        {"epsilon", f64, dbl, w->scalar, &m->epsilon},
+        {"n_simulations", u64, nu64, w->scalar, &m->n_simulations},
+        {"gen_simulations", u64, nu64, w->scalar, &m->gen_simulations},
+        {"ess", f64, dbl, w->scalar, &m->ess},
+        {"acceptance_rate", f64, dbl, w->scalar, &m->acceptance_rate},
+        {"seed", u64, nu64, w->scalar, &m->seed},
+        {"wall_time", f64, dbl, w->scalar, &m->wall_time},
+        {"n_particles", u64, nu64, w->scalar, &n_particles},
+        {"n_params", u32, nu32, w->scalar, &n_params},
+        {"data_checksum", u64, nu64, w->scalar, &m->data_checksum},
+        {"checksum", u64, nu64, w->scalar, &checksum},
         {"parameter_names", w->str_type, w->str_type, w->names_space, p->param_names},
         {"config", w->str_type, w->str_type, w->scalar, &config},
         {"creator", w->str_type, w->str_type, w->scalar, &creator},
     };
-    for (size_t i = 0; i < sizeof attrs / sizeof attrs[0]; i++) {
-        int st = ckpt_attr(w, attrs[i].name, attrs[i].ftype, attrs[i].mtype, attrs[i].space,
-                           attrs[i].buf);
-        if (st != PMC_OK)
-            return st;
-    }
-    return PMC_OK;
+    return ckpt_write_attrs(w, attrs, sizeof attrs / sizeof attrs[0]);
+}
+
+static int ckpt_write_partial_attrs(ckpt_writer *w, const pmc_partial_view *p)
+{
+    const uint32_t generation = p->generation, n_params = (uint32_t)p->d;
+    const uint32_t version = PMC_CHECKPOINT_FORMAT_VERSION;
+    const uint64_t n_particles = p->n, n_done = p->k, checksum = partial_checksum(p);
+    const char *config = p->config_text ? p->config_text : "";
+    const char *creator = "pmcabc " PMC_VERSION, *kind = "partial";
+    hid_t u32 = H5T_STD_U32LE, u64 = H5T_STD_U64LE;
+    hid_t nu32 = H5T_NATIVE_UINT32, nu64 = H5T_NATIVE_UINT64;
+    const ckpt_attr_spec attrs[] = {
+        {"format_version", u32, nu32, w->scalar, &version},
+        {"kind", w->str_type, w->str_type, w->scalar, &kind},
+        {"generation", u32, nu32, w->scalar, &generation},
+        {"epsilon", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, w->scalar, &p->epsilon},
+        {"seed", u64, nu64, w->scalar, &p->seed},
+        {"n_particles", u64, nu64, w->scalar, &n_particles},
+        {"n_params", u32, nu32, w->scalar, &n_params},
+        {"n_done", u64, nu64, w->scalar, &n_done},
+        {"checksum", u64, nu64, w->scalar, &checksum},
+        {"config", w->str_type, w->str_type, w->scalar, &config},
+        {"creator", w->str_type, w->str_type, w->scalar, &creator},
+    };
+    return ckpt_write_attrs(w, attrs, sizeof attrs / sizeof attrs[0]);
 }
 
 /* Rank 0 only, after the collective close: make the bytes durable, then the
@@ -401,13 +618,7 @@ static int ckpt_commit(ckpt_writer *w)
     if (rename(w->tmp, w->path) != 0)
         return pmc_err_set(&w->e, PMC_EIO, "%s: rename: %s", w->path, strerror(errno));
     /* The rename is durable only once the directory entry is on disk. */
-    int dfd = open(w->dir, O_RDONLY | O_DIRECTORY);
-    if (dfd < 0)
-        return pmc_err_set(&w->e, PMC_EIO, "%s: open directory: %s", w->path, strerror(errno));
-    /* EINVAL: the file system cannot sync directories (some network file
-     * systems); there is nothing more we could do, so it is not an error. */
-    int rc = fsync(dfd) == 0 || errno == EINVAL ? 0 : errno;
-    close(dfd);
+    int rc = fsync_dir(w->dir);
     if (rc != 0)
         return pmc_err_set(&w->e, PMC_EIO, "%s: fsync directory: %s", w->path, strerror(rc));
     return PMC_OK;
@@ -429,65 +640,102 @@ static void ckpt_release(ckpt_writer *w)
     h5_close_id(&w->dxpl, H5Pclose);
 }
 
+/* First collective half, shared by both file kinds: agree on the local
+ * setup status st, open the temporary file and write the datasets. */
+static int ckpt_begin(ckpt_writer *w, int st)
+{
+    if ((st = ckpt_agree(w, st)) != PMC_OK)
+        return st;
+    if ((st = ckpt_agree(w, ckpt_set_mpio(w))) != PMC_OK)
+        return st;
+    if ((st = ckpt_agree(w, ckpt_create_file(w))) != PMC_OK)
+        return st;
+    for (int i = 0; i < CKPT_NDATASETS; i++)
+        if ((st = ckpt_write_dset(w, &w->ds[i])) != PMC_OK)
+            return st;
+    return PMC_OK;
+}
+
+/* Second half: if all went well (st, agreed), close and commit; always
+ * release the handles. On failure the temp file is removed and err gets the
+ * agreed message. After a successful rename the temp name is gone. */
+static int ckpt_end(ckpt_writer *w, int st, pmc_err *err)
+{
+    if (st == PMC_OK) {
+        herr_t closed = H5Fclose(w->file);
+        w->file = -1;
+        st = closed < 0 ? h5_fail(&w->e, PMC_EIO, w->path, "close temporary file") : PMC_OK;
+        st = ckpt_agree(w, st);
+    }
+    if (st == PMC_OK)
+        st = ckpt_agree(w, w->rank == 0 ? ckpt_commit(w) : PMC_OK);
+    ckpt_release(w);
+    if (st != PMC_OK && w->rank == 0 && w->tmp_made)
+        unlink(w->tmp);
+    if (st != PMC_OK)
+        pmc_err_set(err, st, "%s", w->e.msg);
+    return st;
+}
+
 /* Contract: see pmc_checkpoint.h. Every rank returns the same status and,
  * on failure, the same message "PATH: STEP: cause"; the temp file is removed
  * on failure and gen-NNNN.h5 is either the complete old or new file. */
 int pmc_checkpoint_write_generation(void *comm, const char *dir, const pmc_gen_meta *meta,
                                     const pmc_population_view *pop, pmc_err *err)
 {
-    ckpt_writer w = {.comm = *(MPI_Comm *)comm, .dir = dir ? dir : "", .fapl = -1, .dcpl = -1,
-                     .dxpl = -1, .file = -1, .scalar = -1, .names_space = -1, .str_type = -1};
-    for (int i = 0; i < CKPT_NDATASETS; i++)
-        w.ds[i].fspace = w.ds[i].mspace = -1;
-    h5_quiet();
+    ckpt_writer w;
+    ckpt_writer_init(&w, comm, dir);
     int st = ckpt_rank(&w);
     if (st != PMC_OK)
         return pmc_err_set(err, st, "%s", w.e.msg); /* nothing to agree with */
-    st = ckpt_paths(&w, meta ? meta->generation : 0);
+    st = ckpt_paths(&w, "gen", meta ? meta->generation : 0);
     if (st == PMC_OK)
         st = ckpt_check_args(&w, meta, pop, &w.e);
     if (st == PMC_OK) {
-        ckpt_describe(&w, meta, pop);
+        ckpt_describe_gen(&w, meta, pop);
         st = ckpt_prepare(&w, pop->d);
     }
-    if ((st = ckpt_agree(&w, st)) != PMC_OK)
-        goto cleanup;
-    if ((st = ckpt_agree(&w, ckpt_set_mpio(&w))) != PMC_OK)
-        goto cleanup;
-    if ((st = ckpt_agree(&w, ckpt_create_file(&w))) != PMC_OK)
-        goto cleanup;
-    for (int i = 0; i < CKPT_NDATASETS; i++)
-        if ((st = ckpt_write_dset(&w, &w.ds[i])) != PMC_OK)
-            goto cleanup;
-    if ((st = ckpt_agree(&w, ckpt_write_attrs(&w, meta, pop))) != PMC_OK)
-        goto cleanup;
-    herr_t closed = H5Fclose(w.file);
-    w.file = -1;
-    st = closed < 0 ? h5_fail(&w.e, PMC_EIO, w.path, "close temporary file") : PMC_OK;
-    if ((st = ckpt_agree(&w, st)) != PMC_OK)
-        goto cleanup;
-    st = ckpt_agree(&w, w.rank == 0 ? ckpt_commit(&w) : PMC_OK);
-cleanup:
-    ckpt_release(&w);
-    /* After a successful rename the temp name is gone and unlink is a no-op. */
-    if (st != PMC_OK && w.rank == 0 && w.tmp_made)
-        unlink(w.tmp);
+    st = ckpt_begin(&w, st);
+    if (st == PMC_OK)
+        st = ckpt_agree(&w, ckpt_write_gen_attrs(&w, meta, pop));
+    return ckpt_end(&w, st, err);
+}
+
+/* Contract: see pmc_checkpoint.h; as pmc_checkpoint_write_generation, with
+ * the slot checks of check_slots (PMC_EINVAL on every rank). */
+int pmc_checkpoint_write_partial(void *comm, const char *dir, const pmc_partial_view *p,
+                                 pmc_err *err)
+{
+    ckpt_writer w;
+    ckpt_writer_init(&w, comm, dir);
+    int st = ckpt_rank(&w);
     if (st != PMC_OK)
-        pmc_err_set(err, st, "%s", w.e.msg);
-    return st;
+        return pmc_err_set(err, st, "%s", w.e.msg);
+    st = ckpt_paths(&w, "partial", p ? p->generation : 0);
+    if (st == PMC_OK)
+        st = ckpt_check_partial(&w, p, &w.e);
+    if (st == PMC_OK) {
+        ckpt_describe_partial(&w, p);
+        st = ckpt_prepare(&w, p->d);
+    }
+    st = ckpt_begin(&w, st);
+    if (st == PMC_OK)
+        st = ckpt_agree(&w, ckpt_write_partial_attrs(&w, p));
+    return ckpt_end(&w, st, err);
 }
 
 /* ------------------------------------------------------------------------
  * Serial reader
  * ------------------------------------------------------------------------ */
 
+static const char *const class_names[] = {
+    [H5T_INTEGER] = "integer", [H5T_FLOAT] = "float", [H5T_STRING] = "string"};
+
 /* Opens a root attribute after checking it exists, has the expected type
  * class and holds `count` elements in `ndims` dimensions (0 = scalar). */
 static int attr_open(hid_t file, const char *path, const char *name, H5T_class_t cls, int ndims,
                      hsize_t count, hid_t *out, pmc_err *err)
 {
-    static const char *const class_names[] = {
-        [H5T_INTEGER] = "integer", [H5T_FLOAT] = "float", [H5T_STRING] = "string"};
     htri_t exists = H5Aexists(file, name);
     if (exists <= 0) {
         H5Eclear2(H5E_DEFAULT);
@@ -580,15 +828,17 @@ static int attr_read_strings(hid_t file, const char *path, const char *name, int
     return st == PMC_OK ? PMC_OK : h5_fail_item(err, PMC_EINVAL, path, "read attribute", name);
 }
 
+
 /* Checked first: its absence means "not one of our files" and its value
- * decides how the rest must be read. */
-static int read_format_version(hid_t file, const char *path, pmc_generation *g, pmc_err *err)
+ * decides how the rest must be read. what: "generation" or "partial". */
+static int read_format_version(hid_t file, const char *path, const char *what, unsigned *out,
+                               pmc_err *err)
 {
     if (H5Aexists(file, "format_version") <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s: attribute format_version: missing (not a pmcabc generation file)",
-                           path);
+                           "%s: attribute format_version: missing (not a pmcabc %s file)", path,
+                           what);
     }
     uint64_t version = 0;
     int st = attr_read_scalar(file, path, "format_version", H5T_INTEGER, H5T_NATIVE_UINT64,
@@ -598,28 +848,22 @@ static int read_format_version(hid_t file, const char *path, pmc_generation *g, 
     if (version != PMC_CHECKPOINT_FORMAT_VERSION)
         return pmc_err_set(err, PMC_EINVAL, "%s: format_version %llu: this pmcabc reads version %d",
                            path, (unsigned long long)version, PMC_CHECKPOINT_FORMAT_VERSION);
-    g->format_version = (unsigned)version;
+    *out = (unsigned)version;
     return PMC_OK;
 }
 
+/* An integer attribute to read and its allowed range. */
+typedef struct {
+    const char *name;
+    uint64_t *dst, lo, hi;
+} ckpt_uint_attr;
+
 /* Integer attributes, all read as uint64 and range-checked here, so a
  * negative or oversized stored value is reported rather than truncated. */
-static int read_int_attrs(hid_t file, const char *path, pmc_generation *g, uint64_t *n,
-                          uint64_t *d, pmc_err *err)
+static int read_uint_attrs(hid_t file, const char *path, const ckpt_uint_attr *ints, size_t count,
+                           pmc_err *err)
 {
-    uint64_t generation = 0;
-    const struct {
-        const char *name;
-        uint64_t *dst, lo, hi;
-    } ints[] = {
-        {"generation", &generation, 0, CKPT_MAX_GENERATION - 1},
-        {"n_particles", n, 1, CKPT_MAX_PARTICLES - 1},
-        {"n_params", d, 1, CKPT_MAX_PARAMS},
-        {"n_simulations", &g->meta.n_simulations, 0, UINT64_MAX},
-        {"gen_simulations", &g->meta.gen_simulations, 0, UINT64_MAX},
-        {"seed", &g->meta.seed, 0, UINT64_MAX},
-    };
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+    for (size_t i = 0; i < count; i++) {
         int st = attr_read_scalar(file, path, ints[i].name, H5T_INTEGER, H5T_NATIVE_UINT64,
                                   ints[i].dst, err);
         if (st != PMC_OK)
@@ -629,30 +873,18 @@ static int read_int_attrs(hid_t file, const char *path, pmc_generation *g, uint6
                                path, ints[i].name, (unsigned long long)*ints[i].dst,
                                (unsigned long long)ints[i].lo, (unsigned long long)ints[i].hi);
     }
-    g->meta.generation = (unsigned)generation;
-    if (g->meta.gen_simulations > g->meta.n_simulations)
-        return pmc_err_set(err, PMC_EINVAL,
-                           "%s: gen_simulations %llu exceeds cumulative n_simulations %llu", path,
-                           (unsigned long long)g->meta.gen_simulations,
-                           (unsigned long long)g->meta.n_simulations);
     return PMC_OK;
 }
 
-static int read_float_attrs(hid_t file, const char *path, pmc_generation *g, uint64_t n,
-                            pmc_err *err)
+typedef struct {
+    const char *name;
+    double *dst, lo, hi;
+} ckpt_float_attr;
+
+static int read_float_attrs(hid_t file, const char *path, const ckpt_float_attr *floats,
+                            size_t count, pmc_err *err)
 {
-    pmc_gen_meta *m = &g->meta;
-    /* ESS = 1 / sum w^2 <= n; the slack allows for rounding in that sum. */
-    const struct {
-        const char *name;
-        double *dst, lo, hi;
-    } floats[] = {
-        {"epsilon", &m->epsilon, 0.0, INFINITY},
-        {"ess", &m->ess, 0.0, (double)n * (1.0 + 1e-9)},
-        {"acceptance_rate", &m->acceptance_rate, 0.0, 1.0},
-        {"wall_time", &m->wall_time, 0.0, INFINITY},
-    };
-    for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++) {
+    for (size_t i = 0; i < count; i++) {
         int st = attr_read_scalar(file, path, floats[i].name, H5T_FLOAT, H5T_NATIVE_DOUBLE,
                                   floats[i].dst, err);
         if (st != PMC_OK)
@@ -664,6 +896,41 @@ static int read_float_attrs(hid_t file, const char *path, pmc_generation *g, uin
     }
     return PMC_OK;
 }
+
+static int read_gen_attrs(hid_t file, const char *path, pmc_generation *g, uint64_t *n,
+                          uint64_t *d, uint64_t *checksum, pmc_err *err)
+{
+    pmc_gen_meta *m = &g->meta;
+    uint64_t generation = 0;
+    const ckpt_uint_attr ints[] = {
+        {"generation", &generation, 0, CKPT_MAX_GENERATION - 1},
+        {"n_particles", n, 1, CKPT_MAX_PARTICLES - 1},
+        {"n_params", d, 1, CKPT_MAX_PARAMS},
+        {"n_simulations", &m->n_simulations, 0, UINT64_MAX},
+        {"gen_simulations", &m->gen_simulations, 0, UINT64_MAX},
+        {"seed", &m->seed, 0, UINT64_MAX},
+        {"data_checksum", &m->data_checksum, 0, UINT64_MAX},
+        {"checksum", checksum, 0, UINT64_MAX},
+    };
+    int st = read_uint_attrs(file, path, ints, sizeof ints / sizeof ints[0], err);
+    if (st != PMC_OK)
+        return st;
+    m->generation = (unsigned)generation;
+    if (m->gen_simulations > m->n_simulations)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s: gen_simulations %llu exceeds cumulative n_simulations %llu", path,
+                           (unsigned long long)m->gen_simulations,
+                           (unsigned long long)m->n_simulations);
+    /* ESS = 1 / sum w^2 <= n; the slack allows for rounding in that sum. */
+    const ckpt_float_attr floats[] = {
+        {"epsilon", &m->epsilon, 0.0, INFINITY},
+        {"ess", &m->ess, 0.0, (double)*n * (1.0 + 1e-9)},
+        {"acceptance_rate", &m->acceptance_rate, 0.0, 1.0},
+        {"wall_time", &m->wall_time, 0.0, INFINITY},
+    };
+    return read_float_attrs(file, path, floats, sizeof floats / sizeof floats[0], err);
+}
+
 
 /* "5 x 2", "5" or "scalar", for messages about shapes. */
 static const char *shape_text(char *buf, size_t size, int ndims, const hsize_t *dims)
@@ -678,9 +945,10 @@ static const char *shape_text(char *buf, size_t size, int ndims, const hsize_t *
     return buf;
 }
 
-/* Opens a dataset after checking it is a float array of exactly the shape
- * want[0..ndims-1]. */
-static int dset_open(hid_t file, const char *path, const char *name, int ndims,
+
+/* Opens a dataset after checking it is an array of type class cls and
+ * exactly the shape want[0..ndims-1]. */
+static int dset_open(hid_t file, const char *path, const char *name, H5T_class_t cls, int ndims,
                      const hsize_t want[2], hid_t *out, pmc_err *err)
 {
     char expect[64], found[128];
@@ -689,77 +957,104 @@ static int dset_open(hid_t file, const char *path, const char *name, int ndims,
     hid_t ds = exists > 0 ? H5Dopen2(file, name, H5P_DEFAULT) : -1;
     if (ds < 0) {
         H5Eclear2(H5E_DEFAULT);
-        return pmc_err_set(err, PMC_EINVAL, "%s: dataset %s: missing (expected float array %s)",
-                           path, name, expect);
+        return pmc_err_set(err, PMC_EINVAL, "%s: dataset %s: missing (expected %s array %s)", path,
+                           name, class_names[cls], expect);
     }
     hid_t type = H5Dget_type(ds), space = H5Dget_space(ds);
-    H5T_class_t cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+    H5T_class_t got_cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
     hsize_t got[H5S_MAX_RANK] = {0};
     int nd = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
     if (nd > 0 && nd <= H5S_MAX_RANK)
         H5Sget_simple_extent_dims(space, got, NULL);
     h5_close_id(&type, H5Tclose);
     h5_close_id(&space, H5Sclose);
-    if (cls != H5T_FLOAT || nd != ndims || got[0] != want[0] || (ndims == 2 && got[1] != want[1])) {
+    if (got_cls != cls || nd != ndims || got[0] != want[0] || (ndims == 2 && got[1] != want[1])) {
         H5Dclose(ds);
         H5Eclear2(H5E_DEFAULT);
-        return pmc_err_set(err, PMC_EINVAL, "%s: dataset %s: expected float array %s, found %s array %s",
-                           path, name, expect, cls == H5T_FLOAT ? "float" : "non-float",
-                           shape_text(found, sizeof found, nd, got));
+        return pmc_err_set(err, PMC_EINVAL, "%s: dataset %s: expected %s array %s, found %s%s array %s",
+                           path, name, class_names[cls], expect, got_cls == cls ? "" : "non-",
+                           class_names[cls], shape_text(found, sizeof found, nd, got));
     }
     *out = ds;
     return PMC_OK;
 }
 
-/* Reads a checked dataset whole, converted to native double. */
-static int dset_read(hid_t ds, const char *path, const char *name, size_t count, double **out,
-                     pmc_err *err)
+/* A dataset to read: expected class and shape, memory type, and the buffer
+ * read_dsets allocates (never NULL on success, even for 0 elements). */
+typedef struct {
+    const char *name;
+    H5T_class_t cls;
+    hid_t mtype;
+    size_t elem; /* bytes per element of mtype */
+    int ndims;
+    hsize_t dims[2];
+    void *buf;
+} ckpt_read_dset;
+
+static int dset_read(hid_t id, const char *path, ckpt_read_dset *ds, pmc_err *err)
 {
-    *out = malloc(count * sizeof **out);
-    if (!*out)
+    size_t count = (size_t)ds->dims[0] * (ds->ndims == 2 ? (size_t)ds->dims[1] : 1);
+    ds->buf = malloc(count ? count * ds->elem : 1);
+    if (!ds->buf)
         return pmc_err_set(err, PMC_ENOMEM, "%s: dataset %s: out of memory (%zu values)", path,
-                           name, count);
-    if (H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, *out) < 0)
-        return h5_fail_item(err, PMC_EIO, path, "read dataset", name);
+                           ds->name, count);
+    if (count && H5Dread(id, ds->mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, ds->buf) < 0)
+        return h5_fail_item(err, PMC_EIO, path, "read dataset", ds->name);
     return PMC_OK;
 }
 
-/* Checks all four datasets' shapes first, then reads them. */
-static int read_datasets(hid_t file, const char *path, pmc_generation *g, pmc_err *err)
+/* Checks all datasets' types and shapes first, then reads them. On failure
+ * no buffer is left allocated. */
+static int read_dsets(hid_t file, const char *path, ckpt_read_dset *ds, int count, pmc_err *err)
 {
-    struct {
-        const char *name;
-        int ndims;
-        hsize_t dims[2];
-        double **dst;
-        hid_t id;
-    } ds[CKPT_NDATASETS] = {
-        {"/theta", 2, {g->n, g->d}, &g->theta, -1},
-        {"/weights", 1, {g->n, 0}, &g->weights, -1},
-        {"/distances", 1, {g->n, 0}, &g->distances, -1},
-        {"/epsilons", 1, {g->n_epsilons, 0}, &g->epsilons, -1},
-    };
+    hid_t ids[CKPT_NDATASETS] = {-1, -1, -1, -1};
     int st = PMC_OK;
-    for (int i = 0; i < CKPT_NDATASETS && st == PMC_OK; i++)
-        st = dset_open(file, path, ds[i].name, ds[i].ndims, ds[i].dims, &ds[i].id, err);
-    for (int i = 0; i < CKPT_NDATASETS && st == PMC_OK; i++) {
-        size_t count = (size_t)ds[i].dims[0] * (ds[i].ndims == 2 ? (size_t)ds[i].dims[1] : 1);
-        st = dset_read(ds[i].id, path, ds[i].name, count, ds[i].dst, err);
+    for (int i = 0; i < count && st == PMC_OK; i++)
+        st = dset_open(file, path, ds[i].name, ds[i].cls, ds[i].ndims, ds[i].dims, &ids[i], err);
+    for (int i = 0; i < count && st == PMC_OK; i++)
+        st = dset_read(ids[i], path, &ds[i], err);
+    for (int i = 0; i < count; i++) {
+        h5_close_id(&ids[i], H5Dclose);
+        if (st != PMC_OK) {
+            free(ds[i].buf);
+            ds[i].buf = NULL;
+        }
     }
-    for (int i = 0; i < CKPT_NDATASETS; i++)
-        h5_close_id(&ds[i].id, H5Dclose);
     return st;
 }
 
-/* Attributes first (they give the expected shapes), then strings, then data. */
-static int read_contents(hid_t file, const char *path, pmc_generation *g, pmc_err *err)
+static int verify_checksum(const char *path, uint64_t stored, uint64_t computed, pmc_err *err)
 {
-    uint64_t n = 0, d = 0;
-    int st = read_format_version(file, path, g, err);
+    if (stored != computed)
+        return pmc_err_set(err, PMC_EINVAL, "%s: checksum mismatch (file damaged?)", path);
+    return PMC_OK;
+}
+
+static int read_gen_datasets(hid_t file, const char *path, pmc_generation *g, pmc_err *err)
+{
+    const hid_t dbl = H5T_NATIVE_DOUBLE;
+    ckpt_read_dset ds[CKPT_NDATASETS] = {
+        {"/theta", H5T_FLOAT, dbl, sizeof(double), 2, {g->n, g->d}, NULL},
+        {"/weights", H5T_FLOAT, dbl, sizeof(double), 1, {g->n, 0}, NULL},
+        {"/distances", H5T_FLOAT, dbl, sizeof(double), 1, {g->n, 0}, NULL},
+        {"/epsilons", H5T_FLOAT, dbl, sizeof(double), 1, {g->n_epsilons, 0}, NULL},
+    };
+    int st = read_dsets(file, path, ds, CKPT_NDATASETS, err);
+    g->theta = ds[0].buf;
+    g->weights = ds[1].buf;
+    g->distances = ds[2].buf;
+    g->epsilons = ds[3].buf;
+    return st;
+}
+
+/* Attributes first (they give the expected shapes), then strings, then
+ * data, then the checksum over what was read. */
+static int read_gen_contents(hid_t file, const char *path, pmc_generation *g, pmc_err *err)
+{
+    uint64_t n = 0, d = 0, checksum = 0;
+    int st = read_format_version(file, path, "generation", &g->format_version, err);
     if (st == PMC_OK)
-        st = read_int_attrs(file, path, g, &n, &d, err);
-    if (st == PMC_OK)
-        st = read_float_attrs(file, path, g, n, err);
+        st = read_gen_attrs(file, path, g, &n, &d, &checksum, err);
     if (st != PMC_OK)
         return st;
     g->n = (size_t)n;
@@ -772,33 +1067,128 @@ static int read_contents(hid_t file, const char *path, pmc_generation *g, pmc_er
     if (st == PMC_OK)
         st = attr_read_strings(file, path, "config", 0, 1, &g->config_text, err);
     if (st == PMC_OK)
-        st = read_datasets(file, path, g, err);
+        st = read_gen_datasets(file, path, g, err);
+    if (st != PMC_OK)
+        return st;
+    const pmc_population_view v = {.n = g->n, .d = g->d, .theta = g->theta,
+                                   .weights = g->weights, .distances = g->distances,
+                                   .epsilons = g->epsilons};
+    return verify_checksum(path, checksum, gen_checksum(&g->meta, &v), err);
+}
+
+static int read_partial_attrs(hid_t file, const char *path, pmc_partial *p, uint64_t *checksum,
+                              pmc_err *err)
+{
+    unsigned version = 0;
+    char *kind = NULL;
+    int st = read_format_version(file, path, "partial", &version, err);
+    if (st == PMC_OK)
+        st = attr_read_strings(file, path, "kind", 0, 1, &kind, err);
+    if (st == PMC_OK && strcmp(kind, "partial") != 0)
+        st = pmc_err_set(err, PMC_EINVAL, "%s: attribute kind = \"%s\": expected \"partial\"", path,
+                         kind);
+    free(kind);
+    if (st != PMC_OK)
+        return st;
+    uint64_t generation = 0, n = 0, d = 0, k = 0;
+    const ckpt_uint_attr ints[] = {
+        {"generation", &generation, 0, CKPT_MAX_GENERATION - 1},
+        {"n_particles", &n, 1, CKPT_MAX_PARTICLES - 1},
+        {"n_params", &d, 1, CKPT_MAX_PARAMS},
+        {"n_done", &k, 0, CKPT_MAX_PARTICLES - 1},
+        {"seed", &p->seed, 0, UINT64_MAX},
+        {"checksum", checksum, 0, UINT64_MAX},
+    };
+    const ckpt_float_attr floats[] = {{"epsilon", &p->epsilon, 0.0, INFINITY}};
+    st = read_uint_attrs(file, path, ints, sizeof ints / sizeof ints[0], err);
+    if (st == PMC_OK)
+        st = read_float_attrs(file, path, floats, 1, err);
+    if (st != PMC_OK)
+        return st;
+    if (k > n)
+        return pmc_err_set(err, PMC_EINVAL, "%s: n_done %llu exceeds n_particles %llu", path,
+                           (unsigned long long)k, (unsigned long long)n);
+    p->generation = (unsigned)generation;
+    p->n = (size_t)n;
+    p->d = (size_t)d;
+    p->k = (size_t)k;
+    return PMC_OK;
+}
+
+static int read_partial_contents(hid_t file, const char *path, pmc_partial *p, pmc_err *err)
+{
+    uint64_t checksum = 0;
+    int st = read_partial_attrs(file, path, p, &checksum, err);
+    if (st == PMC_OK)
+        st = attr_read_strings(file, path, "config", 0, 1, &p->config_text, err);
+    if (st != PMC_OK)
+        return st;
+    const hid_t dbl = H5T_NATIVE_DOUBLE, u64 = H5T_NATIVE_UINT64;
+    ckpt_read_dset ds[CKPT_NDATASETS] = {
+        {"/slots", H5T_INTEGER, u64, sizeof(uint64_t), 1, {p->k, 0}, NULL},
+        {"/theta", H5T_FLOAT, dbl, sizeof(double), 2, {p->k, p->d}, NULL},
+        {"/distances", H5T_FLOAT, dbl, sizeof(double), 1, {p->k, 0}, NULL},
+        {"/n_sims", H5T_INTEGER, u64, sizeof(uint64_t), 1, {p->k, 0}, NULL},
+    };
+    if ((st = read_dsets(file, path, ds, CKPT_NDATASETS, err)) != PMC_OK)
+        return st;
+    p->slots = ds[0].buf;
+    p->theta = ds[1].buf;
+    p->distances = ds[2].buf;
+    p->n_sims = ds[3].buf;
+    const pmc_partial_view v = {.generation = p->generation, .epsilon = p->epsilon,
+                                .seed = p->seed, .n = p->n, .d = p->d, .k = p->k,
+                                .slots = p->slots, .theta = p->theta,
+                                .distances = p->distances, .n_sims = p->n_sims};
+    /* Checksum first: damage is reported as damage, and only an intact file
+     * written with bad slots gets the slot message. */
+    st = verify_checksum(path, checksum, partial_checksum(&v), err);
+    if (st == PMC_OK)
+        st = check_slots(path, p->slots, p->k, p->n, err);
     return st;
 }
 
-/* Contract: see pmc_checkpoint.h. On failure *out is left empty (all NULL),
- * so pmc_generation_free(out) is always safe. */
-int pmc_checkpoint_read_generation(const char *path, pmc_generation *out, pmc_err *err)
+/* Opens path read-only (serial driver). POSIX open first: "No such file",
+ * "Permission denied" are clearer than HDF5's stack. A missing file gives
+ * `missing` (the caller decides whether that is an I/O error or normal). */
+static int ckpt_open_read(const char *path, int missing, hid_t *file, pmc_err *err)
 {
-    memset(out, 0, sizeof *out);
     h5_quiet();
-    /* POSIX first: "No such file", "Permission denied" are clearer than
-     * HDF5's stack, and they are I/O errors, not bad content. */
     int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return pmc_err_set(err, PMC_EIO, "%s: open: %s", path, strerror(errno));
+    if (fd < 0) {
+        int e = errno;
+        return pmc_err_set(err, e == ENOENT ? missing : PMC_EIO, "%s: open: %s", path, strerror(e));
+    }
     close(fd);
     htri_t is_h5 = H5Fis_hdf5(path);
     if (is_h5 <= 0) {
         H5Eclear2(H5E_DEFAULT);
         return pmc_err_set(err, PMC_EINVAL, "%s: not an HDF5 file (no HDF5 signature)", path);
     }
-    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (file < 0)
+    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (*file < 0)
         return h5_fail(err, PMC_EIO, path, "open HDF5 file (truncated or corrupt?)");
-    int st = read_contents(file, path, out, err);
+    return PMC_OK;
+}
+
+static int ckpt_close_read(hid_t file, const char *path, int st, pmc_err *err)
+{
     if (H5Fclose(file) < 0 && st == PMC_OK)
         st = h5_fail(err, PMC_EIO, path, "close");
+    return st;
+}
+
+/* Contract: see pmc_checkpoint.h. On failure *out is left empty (all NULL),
+ * so pmc_generation_free(out) is always safe. A missing file is PMC_EIO: the
+ * caller named it. */
+int pmc_checkpoint_read_generation(const char *path, pmc_generation *out, pmc_err *err)
+{
+    memset(out, 0, sizeof *out);
+    hid_t file = -1;
+    int st = ckpt_open_read(path, PMC_EIO, &file, err);
+    if (st != PMC_OK)
+        return st;
+    st = ckpt_close_read(file, path, read_gen_contents(file, path, out, err), err);
     if (st != PMC_OK)
         pmc_generation_free(out);
     return st;
@@ -818,4 +1208,238 @@ void pmc_generation_free(pmc_generation *g)
     free(g->distances);
     free(g->epsilons);
     memset(g, 0, sizeof *g);
+}
+
+/* Contract: see pmc_checkpoint.h. On success every array is non-NULL (also
+ * for k = 0); on failure *out is left empty. */
+int pmc_checkpoint_read_partial(const char *path, pmc_partial *out, pmc_err *err)
+{
+    memset(out, 0, sizeof *out);
+    hid_t file = -1;
+    int st = ckpt_open_read(path, PMC_ENOTFOUND, &file, err);
+    if (st != PMC_OK)
+        return st;
+    st = ckpt_close_read(file, path, read_partial_contents(file, path, out, err), err);
+    if (st != PMC_OK)
+        pmc_partial_free(out);
+    return st;
+}
+
+void pmc_partial_free(pmc_partial *p)
+{
+    if (!p)
+        return;
+    free(p->slots);
+    free(p->theta);
+    free(p->distances);
+    free(p->n_sims);
+    free(p->config_text);
+    memset(p, 0, sizeof *p);
+}
+
+/* ------------------------------------------------------------------------
+ * Directory scans: resume and housekeeping
+ * ------------------------------------------------------------------------ */
+
+/* Generation number in a name "<prefix>NNNN<suffix>" (4 or more decimal
+ * digits, value below 2^24), or -1 if the name has any other form. */
+static long numbered_name(const char *name, const char *prefix, const char *suffix)
+{
+    size_t lp = strlen(prefix), ls = strlen(suffix), len = strlen(name);
+    if (len < lp + 4 + ls || strncmp(name, prefix, lp) != 0 || strcmp(name + len - ls, suffix) != 0)
+        return -1;
+    long v = 0;
+    for (size_t i = lp; i < len - ls; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return -1;
+        v = v * 10 + (name[i] - '0');
+        if (v >= (long)CKPT_MAX_GENERATION)
+            return -1;
+    }
+    return v;
+}
+
+typedef struct {
+    long generation;
+    char name[NAME_MAX + 1];
+} ckpt_entry;
+
+/* Maps a directory entry's name to a number >= 0 to keep it, -1 to skip. */
+typedef long (*ckpt_name_filter)(const char *name, const void *ctx);
+
+/* The entries of dir that pick keeps, with pick's number. Returns 0 or an
+ * errno value (opendir's, or ENOMEM). */
+static int scan_dir(const char *dir, ckpt_name_filter pick, const void *ctx, ckpt_entry **out,
+                    size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return errno;
+    size_t cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        long g = pick(de->d_name, ctx);
+        if (g < 0)
+            continue;
+        if (*count == cap) {
+            cap = cap ? 2 * cap : 16;
+            ckpt_entry *grown = realloc(*out, cap * sizeof **out);
+            if (!grown) {
+                rc = ENOMEM;
+                break;
+            }
+            *out = grown;
+        }
+        (*out)[*count].generation = g;
+        snprintf((*out)[*count].name, sizeof (*out)[*count].name, "%s", de->d_name);
+        (*count)++;
+    }
+    closedir(dp);
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+        *count = 0;
+    }
+    return rc;
+}
+
+static long pick_gen_file(const char *name, const void *ctx)
+{
+    (void)ctx;
+    return numbered_name(name, "gen-", ".h5");
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    const ckpt_entry *x = a, *y = b;
+    if (x->generation != y->generation)
+        return x->generation < y->generation ? 1 : -1;
+    return strcmp(x->name, y->name);
+}
+
+/* Reads one candidate; a file whose generation attribute disagrees with its
+ * name is not usable either (renamed or copied by hand). */
+static int try_generation(const char *file, long named, pmc_generation *out, pmc_err *err)
+{
+    int st = pmc_checkpoint_read_generation(file, out, err);
+    if (st == PMC_OK && (long)out->meta.generation != named) {
+        st = pmc_err_set(err, PMC_EINVAL, "%s: holds generation %u, its name says %ld", file,
+                         out->meta.generation, named);
+        pmc_generation_free(out);
+    }
+    return st;
+}
+
+/* err's message without the leading "PATH: ", which the warning names already. */
+static const char *msg_after_path(const pmc_err *e, const char *path)
+{
+    size_t len = strlen(path);
+    if (strncmp(e->msg, path, len) == 0 && strncmp(e->msg + len, ": ", 2) == 0)
+        return e->msg + len + 2;
+    return e->msg;
+}
+
+/* Contract: see pmc_checkpoint.h. A damaged or unreadable file (PMC_EIO or
+ * PMC_EINVAL from the reader) is skipped with a warning; out of memory or a
+ * too-small path buffer stop the search. On failure *out is empty. */
+int pmc_checkpoint_find_latest(const char *dir, pmc_generation *out, char *path, size_t path_len,
+                               pmc_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!dir || !*dir)
+        return pmc_err_set(err, PMC_EINVAL, "checkpoint directory: empty path");
+    ckpt_entry *list = NULL;
+    size_t count = 0, rejected = 0;
+    int rc = scan_dir(dir, pick_gen_file, NULL, &list, &count);
+    if (rc == ENOENT)
+        return pmc_err_set(err, PMC_ENOTFOUND, "no valid generation file in %s (no such directory)",
+                           dir);
+    if (rc != 0)
+        return pmc_err_set(err, rc == ENOMEM ? PMC_ENOMEM : PMC_EIO, "%s: list directory: %s", dir,
+                           strerror(rc));
+    if (count > 0) /* qsort must not get NULL, even for 0 elements */
+        qsort(list, count, sizeof *list, newest_first);
+    int st = PMC_ENOTFOUND;
+    for (size_t i = 0; i < count && st == PMC_ENOTFOUND; i++) {
+        char file[PATH_MAX];
+        pmc_err why = {0};
+        if (snprintf(file, sizeof file, "%s/%s", dir, list[i].name) >= (int)sizeof file) {
+            st = pmc_err_set(err, PMC_EINVAL, "%s: checkpoint directory path too long", dir);
+            break;
+        }
+        int got = try_generation(file, list[i].generation, out, &why);
+        if (got == PMC_OK && path && strlen(file) >= path_len) {
+            pmc_generation_free(out);
+            st = pmc_err_set(err, PMC_EINVAL, "%s: path buffer of %zu bytes too small", file,
+                             path_len);
+        } else if (got == PMC_OK) {
+            if (path)
+                memcpy(path, file, strlen(file) + 1);
+            st = PMC_OK;
+        } else if (got == PMC_EIO || got == PMC_EINVAL) {
+            rejected++;
+            pmc_log_warn("checkpoint %s is not usable (%s); falling back to an older generation",
+                         file, msg_after_path(&why, file));
+        } else {
+            st = pmc_err_set(err, got, "%s", why.msg);
+        }
+    }
+    free(list);
+    if (st == PMC_ENOTFOUND && rejected)
+        pmc_err_set(err, st, "no valid generation file in %s (%zu gen files not usable)", dir,
+                    rejected);
+    else if (st == PMC_ENOTFOUND)
+        pmc_err_set(err, st, "no valid generation file in %s", dir);
+    return st;
+}
+
+/* What housekeeping removes after generation `newest` was committed. */
+typedef struct {
+    unsigned newest, keep_last;
+} cleanup_rule;
+
+static long pick_for_cleanup(const char *name, const void *ctx)
+{
+    const cleanup_rule *r = ctx;
+    long g;
+    /* Temporary files: only one writer runs at a time and it has just
+     * committed, so any left now belong to a crashed run. */
+    if (numbered_name(name, ".gen-", ".h5.tmp") >= 0 ||
+        numbered_name(name, ".partial-", ".h5.tmp") >= 0)
+        return 0;
+    /* A partial file is superseded once its generation is complete. */
+    if ((g = numbered_name(name, "partial-", ".h5")) >= 0)
+        return g <= (long)r->newest ? 0 : -1;
+    if (r->keep_last > 0 && r->newest >= r->keep_last && (g = numbered_name(name, "gen-", ".h5")) >= 0)
+        return g <= (long)(r->newest - r->keep_last) ? 0 : -1;
+    return -1;
+}
+
+/* Contract: see pmc_checkpoint.h. Never fails: every problem is a warning,
+ * because the run itself is already safely on disk. */
+void pmc_checkpoint_cleanup(const char *dir, unsigned newest, unsigned keep_last)
+{
+    const cleanup_rule rule = {newest, keep_last};
+    ckpt_entry *list = NULL;
+    size_t count = 0, removed = 0;
+    int rc = scan_dir(dir, pick_for_cleanup, &rule, &list, &count);
+    if (rc != 0) {
+        pmc_log_warn("checkpoint cleanup: cannot list %s: %s", dir, strerror(rc));
+        return;
+    }
+    for (size_t i = 0; i < count; i++) {
+        char file[PATH_MAX];
+        if (snprintf(file, sizeof file, "%s/%s", dir, list[i].name) >= (int)sizeof file)
+            continue; /* cannot happen: dir itself was opened */
+        if (unlink(file) == 0)
+            removed++;
+        else if (errno != ENOENT)
+            pmc_log_warn("checkpoint cleanup: cannot remove %s: %s", file, strerror(errno));
+    }
+    free(list);
+    if (removed && (rc = fsync_dir(dir)) != 0)
+        pmc_log_warn("checkpoint cleanup: fsync directory %s: %s", dir, strerror(rc));
 }

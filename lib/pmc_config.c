@@ -20,7 +20,7 @@
 #define SECTION_LIST "[run], [epsilon], [model], [prior], [distance], [mpi]"
 
 /* Fixed-name keys (everything but [prior] and model-specific keys). */
-enum { N_KEYS = 12 };
+enum { N_KEYS = 15 };
 
 typedef struct {
     const char *file; /* config path for messages */
@@ -28,7 +28,7 @@ typedef struct {
     pmc_err *err;
     int seen[N_KEYS]; /* line that set each fixed key; -1 for --set; 0 unset */
     int line;         /* line of the entry being applied; 0 for --set */
-    char why[128];    /* room for "what was expected" texts that need numbers */
+    char why[256];    /* room for "what was expected" texts: numbers, key lists */
     char where[PMC_PATH_MAX + 32]; /* "FILE:LINE" or "--set" of the entry at fault */
 } parse_ctx;
 
@@ -224,6 +224,39 @@ static const char *set_checkpoint_dir(parse_ctx *ctx, const char *v)
                      "expected a directory path");
 }
 
+/* A duration in seconds: finite, >= 0; 0 means "off" for both users. */
+static const char *parse_seconds(const char *v, double *out)
+{
+    double x = 0;
+    const char *why = parse_real(v, 0, &x);
+    if (why)
+        return why;
+    if (x < 0)
+        return "expected a number of seconds >= 0";
+    *out = x + 0.0; /* -0 would print as "-0" in cfg->text */
+    return NULL;
+}
+
+static const char *set_checkpoint_interval(parse_ctx *ctx, const char *v)
+{
+    return parse_seconds(v, &ctx->cfg->checkpoint_interval);
+}
+
+static const char *set_time_limit(parse_ctx *ctx, const char *v)
+{
+    return parse_seconds(v, &ctx->cfg->time_limit);
+}
+
+static const char *set_keep_last(parse_ctx *ctx, const char *v)
+{
+    uint64_t x = 0;
+    const char *why = parse_uint(ctx, v, UINT_MAX, &x);
+    if (why)
+        return why;
+    ctx->cfg->keep_last = (unsigned)x;
+    return NULL;
+}
+
 static const char *set_eps_initial(parse_ctx *ctx, const char *v)
 {
     double x = 0;
@@ -263,8 +296,11 @@ static const char *set_eps_minimum(parse_ctx *ctx, const char *v)
 
 static const char *set_model_name(parse_ctx *ctx, const char *v)
 {
-    return copy_text(ctx, v, ctx->cfg->model_name, sizeof ctx->cfg->model_name,
-                     "expected a model name");
+    const char *why = copy_text(ctx, v, ctx->cfg->model_name, sizeof ctx->cfg->model_name,
+                                "expected a model name");
+    if (!why)
+        set_origin(&ctx->cfg->model_name_origin, ctx, ctx->line);
+    return why;
 }
 
 /* Relative paths in the file are taken from the file's directory, so a job
@@ -294,8 +330,11 @@ static const char *set_model_data(parse_ctx *ctx, const char *v)
 
 static const char *set_distance_name(parse_ctx *ctx, const char *v)
 {
-    return copy_text(ctx, v, ctx->cfg->distance_name, sizeof ctx->cfg->distance_name,
-                     "expected a distance name");
+    const char *why = copy_text(ctx, v, ctx->cfg->distance_name,
+                                sizeof ctx->cfg->distance_name, "expected a distance name");
+    if (!why)
+        set_origin(&ctx->cfg->distance_origin, ctx, ctx->line);
+    return why;
 }
 
 static const char *set_mpi_chunk(parse_ctx *ctx, const char *v)
@@ -315,6 +354,9 @@ static const key_desc keys[] = {
     {"run", "generations", set_generations, 1, "expected a whole number >= 1"},
     {"run", "max_simulations", set_max_simulations, 0, NULL},
     {"run", "checkpoint_dir", set_checkpoint_dir, 0, NULL},
+    {"run", "checkpoint_interval", set_checkpoint_interval, 0, NULL},
+    {"run", "time_limit", set_time_limit, 0, NULL},
+    {"run", "keep_last", set_keep_last, 0, NULL},
     {"epsilon", "initial", set_eps_initial, 1, "expected a positive number or inf"},
     {"epsilon", "quantile", set_eps_quantile, 1, "expected a number strictly between 0 and 1"},
     {"epsilon", "minimum", set_eps_minimum, 0, NULL},
@@ -660,6 +702,9 @@ static int build_text(pmc_config *cfg, pmc_err *err)
               (unsigned long long)cfg->seed, cfg->particles, cfg->generations);
     sb_printf(&sb, "max_simulations = %llu\ncheckpoint_dir = %s\n",
               (unsigned long long)cfg->max_simulations, cfg->checkpoint_dir);
+    sb_real(&sb, "checkpoint_interval", cfg->checkpoint_interval);
+    sb_real(&sb, "time_limit", cfg->time_limit);
+    sb_printf(&sb, "keep_last = %u\n", cfg->keep_last);
     sb_printf(&sb, "\n[epsilon]\n");
     sb_real(&sb, "initial", cfg->eps_initial);
     sb_real(&sb, "quantile", cfg->eps_quantile);
@@ -689,6 +734,7 @@ static void set_defaults(pmc_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     strcpy(cfg->checkpoint_dir, "checkpoints");
+    cfg->checkpoint_interval = 600;
     strcpy(cfg->distance_name, "euclidean");
 }
 
@@ -715,6 +761,9 @@ int pmc_config_parse(const char *text, const char *path, const char *const *over
         return pmc_err_set(err, PMC_EINVAL, "%.64s...: config path too long: expected at most %zu "
                            "characters", path, sizeof cfg->path - 1);
     strcpy(cfg->path, path);
+    /* A defaulted key is reported against the file as a whole, like a missing one. */
+    strcpy(cfg->model_name_origin.file, path);
+    strcpy(cfg->distance_origin.file, path);
     char *copy = strdup(text);
     if (!copy)
         return pmc_err_set(err, PMC_ENOMEM, "%s: out of memory", path);
@@ -795,4 +844,272 @@ const pmc_config_kv *pmc_config_model_key(const pmc_config *cfg, const char *key
         if (strcmp(cfg->model_keys[i].key, key) == 0)
             return &cfg->model_keys[i];
     return NULL;
+}
+
+/* ---- comparing a stored config text with the current one ----------------- */
+
+/* The texts compared are normalised (build_text), so they are read with a
+ * minimal scanner that works on the const text in place: no copies, no
+ * allocation, and hence no failure mode other than "unreadable". */
+
+typedef struct {
+    const char *p;
+    size_t n;
+} span;
+
+typedef struct {
+    span section, key, value;
+} text_entry;
+
+typedef struct {
+    const char *p; /* next line; NULL at the end */
+    span section;  /* current section, empty before the first header */
+} text_cursor;
+
+/* Changing these cannot change the results of a resumed run (see the header). */
+static const char *const resume_safe_keys[][2] = {
+    {"run", "generations"},   {"run", "max_simulations"},     {"run", "checkpoint_dir"},
+    {"run", "time_limit"},    {"run", "checkpoint_interval"}, {"run", "keep_last"},
+    {"mpi", "chunk"},         {"model", "data"},
+};
+
+static int span_eq(span a, span b)
+{
+    return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
+}
+
+static int span_is(span a, const char *s)
+{
+    return a.n == strlen(s) && memcmp(a.p, s, a.n) == 0;
+}
+
+static span span_trim(const char *p, size_t n)
+{
+    while (n > 0 && isspace((unsigned char)*p)) {
+        p++;
+        n--;
+    }
+    while (n > 0 && isspace((unsigned char)p[n - 1]))
+        n--;
+    return (span){p, n};
+}
+
+/* Moves to the next "key = value" line. Returns 1 with *e filled, 0 at the
+ * end, -1 on a line that a normalised text cannot contain. */
+static int text_next(text_cursor *c, text_entry *e)
+{
+    while (c->p) {
+        const char *nl = strchr(c->p, '\n');
+        size_t n = nl ? (size_t)(nl - c->p) : strlen(c->p);
+        span line = span_trim(c->p, n);
+        c->p = nl ? nl + 1 : NULL;
+        if (line.n == 0)
+            continue;
+        if (line.p[0] == '[') {
+            if (line.p[line.n - 1] != ']')
+                return -1;
+            c->section = span_trim(line.p + 1, line.n - 2);
+            continue;
+        }
+        const char *eq = memchr(line.p, '=', line.n);
+        if (!eq || c->section.n == 0)
+            return -1;
+        e->section = c->section;
+        e->key = span_trim(line.p, (size_t)(eq - line.p));
+        e->value = span_trim(eq + 1, line.n - (size_t)(eq + 1 - line.p));
+        if (e->key.n == 0)
+            return -1;
+        return 1;
+    }
+    return 0;
+}
+
+static text_cursor text_begin(const char *text)
+{
+    return (text_cursor){text, {"", 0}};
+}
+
+static int text_readable(const char *text)
+{
+    if (!text)
+        return 0;
+    text_cursor c = text_begin(text);
+    text_entry e;
+    int rc;
+    while ((rc = text_next(&c, &e)) == 1)
+        ;
+    return rc == 0;
+}
+
+/* Finds section.key in text; returns 1 and fills *found, else 0. */
+static int text_find(const char *text, span section, span key, text_entry *found)
+{
+    text_cursor c = text_begin(text);
+    while (text_next(&c, found) == 1)
+        if (span_eq(found->section, section) && span_eq(found->key, key))
+            return 1;
+    return 0;
+}
+
+/* 1-based position of prior `name` among the [prior] keys of text; 0 if absent. */
+static size_t prior_position(const char *text, span name)
+{
+    text_cursor c = text_begin(text);
+    text_entry e;
+    size_t pos = 0;
+    while (text_next(&c, &e) == 1) {
+        if (!span_is(e.section, "prior"))
+            continue;
+        pos++;
+        if (span_eq(e.key, name))
+            return pos;
+    }
+    return 0;
+}
+
+static int resume_safe(const text_entry *e)
+{
+    for (size_t i = 0; i < sizeof resume_safe_keys / sizeof resume_safe_keys[0]; i++)
+        if (span_is(e->section, resume_safe_keys[i][0]) && span_is(e->key, resume_safe_keys[i][1]))
+            return 1;
+    return 0;
+}
+
+/* Bounded, always NUL-terminated report; once something did not fit, the
+ * report ends in "..." and nothing more is written. */
+typedef struct {
+    char *buf;
+    size_t cap, len;
+    int truncated;
+} diff_report;
+
+static void report_printf(diff_report *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void report_printf(diff_report *r, const char *fmt, ...)
+{
+    if (r->truncated || r->cap == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(r->buf + r->len, r->cap - r->len, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < r->cap - r->len) {
+        r->len += (size_t)n;
+        return;
+    }
+    r->truncated = 1;
+    r->len = r->cap - 1;
+    r->buf[r->len] = '\0';
+    size_t dots = r->cap - 1 < 3 ? r->cap - 1 : 3;
+    memset(r->buf + r->len - dots, '.', dots);
+}
+
+/* Starts a new line of the report: lines are separated, not terminated, by '\n'. */
+static void report_line(diff_report *r, int *count)
+{
+    report_printf(r, "%s  ", *count ? "\n" : "");
+    (*count)++;
+}
+
+static void report_value(diff_report *r, const text_entry *e)
+{
+    if (e)
+        report_printf(r, "%.*s", (int)e->value.n, e->value.p);
+    else
+        report_printf(r, "(absent)");
+}
+
+/* stored or now may be NULL (absent), not both. */
+static void report_change(diff_report *r, int *count, const text_entry *stored,
+                          const text_entry *now)
+{
+    const text_entry *key = stored ? stored : now;
+    report_line(r, count);
+    report_printf(r, "[%.*s] %.*s: stored ", (int)key->section.n, key->section.p,
+                  (int)key->key.n, key->key.p);
+    report_value(r, stored);
+    report_printf(r, ", now ");
+    report_value(r, now);
+}
+
+static void report_prior_names(diff_report *r, const char *text)
+{
+    text_cursor c = text_begin(text);
+    text_entry e;
+    const char *sep = "";
+    while (text_next(&c, &e) == 1) {
+        if (!span_is(e.section, "prior"))
+            continue;
+        report_printf(r, "%s%.*s", sep, (int)e.key.n, e.key.p);
+        sep = ", ";
+    }
+    if (!*sep)
+        report_printf(r, "(none)");
+}
+
+/* Parameters are positional (theta columns, plugin code), so the parameters
+ * both texts have must come in the same relative order. Checking neighbours
+ * in stored order suffices: order is transitive. */
+static int priors_reordered(const char *stored, const char *now)
+{
+    text_cursor c = text_begin(stored);
+    text_entry e;
+    size_t last = 0;
+    while (text_next(&c, &e) == 1) {
+        if (!span_is(e.section, "prior"))
+            continue;
+        size_t pos = prior_position(now, e.key);
+        if (pos == 0)
+            continue;
+        if (pos < last)
+            return 1;
+        last = pos;
+    }
+    return 0;
+}
+
+int pmc_config_diff(const char *stored_text, const char *current_text, char *out, size_t out_len)
+{
+    diff_report r = {out, out ? out_len : 0, 0, 0};
+    if (r.cap)
+        out[0] = '\0';
+    int count = 0;
+    /* An unreadable text counts as empty, so every key of the other one is
+     * listed, and as a difference in itself, so two unreadable texts never
+     * compare equal. */
+    const char *stored = stored_text, *now = current_text;
+    if (!text_readable(stored)) {
+        report_line(&r, &count);
+        report_printf(&r, "stored config: unreadable: expected a normalised config text");
+        stored = "";
+    }
+    if (!text_readable(now)) {
+        report_line(&r, &count);
+        report_printf(&r, "current config: unreadable: expected a normalised config text");
+        now = "";
+    }
+
+    text_cursor c = text_begin(stored);
+    text_entry s, n;
+    while (text_next(&c, &s) == 1) {
+        if (resume_safe(&s))
+            continue;
+        int present = text_find(now, s.section, s.key, &n);
+        if (!present || !span_eq(s.value, n.value))
+            report_change(&r, &count, &s, present ? &n : NULL);
+    }
+    c = text_begin(now);
+    while (text_next(&c, &n) == 1)
+        if (!resume_safe(&n) && !text_find(stored, n.section, n.key, &s))
+            report_change(&r, &count, NULL, &n);
+
+    if (priors_reordered(stored, now)) {
+        report_line(&r, &count);
+        report_printf(&r, "[prior] order: stored ");
+        report_prior_names(&r, stored);
+        report_printf(&r, ", now ");
+        report_prior_names(&r, now);
+    }
+    return count;
 }

@@ -52,6 +52,7 @@ typedef struct {
 
     /* [model] */
     char model_name[PMC_NAME_MAX];  /* required */
+    pmc_config_origin model_name_origin;
     char model_data[PMC_PATH_MAX];  /* resolved: relative paths are taken from the config file's directory */
     pmc_config_origin model_data_origin;
     size_t n_model_keys;
@@ -64,6 +65,7 @@ typedef struct {
 
     /* [distance] */
     char distance_name[PMC_NAME_MAX]; /* default "euclidean" */
+    pmc_config_origin distance_origin; /* line 0 and the config path when defaulted */
 
     /* [mpi] */
     size_t mpi_chunk; /* default 0 = adaptive; else fixed number of slots per request */

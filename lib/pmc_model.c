@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "pmc_checkpoint.h"
 #include "pmc_data.h"
 
 typedef enum { MODEL_GAUSSIAN, MODEL_TEST_SLOW, MODEL_TEST_FAIL } model_kind;
@@ -18,7 +19,10 @@ struct pmc_model {
     double work_us, work_spread; /* test_slow */
     double fail_above;           /* test_fail */
     int fail_nan;                /* test_fail: return NaN instead of an error */
+    uint64_t data_checksum;
 };
+
+uint64_t pmc_model_data_checksum(const pmc_model *m) { return m->data_checksum; }
 
 size_t pmc_model_n_stats(const pmc_model *m)
 {
@@ -173,10 +177,16 @@ static int lookup_kind(const pmc_config *cfg, model_kind *kind, pmc_err *err)
             *kind = (model_kind)i;
             return PMC_OK;
         }
+    const pmc_config_origin *o = &cfg->model_name_origin;
+    char where[PMC_PATH_MAX + 32];
+    if (o->line > 0)
+        snprintf(where, sizeof where, "%s:%d", o->file, o->line);
+    else
+        snprintf(where, sizeof where, "%s", o->file);
     return pmc_err_set(err, PMC_EINVAL,
                        "%s: [model] name: %s: unknown model (built-in: gaussian; test-only: "
                        "test_slow, test_fail)",
-                       cfg->path, cfg->model_name);
+                       where, cfg->model_name);
 }
 
 static int load_observed(const pmc_config *cfg, pmc_model *m, pmc_err *err)
@@ -194,6 +204,7 @@ static int load_observed(const pmc_config *cfg, pmc_model *m, pmc_err *err)
     if (rc != PMC_OK)
         return rc;
     mean_sd(x, m->n_data, m->obs);
+    m->data_checksum = pmc_checksum_fnv1a(PMC_FNV1A_INIT, x, m->n_data * sizeof *x);
     free(x);
     return PMC_OK;
 }

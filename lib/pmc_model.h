@@ -12,6 +12,7 @@
 
 #include <gsl/gsl_rng.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "pmc_config.h"
 #include "pmc_error.h"
@@ -27,6 +28,10 @@ int pmc_model_create(const pmc_config *cfg, pmc_model **out, pmc_err *err);
 void pmc_model_free(pmc_model *m);
 
 size_t pmc_model_n_stats(const pmc_model *m);
+
+/* Fingerprint of the observed data (FNV-1a 64 of the values as read), stored
+ * in checkpoints so that a resume with changed data is refused. */
+uint64_t pmc_model_data_checksum(const pmc_model *m);
 const double *pmc_model_observed_stats(const pmc_model *m);
 
 /* Simulates at theta with rng and writes the statistics to stats. Returns

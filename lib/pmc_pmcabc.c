@@ -23,6 +23,7 @@
 #include "pmc_model.h"
 #include "pmc_prior.h"
 #include "pmc_rng.h"
+#include "pmc_signal.h"
 #include "pmc_weights.h"
 #include <gsl/gsl_errno.h>
 
@@ -50,7 +51,14 @@ typedef struct {
     const pmc_kernel *kernel;
     gsl_rng *rng;             /* scratch, this rank's main thread only */
     double *stats;            /* scratch: n_stats */
+    double deadline;          /* abandon the slot after this time; 0 = never */
 } slot_ctx;
+
+/* A stop this rank sees by itself: a signal, or the time limit's deadline. */
+static int must_stop(double deadline)
+{
+    return pmc_signal_pending() || (deadline > 0.0 && pmc_now() >= deadline);
+}
 
 /* Record of one slot, as the scheduler moves it: theta[d], distance, sims. */
 static size_t record_size(size_t d) { return (d + 1) * sizeof(double) + sizeof(uint64_t); }
@@ -111,6 +119,10 @@ static int compute_slot(void *arg, size_t slot, void *record, pmc_err *err)
     double dist;
     pmc_rng_set_stream(c->rng, c->cfg->seed, c->generation, slot);
     for (;;) {
+        /* Abandoning a slot is unbiased: its result depends only on
+         * (seed, generation, slot), so redoing it later gives the same bits. */
+        if (must_stop(c->deadline))
+            return PMC_EINTR;
         int rc = propose(c, theta, err);
         if (rc == PMC_OK)
             rc = pmc_model_simulate(c->model, theta, c->rng, c->stats, err);
@@ -188,7 +200,11 @@ typedef struct {
     gsl_rng *rng;
     double *stats;
     unsigned char *records;
+    unsigned char *done;       /* per slot of the current generation */
     const char *names[PMC_MAX_PARAMS];
+    pmc_run_control ctl;
+    uint64_t data_checksum;
+    int rank;
 } run_state;
 
 /* Importance weights of the new population (Beaumont 2009, step 2.2); each
@@ -267,7 +283,93 @@ static void log_generation(const pmc_gen_meta *m, const pmc_schedule_stats *ss, 
                   100.0 * ss->wait_cpu_max);
 }
 
-/* Runs one generation at tolerance eps; on PMC_OK, st->cur holds it. */
+/* Packs the finished slots of the current generation for a partial file. */
+static int write_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
+{
+    size_t n = st->n, d = st->d, k = 0, rs = record_size(d);
+    for (size_t i = 0; i < n; i++)
+        k += st->done[i];
+    uint64_t *slots = malloc((k + 1) * sizeof *slots);
+    uint64_t *sims = malloc((k + 1) * sizeof *sims);
+    double *theta = malloc((k * d + 1) * sizeof *theta);
+    double *dist = malloc((k + 1) * sizeof *dist);
+    int rc = PMC_OK;
+    if (!slots || !sims || !theta || !dist)
+        rc = pmc_err_set(err, PMC_ENOMEM, "out of memory saving %zu slots", k);
+    for (size_t i = 0, j = 0; rc == PMC_OK && i < n; i++) {
+        if (!st->done[i])
+            continue;
+        const unsigned char *r = st->records + i * rs;
+        slots[j] = i;
+        memcpy(theta + j * d, r, d * sizeof(double));
+        memcpy(&dist[j], r + d * sizeof(double), sizeof(double));
+        memcpy(&sims[j], r + (d + 1) * sizeof(double), sizeof(uint64_t));
+        j++;
+    }
+    rc = pmc_schedule_agree(st->sched, rc, err);
+    if (rc == PMC_OK) {
+        pmc_partial_view v = { 0 };
+        v.generation = gen;
+        v.epsilon = eps;
+        v.seed = st->cfg->seed;
+        v.n = n;
+        v.d = d;
+        v.k = k;
+        pmc_schedule_block(st->sched, k, &v.lo, &v.hi);
+        v.slots = slots;
+        v.theta = theta;
+        v.distances = dist;
+        v.n_sims = sims;
+        v.config_text = st->cfg->text;
+        rc = pmc_checkpoint_write_partial(pmc_schedule_comm_handle(st->sched),
+                                          st->cfg->checkpoint_dir, &v, err);
+    }
+    if (rc == PMC_OK)
+        pmc_log_info("saved %zu of %zu slots of generation %u to %s/partial-%04u.h5", k, n, gen,
+                     st->cfg->checkpoint_dir, gen);
+    free(slots);
+    free(sims);
+    free(theta);
+    free(dist);
+    return rc;
+}
+
+/* Why this rank stopped, for the message rank 0 prints. */
+static const char *stop_reason(const run_state *st)
+{
+    if (pmc_signal_pending())
+        return pmc_signal_name(pmc_signal_pending());
+    if (st->ctl.deadline > 0.0 && pmc_now() >= st->ctl.deadline)
+        return "the time limit";
+    return "a signal to another rank";
+}
+
+/* Computes the slots of generation gen not yet done (st->done), saving
+ * partial files when the run control asks for it. PMC_EINTR after a stop
+ * that ends the process (the partial file is then on disk). */
+static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc_err *err)
+{
+    for (;;) {
+        int rc = pmc_schedule_run_slots(st->sched, st->n, record_size(st->d), compute_slot, c,
+                                        st->records, st->done, ss, err);
+        if (rc != PMC_EINTR)
+            return rc;
+        rc = write_partial(st, c->generation, c->epsilon, err);
+        if (rc != PMC_OK)
+            return rc;
+        if (ss->stop == PMC_STOP_EXIT)
+            return pmc_err_set(err, PMC_EINTR,
+                               "interrupted by %s during generation %u; finished slots are "
+                               "saved in %s/partial-%04u.h5: run the same command again to "
+                               "resume", stop_reason(st), c->generation, st->cfg->checkpoint_dir,
+                               c->generation);
+        st->ctl.last_save = pmc_now();
+        pmc_schedule_set_control(st->sched, &st->ctl);
+    }
+}
+
+/* Runs one generation at tolerance eps; on PMC_OK, st->cur holds it. Slots
+ * marked in st->done (from a partial file) are not recomputed. */
 static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta *meta,
                           pmc_err *err)
 {
@@ -288,9 +390,9 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     c.kernel = &st->kernel;
     c.rng = st->rng;
     c.stats = st->stats;
+    c.deadline = st->ctl.deadline;
     pmc_schedule_stats ss;
-    int rc = pmc_schedule_run_slots(st->sched, st->n, record_size(st->d), compute_slot, &c,
-                                    st->records, &ss, err);
+    int rc = compute_slots(st, &c, &ss, err);
     if (rc != PMC_OK)
         return rc;
     uint64_t gen_sims = unpack_records(st->records, &st->cur);
@@ -310,6 +412,7 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     meta->acceptance_rate = (double)st->n / (double)gen_sims;
     meta->seed = st->cfg->seed;
     meta->wall_time = pmc_now() - t0;
+    meta->data_checksum = st->data_checksum;
     log_generation(meta, &ss, pmc_log_elapsed());
     return PMC_OK;
 }
@@ -369,7 +472,7 @@ static void log_posterior(const run_state *st, const population *p, const pmc_ge
 
 /* --- set-up ------------------------------------------------------------------ */
 
-static int alloc_state(run_state *st, pmc_err *err)
+static int alloc_state(run_state *st, unsigned max_gens, pmc_err *err)
 {
     size_t n = st->n, d = st->d;
     int rc = population_alloc(&st->prev, n, d, err);
@@ -381,12 +484,13 @@ static int alloc_state(run_state *st, pmc_err *err)
     st->z = malloc(n * d * sizeof(double));
     st->z_prev = malloc(n * d * sizeof(double));
     st->logprior = malloc(n * sizeof(double));
-    st->epsilons = calloc(st->cfg->generations, sizeof(double));
+    st->epsilons = calloc(max_gens, sizeof(double));
     st->stats = malloc(pmc_model_n_stats(st->model) * sizeof(double));
     st->records = malloc(n * record_size(d));
+    st->done = calloc(n, 1);
     st->rng = pmc_rng_alloc();
     if (!st->cumw || !st->z || !st->z_prev || !st->logprior || !st->epsilons || !st->stats ||
-        !st->records || !st->rng)
+        !st->records || !st->done || !st->rng)
         return pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu particles", n);
     for (size_t k = 0; k < d; k++)
         st->names[k] = st->cfg->prior[k].name;
@@ -405,50 +509,148 @@ static void free_state(run_state *st)
     free(st->epsilons);
     free(st->stats);
     free(st->records);
+    free(st->done);
     if (st->rng)
         gsl_rng_free(st->rng);
     pmc_model_free(st->model);
 }
 
-/* Until resume exists, an existing run is never overwritten. */
-static int check_fresh_dir(const char *dir, pmc_err *err)
+/* Whether dir holds any file named like a generation file. */
+static int has_generation_files(const char *dir)
 {
     DIR *dp = opendir(dir);
     if (!dp)
-        return PMC_OK;
+        return 0;
     struct dirent *e;
     int found = 0;
     while ((e = readdir(dp)))
         if (!strncmp(e->d_name, "gen-", 4) && strstr(e->d_name, ".h5"))
             found = 1;
     closedir(dp);
-    if (found)
-        return pmc_err_set(err, PMC_EINVAL,
-                           "checkpoint_dir %s already holds generation files of a run; "
-                           "choose another directory (--set run.checkpoint_dir=...) or move "
-                           "them away",
-                           dir);
-    return PMC_OK;
+    return found;
 }
 
-static int setup(run_state *st, pmc_err *err)
+/* Rank 0 looks for the newest valid generation and tells the others its
+ * path ("" when there is none); every rank then reads that file. */
+static int find_checkpoint(run_state *st, pmc_generation *g, char *path, size_t len,
+                           pmc_err *err)
 {
-    int rc = pmc_model_create(st->cfg, &st->model, err);
-    if (rc == PMC_OK) {
-        rc = pmc_distance_lookup(st->cfg->distance_name, &st->distance, err);
+    int rc = PMC_OK;
+    const char *dir = st->cfg->checkpoint_dir;
+    path[0] = '\0';
+    if (st->rank == 0) {
+        rc = pmc_checkpoint_find_latest(dir, g, path, len, err);
+        if (rc == PMC_ENOTFOUND && has_generation_files(dir))
+            rc = pmc_err_set(err, PMC_EINVAL,
+                             "%s holds generation files but none is usable (see the warnings "
+                             "above); refusing to overwrite them: move them away or choose "
+                             "another checkpoint_dir", dir);
+        else if (rc == PMC_ENOTFOUND)
+            rc = PMC_OK;
         if (rc != PMC_OK)
-            pmc_err_prefix(err, "%s: [distance] name: %s", st->cfg->path, st->cfg->distance_name);
+            path[0] = '\0';
     }
-    if (rc == PMC_OK)
-        rc = alloc_state(st, err);
     rc = pmc_schedule_agree(st->sched, rc, err);
     if (rc != PMC_OK)
         return rc;
-    if (pmc_schedule_rank(st->sched) == 0) {
-        rc = check_fresh_dir(st->cfg->checkpoint_dir, err);
-        if (rc == PMC_OK)
-            rc = pmc_checkpoint_prepare_dir(st->cfg->checkpoint_dir, err);
+    pmc_schedule_bcast(st->sched, path, len);
+    if (st->rank != 0 && path[0])
+        rc = pmc_checkpoint_read_generation(path, g, err);
+    return pmc_schedule_agree(st->sched, rc, err);
+}
+
+/* A checkpoint can be continued only with a config that gives the same
+ * results: docs/config.md lists the keys that may change. */
+static int check_compatible(const run_state *st, const pmc_generation *g, const char *path,
+                            pmc_err *err)
+{
+    char diff[PMC_ERR_MSG_MAX / 2];
+    int ndiff = pmc_config_diff(g->config_text, st->cfg->text, diff, sizeof diff);
+    if (ndiff > 0)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s was written with a different configuration (%d difference%s that "
+                           "change the results):\n%s\nuse the original settings or another "
+                           "checkpoint_dir", path, ndiff, ndiff > 1 ? "s" : "", diff);
+    if (g->meta.data_checksum != st->data_checksum)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s was computed from different observed data: the content of %s "
+                           "changed (checksum %016llx, now %016llx)", path, st->cfg->model_data,
+                           (unsigned long long)g->meta.data_checksum,
+                           (unsigned long long)st->data_checksum);
+    if (g->n != st->n || g->d != st->d)
+        return pmc_err_set(err, PMC_EINVAL, "%s holds %zu particles x %zu parameters, the config "
+                           "asks for %zu x %zu", path, g->n, g->d, st->n, st->d);
+    return PMC_OK;
+}
+
+/* Makes a loaded generation the current population, as if just computed. */
+static void adopt_generation(run_state *st, const pmc_generation *g)
+{
+    memcpy(st->cur.theta, g->theta, st->n * st->d * sizeof(double));
+    memcpy(st->cur.weights, g->weights, st->n * sizeof(double));
+    memcpy(st->cur.distances, g->distances, st->n * sizeof(double));
+    for (size_t i = 0; i < g->n_epsilons && i <= g->meta.generation; i++)
+        st->epsilons[i] = g->epsilons[i];
+    st->total_sims = g->meta.n_simulations;
+}
+
+/* Loads the finished slots of generation gen from its partial file, if one
+ * exists and matches this run exactly; otherwise every slot is computed. All
+ * ranks read the file and must all succeed, so they agree on st->done. */
+static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
+{
+    char path[PMC_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/partial-%04u.h5", st->cfg->checkpoint_dir, gen);
+    pmc_partial p;
+    pmc_err perr;
+    int rc = pmc_checkpoint_read_partial(path, &p, &perr);
+    int usable = rc == PMC_OK && p.generation == gen && p.n == st->n && p.d == st->d &&
+                 p.seed == st->cfg->seed && memcmp(&p.epsilon, &eps, sizeof eps) == 0 &&
+                 pmc_config_diff(p.config_text, st->cfg->text, NULL, 0) == 0;
+    int all = !pmc_schedule_any(st->sched, !usable);
+    if (rc == PMC_OK && !all && st->rank == 0)
+        pmc_log_warn("ignoring %s: it does not match this run; generation %u starts afresh",
+                     path, gen);
+    else if (rc != PMC_OK && rc != PMC_ENOTFOUND && st->rank == 0)
+        pmc_log_warn("ignoring %s: %s", path, perr.msg);
+    memset(st->done, 0, st->n);
+    if (all) {
+        size_t rs = record_size(st->d);
+        for (size_t j = 0; j < p.k; j++) {
+            unsigned char *r = st->records + p.slots[j] * rs;
+            memcpy(r, p.theta + j * st->d, st->d * sizeof(double));
+            memcpy(r + st->d * sizeof(double), &p.distances[j], sizeof(double));
+            memcpy(r + (st->d + 1) * sizeof(double), &p.n_sims[j], sizeof(uint64_t));
+            st->done[p.slots[j]] = 1;
+        }
+        pmc_log_info("resuming generation %u from %s: %zu of %zu slots already done", gen, path,
+                     p.k, st->n);
     }
+    if (rc == PMC_OK)
+        pmc_partial_free(&p);
+    (void)err;
+    return PMC_OK;
+}
+
+static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
+{
+    const pmc_config *cfg = st->cfg;
+    int rc = pmc_model_create(cfg, &st->model, err);
+    if (rc == PMC_OK) {
+        st->data_checksum = pmc_model_data_checksum(st->model);
+        rc = pmc_distance_lookup(cfg->distance_name, &st->distance, err);
+        const pmc_config_origin *o = &cfg->distance_origin;
+        if (rc != PMC_OK && o->line > 0)
+            pmc_err_prefix(err, "%s:%d: [distance] name: %s", o->file, o->line,
+                           cfg->distance_name);
+        else if (rc != PMC_OK)
+            pmc_err_prefix(err, "%s: [distance] name: %s", o->file, cfg->distance_name);
+    }
+    rc = pmc_schedule_agree(st->sched, rc, err);
+    if (rc != PMC_OK)
+        return rc;
+    if (st->rank == 0 && opt->restart != PMC_RESTART_REQUIRE)
+        rc = pmc_checkpoint_prepare_dir(cfg->checkpoint_dir, err);
     return pmc_schedule_agree(st->sched, rc, err);
 }
 
@@ -465,56 +667,180 @@ static void log_start(const run_state *st)
                  (unsigned long long)cfg->max_simulations);
 }
 
-int pmc_run(const pmc_config *cfg, pmc_schedule *s, pmc_err *err)
+/* Run control from the config and the command line. The deadline leaves a
+ * margin before the time limit for saving: 5 % of the limit, at least 1 s
+ * and at most 60 s (a partial save of 1e5 particles takes well under 1 s). */
+static void init_control(run_state *st, const pmc_run_options *opt)
+{
+    double limit = opt->time_limit >= 0.0 ? opt->time_limit : st->cfg->time_limit;
+    double now = pmc_now();
+    memset(&st->ctl, 0, sizeof st->ctl);
+    if (limit > 0.0) {
+        double margin = 0.05 * limit;
+        margin = margin < 1.0 ? 1.0 : margin > 60.0 ? 60.0 : margin;
+        st->ctl.deadline = now + (limit > margin ? limit - margin : 0.0);
+        pmc_log_info("time limit %g s: the run stops with a checkpoint %g s before it", limit,
+                     margin);
+    }
+    st->ctl.save_interval = st->cfg->checkpoint_interval;
+    st->ctl.last_save = now;
+    pmc_schedule_set_control(st->sched, &st->ctl);
+}
+
+/* Where the loop starts: generation 0, or after the newest checkpoint. */
+typedef struct {
+    unsigned next_gen;   /* generation to compute next */
+    double eps;          /* its tolerance */
+    int finished;        /* the checkpointed run is already complete */
+    pmc_gen_meta last;   /* meta of the newest complete generation */
+} start_point;
+
+/* Whether the run that produced generation `m` is complete under cfg. */
+static int is_finished(const pmc_config *cfg, const pmc_gen_meta *m)
+{
+    return m->generation + 1 >= cfg->generations || m->epsilon <= cfg->eps_minimum;
+}
+
+static int resume_or_start(run_state *st, const pmc_run_options *opt, start_point *sp,
+                           pmc_err *err)
+{
+    const pmc_config *cfg = st->cfg;
+    pmc_generation g;
+    char path[PMC_PATH_MAX + 32];
+    memset(&g, 0, sizeof g);
+    memset(sp, 0, sizeof *sp);
+    int rc = find_checkpoint(st, &g, path, sizeof path, err);
+    if (rc != PMC_OK)
+        return rc;
+    unsigned max_gens = cfg->generations;
+    if (path[0] && g.meta.generation + 2 > max_gens)
+        max_gens = g.meta.generation + 2;
+    if (!path[0] && opt->restart == PMC_RESTART_REQUIRE)
+        rc = pmc_err_set(err, PMC_EINVAL, "--restart=require: nothing to resume in %s",
+                         cfg->checkpoint_dir);
+    else if (path[0] && opt->restart == PMC_RESTART_NEVER)
+        rc = pmc_err_set(err, PMC_EINVAL, "--restart=never: %s already holds a run (newest: %s); "
+                         "choose another checkpoint_dir or resume it", cfg->checkpoint_dir, path);
+    else if (path[0])
+        rc = check_compatible(st, &g, path, err);
+    if (rc == PMC_OK)
+        rc = alloc_state(st, max_gens, err);
+    rc = pmc_schedule_agree(st->sched, rc, err);
+    if (rc != PMC_OK || !path[0]) {
+        sp->eps = cfg->eps_initial;
+        if (rc == PMC_OK)
+            rc = load_partial(st, 0, sp->eps, err);
+        if (path[0])
+            pmc_generation_free(&g);
+        return rc;
+    }
+    adopt_generation(st, &g);
+    sp->last = g.meta;
+    sp->next_gen = g.meta.generation + 1;
+    sp->finished = is_finished(cfg, &g.meta);
+    pmc_log_info("resuming from generation %u (%s)", g.meta.generation, path);
+    pmc_generation_free(&g);
+    if (st->rank == 0)
+        pmc_checkpoint_cleanup(cfg->checkpoint_dir, sp->last.generation, cfg->keep_last);
+    if (sp->finished)
+        return PMC_OK;
+    sp->eps = pmc_epsilon_next(st->cur.distances, st->n, cfg->eps_quantile, cfg->eps_minimum);
+    rc = prepare_next(st, err);
+    if (rc == PMC_OK)
+        rc = load_partial(st, sp->next_gen, sp->eps, err);
+    return rc;
+}
+
+/* After a committed generation: exit 75 now if a stop was requested while
+ * it was being finished (the generation file is the checkpoint). */
+static int stop_between_generations(run_state *st, unsigned gen, pmc_err *err)
+{
+    if (!pmc_schedule_any(st->sched, must_stop(st->ctl.deadline)))
+        return PMC_OK;
+    return pmc_err_set(err, PMC_EINTR, "interrupted by %s after generation %u: run the same "
+                       "command again to resume", stop_reason(st), gen);
+}
+
+/* The generation loop from sp on. On return sp->last and *last_in_cur
+ * describe the newest complete generation. */
+static int run_loop(run_state *st, start_point *sp, int *last_in_cur, pmc_err *err)
+{
+    const pmc_config *cfg = st->cfg;
+    double eps = sp->eps;
+    int rc = PMC_OK;
+    for (unsigned gen = sp->next_gen; gen < cfg->generations; gen++) {
+        pmc_gen_meta meta;
+        rc = run_generation(st, gen, eps, &meta, err);
+        if (rc == PMC_OK)
+            rc = write_generation(st, &meta, err);
+        if (rc != PMC_OK)
+            return rc;
+        if (st->rank == 0)
+            pmc_checkpoint_cleanup(cfg->checkpoint_dir, gen, cfg->keep_last);
+        sp->last = meta;
+        *last_in_cur = 1;
+        if (eps <= cfg->eps_minimum) {
+            pmc_log_info("stopping: epsilon reached its minimum %g", cfg->eps_minimum);
+            return PMC_OK;
+        }
+        if (gen + 1 >= cfg->generations)
+            break;
+        eps = pmc_epsilon_next(st->cur.distances, st->n, cfg->eps_quantile, cfg->eps_minimum);
+        rc = prepare_next(st, err);
+        *last_in_cur = 0;
+        memset(st->done, 0, st->n);
+        if (rc == PMC_OK)
+            rc = stop_between_generations(st, gen, err);
+        if (rc != PMC_OK)
+            return rc;
+    }
+    pmc_log_info("stopping: all %u generations done", cfg->generations);
+    return PMC_OK;
+}
+
+int pmc_run(const pmc_config *cfg, const pmc_run_options *opt, pmc_schedule *s, pmc_err *err)
 {
     /* GSL's default handler aborts the process; every GSL status is checked. */
     gsl_set_error_handler_off();
+    pmc_signal_install();
     run_state st;
     memset(&st, 0, sizeof st);
     st.cfg = cfg;
     st.sched = s;
     st.n = cfg->particles;
     st.d = cfg->n_params;
-    int rc = setup(&st, err);
-    if (rc == PMC_OK)
+    st.rank = pmc_schedule_rank(s);
+    start_point sp;
+    memset(&sp, 0, sizeof sp);
+    int last_in_cur = 1;
+    int rc = setup(&st, opt, err);
+    if (rc == PMC_OK) {
         log_start(&st);
-    double eps = cfg->eps_initial;
-    pmc_gen_meta meta, last = { 0 };
-    unsigned done = 0;
-    int last_in_cur = 0; /* where the last complete generation lives */
-    for (unsigned gen = 0; rc == PMC_OK && gen < cfg->generations; gen++) {
-        rc = run_generation(&st, gen, eps, &meta, err);
-        if (rc == PMC_OK)
-            rc = write_generation(&st, &meta, err);
-        if (rc != PMC_OK)
-            break;
-        last = meta;
-        done = gen + 1;
-        last_in_cur = 1;
-        if (eps <= cfg->eps_minimum) {
-            pmc_log_info("stopping: epsilon reached its minimum %g", cfg->eps_minimum);
-            break;
-        }
-        if (gen + 1 < cfg->generations) {
-            eps = pmc_epsilon_next(st.cur.distances, st.n, cfg->eps_quantile, cfg->eps_minimum);
-            rc = prepare_next(&st, err);
-            last_in_cur = 0;
-        }
+        init_control(&st, opt);
+        rc = resume_or_start(&st, opt, &sp, err);
+        /* A resumed, unfinished run has moved its last generation to st.prev. */
+        last_in_cur = !(sp.next_gen > 0 && !sp.finished);
     }
-    if (rc == PMC_EBUDGET && done > 0) {
+    int have_result = rc == PMC_OK && sp.next_gen > 0;
+    if (rc == PMC_OK && sp.finished) {
+        pmc_log_info("the run in %s is already finished (generation %u); nothing to do",
+                     cfg->checkpoint_dir, sp.last.generation);
+    } else if (rc == PMC_OK) {
+        rc = run_loop(&st, &sp, &last_in_cur, err);
+        have_result = have_result || sp.last.n_simulations > 0;
+    }
+    if (rc == PMC_EBUDGET && have_result) {
         pmc_log_info("stopping: the next generation would exceed max_simulations = %llu (%s); "
                      "the result is generation %u",
-                     (unsigned long long)cfg->max_simulations, err->msg, done - 1);
+                     (unsigned long long)cfg->max_simulations, err->msg, sp.last.generation);
         rc = PMC_OK;
     } else if (rc == PMC_EBUDGET) {
         pmc_err_prefix(err, "max_simulations = %llu is too small to complete generation 0",
                        (unsigned long long)cfg->max_simulations);
         rc = PMC_ERUNTIME;
-    } else if (rc == PMC_OK && done == cfg->generations) {
-        pmc_log_info("stopping: all %u generations done", cfg->generations);
     }
-    if (rc == PMC_OK && done > 0)
-        log_posterior(&st, last_in_cur ? &st.cur : &st.prev, &last);
+    if (rc == PMC_OK && have_result)
+        log_posterior(&st, last_in_cur ? &st.cur : &st.prev, &sp.last);
     free_state(&st);
     return rc;
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "pmc_log.h"
+#include "pmc_signal.h"
 
 enum { TAG_REQUEST = 101, TAG_REPLY = 102 };
 
@@ -42,13 +43,16 @@ struct pmc_schedule {
     MPI_Comm work_comm; /* chunk requests and replies only */
     int rank, size;
     size_t chunk;       /* fixed chunk size, 0 = adaptive */
+    pmc_run_control ctl;
 };
 
-/* A chunk request from a worker: how many slots it would like, and whether
- * it failed (then it wants nothing more and the dispatcher stops the run). */
+/* A chunk request from a worker: how many slots it would like, whether it
+ * failed, and whether it must stop (signal or deadline seen locally). A
+ * failed or stopping worker wants nothing more. */
 typedef struct {
     uint64_t want;
-    int64_t failed;
+    int32_t failed;
+    int32_t stop; /* a pmc_stop_kind */
 } work_request;
 
 typedef struct {
@@ -62,14 +66,19 @@ typedef struct {
     unsigned char *records;
 } local_results;
 
-/* State shared by rank 0's main thread and its dispatcher thread. */
+/* State shared by rank 0's main thread and its dispatcher thread: the slots
+ * still to compute (todo, ascending) and how far they have been handed out. */
 typedef struct {
     pthread_mutex_t lock;
-    size_t next, nslots;
-    int stop;
+    const size_t *todo;
+    size_t next, ntodo;
+    int stop;   /* pmc_stop_kind, or STOP_FAILED */
     uint64_t requests;
     pmc_schedule *s;
 } dispenser;
+
+/* Stronger than any pmc_stop_kind: a rank failed, nothing is saved. */
+#define STOP_FAILED 3
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -163,6 +172,41 @@ void pmc_schedule_block(const pmc_schedule *s, size_t n, size_t *lo, size_t *hi)
     *hi = n * (size_t)(s->rank + 1) / (size_t)s->size;
 }
 
+/* --- run control ----------------------------------------------------------- */
+
+void pmc_schedule_set_control(pmc_schedule *s, const pmc_run_control *ctl)
+{
+    s->ctl = *ctl;
+}
+
+/* A stop this rank can see by itself: a signal, or the deadline passed. */
+static int local_stop(const pmc_schedule *s)
+{
+    if (pmc_signal_pending())
+        return PMC_STOP_EXIT;
+    if (s->ctl.deadline > 0.0 && pmc_now() >= s->ctl.deadline)
+        return PMC_STOP_EXIT;
+    return PMC_STOP_NONE;
+}
+
+/* What rank 0 decides for everyone: a local stop, or a periodic save. */
+static int dispatcher_stop(const pmc_schedule *s)
+{
+    int kind = local_stop(s);
+    if (kind == PMC_STOP_NONE && s->ctl.save_interval > 0.0 &&
+        pmc_now() - s->ctl.last_save >= s->ctl.save_interval)
+        kind = PMC_STOP_SAVE;
+    return kind;
+}
+
+int pmc_schedule_any(pmc_schedule *s, int flag)
+{
+    int any = 0;
+    pmc_schedule_barrier(s);
+    MPI_Allreduce(&flag, &any, 1, MPI_INT, MPI_MAX, s->comm);
+    return any;
+}
+
 /* --- local results ------------------------------------------------------- */
 
 static int results_push(local_results *r, uint64_t slot, unsigned char **record)
@@ -191,15 +235,17 @@ static void results_free(local_results *r)
     free(r->records);
 }
 
-/* Computes slots [start, start+count), appending to res. Returns the first
- * failure, with the slot in the message. */
-static int compute_chunk(size_t start, size_t count, pmc_slot_fn fn, void *ctx,
-                         local_results *res, double *busy, pmc_err *err)
+/* Computes the slots todo[start .. start+count), appending to res. Returns
+ * the first failure, with the slot in the message, or PMC_EINTR when fn
+ * abandoned a slot because the run must stop (that slot is not kept). */
+static int compute_chunk(const size_t *todo, size_t start, size_t count, pmc_slot_fn fn,
+                         void *ctx, local_results *res, double *busy, pmc_err *err)
 {
     double t0 = pmc_now();
     double c0 = cpu_now();
     int rc = PMC_OK;
-    for (size_t slot = start; slot < start + count && rc == PMC_OK; slot++) {
+    for (size_t i = start; i < start + count && rc == PMC_OK; i++) {
+        size_t slot = todo[i];
         unsigned char *rec = NULL;
         rc = results_push(res, slot, &rec);
         if (rc != PMC_OK) {
@@ -209,7 +255,8 @@ static int compute_chunk(size_t start, size_t count, pmc_slot_fn fn, void *ctx,
         rc = fn(ctx, slot, rec, err);
         if (rc != PMC_OK) {
             res->n--;
-            pmc_err_prefix(err, "slot %zu", slot);
+            if (rc != PMC_EINTR)
+                pmc_err_prefix(err, "slot %zu", slot);
         }
     }
     busy[0] += pmc_now() - t0;
@@ -239,7 +286,7 @@ static size_t wanted_chunk(const pmc_schedule *s, double busy, size_t done)
 static size_t take_chunk(dispenser *d, size_t want, size_t *start)
 {
     pthread_mutex_lock(&d->lock);
-    size_t remaining = d->stop ? 0 : d->nslots - d->next;
+    size_t remaining = d->stop ? 0 : d->ntodo - d->next;
     size_t count = 0;
     if (remaining > 0) {
         size_t cap = remaining / (2 * (size_t)d->s->size);
@@ -257,11 +304,21 @@ static size_t take_chunk(dispenser *d, size_t want, size_t *start)
     return count;
 }
 
-static void dispenser_stop(dispenser *d)
+/* Raises the dispenser's stop level (never lowers it). */
+static void dispenser_stop(dispenser *d, int kind)
 {
     pthread_mutex_lock(&d->lock);
-    d->stop = 1;
+    if (kind > d->stop)
+        d->stop = kind;
     pthread_mutex_unlock(&d->lock);
+}
+
+static int dispenser_stopped(dispenser *d)
+{
+    pthread_mutex_lock(&d->lock);
+    int stop = d->stop;
+    pthread_mutex_unlock(&d->lock);
+    return stop;
 }
 
 /* --- rank 0's dispatcher thread ----------------------------------------- */
@@ -273,6 +330,9 @@ static void *dispatcher_main(void *arg)
     int active = s->size - 1;
     long ns = POLL_SLEEP_MIN_NS;
     while (active > 0) {
+        int kind = dispatcher_stop(s);
+        if (kind != PMC_STOP_NONE)
+            dispenser_stop(d, kind);
         int flag = 0;
         MPI_Status st;
         MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, s->work_comm, &flag, &st);
@@ -286,10 +346,12 @@ static void *dispatcher_main(void *arg)
         MPI_Recv(&req, (int)sizeof req, MPI_BYTE, st.MPI_SOURCE, TAG_REQUEST, s->work_comm,
                  MPI_STATUS_IGNORE);
         if (req.failed)
-            dispenser_stop(d);
+            dispenser_stop(d, STOP_FAILED);
+        if (req.stop)
+            dispenser_stop(d, req.stop);
         work_reply rep = { 0, 0 };
         size_t start = 0;
-        if (!req.failed)
+        if (!req.failed && !req.stop)
             rep.count = take_chunk(d, (size_t)req.want, &start);
         rep.start = start;
         pthread_mutex_lock(&d->lock);
@@ -302,9 +364,10 @@ static void *dispatcher_main(void *arg)
     return NULL;
 }
 
-/* Rank 0's own share of the work while the dispatcher serves the others. */
+/* Rank 0's own share of the work while the dispatcher serves the others.
+ * *stop receives this rank's view of why work ended early. */
 static int run_rank0(dispenser *d, pmc_slot_fn fn, void *ctx, local_results *res, double *busy,
-                     pmc_err *err)
+                     int *stop, pmc_err *err)
 {
     pthread_t tid;
     int threaded = d->s->size > 1;
@@ -313,18 +376,31 @@ static int run_rank0(dispenser *d, pmc_slot_fn fn, void *ctx, local_results *res
                            strerror(errno));
     int rc = PMC_OK;
     for (;;) {
+        if (!threaded) {
+            int kind = dispatcher_stop(d->s);
+            if (kind != PMC_STOP_NONE)
+                dispenser_stop(d, kind);
+        } else if (local_stop(d->s)) {
+            dispenser_stop(d, PMC_STOP_EXIT);
+        }
         size_t start = 0;
         size_t count = take_chunk(d, wanted_chunk(d->s, *busy, res->n), &start);
         if (count == 0)
             break;
-        rc = compute_chunk(start, count, fn, ctx, res, busy, err);
-        if (rc != PMC_OK) {
-            dispenser_stop(d);
+        rc = compute_chunk(d->todo, start, count, fn, ctx, res, busy, err);
+        if (rc == PMC_EINTR) {
+            dispenser_stop(d, PMC_STOP_EXIT);
+            rc = PMC_OK;
+        } else if (rc != PMC_OK) {
+            dispenser_stop(d, STOP_FAILED);
             break;
         }
     }
     if (threaded)
         pthread_join(tid, NULL);
+    *stop = dispenser_stopped(d);
+    if (*stop == STOP_FAILED)
+        *stop = PMC_STOP_NONE;
     return rc;
 }
 
@@ -344,23 +420,28 @@ static void finish_request(MPI_Request r[2])
 
 /* Asks for chunks until told there is no more work. While computing one
  * chunk it already has the request for the next one in flight (unless slots
- * are slow), so the round trip to rank 0 is hidden. */
-static int run_worker(pmc_schedule *s, pmc_slot_fn fn, void *ctx, local_results *res,
-                      double *busy, pmc_err *err)
+ * are slow), so the round trip to rank 0 is hidden. After a failure or a
+ * local stop it declines whatever was granted and tells rank 0, which then
+ * stops handing out work to everyone. */
+static int run_worker(pmc_schedule *s, const size_t *todo, pmc_slot_fn fn, void *ctx,
+                      local_results *res, double *busy, int *stop, pmc_err *err)
 {
-    work_request req = { 1, 0 };
+    work_request req = { 1, 0, 0 };
     work_reply rep = { 0, 0 }, cur;
     MPI_Request r[2];
     post_request(s, &req, &rep, r);
     int rc = PMC_OK;
+    *stop = PMC_STOP_NONE;
     for (;;) {
         finish_request(r);
         if (rep.count == 0)
             return rc;
         cur = rep;
-        if (rc != PMC_OK) {
-            /* A chunk granted before the failure is dropped; tell rank 0. */
-            req.failed = 1;
+        if (rc == PMC_OK && *stop == PMC_STOP_NONE)
+            *stop = local_stop(s);
+        if (rc != PMC_OK || *stop != PMC_STOP_NONE) {
+            req.failed = rc != PMC_OK;
+            req.stop = *stop;
             post_request(s, &req, &rep, r);
             continue;
         }
@@ -369,9 +450,14 @@ static int run_worker(pmc_schedule *s, pmc_slot_fn fn, void *ctx, local_results 
         req.want = wanted_chunk(s, *busy, res->n);
         if (prefetch)
             post_request(s, &req, &rep, r);
-        rc = compute_chunk((size_t)cur.start, (size_t)cur.count, fn, ctx, res, busy, err);
+        rc = compute_chunk(todo, (size_t)cur.start, (size_t)cur.count, fn, ctx, res, busy, err);
+        if (rc == PMC_EINTR) {
+            rc = PMC_OK;
+            *stop = PMC_STOP_EXIT;
+        }
         if (!prefetch) {
             req.failed = rc != PMC_OK;
+            req.stop = *stop;
             post_request(s, &req, &rep, r);
         }
     }
@@ -379,29 +465,30 @@ static int run_worker(pmc_schedule *s, pmc_slot_fn fn, void *ctx, local_results 
 
 /* --- gathering ----------------------------------------------------------- */
 
-/* Every rank receives every (slot, record) pair and places it by slot. */
+/* Every rank receives every newly computed (slot, record) pair, places the
+ * record by slot and marks the slot done. Returns the number placed. */
 static int gather_results(pmc_schedule *s, const local_results *res, size_t nslots,
-                          void *records, pmc_err *err)
+                          void *records, unsigned char *done, size_t *placed, pmc_err *err)
 {
     size_t item = sizeof(uint64_t) + res->record_size;
     int *counts = calloc((size_t)s->size, sizeof *counts);
     int *displs = calloc((size_t)s->size, sizeof *displs);
     unsigned char *sendbuf = malloc(res->n * item + 1);
-    unsigned char *recvbuf = malloc(nslots * item + 1);
+    unsigned char *recvbuf = NULL;
     int rc = PMC_OK;
-    if (!counts || !displs || !sendbuf || !recvbuf) {
+    if (!counts || !displs || !sendbuf) {
         rc = pmc_err_set(err, PMC_ENOMEM, "out of memory gathering %zu results", nslots);
+        goto done;
+    }
+    if (nslots * item > (size_t)2147483647) {
+        rc = pmc_err_set(err, PMC_ERUNTIME, "population too large to gather (%zu bytes)",
+                         nslots * item);
         goto done;
     }
     for (size_t i = 0; i < res->n; i++) {
         memcpy(sendbuf + i * item, &res->slots[i], sizeof(uint64_t));
         memcpy(sendbuf + i * item + sizeof(uint64_t), res->records + i * res->record_size,
                res->record_size);
-    }
-    if (nslots * item > (size_t)2147483647) {
-        rc = pmc_err_set(err, PMC_ERUNTIME, "population too large to gather (%zu bytes)",
-                         nslots * item);
-        goto done;
     }
     int mine = (int)(res->n * item);
     MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, s->comm);
@@ -410,22 +497,24 @@ static int gather_results(pmc_schedule *s, const local_results *res, size_t nslo
         displs[r] = (int)total;
         total += counts[r];
     }
-    if ((size_t)total != nslots * item) {
-        rc = pmc_err_set(err, PMC_ERUNTIME, "internal error: gathered %ld bytes, expected %zu",
-                         total, nslots * item);
+    recvbuf = malloc((size_t)total + 1);
+    if (!recvbuf) {
+        rc = pmc_err_set(err, PMC_ENOMEM, "out of memory gathering %zu results", nslots);
         goto done;
     }
     MPI_Allgatherv(sendbuf, mine, MPI_BYTE, recvbuf, counts, displs, MPI_BYTE, s->comm);
-    for (size_t i = 0; i < nslots; i++) {
+    *placed = (size_t)total / item;
+    for (size_t i = 0; i < *placed; i++) {
         uint64_t slot;
         memcpy(&slot, recvbuf + i * item, sizeof slot);
-        if (slot >= nslots) {
-            rc = pmc_err_set(err, PMC_ERUNTIME, "internal error: result for slot %llu of %zu",
-                             (unsigned long long)slot, nslots);
+        if (slot >= nslots || done[slot]) {
+            rc = pmc_err_set(err, PMC_ERUNTIME, "internal error: duplicate or stray result for "
+                             "slot %llu of %zu", (unsigned long long)slot, nslots);
             goto done;
         }
         memcpy((unsigned char *)records + slot * res->record_size,
                recvbuf + i * item + sizeof(uint64_t), res->record_size);
+        done[slot] = 1;
     }
 done:
     free(counts);
@@ -466,50 +555,78 @@ static void reduce_stats(pmc_schedule *s, const double *busy, double wall, uint6
     double wait_wall = wall - busy[0];
     double wait_cpu = wait_wall > 0.2 && wait_wall > 0.5 * wall
                           ? (busy[2] - busy[1]) / wait_wall : 0.0;
-    double wait_max;
-    MPI_Allreduce(&wait_cpu, &wait_max, 1, MPI_DOUBLE, MPI_MAX, s->comm);
-    double mn, mx, sum;
-    MPI_Allreduce(&frac, &mn, 1, MPI_DOUBLE, MPI_MIN, s->comm);
-    MPI_Allreduce(&frac, &mx, 1, MPI_DOUBLE, MPI_MAX, s->comm);
+    double in[2] = { -frac, wait_cpu }, mx[2];
+    double sum, wmax;
+    MPI_Allreduce(in, mx, 2, MPI_DOUBLE, MPI_MAX, s->comm);
     MPI_Allreduce(&frac, &sum, 1, MPI_DOUBLE, MPI_SUM, s->comm);
-    double wmax;
     MPI_Allreduce(&wall, &wmax, 1, MPI_DOUBLE, MPI_MAX, s->comm);
+    double fmax;
+    MPI_Allreduce(&frac, &fmax, 1, MPI_DOUBLE, MPI_MAX, s->comm);
     MPI_Bcast(&requests, 1, MPI_UINT64_T, 0, s->comm);
-    if (stats) {
-        stats->busy_min = mn;
-        stats->busy_max = mx;
-        stats->busy_mean = sum / s->size;
-        stats->wall = wmax;
-        stats->requests = requests;
-        stats->wait_cpu_max = wait_max;
-    }
+    stats->busy_min = -mx[0];
+    stats->busy_max = fmax;
+    stats->busy_mean = sum / s->size;
+    stats->wait_cpu_max = mx[1];
+    stats->wall = wmax;
+    stats->requests = requests;
+}
+
+/* The slots not done yet, ascending. */
+static size_t *make_todo(const unsigned char *done, size_t nslots, size_t *ntodo)
+{
+    size_t *todo = malloc((nslots ? nslots : 1) * sizeof *todo);
+    *ntodo = 0;
+    if (!todo)
+        return NULL;
+    for (size_t i = 0; i < nslots; i++)
+        if (!done[i])
+            todo[(*ntodo)++] = i;
+    return todo;
 }
 
 int pmc_schedule_run_slots(pmc_schedule *s, size_t nslots, size_t record_size, pmc_slot_fn fn,
-                           void *ctx, void *records, pmc_schedule_stats *stats, pmc_err *err)
+                           void *ctx, void *records, unsigned char *done,
+                           pmc_schedule_stats *stats, pmc_err *err)
 {
     double t0 = pmc_now(), c0 = cpu_now();
     double busy[3] = { 0.0, 0.0, 0.0 };
     local_results res = { 0, 0, record_size, NULL, NULL };
-    dispenser d = { .next = 0, .nslots = nslots, .stop = 0, .requests = 0, .s = s };
+    size_t ntodo = 0;
+    size_t *todo = make_todo(done, nslots, &ntodo);
+    int rc = todo ? PMC_OK : pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu slots", nslots);
+    rc = pmc_schedule_agree(s, rc, err);
+    if (rc != PMC_OK) {
+        free(todo);
+        return rc;
+    }
+    dispenser d = { .todo = todo, .next = 0, .ntodo = ntodo, .stop = 0, .requests = 0, .s = s };
     pthread_mutex_init(&d.lock, NULL);
-    int rc;
+    int stop = PMC_STOP_NONE;
     if (s->rank == 0)
-        rc = run_rank0(&d, fn, ctx, &res, busy, err);
+        rc = run_rank0(&d, fn, ctx, &res, busy, &stop, err);
     else
-        rc = run_worker(s, fn, ctx, &res, busy, err);
+        rc = run_worker(s, todo, fn, ctx, &res, busy, &stop, err);
     pthread_mutex_destroy(&d.lock);
     if (rc != PMC_OK)
         pmc_err_prefix(err, "rank %d", s->rank);
     rc = pmc_schedule_agree(s, rc, err);
     double wall = pmc_now() - t0;
     busy[2] = cpu_now() - c0;
+    size_t placed = 0;
     if (rc == PMC_OK) {
-        rc = gather_results(s, &res, nslots, records, err);
+        rc = gather_results(s, &res, nslots, records, done, &placed, err);
         rc = pmc_schedule_agree(s, rc, err);
     }
     reduce_stats(s, busy, wall, d.requests, stats);
+    stats->stop = pmc_schedule_any(s, stop);
+    stats->computed = placed;
+    if (rc == PMC_OK && placed < ntodo)
+        rc = stats->stop != PMC_STOP_NONE
+                 ? PMC_EINTR
+                 : pmc_err_set(err, PMC_ERUNTIME, "internal error: %zu of %zu slots computed",
+                               placed, ntodo);
     results_free(&res);
+    free(todo);
     return rc;
 }
 
@@ -539,4 +656,10 @@ int pmc_schedule_allgather_blocks(pmc_schedule *s, double *data, size_t n, size_
     free(counts);
     free(displs);
     return PMC_OK;
+}
+
+void pmc_schedule_bcast(pmc_schedule *s, void *buf, size_t len)
+{
+    pmc_schedule_barrier(s);
+    MPI_Bcast(buf, (int)len, MPI_BYTE, 0, s->comm);
 }

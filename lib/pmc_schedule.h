@@ -41,6 +41,25 @@ void pmc_schedule_block(const pmc_schedule *s, size_t n, size_t *lo, size_t *hi)
  * an error (with err filled) that stops the whole generation on all ranks. */
 typedef int (*pmc_slot_fn)(void *ctx, size_t slot, void *record, pmc_err *err);
 
+/* Why work stopped before every slot was done. */
+typedef enum {
+    PMC_STOP_NONE = 0,
+    PMC_STOP_SAVE = 1, /* checkpoint_interval elapsed: save what is done, then go on */
+    PMC_STOP_EXIT = 2  /* signal or deadline: save what is done, then exit 75 */
+} pmc_stop_kind;
+
+/* When to stop early. Times are pmc_now() values (monotonic seconds). */
+typedef struct {
+    double deadline;      /* stop (EXIT) at this time; 0 = no deadline */
+    double save_interval; /* SAVE every this many seconds; 0 = never */
+    double last_save;     /* time of the last save (or of the start) */
+} pmc_run_control;
+
+void pmc_schedule_set_control(pmc_schedule *s, const pmc_run_control *ctl);
+
+/* Collective OR (max) of a flag over all ranks, without spinning. */
+int pmc_schedule_any(pmc_schedule *s, int flag);
+
 /* Per-generation load-balance figures, identical on every rank after
  * pmc_schedule_run_slots returns. */
 typedef struct {
@@ -48,15 +67,24 @@ typedef struct {
     double wall;                          /* seconds for the whole call */
     uint64_t requests;                    /* chunk requests served */
     double wait_cpu_max; /* max over ranks of CPU seconds per second spent waiting */
+    int stop;            /* pmc_stop_kind that ended the call early */
+    size_t computed;     /* slots computed by this call */
 } pmc_schedule_stats;
 
-/* Computes slots 0..nslots-1 over all ranks and gathers the results: on
- * return every rank holds all records in `records` (nslots * record_size
- * bytes), placed by slot index, whatever rank computed them. If fn fails on
- * any rank, all ranks stop taking work and return that error (the one of the
- * lowest failing rank, prefixed with the rank and slot). Collective. */
+/* Computes the slots i < nslots with done[i] == 0 over all ranks and gathers
+ * the results: on return every rank holds the new records in `records`
+ * (nslots * record_size bytes), placed by slot index whatever rank computed
+ * them, and done[i] = 1 for them. done must be identical on all ranks.
+ *
+ * Returns PMC_OK when every slot is done. Returns PMC_EINTR when the run
+ * control or a signal stopped the work early (stats->stop says why; the
+ * slots finished so far are gathered and marked, so the caller can save
+ * them). fn may return PMC_EINTR to abandon a slot. If fn fails on any rank,
+ * all ranks stop taking work and return that error (the one of the lowest
+ * failing rank, prefixed with the rank and slot). Collective. */
 int pmc_schedule_run_slots(pmc_schedule *s, size_t nslots, size_t record_size, pmc_slot_fn fn,
-                           void *ctx, void *records, pmc_schedule_stats *stats, pmc_err *err);
+                           void *ctx, void *records, unsigned char *done,
+                           pmc_schedule_stats *stats, pmc_err *err);
 
 /* Every rank has filled rows [lo, hi) of data (n rows of `stride` doubles,
  * blocks as in pmc_schedule_block); on return all ranks hold all rows. Collective. */
@@ -67,6 +95,9 @@ int pmc_schedule_allgather_blocks(pmc_schedule *s, double *data, size_t n, size_
  * return the same status, and err holds the message of the lowest failing
  * rank. Collective. */
 int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err);
+
+/* Broadcasts len bytes from rank 0 to all ranks. Collective. */
+void pmc_schedule_bcast(pmc_schedule *s, void *buf, size_t len);
 
 /* A barrier that sleeps instead of spinning. Collective. */
 void pmc_schedule_barrier(pmc_schedule *s);

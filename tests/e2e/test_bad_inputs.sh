@@ -2,7 +2,8 @@
 # A corpus of broken configs and data files. Every one must be refused before
 # anything is written: exit 2, a message saying what was wrong (with the
 # config FILE:LINE where the input has one) and no checkpoint directory.
-# Then: a checkpoint directory that already holds a run is refused and its
+# Then: a checkpoint directory that already holds a run is refused (with
+# --restart=never) or left alone (finished run) and its
 # generation files are left byte-identical.
 . "$(dirname "$0")/common.sh"
 
@@ -99,8 +100,10 @@ expect_status "np=2: bad value" 2 "--set: [epsilon] quantile: 1.5: expected a nu
 [ "$(grep -c 'pmcabc: error' "$WORK/out")" -eq 1 ] || fail "np=2: expected one error line"
 [ ! -e "$WORK/np2.ck" ] || fail "np=2: checkpoint dir was created"
 
-# A checkpoint directory that already holds a run is refused, untouched:
-# same listing (hidden files too), same directory mtime, same file bytes.
+# A checkpoint directory that already holds a run is refused with
+# --restart=never, and a finished run started again does nothing; either way
+# the directory is untouched: same listing (hidden files too), same directory
+# mtime, same file bytes.
 snapshot() {
     (cd "$WORK/again.ck" && stat -c '%n %y' . && ls -lA --time-style=full-iso &&
         sha256sum gen-*.h5)
@@ -111,9 +114,11 @@ expect_status "first run" 0 "all 4 generations done"
 ls "$WORK/again.ck"/gen-*.h5 >/dev/null 2>&1 || fail "first run wrote no generation files"
 snapshot >"$WORK/before"
 for np in 1 2; do
-    pmc "$np" run "$WORK/again.ini"
-    expect_status "rerun into a used dir, np=$np" 2 "already holds generation files"
+    pmc "$np" run "$WORK/again.ini" --restart=never
+    expect_status "rerun into a used dir, --restart=never, np=$np" 2 "already holds a run"
     grep -qF -- "$WORK/again.ck" "$WORK/out" || fail "rerun np=$np: message lacks the directory"
+    pmc "$np" run "$WORK/again.ini"
+    expect_status "rerun of a finished run, np=$np" 0 "already finished"
     snapshot >"$WORK/after"
     cmp -s "$WORK/before" "$WORK/after" || {
         fail "rerun np=$np: checkpoint dir changed:"; diff "$WORK/before" "$WORK/after" >&2; }

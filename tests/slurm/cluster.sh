@@ -56,16 +56,7 @@ stop_pid() {
 # (slurmstepd, srun, pmcabc) inherit or open the slurmd log and spool files,
 # which is how stragglers of this cluster — and only of it — are found.
 state_pids() {
-    local p fd target
-    for p in /proc/[0-9]*; do
-        [ "${p#/proc/}" = "$$" ] && continue
-        for fd in "$p"/fd/*; do
-            target=$(readlink "$fd" 2>/dev/null) || continue
-            case "$target" in
-                "$1"/*) echo "${p#/proc/}"; break ;;
-            esac
-        done
-    done
+    find /proc/[0-9]*/fd -maxdepth 1 -lname "$1/*" 2>/dev/null | cut -d/ -f3 | sort -u | grep -vx "$$"
 }
 
 write_conf() {

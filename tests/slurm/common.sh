@@ -146,6 +146,29 @@ wait_job() {
     return 1
 }
 
+# wait_restarted JOB N TIMEOUT: until the job runs again after its Nth restart.
+wait_restarted() {
+    local job=$1 n=$2 end state restarts
+    end=$(($(date +%s) + $3))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        state=$(job_field "$job" JobState)
+        restarts=$(job_field "$job" Restarts)
+        [ "$state" = RUNNING ] && [ "${restarts:-0}" -ge "$n" ] && return 0
+        [ "$state" = PENDING ] && release_requeued "$job"
+        sleep 0.5
+    done
+    fail "job $job: state '$state' restarts '$restarts', expected RUNNING after restart $n within $3 s"
+    return 1
+}
+
+# slow_config NAME: make_config with the test_slow model, 20 ms of CPU per
+# simulation: about 2900 simulations, 30-45 s on 2 ranks.
+slow_config() {
+    make_config "$1"
+    sed -i -e 's/^particles = 200/particles = 100/' -e 's/^generations = 4/generations = 8/' \
+        -e 's/^name = gaussian/name = test_slow\nwork_us = 20000/' "$WORK/$1/$1.ini"
+}
+
 # wait_state JOB STATE TIMEOUT: until JobState is STATE (releasing requeues).
 wait_state() {
     local job=$1 want=$2 end state
@@ -167,25 +190,35 @@ count_gens() {
     echo "$n"
 }
 
-# wait_gens DIR N TIMEOUT: until DIR holds at least N generation files.
+# wait_gens DIR N TIMEOUT [JOB]: until DIR holds at least N generation files;
+# gives up early when JOB has ended.
 wait_gens() {
-    local end
+    local end state
     end=$(($(date +%s) + $3))
     while [ "$(date +%s)" -lt "$end" ]; do
         [ "$(count_gens "$1")" -ge "$2" ] && return 0
+        if [ -n "${4:-}" ]; then
+            state=$(job_field "$4" JobState)
+            case "$state" in
+                PENDING) release_requeued "$4" ;;
+                RUNNING | CONFIGURING | COMPLETING | REQUEUED | REQUEUE_HOLD | REQUEUE_FED) ;;
+                *) fail "job $4 ended ($state) before $1 held $2 generation files"; return 1 ;;
+            esac
+        fi
         sleep 0.2
     done
     fail "$1: fewer than $2 generation files after $3 s"
     return 1
 }
 
-# same_gens NAME LABEL: the job's generation files equal the direct run's.
+# same_gens DIR_A DIR_B LABEL: both checkpoint directories hold identical
+# generation files (tests/e2e/compare_gens.py).
 same_gens() {
     local out
-    if out=$("$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$WORK/$1/job.ck" "$WORK/$1/direct.ck" 2>&1); then
-        pass "$2: $out"
+    if out=$("$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$1" "$2" 2>&1); then
+        pass "$3: $out"
     else
-        fail "$2: results differ from the direct run: $out"
+        fail "$3: results differ: $out"
     fi
 }
 

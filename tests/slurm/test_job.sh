@@ -21,5 +21,5 @@ grep -q "stopping: all 4 generations done" "$WORK/job/job.log" || { fail "job lo
 # check the batch script's own record of the task count).
 grep -q ", 2 tasks" "$WORK/job/job.log" || fail "job did not run 2 tasks"
 
-direct_run job && same_gens job "sbatch vs mpiexec"
+direct_run job && same_gens "$WORK/job/job.ck" "$WORK/job/direct.ck" "sbatch vs mpiexec"
 finish

@@ -37,6 +37,7 @@ static const pmc_gen_meta meta = {
     .acceptance_rate = 0.25,
     .seed = 0xfedcba9876543210ULL,
     .wall_time = 1.5,
+    .data_checksum = 0x0123456789abcdefULL,
 };
 
 static MPI_Comm comm_world(void)
@@ -81,19 +82,31 @@ static void remove_tree(const char *dir)
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
-/* Writes the known generation; each rank its block r n / P .. (r+1) n / P. */
-static int write_known(const char *dir, pmc_err *err)
+/* This rank's block [r k / P, (r+1) k / P) of k rows. */
+static void my_block(size_t k, size_t *lo, size_t *hi)
 {
     int r = 0, p = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &r);
     MPI_Comm_size(MPI_COMM_WORLD, &p);
+    *lo = (size_t)r * k / (size_t)p;
+    *hi = (size_t)(r + 1) * k / (size_t)p;
+}
+
+/* Writes the known population under m (m->generation <= GEN); each rank its block. */
+static int write_gen_meta(const char *dir, const pmc_gen_meta *m, pmc_err *err)
+{
     pmc_population_view v = {
-        .n = N, .d = D, .lo = (size_t)r * N / p, .hi = (size_t)(r + 1) * N / p,
-        .theta = theta, .weights = weights, .distances = distances, .epsilons = epsilons,
-        .param_names = names, .config_text = config,
+        .n = N, .d = D, .theta = theta, .weights = weights, .distances = distances,
+        .epsilons = epsilons, .param_names = names, .config_text = config,
     };
+    my_block(N, &v.lo, &v.hi);
     MPI_Comm c = comm_world();
-    return pmc_checkpoint_write_generation(&c, dir, &meta, &v, err);
+    return pmc_checkpoint_write_generation(&c, dir, m, &v, err);
+}
+
+static int write_known(const char *dir, pmc_err *err)
+{
+    return write_gen_meta(dir, &meta, err);
 }
 
 static void gen_path(char *buf, size_t size, const char *dir)
@@ -159,6 +172,7 @@ static void check_meta(const pmc_gen_meta *m)
     PMC_CHECK(m->n_simulations == meta.n_simulations);
     PMC_CHECK(m->gen_simulations == meta.gen_simulations);
     PMC_CHECK(m->seed == meta.seed);
+    PMC_CHECK(m->data_checksum == meta.data_checksum);
     PMC_CHECK(same_bits(&m->epsilon, &meta.epsilon, 1));
     PMC_CHECK(same_bits(&m->ess, &meta.ess, 1));
     PMC_CHECK(same_bits(&m->acceptance_rate, &meta.acceptance_rate, 1));
@@ -343,6 +357,16 @@ PMC_TEST(checkpoint_read_non_hdf5)
     pmc_generation_free(&g);
 }
 
+static void truncate_half(const char *path)
+{
+    if (my_rank() == 0) {
+        struct stat st;
+        PMC_CHECK(stat(path, &st) == 0);
+        PMC_CHECK(truncate(path, st.st_size / 2) == 0);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
 PMC_TEST(checkpoint_read_truncated)
 {
     char dir[64], path[128];
@@ -350,12 +374,7 @@ PMC_TEST(checkpoint_read_truncated)
     shared_tmpdir(dir);
     gen_path(path, sizeof path, dir);
     PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
-    if (my_rank() == 0) {
-        struct stat st;
-        PMC_CHECK(stat(path, &st) == 0);
-        PMC_CHECK(truncate(path, st.st_size / 2) == 0);
-    }
-    MPI_Barrier(MPI_COMM_WORLD);
+    truncate_half(path);
     pmc_generation g;
     int rc = pmc_checkpoint_read_generation(path, &g, &err);
     PMC_CHECK(rc == PMC_EIO || rc == PMC_EINVAL);
@@ -511,6 +530,564 @@ PMC_TEST(checkpoint_read_nan_acceptance_rate)
     PMC_CHECK_CONTAINS(err.msg, "attribute acceptance_rate = nan: expected 0..1");
 }
 
+/* --- checksums ------------------------------------------------------------ */
+
+/* Reference values of FNV-1a 64 (draft-eastlake-fnv test vectors). */
+PMC_TEST(checkpoint_fnv1a_known_values)
+{
+    PMC_CHECK(pmc_checksum_fnv1a(PMC_FNV1A_INIT, "", 0) == 0xcbf29ce484222325ULL);
+    PMC_CHECK(pmc_checksum_fnv1a(PMC_FNV1A_INIT, "a", 1) == 0xaf63dc4c8601ec8cULL);
+    PMC_CHECK(pmc_checksum_fnv1a(PMC_FNV1A_INIT, "foobar", 6) == 0x85944171f73967e8ULL);
+    /* Continuing from a previous value hashes the concatenation. */
+    uint64_t h = pmc_checksum_fnv1a(PMC_FNV1A_INIT, "foo", 3);
+    PMC_CHECK(pmc_checksum_fnv1a(h, "bar", 3) == 0x85944171f73967e8ULL);
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    return pmc_checksum_fnv1a(h, p, n);
+}
+
+static uint64_t read_u64_attr(const char *path, const char *name)
+{
+    uint64_t v = 0;
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t a = f >= 0 ? H5Aopen(f, name, H5P_DEFAULT) : -1;
+    PMC_CHECK(a >= 0 && H5Aread(a, H5T_NATIVE_UINT64, &v) >= 0);
+    if (a >= 0)
+        H5Aclose(a);
+    if (f >= 0)
+        H5Fclose(f);
+    return v;
+}
+
+/* The stored checksum is the documented byte sequence (docs/checkpoint-format.md),
+ * recomputed here from the known values on a little-endian host. */
+PMC_TEST(checkpoint_checksum_attribute_as_documented)
+{
+    char dir[64], path[128];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    gen_path(path, sizeof path, dir);
+    PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
+    const uint32_t gen = GEN, d = D;
+    const uint64_t n = N;
+    uint64_t h = fnv(PMC_FNV1A_INIT, theta, sizeof theta);
+    h = fnv(h, weights, sizeof weights);
+    h = fnv(h, distances, sizeof distances);
+    h = fnv(h, epsilons, sizeof epsilons);
+    h = fnv(h, &gen, 4);
+    h = fnv(h, &meta.epsilon, 8);
+    h = fnv(h, &meta.n_simulations, 8);
+    h = fnv(h, &meta.seed, 8);
+    h = fnv(h, &n, 8);
+    h = fnv(h, &d, 4);
+    PMC_CHECK(read_u64_attr(path, "checksum") == h);
+    PMC_CHECK(read_u64_attr(path, "data_checksum") == meta.data_checksum);
+    remove_tree(dir);
+}
+
+/* Rank 0 flips one bit of the first byte + 3 of a dataset's data, found
+ * with H5Dget_offset (contiguous layout), as a disk error would. */
+static void flip_data_byte(const char *path, const char *dataset)
+{
+    if (my_rank() == 0) {
+        hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t ds = f >= 0 ? H5Dopen2(f, dataset, H5P_DEFAULT) : -1;
+        haddr_t off = ds >= 0 ? H5Dget_offset(ds) : HADDR_UNDEF;
+        if (ds >= 0)
+            H5Dclose(ds);
+        if (f >= 0)
+            H5Fclose(f);
+        PMC_CHECK(off != HADDR_UNDEF);
+        int fd = open(path, O_RDWR);
+        unsigned char b = 0;
+        PMC_CHECK(fd >= 0 && pread(fd, &b, 1, (off_t)off + 3) == 1);
+        b ^= 0x10;
+        PMC_CHECK(fd >= 0 && pwrite(fd, &b, 1, (off_t)off + 3) == 1);
+        if (fd >= 0)
+            close(fd);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+PMC_TEST(checkpoint_read_flipped_theta_byte)
+{
+    char dir[64], path[128];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    gen_path(path, sizeof path, dir);
+    PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
+    flip_data_byte(path, "/theta");
+    pmc_generation g;
+    PMC_CHECK_INT(pmc_checkpoint_read_generation(path, &g, &err), PMC_EINVAL);
+    char want[192];
+    snprintf(want, sizeof want, "%s: checksum mismatch (file damaged?)", path);
+    PMC_CHECK(strcmp(err.msg, want) == 0);
+    PMC_CHECK(g.theta == NULL);
+    pmc_generation_free(&g);
+    remove_tree(dir);
+}
+
+static void drop_checksum(hid_t f)
+{
+    PMC_CHECK(H5Adelete(f, "checksum") >= 0);
+}
+
+PMC_TEST(checkpoint_read_without_checksum)
+{
+    pmc_err err = {0};
+    PMC_CHECK_INT(read_damaged(drop_checksum, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "attribute checksum: missing");
+}
+
+/* A plausible but changed attribute is caught too: the checksum covers it. */
+static void change_seed(hid_t f)
+{
+    uint64_t v = meta.seed + 1;
+    set_attr(f, "seed", H5T_NATIVE_UINT64, &v);
+}
+
+PMC_TEST(checkpoint_read_changed_seed)
+{
+    pmc_err err = {0};
+    PMC_CHECK_INT(read_damaged(change_seed, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "gen-0003.h5: checksum mismatch (file damaged?)");
+}
+
+/* --- find_latest ---------------------------------------------------------- */
+
+/* Makes an (empty or bogus) file in dir on rank 0. */
+static void touch(const char *dir, const char *name, const char *text)
+{
+    if (my_rank() == 0) {
+        char p[256];
+        snprintf(p, sizeof p, "%s/%s", dir, name);
+        FILE *f = fopen(p, "w");
+        PMC_CHECK(f != NULL);
+        if (f) {
+            fputs(text, f);
+            fclose(f);
+        }
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+static int write_generation_n(const char *dir, unsigned gen, pmc_err *err)
+{
+    pmc_gen_meta m = meta;
+    m.generation = gen;
+    m.epsilon = epsilons[gen];
+    return write_gen_meta(dir, &m, err);
+}
+
+/* Sends this process's stderr to file until capture_end. */
+static int capture_begin(const char *file)
+{
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    PMC_CHECK(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    return saved;
+}
+
+/* Restores stderr and returns what was written (static buffer). */
+static const char *capture_end(int saved, const char *file)
+{
+    static char text[8192];
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    text[0] = '\0';
+    FILE *f = fopen(file, "r");
+    if (f) {
+        size_t len = fread(text, 1, sizeof text - 1, f);
+        text[len] = '\0';
+        fclose(f);
+    }
+    unlink(file);
+    return text;
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+    int c = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++)
+        c++;
+    return c;
+}
+
+/* gen 3 truncated, gen 2 with a flipped byte: gen 1 wins, with one warning
+ * each; temp, partial and misnamed files are ignored silently. */
+PMC_TEST(checkpoint_find_latest_falls_back)
+{
+    char dir[64], path[128], found[128], log[96];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    for (unsigned g = 0; g <= 3; g++)
+        PMC_CHECK_INT(write_generation_n(dir, g, &err), PMC_OK);
+    snprintf(path, sizeof path, "%s/gen-0003.h5", dir);
+    truncate_half(path);
+    snprintf(path, sizeof path, "%s/gen-0002.h5", dir);
+    flip_data_byte(path, "/theta");
+    touch(dir, ".gen-0009.h5.tmp", "half");
+    touch(dir, "partial-0009.h5", "bogus");
+    touch(dir, "gen-009.h5", "bogus");
+    touch(dir, "gen-0009.h5.bak", "bogus");
+    touch(dir, "gen-00x9.h5", "bogus");
+    snprintf(log, sizeof log, "%s.rank%d.log", dir, my_rank());
+    int saved = capture_begin(log);
+    pmc_generation g;
+    int st = pmc_checkpoint_find_latest(dir, &g, found, sizeof found, &err);
+    const char *warnings = capture_end(saved, log);
+    PMC_CHECK_INT(st, PMC_OK);
+    PMC_CHECK_INT(g.meta.generation, 1);
+    snprintf(path, sizeof path, "%s/gen-0001.h5", dir);
+    PMC_CHECK(strcmp(found, path) == 0);
+    PMC_CHECK(g.n == N && g.epsilons && g.epsilons[1] == epsilons[1]);
+    PMC_CHECK_INT(count_of(warnings, "is not usable"), 2);
+    PMC_CHECK_CONTAINS(warnings, "gen-0003.h5 is not usable (open HDF5 file (truncated or corrupt?)");
+    PMC_CHECK_CONTAINS(warnings, "gen-0002.h5 is not usable (checksum mismatch (file damaged?)); "
+                                 "falling back to an older generation");
+    pmc_generation_free(&g);
+    remove_tree(dir);
+}
+
+PMC_TEST(checkpoint_find_latest_empty_dir)
+{
+    char dir[64], found[128] = "unchanged";
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    touch(dir, "partial-0000.h5", "");
+    pmc_generation g;
+    PMC_CHECK_INT(pmc_checkpoint_find_latest(dir, &g, found, sizeof found, &err), PMC_ENOTFOUND);
+    char want[128];
+    snprintf(want, sizeof want, "no valid generation file in %s", dir);
+    PMC_CHECK(strcmp(err.msg, want) == 0);
+    PMC_CHECK(strcmp(found, "unchanged") == 0);
+    pmc_generation_free(&g);
+    remove_tree(dir);
+}
+
+PMC_TEST(checkpoint_find_latest_missing_dir)
+{
+    pmc_err err = {0};
+    pmc_generation g;
+    PMC_CHECK_INT(pmc_checkpoint_find_latest("/nonexistent/ckpt", &g, NULL, 0, &err), PMC_ENOTFOUND);
+    PMC_CHECK_CONTAINS(err.msg, "no valid generation file in /nonexistent/ckpt");
+    pmc_generation_free(&g);
+}
+
+PMC_TEST(checkpoint_find_latest_none_valid)
+{
+    char dir[64], log[96];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    touch(dir, "gen-0000.h5", "not hdf5");
+    snprintf(log, sizeof log, "%s.rank%d.log", dir, my_rank());
+    int saved = capture_begin(log);
+    pmc_generation g;
+    int st = pmc_checkpoint_find_latest(dir, &g, NULL, 0, &err);
+    const char *warnings = capture_end(saved, log);
+    PMC_CHECK_INT(st, PMC_ENOTFOUND);
+    PMC_CHECK_CONTAINS(err.msg, "no valid generation file in");
+    PMC_CHECK_CONTAINS(err.msg, "(1 gen files not usable)");
+    PMC_CHECK_CONTAINS(warnings, "gen-0000.h5 is not usable (not an HDF5 file (no HDF5 signature))");
+    PMC_CHECK(g.theta == NULL);
+    pmc_generation_free(&g);
+    remove_tree(dir);
+}
+
+/* A file renamed by hand holds another generation than its name says. */
+PMC_TEST(checkpoint_find_latest_rejects_renamed_file)
+{
+    char dir[64], from[128], to[128], found[128], log[96];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    PMC_CHECK_INT(write_generation_n(dir, 1, &err), PMC_OK);
+    PMC_CHECK_INT(write_generation_n(dir, 2, &err), PMC_OK);
+    if (my_rank() == 0) {
+        snprintf(from, sizeof from, "%s/gen-0002.h5", dir);
+        snprintf(to, sizeof to, "%s/gen-0005.h5", dir);
+        PMC_CHECK(rename(from, to) == 0);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    snprintf(log, sizeof log, "%s.rank%d.log", dir, my_rank());
+    int saved = capture_begin(log);
+    pmc_generation g;
+    int st = pmc_checkpoint_find_latest(dir, &g, found, sizeof found, &err);
+    const char *warnings = capture_end(saved, log);
+    PMC_CHECK_INT(st, PMC_OK);
+    PMC_CHECK_INT(g.meta.generation, 1);
+    PMC_CHECK_CONTAINS(warnings, "gen-0005.h5 is not usable (holds generation 2, its name says 5)");
+    pmc_generation_free(&g);
+    remove_tree(dir);
+}
+
+/* --- partial files -------------------------------------------------------- */
+
+static const uint64_t all_slots[N] = {0, 1, 2, 3, 4};
+static const uint64_t odd_slots[3] = {0, 2, 4};
+static const uint64_t n_sims[N] = {7, 1, 123456789012345ULL, 2, 9};
+
+static pmc_partial_view partial_view(size_t k, const uint64_t *slots)
+{
+    pmc_partial_view v = {
+        .generation = GEN, .epsilon = 0.875, .seed = meta.seed, .n = N, .d = D, .k = k,
+        .slots = slots, .theta = theta, .distances = distances, .n_sims = n_sims,
+        .config_text = config,
+    };
+    my_block(k, &v.lo, &v.hi);
+    return v;
+}
+
+static int write_partial(const char *dir, const pmc_partial_view *v, pmc_err *err)
+{
+    MPI_Comm c = comm_world();
+    return pmc_checkpoint_write_partial(&c, dir, v, err);
+}
+
+static void partial_path(char *buf, size_t size, const char *dir)
+{
+    snprintf(buf, size, "%s/partial-%04d.h5", dir, GEN);
+}
+
+/* Writes k slots, reads them back and compares bit for bit. */
+static void partial_round_trip(size_t k, const uint64_t *slots)
+{
+    char dir[64], path[128], listing[512];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    partial_path(path, sizeof path, dir);
+    pmc_partial_view v = partial_view(k, slots);
+    PMC_CHECK_INT(write_partial(dir, &v, &err), PMC_OK);
+    list_dir(dir, listing, sizeof listing);
+    PMC_CHECK(strcmp(listing, "partial-0003.h5") == 0);
+    pmc_partial p;
+    PMC_CHECK_INT(pmc_checkpoint_read_partial(path, &p, &err), PMC_OK);
+    PMC_CHECK_INT(p.generation, GEN);
+    PMC_CHECK(same_bits(&p.epsilon, &v.epsilon, 1));
+    PMC_CHECK(p.seed == meta.seed);
+    PMC_CHECK_INT(p.n, N);
+    PMC_CHECK_INT(p.d, D);
+    PMC_CHECK_INT(p.k, k);
+    PMC_CHECK(p.slots && p.theta && p.distances && p.n_sims); /* also for k = 0 */
+    if (p.k == k && k > 0) {
+        PMC_CHECK(memcmp(p.slots, slots, k * sizeof *slots) == 0);
+        PMC_CHECK(same_bits(p.theta, theta, k * D));
+        PMC_CHECK(same_bits(p.distances, distances, k));
+        PMC_CHECK(memcmp(p.n_sims, n_sims, k * sizeof *n_sims) == 0);
+    }
+    PMC_CHECK(p.config_text && strcmp(p.config_text, config) == 0);
+    pmc_partial_free(&p);
+    remove_tree(dir);
+}
+
+PMC_TEST(checkpoint_partial_roundtrip)
+{
+    partial_round_trip(3, odd_slots);
+}
+
+PMC_TEST(checkpoint_partial_roundtrip_empty)
+{
+    partial_round_trip(0, NULL);
+}
+
+PMC_TEST(checkpoint_partial_roundtrip_full)
+{
+    partial_round_trip(N, all_slots);
+}
+
+/* Writes a view that must be rejected on every rank, leaving no file. */
+static void partial_rejected(const pmc_partial_view *v, const char *message)
+{
+    char dir[64], listing[512];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    PMC_CHECK_INT(write_partial(dir, v, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, message);
+    list_dir(dir, listing, sizeof listing);
+    PMC_CHECK_INT(strlen(listing), 0);
+    remove_tree(dir);
+}
+
+PMC_TEST(checkpoint_partial_rejects_unsorted_slots)
+{
+    static const uint64_t unsorted[3] = {0, 4, 2};
+    pmc_partial_view v = partial_view(3, unsorted);
+    partial_rejected(&v, "partial-0003.h5: slots[2] = 2 after 4: expected strictly ascending slots");
+}
+
+PMC_TEST(checkpoint_partial_rejects_repeated_slot)
+{
+    static const uint64_t repeated[3] = {1, 1, 2};
+    pmc_partial_view v = partial_view(3, repeated);
+    partial_rejected(&v, "slots[1] = 1 after 1: expected strictly ascending slots");
+}
+
+PMC_TEST(checkpoint_partial_rejects_slot_out_of_range)
+{
+    static const uint64_t beyond[2] = {1, N};
+    pmc_partial_view v = partial_view(2, beyond);
+    partial_rejected(&v, "slots[1] = 5: expected below n_particles 5");
+}
+
+PMC_TEST(checkpoint_partial_rejects_k_above_n)
+{
+    static const uint64_t many[N + 1] = {0, 1, 2, 3, 4, 5};
+    pmc_partial_view v = partial_view(N + 1, many);
+    partial_rejected(&v, "6 slots done: expected at most n_particles 5");
+}
+
+PMC_TEST(checkpoint_read_partial_missing)
+{
+    pmc_err err = {0};
+    pmc_partial p;
+    PMC_CHECK_INT(pmc_checkpoint_read_partial("/nonexistent/partial-0000.h5", &p, &err),
+                  PMC_ENOTFOUND);
+    PMC_CHECK_CONTAINS(err.msg, "/nonexistent/partial-0000.h5: open: No such file or directory");
+    pmc_partial_free(&p);
+}
+
+/* Writes the 3-slot partial, damages it with fn(path), reads it back. */
+static int read_damaged_partial(void (*fn)(const char *path), pmc_err *err)
+{
+    char dir[64], path[128];
+    shared_tmpdir(dir);
+    partial_path(path, sizeof path, dir);
+    pmc_partial_view v = partial_view(3, odd_slots);
+    PMC_CHECK_INT(write_partial(dir, &v, err), PMC_OK);
+    fn(path);
+    pmc_partial p;
+    int st = pmc_checkpoint_read_partial(path, &p, err);
+    PMC_CHECK(p.slots == NULL && p.config_text == NULL); /* nothing half-filled */
+    pmc_partial_free(&p);
+    remove_tree(dir);
+    return st;
+}
+
+static void flip_partial_theta(const char *path)
+{
+    flip_data_byte(path, "/theta");
+}
+
+PMC_TEST(checkpoint_read_partial_flipped_byte)
+{
+    pmc_err err = {0};
+    PMC_CHECK_INT(read_damaged_partial(flip_partial_theta, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "partial-0003.h5: checksum mismatch (file damaged?)");
+}
+
+static void flip_partial_slots(const char *path)
+{
+    flip_data_byte(path, "/slots");
+}
+
+PMC_TEST(checkpoint_read_partial_flipped_slot)
+{
+    pmc_err err = {0};
+    PMC_CHECK_INT(read_damaged_partial(flip_partial_slots, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "partial-0003.h5: checksum mismatch (file damaged?)");
+}
+
+PMC_TEST(checkpoint_read_partial_truncated)
+{
+    pmc_err err = {0};
+    int st = read_damaged_partial(truncate_half, &err);
+    PMC_CHECK(st == PMC_EIO || st == PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "partial-0003.h5: ");
+}
+
+PMC_TEST(checkpoint_read_partial_of_gen_file)
+{
+    char dir[64], path[128];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    gen_path(path, sizeof path, dir);
+    PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
+    pmc_partial p;
+    PMC_CHECK_INT(pmc_checkpoint_read_partial(path, &p, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "gen-0003.h5: attribute kind: missing");
+    pmc_partial_free(&p);
+    remove_tree(dir);
+}
+
+/* --- cleanup -------------------------------------------------------------- */
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Directory entries, sorted, joined by spaces (readdir order is arbitrary). */
+static void list_sorted(const char *dir, char *out, size_t size)
+{
+    char raw[1024], *names[64];
+    size_t count = 0;
+    list_dir(dir, raw, sizeof raw);
+    for (char *tok = strtok(raw, " "); tok && count < 64; tok = strtok(NULL, " "))
+        names[count++] = tok;
+    qsort(names, count, sizeof *names, compare_names);
+    out[0] = '\0';
+    for (size_t i = 0; i < count; i++) {
+        size_t len = strlen(out);
+        snprintf(out + len, size - len, "%s%s", i ? " " : "", names[i]);
+    }
+}
+
+/* Cleanup looks at names only, so empty files stand in for real ones. */
+static void make_cleanup_dir(const char *dir)
+{
+    static const char *const files[] = {
+        "gen-0000.h5", "gen-0001.h5", "gen-0002.h5", "gen-0003.h5", "gen-0004.h5",
+        "partial-0002.h5", "partial-0004.h5", "partial-0005.h5", ".gen-0005.h5.tmp",
+        ".partial-0005.h5.tmp", "notes.txt", "gen-0001.h5.bak", "gen-01.h5", ".gen-x.h5.tmp",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        touch(dir, files[i], "");
+}
+
+PMC_TEST(checkpoint_cleanup_keeps_all_generations)
+{
+    char dir[64], listing[1024];
+    shared_tmpdir(dir);
+    make_cleanup_dir(dir);
+    if (my_rank() == 0) {
+        pmc_checkpoint_cleanup(dir, 4, 0);
+        list_sorted(dir, listing, sizeof listing);
+        PMC_CHECK_CONTAINS(listing, ".gen-x.h5.tmp gen-0000.h5 gen-0001.h5 gen-0001.h5.bak "
+                                    "gen-0002.h5 gen-0003.h5 gen-0004.h5 gen-01.h5 notes.txt "
+                                    "partial-0005.h5");
+        PMC_CHECK_INT(strlen(listing), strlen(".gen-x.h5.tmp gen-0000.h5 gen-0001.h5 "
+                                              "gen-0001.h5.bak gen-0002.h5 gen-0003.h5 "
+                                              "gen-0004.h5 gen-01.h5 notes.txt partial-0005.h5"));
+    }
+    remove_tree(dir);
+}
+
+PMC_TEST(checkpoint_cleanup_keeps_last_two)
+{
+    char dir[64], listing[1024];
+    shared_tmpdir(dir);
+    make_cleanup_dir(dir);
+    if (my_rank() == 0) {
+        pmc_checkpoint_cleanup(dir, 4, 2);
+        list_sorted(dir, listing, sizeof listing);
+        const char *want = ".gen-x.h5.tmp gen-0001.h5.bak gen-0003.h5 gen-0004.h5 gen-01.h5 "
+                           "notes.txt partial-0005.h5";
+        PMC_CHECK(strcmp(listing, want) == 0);
+        if (strcmp(listing, want) != 0)
+            fprintf(stderr, "directory holds: %s\n", listing);
+        /* keep_last above the number of generations removes no generation. */
+        pmc_checkpoint_cleanup(dir, 1, 3);
+        list_sorted(dir, listing, sizeof listing);
+        PMC_CHECK(strcmp(listing, want) == 0);
+    }
+    remove_tree(dir);
+}
+
 const pmc_test_case pmc_tests_checkpoint[] = {
     PMC_TEST_ENTRY(checkpoint_roundtrip_values),
     PMC_TEST_ENTRY(checkpoint_leaves_only_gen_file),
@@ -533,5 +1110,29 @@ const pmc_test_case pmc_tests_checkpoint[] = {
     PMC_TEST_ENTRY(checkpoint_read_missing_seed),
     PMC_TEST_ENTRY(checkpoint_read_huge_n_particles),
     PMC_TEST_ENTRY(checkpoint_read_nan_acceptance_rate),
+    PMC_TEST_ENTRY(checkpoint_fnv1a_known_values),
+    PMC_TEST_ENTRY(checkpoint_checksum_attribute_as_documented),
+    PMC_TEST_ENTRY(checkpoint_read_flipped_theta_byte),
+    PMC_TEST_ENTRY(checkpoint_read_without_checksum),
+    PMC_TEST_ENTRY(checkpoint_read_changed_seed),
+    PMC_TEST_ENTRY(checkpoint_find_latest_falls_back),
+    PMC_TEST_ENTRY(checkpoint_find_latest_empty_dir),
+    PMC_TEST_ENTRY(checkpoint_find_latest_missing_dir),
+    PMC_TEST_ENTRY(checkpoint_find_latest_none_valid),
+    PMC_TEST_ENTRY(checkpoint_find_latest_rejects_renamed_file),
+    PMC_TEST_ENTRY(checkpoint_partial_roundtrip),
+    PMC_TEST_ENTRY(checkpoint_partial_roundtrip_empty),
+    PMC_TEST_ENTRY(checkpoint_partial_roundtrip_full),
+    PMC_TEST_ENTRY(checkpoint_partial_rejects_unsorted_slots),
+    PMC_TEST_ENTRY(checkpoint_partial_rejects_repeated_slot),
+    PMC_TEST_ENTRY(checkpoint_partial_rejects_slot_out_of_range),
+    PMC_TEST_ENTRY(checkpoint_partial_rejects_k_above_n),
+    PMC_TEST_ENTRY(checkpoint_read_partial_missing),
+    PMC_TEST_ENTRY(checkpoint_read_partial_flipped_byte),
+    PMC_TEST_ENTRY(checkpoint_read_partial_flipped_slot),
+    PMC_TEST_ENTRY(checkpoint_read_partial_truncated),
+    PMC_TEST_ENTRY(checkpoint_read_partial_of_gen_file),
+    PMC_TEST_ENTRY(checkpoint_cleanup_keeps_all_generations),
+    PMC_TEST_ENTRY(checkpoint_cleanup_keeps_last_two),
     {NULL, NULL},
 };

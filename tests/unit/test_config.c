@@ -32,7 +32,7 @@ static const char *const good_lines[] = {
 
 static const char *const good_text_expected =
     "[run]\nseed = 42\nparticles = 100\ngenerations = 5\nmax_simulations = 0\n"
-    "checkpoint_dir = checkpoints\n"
+    "checkpoint_dir = checkpoints\ncheckpoint_interval = 600\ntime_limit = 0\nkeep_last = 0\n"
     "\n[epsilon]\ninitial = 10\nquantile = 0.5\nminimum = 0\n"
     "\n[model]\nname = gaussian\ndata = jobs/data/heights.csv\n"
     "\n[prior]\nmu = uniform(150, 200)\nsigma = uniform(5, 25)\n"
@@ -153,6 +153,97 @@ PMC_TEST(config_defaults)
     PMC_CHECK_INT(cfg->mpi_chunk, 0);
     PMC_CHECK(strcmp(cfg->model_data, "") == 0);
     PMC_CHECK(cfg->text && !strstr(cfg->text, "data ="));
+    PMC_CHECK(cfg->checkpoint_interval == 600.0);
+    PMC_CHECK(cfg->time_limit == 0.0);
+    PMC_CHECK_INT(cfg->keep_last, 0);
+    PMC_CHECK_CONTAINS(cfg->text, "\ncheckpoint_dir = checkpoints\ncheckpoint_interval = 600\n"
+                                  "time_limit = 0\nkeep_last = 0\n\n[epsilon]\n");
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_run_timing_keys)
+{
+    pmc_config *cfg = parse_good(4,
+                                 "generations = 5\ncheckpoint_interval = 30.5\n"
+                                 "time_limit = 86100\nkeep_last = 3",
+                                 NULL, 0);
+    PMC_CHECK(cfg->checkpoint_interval == 30.5);
+    PMC_CHECK(cfg->time_limit == 86100.0);
+    PMC_CHECK_INT(cfg->keep_last, 3);
+    PMC_CHECK_CONTAINS(cfg->text, "\ncheckpoint_interval = 30.5\ntime_limit = 86100\n"
+                                  "keep_last = 3\n");
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_run_timing_keys_zero)
+{
+    /* 0 switches periodic saves off; -0 must not print as "-0". */
+    pmc_config *cfg = parse_good(4, "generations = 5\ncheckpoint_interval = -0\ntime_limit = 0",
+                                 NULL, 0);
+    PMC_CHECK(cfg->checkpoint_interval == 0.0);
+    PMC_CHECK_CONTAINS(cfg->text, "\ncheckpoint_interval = 0\ntime_limit = 0\n");
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_run_timing_keys_override)
+{
+    const char *ov[] = {"run.time_limit=3600", "run.keep_last=1", "run.checkpoint_interval=0"};
+    pmc_config *cfg = parse_good(0, "", ov, 3);
+    PMC_CHECK(cfg->time_limit == 3600.0);
+    PMC_CHECK_INT(cfg->keep_last, 1);
+    PMC_CHECK(cfg->checkpoint_interval == 0.0);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_keep_last_max)
+{
+    pmc_config *cfg = parse_good(4, "generations = 5\nkeep_last = 4294967295", NULL, 0);
+    PMC_CHECK(cfg->keep_last == 4294967295u);
+    drop_cfg(cfg);
+}
+
+/* ---- origins of names checked later (model, distance) -------------------- */
+
+static void check_origin(const pmc_config_origin *o, const char *file, int line)
+{
+    PMC_CHECK(strcmp(o->file, file) == 0);
+    PMC_CHECK_INT(o->line, line);
+}
+
+PMC_TEST(config_origin_model_name)
+{
+    pmc_config *cfg = parse_good(0, "", NULL, 0);
+    check_origin(&cfg->model_name_origin, PATH, 11);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_origin_model_name_override)
+{
+    const char *ov[] = {"model.name=sir"};
+    pmc_config *cfg = parse_good(0, "", ov, 1);
+    check_origin(&cfg->model_name_origin, "--set", 0);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_origin_distance_default)
+{
+    pmc_config *cfg = parse_good(0, "", NULL, 0);
+    check_origin(&cfg->distance_origin, PATH, 0);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_origin_distance_file)
+{
+    pmc_config *cfg = parse_good(16, "sigma = uniform(5, 25)\n[distance]\nname = manhattan", NULL, 0);
+    check_origin(&cfg->distance_origin, PATH, 18);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_origin_distance_override)
+{
+    const char *ov[] = {"distance.name=manhattan"};
+    pmc_config *cfg = parse_good(0, "", ov, 1);
+    check_origin(&cfg->distance_origin, "--set", 0);
     drop_cfg(cfg);
 }
 
@@ -228,8 +319,7 @@ PMC_TEST(config_data_relative_to_config_dir)
 {
     pmc_config *cfg = parse_good(0, "", NULL, 0);
     PMC_CHECK(strcmp(cfg->model_data, "jobs/data/heights.csv") == 0);
-    PMC_CHECK(strcmp(cfg->model_data_origin.file, PATH) == 0);
-    PMC_CHECK_INT(cfg->model_data_origin.line, 12);
+    check_origin(&cfg->model_data_origin, PATH, 12);
     drop_cfg(cfg);
 }
 
@@ -254,8 +344,7 @@ PMC_TEST(config_data_override_relative_to_cwd)
     const char *ov[] = {"model.data=other.csv"};
     pmc_config *cfg = parse_good(0, "", ov, 1);
     PMC_CHECK(strcmp(cfg->model_data, "other.csv") == 0);
-    PMC_CHECK(strcmp(cfg->model_data_origin.file, "--set") == 0);
-    PMC_CHECK_INT(cfg->model_data_origin.line, 0);
+    check_origin(&cfg->model_data_origin, "--set", 0);
     drop_cfg(cfg);
 }
 
@@ -397,7 +486,8 @@ PMC_TEST(config_unknown_key)
 {
     expect_line_error(4, "generation = 5",
                       "jobs/g.ini:4: [run] generation: 5: unknown key: expected one of seed, "
-                      "particles, generations, max_simulations, checkpoint_dir");
+                      "particles, generations, max_simulations, checkpoint_dir, "
+                      "checkpoint_interval, time_limit, keep_last");
 }
 
 PMC_TEST(config_duplicate_key)
@@ -552,6 +642,94 @@ PMC_TEST(config_empty_model_name)
     expect_line_error(11, "name =", "jobs/g.ini:11: [model] name: (empty): expected a model name");
 }
 
+PMC_TEST(config_checkpoint_interval_negative)
+{
+    expect_line_error(4, "generations = 5\ncheckpoint_interval = -1",
+                      "jobs/g.ini:5: [run] checkpoint_interval: -1: expected a number of seconds "
+                      ">= 0");
+}
+
+PMC_TEST(config_checkpoint_interval_inf)
+{
+    expect_line_error(4, "generations = 5\ncheckpoint_interval = inf",
+                      "jobs/g.ini:5: [run] checkpoint_interval: inf: expected a finite number");
+}
+
+PMC_TEST(config_checkpoint_interval_nan)
+{
+    expect_line_error(4, "generations = 5\ncheckpoint_interval = nan",
+                      "jobs/g.ini:5: [run] checkpoint_interval: nan: expected a number, not nan");
+}
+
+PMC_TEST(config_checkpoint_interval_unit)
+{
+    expect_line_error(4, "generations = 5\ncheckpoint_interval = 10min",
+                      "jobs/g.ini:5: [run] checkpoint_interval: 10min: expected a number");
+}
+
+PMC_TEST(config_checkpoint_interval_empty)
+{
+    expect_line_error(4, "generations = 5\ncheckpoint_interval =",
+                      "jobs/g.ini:5: [run] checkpoint_interval: (empty): expected a number");
+}
+
+PMC_TEST(config_time_limit_negative)
+{
+    expect_line_error(4, "generations = 5\ntime_limit = -3600",
+                      "jobs/g.ini:5: [run] time_limit: -3600: expected a number of seconds >= 0");
+}
+
+PMC_TEST(config_time_limit_inf)
+{
+    expect_line_error(4, "generations = 5\ntime_limit = inf",
+                      "jobs/g.ini:5: [run] time_limit: inf: expected a finite number");
+}
+
+PMC_TEST(config_time_limit_overflow)
+{
+    expect_line_error(4, "generations = 5\ntime_limit = 1e999",
+                      "jobs/g.ini:5: [run] time_limit: 1e999: out of range: expected a finite "
+                      "number");
+}
+
+PMC_TEST(config_time_limit_hours)
+{
+    expect_line_error(4, "generations = 5\ntime_limit = 24h",
+                      "jobs/g.ini:5: [run] time_limit: 24h: expected a number");
+}
+
+PMC_TEST(config_time_limit_duplicate)
+{
+    expect_line_error(4, "generations = 5\ntime_limit = 1\ntime_limit = 2",
+                      "jobs/g.ini:6: [run] time_limit: 2: duplicate key: already set on line 5");
+}
+
+PMC_TEST(config_keep_last_negative)
+{
+    expect_line_error(4, "generations = 5\nkeep_last = -1",
+                      "jobs/g.ini:5: [run] keep_last: -1: expected a non-negative whole number");
+}
+
+PMC_TEST(config_keep_last_fraction)
+{
+    expect_line_error(4, "generations = 5\nkeep_last = 2.5",
+                      "jobs/g.ini:5: [run] keep_last: 2.5: expected a non-negative whole number");
+}
+
+PMC_TEST(config_keep_last_overflow)
+{
+    expect_line_error(4, "generations = 5\nkeep_last = 4294967296",
+                      "jobs/g.ini:5: [run] keep_last: 4294967296: out of range: expected at most "
+                      "4294967295");
+}
+
+PMC_TEST(config_keep_last_empty)
+{
+    expect_line_error(4, "generations = 5\nkeep_last =",
+                      "jobs/g.ini:5: [run] keep_last: (empty): expected a non-negative whole "
+                      "number");
+}
+
 /* ---- bad priors ---------------------------------------------------------- */
 
 PMC_TEST(config_prior_bounds_reversed)
@@ -618,6 +796,12 @@ PMC_TEST(config_override_bad_value)
                           "--set: [run] particles: 1: expected at least 2 particles");
 }
 
+PMC_TEST(config_override_bad_time_limit)
+{
+    expect_override_error("run.time_limit=-1",
+                          "--set: [run] time_limit: -1: expected a number of seconds >= 0");
+}
+
 PMC_TEST(config_override_bad_prior)
 {
     expect_override_error("prior.sigma=uniform(25, 5)",
@@ -625,9 +809,302 @@ PMC_TEST(config_override_bad_prior)
                           "bound");
 }
 
+/* ---- comparing configs on resume ----------------------------------------- */
+
+/* Effective text of the good config with `line` replaced and overrides ov;
+ * owned by the caller. */
+static char *text_of(size_t line, const char *repl, const char *const *ov, size_t n_ov)
+{
+    pmc_config *cfg = parse_good(line, repl, ov, n_ov);
+    char *text = cfg->text;
+    cfg->text = NULL;
+    drop_cfg(cfg);
+    return text;
+}
+
+/* Diff of the good config with overrides a (stored) against overrides b (now). */
+static int diff_overrides(const char *a, const char *b, char *out, size_t out_len)
+{
+    const char *ova[] = {a}, *ovb[] = {b};
+    char *stored = text_of(0, "", ova, a ? 1 : 0);
+    char *now = text_of(0, "", ovb, b ? 1 : 0);
+    int n = pmc_config_diff(stored, now, out, out_len);
+    free(stored);
+    free(now);
+    return n;
+}
+
+static void expect_diff(const char *stored_ov, const char *now_ov, int count,
+                        const char *expected_out)
+{
+    char out[1024];
+    PMC_CHECK_INT(diff_overrides(stored_ov, now_ov, out, sizeof out), count);
+    if (strcmp(out, expected_out) != 0) {
+        fprintf(stderr, "diff output \"%s\", expected \"%s\"\n", out, expected_out);
+        pmc_test_failures++;
+    }
+}
+
+PMC_TEST(config_diff_identical)
+{
+    expect_diff(NULL, NULL, 0, "");
+}
+
+PMC_TEST(config_diff_seed)
+{
+    expect_diff("run.seed=1", "run.seed=2", 1, "  [run] seed: stored 1, now 2");
+}
+
+PMC_TEST(config_diff_particles)
+{
+    expect_diff(NULL, "run.particles=200", 1, "  [run] particles: stored 100, now 200");
+}
+
+PMC_TEST(config_diff_generations_safe)
+{
+    expect_diff(NULL, "run.generations=50", 0, "");
+}
+
+PMC_TEST(config_diff_max_simulations_safe)
+{
+    expect_diff(NULL, "run.max_simulations=1000", 0, "");
+}
+
+PMC_TEST(config_diff_checkpoint_dir_safe)
+{
+    expect_diff(NULL, "run.checkpoint_dir=/scratch/ck", 0, "");
+}
+
+PMC_TEST(config_diff_checkpoint_interval_safe)
+{
+    expect_diff(NULL, "run.checkpoint_interval=60", 0, "");
+}
+
+PMC_TEST(config_diff_time_limit_safe)
+{
+    expect_diff(NULL, "run.time_limit=3600", 0, "");
+}
+
+PMC_TEST(config_diff_keep_last_safe)
+{
+    expect_diff(NULL, "run.keep_last=2", 0, "");
+}
+
+PMC_TEST(config_diff_mpi_chunk_safe)
+{
+    expect_diff(NULL, "mpi.chunk=16", 0, "");
+}
+
+PMC_TEST(config_diff_model_data_safe)
+{
+    expect_diff(NULL, "model.data=/srv/heights.csv", 0, "");
+}
+
+PMC_TEST(config_diff_model_data_added_safe)
+{
+    char *stored = text_of(12, "", NULL, 0);
+    char *now = text_of(0, "", NULL, 0);
+    char out[256];
+    PMC_CHECK_INT(pmc_config_diff(stored, now, out, sizeof out), 0);
+    free(stored);
+    free(now);
+}
+
+PMC_TEST(config_diff_prior_changed)
+{
+    expect_diff(NULL, "prior.sigma=uniform(1, 2)", 1,
+                "  [prior] sigma: stored uniform(5, 25), now uniform(1, 2)");
+}
+
+PMC_TEST(config_diff_prior_added)
+{
+    expect_diff(NULL, "prior.tau=normal(0, 1)", 1,
+                "  [prior] tau: stored (absent), now normal(0, 1)");
+}
+
+PMC_TEST(config_diff_prior_removed)
+{
+    expect_diff("prior.tau=normal(0, 1)", NULL, 1,
+                "  [prior] tau: stored normal(0, 1), now (absent)");
+}
+
+/* Only model.data is safe: a parameter that happens to be called "data" is not. */
+PMC_TEST(config_diff_prior_named_data)
+{
+    expect_diff("prior.data=uniform(0, 1)", "prior.data=uniform(0, 2)", 1,
+                "  [prior] data: stored uniform(0, 1), now uniform(0, 2)");
+}
+
+PMC_TEST(config_diff_prior_reordered)
+{
+    /* Dropping mu from the file and adding it back with --set puts it last. */
+    const char *ov[] = {"prior.mu=uniform(150, 200)"};
+    char *stored = text_of(0, "", NULL, 0);
+    char *now = text_of(15, "", ov, 1);
+    char out[256];
+    PMC_CHECK_INT(pmc_config_diff(stored, now, out, sizeof out), 1);
+    PMC_CHECK(strcmp(out, "  [prior] order: stored mu, sigma, now sigma, mu") == 0);
+    free(stored);
+    free(now);
+}
+
+PMC_TEST(config_diff_prior_reordered_and_added)
+{
+    const char *ov[] = {"prior.mu=uniform(150, 200)", "prior.tau=exponential(1)"};
+    char *stored = text_of(0, "", NULL, 0);
+    char *now = text_of(15, "", ov, 2);
+    char out[256];
+    PMC_CHECK_INT(pmc_config_diff(stored, now, out, sizeof out), 2);
+    PMC_CHECK(strcmp(out, "  [prior] tau: stored (absent), now exponential(1)\n"
+                          "  [prior] order: stored mu, sigma, now sigma, mu, tau") == 0);
+    free(stored);
+    free(now);
+}
+
+/* Removing a parameter shifts the others, but their relative order holds. */
+PMC_TEST(config_diff_prior_removed_not_reordered)
+{
+    char *stored = text_of(0, "", NULL, 0);
+    char *now = text_of(15, "", NULL, 0);
+    char out[256];
+    PMC_CHECK_INT(pmc_config_diff(stored, now, out, sizeof out), 1);
+    PMC_CHECK(strcmp(out, "  [prior] mu: stored uniform(150, 200), now (absent)") == 0);
+    free(stored);
+    free(now);
+}
+
+PMC_TEST(config_diff_epsilon_quantile)
+{
+    expect_diff(NULL, "epsilon.quantile=0.25", 1, "  [epsilon] quantile: stored 0.5, now 0.25");
+}
+
+PMC_TEST(config_diff_epsilon_minimum)
+{
+    expect_diff(NULL, "epsilon.minimum=0.1", 1, "  [epsilon] minimum: stored 0, now 0.1");
+}
+
+PMC_TEST(config_diff_model_name)
+{
+    expect_diff(NULL, "model.name=sir", 1, "  [model] name: stored gaussian, now sir");
+}
+
+PMC_TEST(config_diff_model_key_added)
+{
+    expect_diff(NULL, "model.noise_sd=2.5", 1, "  [model] noise_sd: stored (absent), now 2.5");
+}
+
+PMC_TEST(config_diff_model_key_changed)
+{
+    expect_diff("model.noise_sd=2.5", "model.noise_sd=3", 1,
+                "  [model] noise_sd: stored 2.5, now 3");
+}
+
+PMC_TEST(config_diff_distance)
+{
+    expect_diff(NULL, "distance.name=manhattan", 1,
+                "  [distance] name: stored euclidean, now manhattan");
+}
+
+PMC_TEST(config_diff_several)
+{
+    const char *ova[] = {"run.seed=1", "run.generations=3"};
+    const char *ovb[] = {"run.seed=2", "run.generations=9", "epsilon.quantile=0.25"};
+    char *stored = text_of(0, "", ova, 2);
+    char *now = text_of(0, "", ovb, 3);
+    char out[256];
+    PMC_CHECK_INT(pmc_config_diff(stored, now, out, sizeof out), 2);
+    PMC_CHECK(strcmp(out, "  [run] seed: stored 1, now 2\n"
+                          "  [epsilon] quantile: stored 0.5, now 0.25") == 0);
+    free(stored);
+    free(now);
+}
+
+/* Count of the keys of the good config that are not safe to change:
+ * seed, particles, 3 epsilon, model name, 2 priors, distance name. */
+#define GOOD_UNSAFE_KEYS 9
+
+PMC_TEST(config_diff_garbage_stored)
+{
+    char *now = text_of(0, "", NULL, 0);
+    char out[2048];
+    PMC_CHECK_INT(pmc_config_diff("\x01\xff garbage without structure\n[run\n", now, out, sizeof out),
+                  1 + GOOD_UNSAFE_KEYS);
+    PMC_CHECK_CONTAINS(out, "  stored config: unreadable");
+    PMC_CHECK_CONTAINS(out, "\n  [run] seed: stored (absent), now 42\n");
+    PMC_CHECK_CONTAINS(out, "\n  [prior] sigma: stored (absent), now uniform(5, 25)");
+    PMC_CHECK(!strstr(out, "generations"));
+    free(now);
+}
+
+PMC_TEST(config_diff_key_before_section)
+{
+    char out[256];
+    PMC_CHECK(pmc_config_diff("seed = 1\n", "[run]\nseed = 1\n", out, sizeof out) == 2);
+    PMC_CHECK_CONTAINS(out, "stored config: unreadable");
+}
+
+PMC_TEST(config_diff_null_texts)
+{
+    char *now = text_of(0, "", NULL, 0);
+    char out[2048];
+    PMC_CHECK_INT(pmc_config_diff(NULL, now, out, sizeof out), 1 + GOOD_UNSAFE_KEYS);
+    PMC_CHECK_INT(pmc_config_diff(now, NULL, out, sizeof out), 1 + GOOD_UNSAFE_KEYS);
+    PMC_CHECK_CONTAINS(out, "  current config: unreadable");
+    PMC_CHECK_CONTAINS(out, "  [run] seed: stored 42, now (absent)");
+    /* Two unreadable texts are not "the same config". */
+    PMC_CHECK_INT(pmc_config_diff(NULL, NULL, out, sizeof out), 2);
+    PMC_CHECK_INT(pmc_config_diff("", "", out, sizeof out), 0);
+    free(now);
+}
+
+PMC_TEST(config_diff_no_output_buffer)
+{
+    PMC_CHECK_INT(diff_overrides("run.seed=1", "run.seed=2", NULL, 0), 1);
+    PMC_CHECK_INT(diff_overrides("run.seed=1", "run.seed=2", NULL, 100), 1);
+}
+
+/* Every size from 1 up: the report stays inside the buffer (ASan checks the
+ * heap block is exactly out_len), is NUL-terminated, and ends in "...". */
+PMC_TEST(config_diff_truncated)
+{
+    const char *full = "  [run] seed: stored 1, now 2\n  [epsilon] quantile: stored 0.5, now 0.25";
+    const char *ova[] = {"run.seed=1"};
+    const char *ovb[] = {"run.seed=2", "epsilon.quantile=0.25"};
+    char *stored = text_of(0, "", ova, 1);
+    char *now = text_of(0, "", ovb, 2);
+    for (size_t len = 1; len <= strlen(full) + 1; len++) {
+        char *out = malloc(len);
+        PMC_CHECK(out != NULL);
+        if (!out)
+            break;
+        PMC_CHECK_INT(pmc_config_diff(stored, now, out, len), 2);
+        size_t n = strlen(out);
+        PMC_CHECK_INT(n, len - 1);
+        if (len <= strlen(full)) {
+            size_t dots = n < 3 ? n : 3;
+            PMC_CHECK(strspn(out + n - dots, ".") == dots);
+            PMC_CHECK(strncmp(out, full, n - dots) == 0);
+        } else {
+            PMC_CHECK(strcmp(out, full) == 0);
+        }
+        free(out);
+    }
+    free(stored);
+    free(now);
+}
+
 const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_good),
     PMC_TEST_ENTRY(config_defaults),
+    PMC_TEST_ENTRY(config_run_timing_keys),
+    PMC_TEST_ENTRY(config_run_timing_keys_zero),
+    PMC_TEST_ENTRY(config_run_timing_keys_override),
+    PMC_TEST_ENTRY(config_keep_last_max),
+    PMC_TEST_ENTRY(config_origin_model_name),
+    PMC_TEST_ENTRY(config_origin_model_name_override),
+    PMC_TEST_ENTRY(config_origin_distance_default),
+    PMC_TEST_ENTRY(config_origin_distance_file),
+    PMC_TEST_ENTRY(config_origin_distance_override),
     PMC_TEST_ENTRY(config_optional_keys),
     PMC_TEST_ENTRY(config_comments_and_whitespace),
     PMC_TEST_ENTRY(config_model_keys),
@@ -675,6 +1152,20 @@ const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_minimum_negative),
     PMC_TEST_ENTRY(config_minimum_inf),
     PMC_TEST_ENTRY(config_empty_model_name),
+    PMC_TEST_ENTRY(config_checkpoint_interval_negative),
+    PMC_TEST_ENTRY(config_checkpoint_interval_inf),
+    PMC_TEST_ENTRY(config_checkpoint_interval_nan),
+    PMC_TEST_ENTRY(config_checkpoint_interval_unit),
+    PMC_TEST_ENTRY(config_checkpoint_interval_empty),
+    PMC_TEST_ENTRY(config_time_limit_negative),
+    PMC_TEST_ENTRY(config_time_limit_inf),
+    PMC_TEST_ENTRY(config_time_limit_overflow),
+    PMC_TEST_ENTRY(config_time_limit_hours),
+    PMC_TEST_ENTRY(config_time_limit_duplicate),
+    PMC_TEST_ENTRY(config_keep_last_negative),
+    PMC_TEST_ENTRY(config_keep_last_fraction),
+    PMC_TEST_ENTRY(config_keep_last_overflow),
+    PMC_TEST_ENTRY(config_keep_last_empty),
     PMC_TEST_ENTRY(config_prior_bounds_reversed),
     PMC_TEST_ENTRY(config_prior_unknown_distribution),
     PMC_TEST_ENTRY(config_prior_name_not_identifier),
@@ -684,6 +1175,38 @@ const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_override_unknown_section),
     PMC_TEST_ENTRY(config_override_unknown_key),
     PMC_TEST_ENTRY(config_override_bad_value),
+    PMC_TEST_ENTRY(config_override_bad_time_limit),
     PMC_TEST_ENTRY(config_override_bad_prior),
+    PMC_TEST_ENTRY(config_diff_identical),
+    PMC_TEST_ENTRY(config_diff_seed),
+    PMC_TEST_ENTRY(config_diff_particles),
+    PMC_TEST_ENTRY(config_diff_generations_safe),
+    PMC_TEST_ENTRY(config_diff_max_simulations_safe),
+    PMC_TEST_ENTRY(config_diff_checkpoint_dir_safe),
+    PMC_TEST_ENTRY(config_diff_checkpoint_interval_safe),
+    PMC_TEST_ENTRY(config_diff_time_limit_safe),
+    PMC_TEST_ENTRY(config_diff_keep_last_safe),
+    PMC_TEST_ENTRY(config_diff_mpi_chunk_safe),
+    PMC_TEST_ENTRY(config_diff_model_data_safe),
+    PMC_TEST_ENTRY(config_diff_model_data_added_safe),
+    PMC_TEST_ENTRY(config_diff_prior_changed),
+    PMC_TEST_ENTRY(config_diff_prior_added),
+    PMC_TEST_ENTRY(config_diff_prior_removed),
+    PMC_TEST_ENTRY(config_diff_prior_named_data),
+    PMC_TEST_ENTRY(config_diff_prior_reordered),
+    PMC_TEST_ENTRY(config_diff_prior_reordered_and_added),
+    PMC_TEST_ENTRY(config_diff_prior_removed_not_reordered),
+    PMC_TEST_ENTRY(config_diff_epsilon_quantile),
+    PMC_TEST_ENTRY(config_diff_epsilon_minimum),
+    PMC_TEST_ENTRY(config_diff_model_name),
+    PMC_TEST_ENTRY(config_diff_model_key_added),
+    PMC_TEST_ENTRY(config_diff_model_key_changed),
+    PMC_TEST_ENTRY(config_diff_distance),
+    PMC_TEST_ENTRY(config_diff_several),
+    PMC_TEST_ENTRY(config_diff_garbage_stored),
+    PMC_TEST_ENTRY(config_diff_key_before_section),
+    PMC_TEST_ENTRY(config_diff_null_texts),
+    PMC_TEST_ENTRY(config_diff_no_output_buffer),
+    PMC_TEST_ENTRY(config_diff_truncated),
     {NULL, NULL},
 };
