@@ -161,7 +161,7 @@ PMC_TEST(model_gaussian_observed_stats_offset)
 
 PMC_TEST(model_unknown_name)
 {
-    const char *const frag[] = {PATH ": [model] name: gaussain: unknown model", "gaussian", NULL};
+    const char *const frag[] = {PATH ":9: [model] name: gaussain: unknown model", "gaussian", NULL};
     expect_create_error("gaussain", "", GOOD_PRIORS, frag);
 }
 
