@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -603,6 +604,18 @@ static int ckpt_write_partial_attrs(ckpt_writer *w, const pmc_partial_view *p)
 
 /* Rank 0 only, after the collective close: make the bytes durable, then the
  * name. Each step is checked on its own so the message says which failed. */
+/* Test-only: PMC_TEST_COMMIT_DELAY_MS widens the window between fsync and
+ * rename, so that kill -9 tests can hit a commit in progress. */
+static void test_commit_delay(void)
+{
+    const char *v = getenv("PMC_TEST_COMMIT_DELAY_MS");
+    long ms = v ? strtol(v, NULL, 10) : 0;
+    if (ms > 0 && ms < 10000) {
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+}
+
 static int ckpt_commit(ckpt_writer *w)
 {
     int fd = open(w->tmp, O_RDONLY);
@@ -615,6 +628,7 @@ static int ckpt_commit(ckpt_writer *w)
     }
     if (close(fd) != 0)
         return pmc_err_set(&w->e, PMC_EIO, "%s: close: %s", w->path, strerror(errno));
+    test_commit_delay();
     if (rename(w->tmp, w->path) != 0)
         return pmc_err_set(&w->e, PMC_EIO, "%s: rename: %s", w->path, strerror(errno));
     /* The rename is durable only once the directory entry is on disk. */

@@ -14,24 +14,45 @@ pmc 2 run "$WORK/k.ini" "${SLOW[@]}" --set run.checkpoint_dir="$WORK/ref"
 expect_status "reference run" 0 "all 5 generations done"
 
 dir="$WORK/killed"
+start_run() {  # start_run NP LOG: the run in its own session, pid in $pid
+    setsid "$PMC_MPIEXEC" "$PMC_NPFLAG" "$1" "$PMCABC" run "$WORK/k.ini" "${SLOW[@]}" \
+        --set run.checkpoint_dir="$dir" >"$2" 2>&1 &
+    pid=$!
+}
+kill_run() {
+    kill -9 -- "-$pid" 2>/dev/null
+    pkill -9 -f -- "run.checkpoint_dir=$dir" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    kills=$((kills + 1))
+    echo "kill $kills ($1, np $np): $(ls -A "$dir" 2>/dev/null | tr '\n' ' ')"
+}
+kills=0
+
+# Two deliberate kills inside the commit protocol (temporary file written,
+# not yet renamed): one of a generation file, one of a mid-generation save.
+for pattern in '^\.gen-[0-9]{4}\.h5\.tmp$' '^\.partial-[0-9]{4}\.h5\.tmp$'; do
+    np=2
+    PMC_TEST_COMMIT_DELAY_MS=3000 start_run $np "$WORK/out.commit"
+    hit=0
+    for _ in $(seq 1 400); do
+        if ls -A "$dir" 2>/dev/null | grep -qE "$pattern"; then hit=1; break; fi
+        sleep 0.025
+    done
+    [ $hit -eq 1 ] || fail "no temporary file matching $pattern appeared"
+    kill_run "during commit of $pattern"
+done
+
+# Then random moments: start-up, mid-generation, saves, commits.
 export PMC_TEST_COMMIT_DELAY_MS=150
 RANDOM=12345
-kills=0
 finished=0
 for attempt in $(seq 1 60); do
     np=$(( (attempt % 3) + 1 ))
-    setsid "$PMC_MPIEXEC" "$PMC_NPFLAG" "$np" "$PMCABC" run "$WORK/k.ini" "${SLOW[@]}" \
-        --set run.checkpoint_dir="$dir" >"$WORK/out.$attempt" 2>&1 &
-    pid=$!
+    start_run $np "$WORK/out.$attempt"
     if [ $kills -lt 12 ]; then
-        # 0.3 .. 1.5 s: start-up, mid-generation, saves and commits all get hit.
         sleep "$(awk -v r=$RANDOM 'BEGIN { printf "%.2f", 0.3 + 1.2 * r / 32767 }')"
         if kill -0 "$pid" 2>/dev/null; then
-            kill -9 -- "-$pid" 2>/dev/null
-            pkill -9 -f -- "run.checkpoint_dir=$dir" 2>/dev/null
-            wait "$pid" 2>/dev/null
-            kills=$((kills + 1))
-            echo "kill $kills at attempt $attempt (np $np): $(ls "$dir" 2>/dev/null | tr '\n' ' ')"
+            kill_run "random"
             continue
         fi
     fi

@@ -19,7 +19,9 @@ dir="$WORK/term"
 "$PMC_MPIEXEC" "$PMC_NPFLAG" 2 "$PMCABC" run "$WORK/r.ini" "${SLOW[@]}" \
     --set run.checkpoint_dir="$dir" >"$WORK/out" 2>&1 &
 pid=$!
-sleep 1.5
+# Signal a little after generation 2 is committed: generation 3 runs ~0.5 s.
+for _ in $(seq 1 200); do [ -e "$dir/gen-0002.h5" ] && break; sleep 0.05; done
+sleep 0.15
 pkill -TERM -f -- "run.checkpoint_dir=$dir" || true
 wait "$pid"
 RC=$?

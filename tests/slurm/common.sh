@@ -118,11 +118,16 @@ job_field() {
 }
 
 # release_requeued JOB: Slurm holds a requeued batch job for 120 s (BeginTime);
-# the tests do not want to wait for that.
+# the tests do not want to wait for that. But not at once: slurmd revokes the
+# previous run's credential with a 1-second timestamp, and a relaunch within
+# the same seconds fails ("Job credential revoked", job FAILED with exit 1).
+# SubmitTime is reset by a requeue: release 3 s after it.
 release_requeued() {
-    if [ "$(job_field "$1" JobState)" = PENDING ] && [ "$(job_field "$1" Reason)" = BeginTime ]; then
-        scontrol update JobId="$1" StartTime=now >/dev/null 2>&1 && note "job $1: released requeued job"
-    fi
+    local submitted
+    [ "$(job_field "$1" JobState)" = PENDING ] && [ "$(job_field "$1" Reason)" = BeginTime ] || return 0
+    submitted=$(date -d "$(job_field "$1" SubmitTime)" +%s 2>/dev/null) || return 0
+    [ $(($(date +%s) - submitted)) -ge 3 ] || return 0
+    scontrol update JobId="$1" StartTime=now >/dev/null 2>&1 && note "job $1: released requeued job"
 }
 
 # wait_job JOB TIMEOUT: until the job reaches a final state (in $JOB_STATE),
