@@ -20,7 +20,7 @@
 #define SECTION_LIST "[run], [epsilon], [model], [prior], [distance], [mpi]"
 
 /* Fixed-name keys (everything but [prior] and model-specific keys). */
-enum { N_KEYS = 15 };
+enum { N_KEYS = 17 };
 
 typedef struct {
     const char *file; /* config path for messages */
@@ -247,6 +247,11 @@ static const char *set_time_limit(parse_ctx *ctx, const char *v)
     return parse_seconds(v, &ctx->cfg->time_limit);
 }
 
+static const char *set_progress_interval(parse_ctx *ctx, const char *v)
+{
+    return parse_seconds(v, &ctx->cfg->progress_interval);
+}
+
 static const char *set_keep_last(parse_ctx *ctx, const char *v)
 {
     uint64_t x = 0;
@@ -328,13 +333,61 @@ static const char *set_model_data(parse_ctx *ctx, const char *v)
     return NULL;
 }
 
+static const char *const distance_names[] = {"euclidean", "weighted_euclidean", "adaptive",
+                                             "model"};
+
 static const char *set_distance_name(parse_ctx *ctx, const char *v)
 {
-    const char *why = copy_text(ctx, v, ctx->cfg->distance_name,
-                                sizeof ctx->cfg->distance_name, "expected a distance name");
-    if (!why)
-        set_origin(&ctx->cfg->distance_origin, ctx, ctx->line);
-    return why;
+    size_t i = 0;
+    while (i < sizeof distance_names / sizeof distance_names[0] && strcmp(v, distance_names[i]))
+        i++;
+    if (i == sizeof distance_names / sizeof distance_names[0])
+        return *v ? "unknown distance: expected one of euclidean, weighted_euclidean, adaptive, "
+                    "model"
+                  : "expected a distance name";
+    strcpy(ctx->cfg->distance_name, distance_names[i]);
+    set_origin(&ctx->cfg->distance_origin, ctx, ctx->line);
+    return NULL;
+}
+
+/* "w1, w2, ...": the count is checked against the model's statistics later
+ * (pmc_distance_create), when the model is known. */
+static const char *set_distance_weights(parse_ctx *ctx, const char *v)
+{
+    pmc_config *cfg = ctx->cfg;
+    size_t n = 0;
+    const char *p = v;
+    for (;;) {
+        while (isspace((unsigned char)*p))
+            p++;
+        char *end;
+        errno = 0;
+        double x = strtod(p, &end);
+        if (end == p || isnan(x) || errno == ERANGE || !isfinite(x) || !(x > 0)) {
+            snprintf(ctx->why, sizeof ctx->why,
+                     "weight %zu: expected a comma-separated list of finite numbers > 0", n + 1);
+            return ctx->why;
+        }
+        if (n == PMC_DISTANCE_WEIGHTS_MAX) {
+            snprintf(ctx->why, sizeof ctx->why, "too many weights: expected at most %d",
+                     PMC_DISTANCE_WEIGHTS_MAX);
+            return ctx->why;
+        }
+        cfg->distance_weights[n++] = x;
+        while (isspace((unsigned char)*end))
+            end++;
+        if (*end == '\0')
+            break;
+        if (*end != ',') {
+            snprintf(ctx->why, sizeof ctx->why,
+                     "weight %zu: expected a comma-separated list of finite numbers > 0", n);
+            return ctx->why;
+        }
+        p = end + 1;
+    }
+    cfg->n_distance_weights = n;
+    set_origin(&cfg->distance_weights_origin, ctx, ctx->line);
+    return NULL;
 }
 
 static const char *set_mpi_chunk(parse_ctx *ctx, const char *v)
@@ -357,12 +410,14 @@ static const key_desc keys[] = {
     {"run", "checkpoint_interval", set_checkpoint_interval, 0, NULL},
     {"run", "time_limit", set_time_limit, 0, NULL},
     {"run", "keep_last", set_keep_last, 0, NULL},
+    {"run", "progress_interval", set_progress_interval, 0, NULL},
     {"epsilon", "initial", set_eps_initial, 1, "expected a positive number or inf"},
     {"epsilon", "quantile", set_eps_quantile, 1, "expected a number strictly between 0 and 1"},
     {"epsilon", "minimum", set_eps_minimum, 0, NULL},
     {"model", "name", set_model_name, 1, "expected a model name"},
     {"model", "data", set_model_data, 0, NULL},
     {"distance", "name", set_distance_name, 0, NULL},
+    {"distance", "weights", set_distance_weights, 0, NULL},
     {"mpi", "chunk", set_mpi_chunk, 0, NULL},
 };
 _Static_assert(sizeof keys / sizeof keys[0] == N_KEYS, "N_KEYS must match the key table");
@@ -603,6 +658,27 @@ static int apply_overrides(parse_ctx *ctx, const char *const *overrides, size_t 
     return PMC_OK;
 }
 
+/* Weights belong to weighted_euclidean, and it needs them. */
+static int check_distance(parse_ctx *ctx)
+{
+    pmc_config *cfg = ctx->cfg;
+    int weighted = strcmp(cfg->distance_name, "weighted_euclidean") == 0;
+    if (weighted && cfg->n_distance_weights == 0)
+        return pmc_err_set(ctx->err, PMC_EINVAL,
+                           "%s: [distance] weights: missing: expected one weight > 0 per summary "
+                           "statistic for name = weighted_euclidean",
+                           ctx->file);
+    if (!weighted && cfg->n_distance_weights > 0) {
+        const pmc_config_origin *o = &cfg->distance_weights_origin;
+        snprintf(ctx->why, sizeof ctx->why,
+                 "weights are only used with name = weighted_euclidean, not %s",
+                 cfg->distance_name);
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [distance] weights: %s",
+                           where(ctx, o->line), ctx->why);
+    }
+    return PMC_OK;
+}
+
 static int check_complete(parse_ctx *ctx)
 {
     for (int k = 0; k < N_KEYS; k++)
@@ -614,7 +690,7 @@ static int check_complete(parse_ctx *ctx)
                            "%s: [prior]: missing: expected at least one parameter, "
                            "e.g. theta = uniform(0, 1)",
                            ctx->file);
-    return PMC_OK;
+    return check_distance(ctx);
 }
 
 /* ---- the normalised text ------------------------------------------------- */
@@ -705,6 +781,7 @@ static int build_text(pmc_config *cfg, pmc_err *err)
     sb_real(&sb, "checkpoint_interval", cfg->checkpoint_interval);
     sb_real(&sb, "time_limit", cfg->time_limit);
     sb_printf(&sb, "keep_last = %u\n", cfg->keep_last);
+    sb_real(&sb, "progress_interval", cfg->progress_interval);
     sb_printf(&sb, "\n[epsilon]\n");
     sb_real(&sb, "initial", cfg->eps_initial);
     sb_real(&sb, "quantile", cfg->eps_quantile);
@@ -718,6 +795,13 @@ static int build_text(pmc_config *cfg, pmc_err *err)
     for (size_t i = 0; i < cfg->n_params; i++)
         sb_prior(&sb, &cfg->prior[i]);
     sb_printf(&sb, "\n[distance]\nname = %s\n", cfg->distance_name);
+    for (size_t i = 0; i < cfg->n_distance_weights; i++) {
+        char num[32];
+        format_real(cfg->distance_weights[i], num);
+        sb_printf(&sb, "%s%s", i ? ", " : "weights = ", num);
+    }
+    if (cfg->n_distance_weights)
+        sb_printf(&sb, "\n");
     sb_printf(&sb, "\n[mpi]\nchunk = %zu\n", cfg->mpi_chunk);
     if (sb.failed) {
         free(sb.buf);
@@ -735,6 +819,7 @@ static void set_defaults(pmc_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     strcpy(cfg->checkpoint_dir, "checkpoints");
     cfg->checkpoint_interval = 600;
+    cfg->progress_interval = 30;
     strcpy(cfg->distance_name, "euclidean");
 }
 
@@ -870,6 +955,7 @@ typedef struct {
 static const char *const resume_safe_keys[][2] = {
     {"run", "generations"},   {"run", "max_simulations"},     {"run", "checkpoint_dir"},
     {"run", "time_limit"},    {"run", "checkpoint_interval"}, {"run", "keep_last"},
+    {"run", "progress_interval"},
     {"mpi", "chunk"},         {"model", "data"},
 };
 

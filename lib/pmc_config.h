@@ -16,6 +16,7 @@
 #define PMC_PATH_MAX 4096
 #define PMC_MODEL_KEYS_MAX 32
 #define PMC_VALUE_MAX 1024
+#define PMC_DISTANCE_WEIGHTS_MAX 256
 
 /* Where a value came from, for error messages in later stages (e.g. the
  * data reader or model setup report the config line of the key at fault). */
@@ -44,6 +45,7 @@ typedef struct {
     double checkpoint_interval; /* seconds between mid-generation saves; default 600; 0 = never */
     double time_limit;          /* seconds; 0 = none (default); --time-limit overrides */
     unsigned keep_last;         /* keep only the newest K generation files; 0 = all (default) */
+    double progress_interval;   /* seconds between progress lines in logs; default 30; 0 = none */
 
     /* [epsilon] */
     double eps_initial;  /* required; > 0, may be INFINITY ("inf") */
@@ -64,8 +66,11 @@ typedef struct {
     pmc_config_origin prior_origin[PMC_MAX_PARAMS];
 
     /* [distance] */
-    char distance_name[PMC_NAME_MAX]; /* default "euclidean" */
+    char distance_name[PMC_NAME_MAX]; /* euclidean (default), weighted_euclidean, adaptive, model */
     pmc_config_origin distance_origin; /* line 0 and the config path when defaulted */
+    size_t n_distance_weights;         /* weighted_euclidean only (then >= 1) */
+    double distance_weights[PMC_DISTANCE_WEIGHTS_MAX]; /* finite, > 0; count checked by the distance */
+    pmc_config_origin distance_weights_origin;
 
     /* [mpi] */
     size_t mpi_chunk; /* default 0 = adaptive; else fixed number of slots per request */
@@ -96,7 +101,8 @@ void pmc_config_free(pmc_config *cfg);
 /* Compares the effective config text stored in a checkpoint with the
  * current one, key by key. Keys that cannot change the results are ignored:
  * run.generations, run.max_simulations, run.checkpoint_dir,
- * run.checkpoint_interval, run.time_limit, run.keep_last, mpi.chunk, and
+ * run.checkpoint_interval, run.time_limit, run.keep_last,
+ * run.progress_interval, mpi.chunk, and
  * model.data (the path; the data's content is compared by checksum
  * elsewhere). Every other difference (seed, particles, epsilon.*, model.*,
  * prior.* incl. added/removed parameters, distance.*) is listed in out as

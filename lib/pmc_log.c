@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Process-wide logging state: set once by pmc_log_init before any worker
  * thread starts, read-only afterwards. */
@@ -55,3 +56,41 @@ PMC_LOG_FN(pmc_log_error, PMC_LOG_ERROR, "error: ")
 PMC_LOG_FN(pmc_log_warn, PMC_LOG_WARN, "warning: ")
 PMC_LOG_FN(pmc_log_info, PMC_LOG_INFO, "")
 PMC_LOG_FN(pmc_log_debug, PMC_LOG_DEBUG, "debug: ")
+
+double pmc_log_progress_period(double interval)
+{
+    if (interval <= 0.0 || log_level < PMC_LOG_INFO)
+        return 0.0;
+    return isatty(STDOUT_FILENO) ? 0.5 : interval;
+}
+
+void pmc_log_progress(int final, const char *fmt, ...)
+{
+    if (log_rank != 0 || log_level < PMC_LOG_INFO)
+        return;
+    int tty = isatty(STDOUT_FILENO);
+    if (final && !tty)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (tty)
+        printf("\r[%d %9.3fs] %s\033[K%s", log_rank, pmc_log_elapsed(), line, final ? "\n" : "");
+    else
+        printf("[%d %9.3fs] %s\n", log_rank, pmc_log_elapsed(), line);
+    fflush(stdout);
+}
+
+void pmc_log_duration(double seconds, char *buf, size_t len)
+{
+    if (!(seconds >= 0.0))
+        snprintf(buf, len, "unknown");
+    else if (seconds < 60.0)
+        snprintf(buf, len, "%.0f s", seconds);
+    else if (seconds < 3600.0)
+        snprintf(buf, len, "%d min %d s", (int)(seconds / 60), (int)seconds % 60);
+    else
+        snprintf(buf, len, "%d h %d min", (int)(seconds / 3600), ((int)seconds % 3600) / 60);
+}

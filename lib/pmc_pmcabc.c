@@ -9,6 +9,7 @@
 #include "pmc_pmcabc.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "pmc_distance.h"
 #include "pmc_epsilon.h"
 #include "pmc_kernel.h"
+#include "pmc_lock.h"
 #include "pmc_log.h"
 #include "pmc_model.h"
 #include "pmc_prior.h"
@@ -52,6 +54,7 @@ typedef struct {
     gsl_rng *rng;             /* scratch, this rank's main thread only */
     double *stats;            /* scratch: n_stats */
     double deadline;          /* abandon the slot after this time; 0 = never */
+    _Atomic uint64_t sims;    /* simulations so far on this rank, for progress */
 } slot_ctx;
 
 /* A stop this rank sees by itself: a signal, or the time limit's deadline. */
@@ -132,6 +135,7 @@ static int compute_slot(void *arg, size_t slot, void *record, pmc_err *err)
             return pmc_err_prefix(err, "generation %u, parameters (%s)", c->generation, buf);
         }
         sims++;
+        atomic_fetch_add_explicit(&((slot_ctx *)arg)->sims, 1, memory_order_relaxed);
         dist = pmc_distance(c->distance, c->stats, pmc_model_observed_stats(c->model),
                             c->n_stats);
         if (dist <= c->epsilon || isinf(c->epsilon))
@@ -205,6 +209,7 @@ typedef struct {
     pmc_run_control ctl;
     uint64_t data_checksum;
     int rank;
+    pmc_lock lock;             /* run-directory lock, held by rank 0 */
 } run_state;
 
 /* Importance weights of the new population (Beaumont 2009, step 2.2); each
@@ -391,8 +396,13 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     c.rng = st->rng;
     c.stats = st->stats;
     c.deadline = st->ctl.deadline;
+    atomic_init(&c.sims, 0);
+    char label[32];
+    snprintf(label, sizeof label, "gen %u", gen);
+    pmc_schedule_set_progress(st->sched, &c.sims, label);
     pmc_schedule_stats ss;
     int rc = compute_slots(st, &c, &ss, err);
+    pmc_schedule_set_progress(st->sched, NULL, NULL);
     if (rc != PMC_OK)
         return rc;
     uint64_t gen_sims = unpack_records(st->records, &st->cur);
@@ -632,6 +642,19 @@ static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
     return PMC_OK;
 }
 
+/* One run per checkpoint directory (pmc_lock.h; rank 0). With
+ * --restart=require a missing directory is not created, so not locked:
+ * there is nothing to resume and resume_or_start says so. */
+static int lock_run_dir(run_state *st, const pmc_run_options *opt, pmc_err *err)
+{
+    struct stat sb;
+    double wait = 0.0;
+    if (opt->restart == PMC_RESTART_REQUIRE && stat(st->cfg->checkpoint_dir, &sb) != 0)
+        return PMC_OK;
+    int rc = pmc_lock_wait_from_env(&wait, err);
+    return rc == PMC_OK ? pmc_lock_acquire(&st->lock, st->cfg->checkpoint_dir, wait, err) : rc;
+}
+
 static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
 {
     const pmc_config *cfg = st->cfg;
@@ -651,6 +674,8 @@ static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
         return rc;
     if (st->rank == 0 && opt->restart != PMC_RESTART_REQUIRE)
         rc = pmc_checkpoint_prepare_dir(cfg->checkpoint_dir, err);
+    if (st->rank == 0 && rc == PMC_OK)
+        rc = lock_run_dir(st, opt, err);
     return pmc_schedule_agree(st->sched, rc, err);
 }
 
@@ -683,6 +708,7 @@ static void init_control(run_state *st, const pmc_run_options *opt)
                      margin);
     }
     st->ctl.save_interval = st->cfg->checkpoint_interval;
+    st->ctl.progress_interval = st->cfg->progress_interval;
     st->ctl.last_save = now;
     pmc_schedule_set_control(st->sched, &st->ctl);
 }
@@ -841,6 +867,7 @@ int pmc_run(const pmc_config *cfg, const pmc_run_options *opt, pmc_schedule *s, 
     }
     if (rc == PMC_OK && have_result)
         log_posterior(&st, last_in_cur ? &st.cur : &st.prev, &sp.last);
+    pmc_lock_release(&st.lock);
     free_state(&st);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <mpi.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,6 +45,8 @@ struct pmc_schedule {
     int rank, size;
     size_t chunk;       /* fixed chunk size, 0 = adaptive */
     pmc_run_control ctl;
+    _Atomic uint64_t *work_counter; /* the caller's simulation counter, or NULL */
+    const char *progress_label;     /* e.g. "gen 3" */
 };
 
 /* A chunk request from a worker: how many slots it would like, whether it
@@ -52,7 +55,9 @@ struct pmc_schedule {
 typedef struct {
     uint64_t want;
     int32_t failed;
-    int32_t stop; /* a pmc_stop_kind */
+    int32_t stop;  /* a pmc_stop_kind */
+    uint64_t done; /* slots this rank finished in this call, for progress */
+    uint64_t work; /* its work counter (simulations), for progress */
 } work_request;
 
 typedef struct {
@@ -75,6 +80,12 @@ typedef struct {
     int stop;   /* pmc_stop_kind, or STOP_FAILED */
     uint64_t requests;
     pmc_schedule *s;
+    /* Progress, rank 0 only: per-rank slots done and work counters as last
+     * reported, and when the progress line was last printed. */
+    uint64_t *done_by_rank, *work_by_rank;
+    double t0, last_print;
+    size_t ntotal;      /* slots of the whole generation, done before included */
+    size_t done_before; /* slots done before this call (from a partial file) */
 } dispenser;
 
 /* Stronger than any pmc_stop_kind: a rank failed, nothing is saved. */
@@ -170,6 +181,48 @@ void pmc_schedule_block(const pmc_schedule *s, size_t n, size_t *lo, size_t *hi)
     /* 128-bit-safe enough: n * rank fits in size_t for any n < 2^48 on < 2^16 ranks. */
     *lo = n * (size_t)s->rank / (size_t)s->size;
     *hi = n * (size_t)(s->rank + 1) / (size_t)s->size;
+}
+
+/* --- progress ---------------------------------------------------------------- */
+
+void pmc_schedule_set_progress(pmc_schedule *s, _Atomic uint64_t *work_counter, const char *label)
+{
+    s->work_counter = work_counter;
+    s->progress_label = label;
+}
+
+static uint64_t work_now(const pmc_schedule *s)
+{
+    return s->work_counter ? atomic_load_explicit(s->work_counter, memory_order_relaxed) : 0;
+}
+
+/* Rank 0: prints slots done / N, simulations per second and an ETA when
+ * the progress interval has passed (pmc_log_progress decides how). */
+static void report_progress(dispenser *d, int final)
+{
+    pmc_schedule *s = d->s;
+    double now = pmc_now();
+    double every = pmc_log_progress_period(s->ctl.progress_interval);
+    if (every <= 0.0 || (!final && now - d->last_print < every) || now - d->t0 < every)
+        return;
+    d->last_print = now;
+    uint64_t done = d->done_before, work = 0;
+    pthread_mutex_lock(&d->lock);
+    d->work_by_rank[0] = work_now(s);
+    for (int r = 0; r < s->size; r++) {
+        done += d->done_by_rank[r];
+        work += d->work_by_rank[r];
+    }
+    pthread_mutex_unlock(&d->lock);
+    double el = now - d->t0;
+    double rate = el > 0 ? (double)(done - d->done_before) / el : 0.0;
+    char eta[32];
+    pmc_log_duration(rate > 0 ? (double)(d->ntotal - done) / rate : -1.0, eta, sizeof eta);
+    pmc_log_progress(final, "%s: %llu/%zu slots (%.0f%%), %.3g sims/s, ETA %s",
+                     s->progress_label ? s->progress_label : "progress",
+                     (unsigned long long)done, d->ntotal,
+                     d->ntotal ? 100.0 * (double)done / (double)d->ntotal : 100.0,
+                     el > 0 ? (double)work / el : 0.0, eta);
 }
 
 /* --- run control ----------------------------------------------------------- */
@@ -333,6 +386,7 @@ static void *dispatcher_main(void *arg)
         int kind = dispatcher_stop(s);
         if (kind != PMC_STOP_NONE)
             dispenser_stop(d, kind);
+        report_progress(d, 0);
         int flag = 0;
         MPI_Status st;
         MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, s->work_comm, &flag, &st);
@@ -345,6 +399,10 @@ static void *dispatcher_main(void *arg)
         work_request req;
         MPI_Recv(&req, (int)sizeof req, MPI_BYTE, st.MPI_SOURCE, TAG_REQUEST, s->work_comm,
                  MPI_STATUS_IGNORE);
+        pthread_mutex_lock(&d->lock);
+        d->done_by_rank[st.MPI_SOURCE] = req.done;
+        d->work_by_rank[st.MPI_SOURCE] = req.work;
+        pthread_mutex_unlock(&d->lock);
         if (req.failed)
             dispenser_stop(d, STOP_FAILED);
         if (req.stop)
@@ -388,6 +446,11 @@ static int run_rank0(dispenser *d, pmc_slot_fn fn, void *ctx, local_results *res
         if (count == 0)
             break;
         rc = compute_chunk(d->todo, start, count, fn, ctx, res, busy, err);
+        pthread_mutex_lock(&d->lock);
+        d->done_by_rank[0] = res->n;
+        pthread_mutex_unlock(&d->lock);
+        if (!threaded)
+            report_progress(d, 0);
         if (rc == PMC_EINTR) {
             dispenser_stop(d, PMC_STOP_EXIT);
             rc = PMC_OK;
@@ -398,6 +461,7 @@ static int run_rank0(dispenser *d, pmc_slot_fn fn, void *ctx, local_results *res
     }
     if (threaded)
         pthread_join(tid, NULL);
+    report_progress(d, 1);
     *stop = dispenser_stopped(d);
     if (*stop == STOP_FAILED)
         *stop = PMC_STOP_NONE;
@@ -426,7 +490,7 @@ static void finish_request(MPI_Request r[2])
 static int run_worker(pmc_schedule *s, const size_t *todo, pmc_slot_fn fn, void *ctx,
                       local_results *res, double *busy, int *stop, pmc_err *err)
 {
-    work_request req = { 1, 0, 0 };
+    work_request req = { 1, 0, 0, 0, 0 };
     work_reply rep = { 0, 0 }, cur;
     MPI_Request r[2];
     post_request(s, &req, &rep, r);
@@ -439,6 +503,8 @@ static int run_worker(pmc_schedule *s, const size_t *todo, pmc_slot_fn fn, void 
         cur = rep;
         if (rc == PMC_OK && *stop == PMC_STOP_NONE)
             *stop = local_stop(s);
+        req.done = res->n;
+        req.work = work_now(s);
         if (rc != PMC_OK || *stop != PMC_STOP_NONE) {
             req.failed = rc != PMC_OK;
             req.stop = *stop;
@@ -456,6 +522,8 @@ static int run_worker(pmc_schedule *s, const size_t *todo, pmc_slot_fn fn, void 
             *stop = PMC_STOP_EXIT;
         }
         if (!prefetch) {
+            req.done = res->n;
+            req.work = work_now(s);
             req.failed = rc != PMC_OK;
             req.stop = *stop;
             post_request(s, &req, &rep, r);
@@ -600,6 +668,16 @@ int pmc_schedule_run_slots(pmc_schedule *s, size_t nslots, size_t record_size, p
         return rc;
     }
     dispenser d = { .todo = todo, .next = 0, .ntodo = ntodo, .stop = 0, .requests = 0, .s = s };
+    uint64_t *progress = calloc(2 * (size_t)s->size, sizeof *progress);
+    if (!progress) {
+        free(todo);
+        return pmc_err_set(err, PMC_ENOMEM, "out of memory");
+    }
+    d.done_by_rank = progress;
+    d.work_by_rank = progress + s->size;
+    d.t0 = d.last_print = t0;
+    d.ntotal = nslots;
+    d.done_before = nslots - ntodo;
     pthread_mutex_init(&d.lock, NULL);
     int stop = PMC_STOP_NONE;
     if (s->rank == 0)
@@ -627,6 +705,7 @@ int pmc_schedule_run_slots(pmc_schedule *s, size_t nslots, size_t record_size, p
                                placed, ntodo);
     results_free(&res);
     free(todo);
+    free(progress);
     return rc;
 }
 

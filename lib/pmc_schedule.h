@@ -53,7 +53,16 @@ typedef struct {
     double deadline;      /* stop (EXIT) at this time; 0 = no deadline */
     double save_interval; /* SAVE every this many seconds; 0 = never */
     double last_save;     /* time of the last save (or of the start) */
+    double progress_interval; /* seconds between progress lines when not on a
+                                 terminal (a terminal line refreshes every 0.5 s);
+                                 0 = no progress lines */
 } pmc_run_control;
+
+/* Progress reporting during pmc_schedule_run_slots: work_counter (may be
+ * NULL) is this rank's running count of simulations, incremented by the slot
+ * function; rank 0 prints "LABEL: done/N slots, sims/s, ETA". */
+void pmc_schedule_set_progress(pmc_schedule *s, _Atomic uint64_t *work_counter,
+                               const char *label);
 
 void pmc_schedule_set_control(pmc_schedule *s, const pmc_run_control *ctl);
 

@@ -36,6 +36,12 @@ PY
 grep -qF "the result is generation $((n - 1))" "$WORK/out" || fail "budget: log does not name generation $((n - 1)) as the result"
 [ "$n" -ge 2 ] || fail "budget: expected at least 2 complete generations, got $n"
 
+# Retention: keep_last = 2 keeps the two newest generation files only.
+pmc 2 run "$WORK/s.ini" --set run.checkpoint_dir="$WORK/keep" --set run.keep_last=2
+expect_status "keep_last = 2" 0 "all 4 generations done"
+kept=$(ls "$WORK/keep" | tr '\n' ' ')
+[ "$kept" = "gen-0002.h5 gen-0003.h5 " ] && pass "keep_last = 2 kept: $kept" || fail "keep_last = 2 kept: $kept"
+
 pmc 1 run "$WORK/s.ini" --set run.checkpoint_dir="$WORK/tiny" --set run.max_simulations=100
 expect_status "max_simulations below one generation" 1 "too small to complete generation 0"
 finish

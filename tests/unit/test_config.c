@@ -33,6 +33,7 @@ static const char *const good_lines[] = {
 static const char *const good_text_expected =
     "[run]\nseed = 42\nparticles = 100\ngenerations = 5\nmax_simulations = 0\n"
     "checkpoint_dir = checkpoints\ncheckpoint_interval = 600\ntime_limit = 0\nkeep_last = 0\n"
+    "progress_interval = 30\n"
     "\n[epsilon]\ninitial = 10\nquantile = 0.5\nminimum = 0\n"
     "\n[model]\nname = gaussian\ndata = jobs/data/heights.csv\n"
     "\n[prior]\nmu = uniform(150, 200)\nsigma = uniform(5, 25)\n"
@@ -157,8 +158,20 @@ PMC_TEST(config_defaults)
     PMC_CHECK(cfg->time_limit == 0.0);
     PMC_CHECK_INT(cfg->keep_last, 0);
     PMC_CHECK_CONTAINS(cfg->text, "\ncheckpoint_dir = checkpoints\ncheckpoint_interval = 600\n"
-                                  "time_limit = 0\nkeep_last = 0\n\n[epsilon]\n");
+                                  "time_limit = 0\nkeep_last = 0\nprogress_interval = 30\n\n[epsilon]\n");
     drop_cfg(cfg);
+}
+
+/* progress_interval: seconds, finite, >= 0, default 30. */
+PMC_TEST(config_progress_interval)
+{
+    const char *ok[] = {"run.progress_interval=0.5"};
+    pmc_config *cfg = parse_good(0, "", ok, 1);
+    PMC_CHECK(cfg->progress_interval == 0.5);
+    pmc_config_free(cfg);
+    free(cfg);
+    expect_override_error("run.progress_interval=-1",
+                          "--set: [run] progress_interval: -1: expected a number of seconds >= 0");
 }
 
 PMC_TEST(config_run_timing_keys)
@@ -1121,6 +1134,7 @@ const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_text_round_trip),
     PMC_TEST_ENTRY(config_load_file),
     PMC_TEST_ENTRY(config_load_missing_file),
+    PMC_TEST_ENTRY(config_progress_interval),
     PMC_TEST_ENTRY(config_line_without_equals),
     PMC_TEST_ENTRY(config_unterminated_section),
     PMC_TEST_ENTRY(config_text_after_section),

@@ -1,0 +1,30 @@
+#!/bin/bash
+# Live progress within a generation: plain lines at most every
+# progress_interval seconds when the output is not a terminal; none with 0;
+# a line refreshed in place (carriage returns) on a terminal.
+. "$(dirname "$0")/common.sh"
+
+make_config p
+SLOW=(--set model.name=test_slow --set model.work_us=2000 --set run.particles=300
+      --set run.generations=2)
+pmc 2 run "$WORK/p.ini" "${SLOW[@]}" --set run.checkpoint_dir="$WORK/a" --set run.progress_interval=0.3
+expect_status "progress every 0.3 s" 0 "all 2 generations done"
+n=$(grep -cE '\] gen 1: [0-9]+/300 slots \([0-9]+%\), [0-9.e+]+ sims/s, ETA ' "$WORK/out")
+[ "$n" -ge 2 ] && pass "$n progress lines in generation 1" || fail "expected >= 2 progress lines, got $n"
+# Lines at most every 0.3 s: consecutive timestamps of progress lines differ by >= 0.3 s.
+grep -E '\] gen 1: ' "$WORK/out" | sed 's/^\[0 *\([0-9.]*\)s\].*/\1/' |
+    awk 'NR > 1 && $1 - prev < 0.29 { bad = 1 } { prev = $1 } END { exit bad }' &&
+    pass "progress lines are >= 0.3 s apart" || fail "progress lines closer than 0.3 s"
+
+pmc 2 run "$WORK/p.ini" "${SLOW[@]}" --set run.checkpoint_dir="$WORK/b" --set run.progress_interval=0
+expect_status "progress off" 0 "all 2 generations done"
+grep -qE 'slots \(' "$WORK/out" && fail "progress_interval = 0 still printed progress" || pass "no progress lines with 0"
+
+if command -v script >/dev/null; then
+    script -qec "$PMCABC run $WORK/p.ini ${SLOW[*]} --set run.checkpoint_dir=$WORK/c" "$WORK/tty" >/dev/null 2>&1
+    grep -q $'\r\\[0 ' "$WORK/tty" && pass "terminal: progress line refreshed in place" ||
+        fail "terminal: no carriage-return progress line"
+else
+    echo "skip: 'script' not installed, terminal mode not checked"
+fi
+finish
