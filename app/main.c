@@ -7,6 +7,7 @@
 
 #include "pmc_config.h"
 #include "pmc_error.h"
+#include "pmc_inspect.h"
 #include "pmc_log.h"
 #include "pmc_pmcabc.h"
 #include "pmc_schedule.h"
@@ -17,6 +18,7 @@ static const char usage_text[] =
     "Usage:\n"
     "  pmcabc run CONFIG.ini [--set SECTION.KEY=VALUE ...] [--restart=auto|never|require]\n"
     "                        [--time-limit SECONDS] [--quiet | --verbose]\n"
+    "  pmcabc inspect PATH [--json]\n"
     "  pmcabc --help\n"
     "  pmcabc --version\n"
     "\n"
@@ -28,6 +30,10 @@ static const char usage_text[] =
     "  run CONFIG.ini      run the inference described by CONFIG.ini (docs/config.md);\n"
     "                      writes CHECKPOINT_DIR/gen-NNNN.h5 after each generation and\n"
     "                      resumes from the newest valid one if the directory holds a run\n"
+    "  inspect PATH        describe a run directory, a gen-NNNN.h5 or a partial-NNNN.h5:\n"
+    "                      model, state (finished, resumable, partial), one line per\n"
+    "                      generation and the posterior summary (docs/postprocessing.md);\n"
+    "                      reads only, on rank 0; exit 2 if PATH is missing or damaged\n"
     "\n"
     "Options:\n"
     "  --set S.K=V         override key K of section S of the config (repeatable),\n"
@@ -39,6 +45,7 @@ static const char usage_text[] =
     "                      passed (exit 75); overrides [run] time_limit\n"
     "  --quiet             log warnings and errors only\n"
     "  --verbose           log debug messages too\n"
+    "  --json              inspect: print the report as one JSON object\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n"
@@ -56,6 +63,8 @@ typedef struct {
     pmc_log_level level;
     pmc_run_options run;
     int help, version;
+    const char *inspect; /* `inspect PATH` */
+    int json;
 } cli_args;
 
 static int parse_restart(const char *v, pmc_restart_mode *mode, pmc_err *err)
@@ -91,6 +100,32 @@ static const char *option_value(int argc, char **argv, int *i, size_t optlen)
     return *i + 1 < argc ? argv[++*i] : NULL;
 }
 
+/* `inspect PATH [--json]`. Returns PMC_OK or PMC_EINVAL with the problem in err. */
+static int parse_inspect_args(int argc, char **argv, cli_args *a, pmc_err *err)
+{
+    const char *path = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
+            a->help = 1;
+        else if (!strcmp(arg, "--json"))
+            a->json = 1;
+        else if (arg[0] == '-' && arg[1] != '\0')
+            return pmc_err_set(err, PMC_EINVAL, "inspect: unknown option '%s' (expected --json)",
+                               arg);
+        else if (!path)
+            path = arg;
+        else
+            return pmc_err_set(err, PMC_EINVAL, "inspect: unexpected argument '%s': one run "
+                               "directory or checkpoint file only", arg);
+    }
+    if (!path && !a->help)
+        return pmc_err_set(err, PMC_EINVAL, "inspect: missing PATH (a run directory or a "
+                           "gen-NNNN.h5 / partial-NNNN.h5 file)");
+    a->inspect = path;
+    return PMC_OK;
+}
+
 /* Returns PMC_OK or PMC_EINVAL with the problem in err. */
 static int parse_args(int argc, char **argv, cli_args *a, pmc_err *err)
 {
@@ -109,9 +144,11 @@ static int parse_args(int argc, char **argv, cli_args *a, pmc_err *err)
         a->version = 1;
         return PMC_OK;
     }
+    if (!strcmp(cmd, "inspect"))
+        return parse_inspect_args(argc, argv, a, err);
     if (strcmp(cmd, "run") != 0)
-        return pmc_err_set(err, PMC_EINVAL, "unknown command '%s' (expected `run`, `--help` or "
-                           "`--version`)", cmd);
+        return pmc_err_set(err, PMC_EINVAL, "unknown command '%s' (expected `run`, `inspect`, "
+                           "`--help` or `--version`)", cmd);
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i];
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -165,6 +202,25 @@ static int run_command(const cli_args *a, pmc_schedule *s, pmc_err *err)
     return rc;
 }
 
+/* Only rank 0 reads and prints; the others wait for its status, so that
+ * every rank exits with the same code. */
+static int inspect_command(const cli_args *a, pmc_schedule *s, pmc_err *err)
+{
+    int rc = PMC_OK;
+    if (pmc_schedule_rank(s) == 0) {
+        pmc_inspect_report r;
+        rc = pmc_inspect_load(a->inspect, &r, err);
+        if (rc == PMC_OK && a->json)
+            pmc_inspect_print_json(&r, stdout);
+        else if (rc == PMC_OK)
+            pmc_inspect_print_text(&r, stdout);
+        if (rc == PMC_OK)
+            fflush(stdout);
+        pmc_inspect_free(&r);
+    }
+    return pmc_schedule_agree(s, rc, err);
+}
+
 int main(int argc, char **argv)
 {
     pmc_schedule *s = NULL;
@@ -185,6 +241,8 @@ int main(int argc, char **argv)
     } else if (rc == PMC_OK && args.version) {
         if (rank == 0)
             printf("pmcabc %s\n", PMC_VERSION);
+    } else if (rc == PMC_OK && args.inspect) {
+        rc = inspect_command(&args, s, &err);
     } else if (rc == PMC_OK) {
         rc = run_command(&args, s, &err);
     }

@@ -299,6 +299,8 @@ typedef struct {
     ckpt_dset ds[CKPT_NDATASETS];
     int tmp_made; /* H5Fcreate was tried: the temp file may exist */
     pmc_err e;    /* local error; the agreed one after ckpt_agree */
+    const char *kind;    /* "gen" or "partial", for test faults */
+    unsigned generation; /* of the file, for test faults */
 } ckpt_writer;
 
 static void ckpt_writer_init(ckpt_writer *w, void *comm, const char *dir)
@@ -385,9 +387,34 @@ static int ckpt_check_partial(const ckpt_writer *w, const pmc_partial_view *p, p
     return check_slots(w->path, p->slots, p->k, p->n, e);
 }
 
+/* ---- Test-only fault injection (docs/reliability.md) -------------------
+ * PMC_TEST_FAIL_AT=write|close|fsync|rename|fsync_dir makes that step of
+ * writing and committing a checkpoint file fail as the system call would:
+ * errno ENOSPC for write, EIO for the others. PMC_TEST_FAIL_GEN=N limits it
+ * to generation N (default: every generation), PMC_TEST_FAIL_KIND=gen|partial
+ * to one kind of file (default gen). Unset, it costs one getenv per step;
+ * the tests of the commit protocol (tests/e2e/test_faults.sh) are its only
+ * users. Returns 1 with errno set when the step must fail. */
+static int ckpt_test_fault(const ckpt_writer *w, const char *step)
+{
+    const char *at = getenv("PMC_TEST_FAIL_AT");
+    if (!at || strcmp(at, step) != 0)
+        return 0;
+    const char *gen = getenv("PMC_TEST_FAIL_GEN"), *kind = getenv("PMC_TEST_FAIL_KIND");
+    if (gen && *gen && strtoul(gen, NULL, 10) != w->generation)
+        return 0;
+    if (strcmp(kind && *kind ? kind : "gen", w->kind ? w->kind : "") != 0)
+        return 0;
+    pmc_log_warn("test fault: PMC_TEST_FAIL_AT=%s fails this step of writing %s", step, w->path);
+    errno = strcmp(step, "write") == 0 ? ENOSPC : EIO;
+    return 1;
+}
+
 /* kind is "gen" or "partial". */
 static int ckpt_paths(ckpt_writer *w, const char *kind, unsigned generation)
 {
+    w->kind = kind;
+    w->generation = generation;
     int a = snprintf(w->path, sizeof w->path, "%s/%s-%04u.h5", w->dir, kind, generation);
     /* Leading dot and .tmp suffix: never matches gen-NNNN.h5 or
      * partial-NNNN.h5, so a scan for them cannot pick up a half-written file. */
@@ -522,6 +549,9 @@ static int ckpt_write_dset(ckpt_writer *w, ckpt_dset *ds)
                                             ds->buf ? ds->buf : &no_rows);
     herr_t cl = H5Dclose(dset);
     st = wr < 0 || cl < 0 ? h5_fail_item(&w->e, PMC_EIO, w->path, "write dataset", ds->name) : PMC_OK;
+    if (st == PMC_OK && ckpt_test_fault(w, "write")) /* test-only fault injection */
+        st = pmc_err_set(&w->e, PMC_EIO, "%s: write dataset %s: %s", w->path, ds->name,
+                         strerror(errno));
     return ckpt_agree(w, st);
 }
 
@@ -621,7 +651,7 @@ static int ckpt_commit(ckpt_writer *w)
     int fd = open(w->tmp, O_RDONLY);
     if (fd < 0)
         return pmc_err_set(&w->e, PMC_EIO, "%s: open temporary file: %s", w->path, strerror(errno));
-    if (fsync(fd) != 0) {
+    if (ckpt_test_fault(w, "fsync") || fsync(fd) != 0) {
         int e = errno;
         close(fd);
         return pmc_err_set(&w->e, PMC_EIO, "%s: fsync: %s", w->path, strerror(e));
@@ -629,10 +659,10 @@ static int ckpt_commit(ckpt_writer *w)
     if (close(fd) != 0)
         return pmc_err_set(&w->e, PMC_EIO, "%s: close: %s", w->path, strerror(errno));
     test_commit_delay();
-    if (rename(w->tmp, w->path) != 0)
+    if (ckpt_test_fault(w, "rename") || rename(w->tmp, w->path) != 0)
         return pmc_err_set(&w->e, PMC_EIO, "%s: rename: %s", w->path, strerror(errno));
     /* The rename is durable only once the directory entry is on disk. */
-    int rc = fsync_dir(w->dir);
+    int rc = ckpt_test_fault(w, "fsync_dir") ? errno : fsync_dir(w->dir);
     if (rc != 0)
         return pmc_err_set(&w->e, PMC_EIO, "%s: fsync directory: %s", w->path, strerror(rc));
     return PMC_OK;
@@ -679,6 +709,9 @@ static int ckpt_end(ckpt_writer *w, int st, pmc_err *err)
         herr_t closed = H5Fclose(w->file);
         w->file = -1;
         st = closed < 0 ? h5_fail(&w->e, PMC_EIO, w->path, "close temporary file") : PMC_OK;
+        if (st == PMC_OK && ckpt_test_fault(w, "close")) /* test-only fault injection */
+            st = pmc_err_set(&w->e, PMC_EIO, "%s: close temporary file: %s", w->path,
+                             strerror(errno));
         st = ckpt_agree(w, st);
     }
     if (st == PMC_OK)
@@ -1162,6 +1195,85 @@ static int read_partial_contents(hid_t file, const char *path, pmc_partial *p, p
     return st;
 }
 
+/* ---- Global heap pre-check ------------------------------------------------
+ * Variable-length strings (parameter_names, config, kind, creator) live in
+ * HDF5 global heap collections ("GCOL"). HDF5 1.10 walks a collection's
+ * objects with p = begin + need, where need is the stored size of a free-space
+ * object: a size of 0 (one damaged byte suffices) makes H5Aread loop forever
+ * instead of failing, so a damaged file would hang resume rather than be
+ * skipped (found by tests/fuzz, fuzz_checkpoint). Before HDF5 reads a file we
+ * walk every collection the same way and reject one whose objects do not
+ * tile it exactly. Layout: HDF5 file format spec, "Global Heap"; sizes of
+ * lengths are 8 bytes in every file pmcabc writes. */
+#define GCOL_HEADER 16   /* "GCOL", version, 3 reserved, collection size */
+#define GCOL_OBJ_HEADER 16 /* index, refcount, 4 reserved, object size */
+#define GCOL_MIN_SIZE 4096 /* H5HG_MINSIZE */
+#define GCOL_MAX_SIZE ((uint64_t)1 << 30)
+
+static uint64_t le_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Walks one collection (c[0..size)); returns the offset of the first bad
+ * object header, or 0 if the objects tile the collection. */
+static uint64_t gcol_bad_object(const unsigned char *c, uint64_t size)
+{
+    uint64_t p = GCOL_HEADER;
+    while (p < size && size - p >= GCOL_OBJ_HEADER) {
+        unsigned idx = (unsigned)c[p] | (unsigned)c[p + 1] << 8;
+        uint64_t len = le_u64(c + p + 8);
+        if (len > size)
+            return p;
+        /* Objects are padded to 8 bytes; the free space (index 0) counts its header. */
+        uint64_t need = idx > 0 ? GCOL_OBJ_HEADER + ((len + 7) & ~(uint64_t)7) : len;
+        if (need == 0 || need > size - p)
+            return p;
+        p += need;
+    }
+    return 0;
+}
+
+/* Contract: PMC_OK if every global heap collection in the file at fd (of
+ * file_size bytes) is well formed, else PMC_EINVAL naming path and offset. */
+static int check_global_heaps(int fd, const char *path, uint64_t file_size, pmc_err *err)
+{
+    enum { BLOCK = 1 << 16 };
+    unsigned char block[BLOCK + 3];
+    int st = PMC_OK;
+    for (uint64_t off = 0; off < file_size && st == PMC_OK; off += BLOCK) {
+        ssize_t got = pread(fd, block, sizeof block, (off_t)off);
+        if (got < 0)
+            return pmc_err_set(err, PMC_EIO, "%s: read: %s", path, strerror(errno));
+        for (ssize_t i = 0; i + 4 <= got && i < BLOCK && st == PMC_OK; i++) {
+            if (memcmp(block + i, "GCOL", 4) != 0)
+                continue;
+            unsigned char head[GCOL_HEADER];
+            uint64_t at = off + (uint64_t)i;
+            if (pread(fd, head, sizeof head, (off_t)at) != (ssize_t)sizeof head || head[4] != 1)
+                continue; /* not a version 1 collection: data that looks like one */
+            uint64_t size = le_u64(head + 8);
+            if (size < GCOL_MIN_SIZE || size > GCOL_MAX_SIZE || size > file_size - at)
+                continue;
+            unsigned char *c = malloc(size);
+            if (!c)
+                return pmc_err_set(err, PMC_ENOMEM, "%s: out of memory", path);
+            uint64_t bad = 0;
+            if (pread(fd, c, size, (off_t)at) == (ssize_t)size)
+                bad = gcol_bad_object(c, size);
+            free(c);
+            if (bad)
+                st = pmc_err_set(err, PMC_EINVAL, "%s: global heap at byte %llu: object at byte "
+                                 "%llu has an impossible size (file damaged?)", path,
+                                 (unsigned long long)at, (unsigned long long)(at + bad));
+        }
+    }
+    return st;
+}
+
 /* Opens path read-only (serial driver). POSIX open first: "No such file",
  * "Permission denied" are clearer than HDF5's stack. A missing file gives
  * `missing` (the caller decides whether that is an I/O error or normal). */
@@ -1173,7 +1285,12 @@ static int ckpt_open_read(const char *path, int missing, hid_t *file, pmc_err *e
         int e = errno;
         return pmc_err_set(err, e == ENOENT ? missing : PMC_EIO, "%s: open: %s", path, strerror(e));
     }
+    struct stat sb;
+    int st = fstat(fd, &sb) != 0 ? pmc_err_set(err, PMC_EIO, "%s: stat: %s", path, strerror(errno))
+                                 : check_global_heaps(fd, path, (uint64_t)sb.st_size, err);
     close(fd);
+    if (st != PMC_OK)
+        return st;
     htri_t is_h5 = H5Fis_hdf5(path);
     if (is_h5 <= 0) {
         H5Eclear2(H5E_DEFAULT);

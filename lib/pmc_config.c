@@ -61,7 +61,10 @@ static char *trim(char *s)
  * "a#b" survive. */
 static void strip_trailing_comment(char *v)
 {
-    for (size_t i = 1; v[i]; i++) {
+    /* Start at v[1] only if v[0] is not the terminator: an empty value
+     * ("key =" at the end of the text) would be read past its end (found by
+     * tests/fuzz, fuzz_config). */
+    for (size_t i = 1; v[0] && v[i]; i++) {
         if (v[i] == '#' && isspace((unsigned char)v[i - 1])) {
             v[i] = '\0';
             return;
@@ -333,21 +336,14 @@ static const char *set_model_data(parse_ctx *ctx, const char *v)
     return NULL;
 }
 
-static const char *const distance_names[] = {"euclidean", "weighted_euclidean", "adaptive",
-                                             "model"};
-
+/* Any name is stored; pmc_distance_create checks it when the model is known. */
 static const char *set_distance_name(parse_ctx *ctx, const char *v)
 {
-    size_t i = 0;
-    while (i < sizeof distance_names / sizeof distance_names[0] && strcmp(v, distance_names[i]))
-        i++;
-    if (i == sizeof distance_names / sizeof distance_names[0])
-        return *v ? "unknown distance: expected one of euclidean, weighted_euclidean, adaptive, "
-                    "model"
-                  : "expected a distance name";
-    strcpy(ctx->cfg->distance_name, distance_names[i]);
-    set_origin(&ctx->cfg->distance_origin, ctx, ctx->line);
-    return NULL;
+    const char *why = copy_text(ctx, v, ctx->cfg->distance_name,
+                                sizeof ctx->cfg->distance_name, "expected a distance name");
+    if (!why)
+        set_origin(&ctx->cfg->distance_origin, ctx, ctx->line);
+    return why;
 }
 
 /* "w1, w2, ...": the count is checked against the model's statistics later

@@ -1,38 +1,174 @@
+/* Models: a table of operations per built-in model plus the plugin loader.
+ * Contract in pmc_model.h, user reference in docs/models.md and
+ * docs/writing-a-model.md. */
 #include "pmc_model.h"
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "pmc_checkpoint.h"
 #include "pmc_data.h"
+#include "pmcabc/model.h"
 
-typedef enum { MODEL_GAUSSIAN, MODEL_TEST_SLOW, MODEL_TEST_FAIL } model_kind;
+typedef struct model_ops model_ops;
 
 struct pmc_model {
-    model_kind kind;
-    size_t n_data;
-    double obs[2];
+    const model_ops *ops;
+    const char *name; /* model name for messages: the ops name or the plugin's */
+    size_t n_data, n_stats;
+    double *obs;
+    uint64_t data_checksum;
+
     double work_us, work_spread; /* test_slow */
     double fail_above;           /* test_fail */
     int fail_nan;                /* test_fail: return NaN instead of an error */
-    uint64_t data_checksum;
+    int triangle;                /* ma2: constraint = triangle */
+    double lv_x0, lv_y0, lv_dt, lv_max_events; /* lotka_volterra */
+    double sir_population, sir_infected, sir_dt; /* sir */
+    const pmc_config_kv *sir_population_kv;
+
+    /* plugin */
+    const pmc_config_kv *plugin_kv;
+    char plugin_path[PMC_PATH_MAX];
+    void *dl;
+    const pmcabc_model *pl;
+    void *pl_state;
+    int pl_initialised;
+};
+
+/* One model. Hooks may be NULL (nothing to do). */
+struct model_ops {
+    const char *name;
+    size_t n_params;        /* 0: the plugin says */
+    const char *param_desc; /* "mean, standard deviation" for the count message */
+    /* Applies one [model] key; PMC_ENOTFOUND for a key the model lacks. */
+    int (*set_key)(pmc_model *m, const pmc_config_kv *kv, pmc_err *err);
+    /* Checks the [prior] section and the keys as a whole; loads plugins. */
+    int (*check)(pmc_model *m, const pmc_config *cfg, pmc_err *err);
+    /* Sets n_stats and obs from the data (x may be NULL for plugins). */
+    int (*observe)(pmc_model *m, const pmc_config *cfg, const double *x, size_t n, pmc_err *err);
+    int (*simulate)(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
+                    pmc_err *err);
+    int (*in_support)(const pmc_model *m, const double *theta);
 };
 
 uint64_t pmc_model_data_checksum(const pmc_model *m) { return m->data_checksum; }
 
-size_t pmc_model_n_stats(const pmc_model *m)
-{
-    (void)m;
-    return 2;
-}
+size_t pmc_model_n_stats(const pmc_model *m) { return m->n_stats; }
+
+const char *pmc_model_name(const pmc_model *m) { return m->name; }
 
 const double *pmc_model_observed_stats(const pmc_model *m) { return m->obs; }
 
-void pmc_model_free(pmc_model *m) { free(m); }
+int pmc_model_in_support(const pmc_model *m, const double *theta)
+{
+    return m->ops->in_support ? m->ops->in_support(m, theta) : 1;
+}
+
+int pmc_model_has_distance(const pmc_model *m) { return m->pl && m->pl->distance; }
+
+double pmc_model_distance(const pmc_model *m, const double *a, const double *b)
+{
+    return m->pl->distance(a, b, m->n_stats, m->pl_state);
+}
+
+void pmc_model_free(pmc_model *m)
+{
+    if (!m)
+        return;
+    if (m->pl && m->pl_initialised && m->pl->finalize)
+        m->pl->finalize(m->pl_state);
+    if (m->dl)
+        dlclose(m->dl);
+    free(m->obs);
+    free(m);
+}
+
+/* --- key and prior helpers ------------------------------------------------ */
+
+static int key_error(const pmc_config_kv *kv, const char *expected, pmc_err *err)
+{
+    return pmc_err_set(err, PMC_EINVAL, "%s:%d: [model] %s: %s: %s", kv->origin.file,
+                       kv->origin.line, kv->key, kv->value, expected);
+}
+
+static int parse_number(const pmc_config_kv *kv, double lo, double *out, pmc_err *err)
+{
+    char *end = NULL;
+    double v = strtod(kv->value, &end);
+    if (end == kv->value || *end != '\0' || !isfinite(v) || v < lo) {
+        char what[128];
+        snprintf(what, sizeof what, "expected a finite number >= %g", lo);
+        return key_error(kv, what, err);
+    }
+    *out = v;
+    return PMC_OK;
+}
+
+/* A number > 0 (time steps). */
+static int parse_positive(const pmc_config_kv *kv, double *out, pmc_err *err)
+{
+    char *end = NULL;
+    double v = strtod(kv->value, &end);
+    if (end == kv->value || *end != '\0' || !isfinite(v) || !(v > 0))
+        return key_error(kv, "expected a finite number > 0", err);
+    *out = v;
+    return PMC_OK;
+}
+
+/* A whole number in [lo, 2^53] (counts: population sizes, event caps). */
+static int parse_count(const pmc_config_kv *kv, double lo, double *out, pmc_err *err)
+{
+    char *end = NULL;
+    double v = strtod(kv->value, &end);
+    if (end == kv->value || *end != '\0' || !isfinite(v) || v < lo || v > 0x1p53 ||
+        v != floor(v)) {
+        char what[128];
+        snprintf(what, sizeof what, "expected a whole number >= %g", lo);
+        return key_error(kv, what, err);
+    }
+    *out = v;
+    return PMC_OK;
+}
+
+static const char *const ordinals[] = {"first", "second", "third", "fourth"};
+
+/* The parameter at index i must have a prior on values >= 0 (standard
+ * deviations, scales, rates): uniform with a >= 0, truncnormal with a >= 0,
+ * or a distribution on the positive half-line. */
+static int check_nonnegative_prior(const pmc_config *cfg, size_t i, const char *what,
+                                   pmc_err *err)
+{
+    const pmc_prior_spec *p = &cfg->prior[i];
+    int ok = 1;
+    if (p->kind == PMC_PRIOR_NORMAL)
+        ok = 0;
+    if ((p->kind == PMC_PRIOR_UNIFORM || p->kind == PMC_PRIOR_TRUNCNORMAL) &&
+        p->p[p->kind == PMC_PRIOR_UNIFORM ? 0 : 2] < 0.0)
+        ok = 0;
+    if (!ok)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s:%d: [prior] %s: model %s needs a prior on positive values for "
+                           "its %s parameter (%s)",
+                           cfg->prior_origin[i].file, cfg->prior_origin[i].line, p->name,
+                           cfg->model_name, ordinals[i], what);
+    return PMC_OK;
+}
+
+static int no_keys(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
+{
+    (void)m, (void)kv, (void)err;
+    return PMC_ENOTFOUND;
+}
+
+/* --- gaussian, test_slow, test_fail --------------------------------------- */
 
 /* Sample mean and sample standard deviation (n - 1 denominator; 0 for n = 1),
  * the sufficient statistics of the normal model. Welford's update keeps the
@@ -80,88 +216,679 @@ static void burn_cpu_us(double us)
     }
 }
 
+static int gaussian_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
+{
+    (void)m;
+    return check_nonnegative_prior(cfg, 1, "the standard deviation", err);
+}
+
+static int gaussian_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
+                            pmc_err *err)
+{
+    (void)cfg, (void)err;
+    m->n_stats = 2;
+    mean_sd(x, n, m->obs);
+    return PMC_OK;
+}
+
+static int gaussian_simulate(const pmc_model *m, const double *theta, gsl_rng *rng,
+                             double *stats, pmc_err *err)
+{
+    (void)err;
+    gaussian_stats_streaming(theta[0], theta[1], m->n_data, rng, stats);
+    return PMC_OK;
+}
+
+static int test_slow_key(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
+{
+    if (!strcmp(kv->key, "work_us"))
+        return parse_number(kv, 0.0, &m->work_us, err);
+    if (!strcmp(kv->key, "work_spread"))
+        return parse_number(kv, 1.0, &m->work_spread, err);
+    return PMC_ENOTFOUND;
+}
+
+static int test_slow_simulate(const pmc_model *m, const double *theta, gsl_rng *rng,
+                              double *stats, pmc_err *err)
+{
+    double frac = fabs(theta[0]) - floor(fabs(theta[0]));
+    burn_cpu_us(m->work_us * (1.0 + (m->work_spread - 1.0) * frac));
+    return gaussian_simulate(m, theta, rng, stats, err);
+}
+
+static int test_fail_key(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
+{
+    if (!strcmp(kv->key, "fail_above"))
+        return parse_number(kv, -INFINITY, &m->fail_above, err);
+    if (!strcmp(kv->key, "mode")) {
+        if (!strcmp(kv->value, "nan"))
+            m->fail_nan = 1;
+        else if (strcmp(kv->value, "error") != 0)
+            return key_error(kv, "expected 'error' or 'nan'", err);
+        return PMC_OK;
+    }
+    return PMC_ENOTFOUND;
+}
+
+static int test_fail_simulate(const pmc_model *m, const double *theta, gsl_rng *rng,
+                              double *stats, pmc_err *err)
+{
+    if (theta[0] <= m->fail_above)
+        return gaussian_simulate(m, theta, rng, stats, err);
+    if (!m->fail_nan)
+        return pmc_err_set(err, PMC_ERUNTIME,
+                           "model test_fail: parameter %.17g is above fail_above = %g",
+                           theta[0], m->fail_above);
+    stats[0] = NAN;
+    stats[1] = NAN;
+    return PMC_OK;
+}
+
+/* --- ma2 ---------------------------------------------------------------------- */
+
+/* MA(2): y_t = e_t + t1 e_{t-1} + t2 e_{t-2}, e iid N(0, 1), as long as the
+ * observed series. Statistics: the lag-1 and lag-2 autocovariances
+ * (1/n) sum y_t y_{t-k} (Marin, Pudlo, Robert & Ryder 2012, "Approximate
+ * Bayesian computational methods", Stat. Comput. 22, section 2; scaled by
+ * 1/n here so that they do not grow with the series length). */
+static void ma2_autocov(const double *y, size_t n, double out[2])
+{
+    double s1 = 0.0, s2 = 0.0;
+    for (size_t t = 1; t < n; t++)
+        s1 += y[t] * y[t - 1];
+    for (size_t t = 2; t < n; t++)
+        s2 += y[t] * y[t - 2];
+    out[0] = s1 / (double)n;
+    out[1] = s2 / (double)n;
+}
+
+static int ma2_key(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
+{
+    if (strcmp(kv->key, "constraint") != 0)
+        return PMC_ENOTFOUND;
+    if (!strcmp(kv->value, "triangle"))
+        m->triangle = 1;
+    else if (!strcmp(kv->value, "none"))
+        m->triangle = 0;
+    else
+        return key_error(kv, "expected 'triangle' or 'none'", err);
+    return PMC_OK;
+}
+
+/* The invertibility region of MA(2): -1 < t2 < 1, t1 + t2 > -1, t1 - t2 < 1,
+ * the triangle with corners (-2, 1), (2, 1), (0, -1). */
+static int ma2_in_support(const pmc_model *m, const double *theta)
+{
+    double t1 = theta[0], t2 = theta[1];
+    return !m->triangle || (t2 > -1.0 && t2 < 1.0 && t1 + t2 > -1.0 && t1 - t2 < 1.0);
+}
+
+static int ma2_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
+                       pmc_err *err)
+{
+    if (n < 3)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s:%d: [model] data: %s: %zu values: model ma2 needs a series of at "
+                           "least 3 values",
+                           cfg->model_data_origin.file, cfg->model_data_origin.line,
+                           cfg->model_data, n);
+    m->n_stats = 2;
+    ma2_autocov(x, n, m->obs);
+    return PMC_OK;
+}
+
+static int ma2_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
+                        pmc_err *err)
+{
+    if (!ma2_in_support(m, theta))
+        return pmc_err_set(err, PMC_ERUNTIME,
+                           "model ma2: parameters (%.17g, %.17g) outside the invertibility "
+                           "triangle were simulated: the engine must treat them as outside "
+                           "the prior",
+                           theta[0], theta[1]);
+    double t1 = theta[0], t2 = theta[1];
+    double e2 = gsl_ran_gaussian_ziggurat(rng, 1.0); /* e_{t-2} */
+    double e1 = gsl_ran_gaussian_ziggurat(rng, 1.0); /* e_{t-1} */
+    double y1 = 0.0, y2 = 0.0, s1 = 0.0, s2 = 0.0;   /* y_{t-1}, y_{t-2} */
+    for (size_t t = 0; t < m->n_data; t++) {
+        double e = gsl_ran_gaussian_ziggurat(rng, 1.0);
+        double y = e + t1 * e1 + t2 * e2;
+        if (t >= 1)
+            s1 += y * y1;
+        if (t >= 2)
+            s2 += y * y2;
+        y2 = y1;
+        y1 = y;
+        e2 = e1;
+        e1 = e;
+    }
+    stats[0] = s1 / (double)m->n_data;
+    stats[1] = s2 / (double)m->n_data;
+    return PMC_OK;
+}
+
+/* --- gandk -------------------------------------------------------------------- */
+
+/* The g-and-k distribution is defined by its quantile function
+ *   Q(z) = A + B (1 + c tanh(g z / 2)) (1 + z^2)^k z,  z ~ N(0, 1), c = 0.8
+ * (Rayner & MacGillivray 2002). Statistics: the robust measures of location,
+ * scale, skewness and kurtosis built from the octiles E1..E7 (Drovandi &
+ * Pettitt 2011, "Likelihood-free Bayesian estimation of multivariate
+ * quantile distributions", CSDA 55):
+ *   E4,  E6 - E2,  (E6 + E2 - 2 E4) / (E6 - E2),  (E7 - E5 + E3 - E1) / (E6 - E2). */
+#define GANDK_C 0.8
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Quantile p of sorted x (n >= 2) by linear interpolation between order
+ * statistics (Hyndman & Fan 1996, definition 7). */
+static double sorted_quantile(const double *x, size_t n, double p)
+{
+    double h = (double)(n - 1) * p;
+    size_t lo = (size_t)floor(h);
+    if (lo + 1 >= n)
+        return x[n - 1];
+    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+}
+
+/* Sorts x in place. */
+static void gandk_stats(double *x, size_t n, double out[4])
+{
+    double e[8];
+    qsort(x, n, sizeof *x, compare_double);
+    for (int i = 1; i <= 7; i++)
+        e[i] = sorted_quantile(x, n, i / 8.0);
+    double spread = e[6] - e[2];
+    out[0] = e[4];
+    out[1] = spread;
+    out[2] = (e[6] + e[2] - 2.0 * e[4]) / spread;
+    out[3] = (e[7] - e[5] + e[3] - e[1]) / spread;
+}
+
+static int gandk_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
+{
+    (void)m;
+    return check_nonnegative_prior(cfg, 1, "the scale B", err);
+}
+
+static int gandk_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
+                         pmc_err *err)
+{
+    if (n < 8)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s:%d: [model] data: %s: %zu values: model gandk needs at least 8 "
+                           "(its statistics are octiles)",
+                           cfg->model_data_origin.file, cfg->model_data_origin.line,
+                           cfg->model_data, n);
+    double *copy = malloc(n * sizeof *copy);
+    if (!copy)
+        return pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu data values", n);
+    memcpy(copy, x, n * sizeof *copy);
+    m->n_stats = 4;
+    gandk_stats(copy, n, m->obs);
+    free(copy);
+    if (!(m->obs[1] > 0.0))
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s:%d: [model] data: %s: the 2nd and 6th octiles are equal: model "
+                           "gandk needs data with spread",
+                           cfg->model_data_origin.file, cfg->model_data_origin.line,
+                           cfg->model_data);
+    return PMC_OK;
+}
+
+static int gandk_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
+                          pmc_err *err)
+{
+    double a = theta[0], b = theta[1], g = theta[2], k = theta[3];
+    double *x = malloc(m->n_data * sizeof *x);
+    if (!x)
+        return pmc_err_set(err, PMC_ENOMEM, "model gandk: out of memory for %zu draws",
+                           m->n_data);
+    for (size_t i = 0; i < m->n_data; i++) {
+        double z = gsl_ran_gaussian_ziggurat(rng, 1.0);
+        x[i] = a + b * (1.0 + GANDK_C * tanh(0.5 * g * z)) * pow(1.0 + z * z, k) * z;
+    }
+    gandk_stats(x, m->n_data, stats);
+    free(x);
+    return PMC_OK;
+}
+
+/* --- Gillespie's direct method, shared by lotka_volterra and sir ------------ */
+
+/* Waiting time to the next event at total rate a0 > 0 (Gillespie 1977,
+ * "Exact stochastic simulation of coupled chemical reactions", J. Phys.
+ * Chem. 81). The event itself is chosen by the caller with u * a0. */
+static double gillespie_wait(gsl_rng *rng, double a0)
+{
+    return -log(gsl_rng_uniform_pos(rng)) / a0;
+}
+
+/* --- lotka_volterra ----------------------------------------------------------- */
+
+/* Stochastic Lotka-Volterra (Wilkinson 2011, "Stochastic Modelling for
+ * Systems Biology", section 6.4): prey X, predators Y, reactions
+ *   X -> 2X at rate c1 X,  X + Y -> 2Y at rate c2 X Y,  Y -> 0 at rate c3 Y,
+ * from (x0, y0) at time 0. Observed at times dt, 2 dt, ..., T dt; the data
+ * and the statistics are the counts (prey, predators) at each time,
+ * interleaved: x(dt), y(dt), x(2 dt), y(2 dt), ... (Toni et al. 2009 use the
+ * series itself). A trajectory that needs more than max_events events (prey
+ * explode when the predators die out) is frozen at its state then. */
+static int lv_key(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
+{
+    if (!strcmp(kv->key, "x0"))
+        return parse_count(kv, 0.0, &m->lv_x0, err);
+    if (!strcmp(kv->key, "y0"))
+        return parse_count(kv, 0.0, &m->lv_y0, err);
+    if (!strcmp(kv->key, "dt"))
+        return parse_positive(kv, &m->lv_dt, err);
+    if (!strcmp(kv->key, "max_events"))
+        return parse_count(kv, 1.0, &m->lv_max_events, err);
+    return PMC_ENOTFOUND;
+}
+
+static int lv_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
+{
+    (void)m;
+    static const char *const what[] = {"the prey birth rate c1", "the predation rate c2",
+                                       "the predator death rate c3"};
+    for (size_t i = 0; i < 3; i++) {
+        int rc = check_nonnegative_prior(cfg, i, what[i], err);
+        if (rc != PMC_OK)
+            return rc;
+    }
+    return PMC_OK;
+}
+
+/* Counts must be whole numbers >= 0: a count model cannot match anything else. */
+static int check_counts(const pmc_config *cfg, const double *x, size_t n, pmc_err *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (x[i] < 0.0 || x[i] != floor(x[i]))
+            return pmc_err_set(err, PMC_EINVAL,
+                               "%s:%d: [model] data: %s: value %zu (%g): model %s needs whole "
+                               "numbers >= 0 (counts)",
+                               cfg->model_data_origin.file, cfg->model_data_origin.line,
+                               cfg->model_data, i + 1, x[i], cfg->model_name);
+    return PMC_OK;
+}
+
+static int lv_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
+                      pmc_err *err)
+{
+    if (n % 2 != 0)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s:%d: [model] data: %s: %zu values: model lotka_volterra needs "
+                           "pairs (prey, predators) per observation time, an even count",
+                           cfg->model_data_origin.file, cfg->model_data_origin.line,
+                           cfg->model_data, n);
+    int rc = check_counts(cfg, x, n, err);
+    if (rc != PMC_OK)
+        return rc;
+    m->n_stats = n;
+    memcpy(m->obs, x, n * sizeof *x);
+    return PMC_OK;
+}
+
+static int lv_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
+                       pmc_err *err)
+{
+    (void)err;
+    const double c1 = theta[0], c2 = theta[1], c3 = theta[2];
+    const size_t n_obs = m->n_stats / 2;
+    double x = m->lv_x0, y = m->lv_y0, t = 0.0, events = 0.0;
+    size_t k = 0;
+    while (k < n_obs) {
+        double a1 = c1 * x, a2 = c2 * x * y, a3 = c3 * y, a0 = a1 + a2 + a3;
+        double t_next = (a0 > 0.0 && events < m->lv_max_events) ? t + gillespie_wait(rng, a0)
+                                                                 : INFINITY;
+        for (; k < n_obs && (double)(k + 1) * m->lv_dt < t_next; k++) {
+            stats[2 * k] = x;
+            stats[2 * k + 1] = y;
+        }
+        if (k == n_obs)
+            break;
+        double u = gsl_rng_uniform(rng) * a0;
+        if (u < a1)
+            x += 1.0;
+        else if (u < a1 + a2) {
+            x -= 1.0;
+            y += 1.0;
+        } else
+            y -= 1.0;
+        t = t_next;
+        events += 1.0;
+    }
+    return PMC_OK;
+}
+
+/* --- sir ------------------------------------------------------------------------ */
+
+/* Stochastic SIR in a closed population of N (Kermack-McKendrick as a Markov
+ * jump process; Andersson & Britton 2000, "Stochastic Epidemic Models and
+ * Their Statistical Analysis", ch. 2): infection S + I -> 2I at rate
+ * beta S I / N, recovery I -> R at rate gamma I, from S = N - I0, I = I0.
+ * Data and statistics: the incidence (new infections) in each interval
+ * ((k-1) dt, k dt], k = 1..T. At most 2N events, so no cap is needed. */
+static int sir_key(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
+{
+    if (!strcmp(kv->key, "population")) {
+        m->sir_population_kv = kv;
+        return parse_count(kv, 1.0, &m->sir_population, err);
+    }
+    if (!strcmp(kv->key, "infected"))
+        return parse_count(kv, 1.0, &m->sir_infected, err);
+    if (!strcmp(kv->key, "dt"))
+        return parse_positive(kv, &m->sir_dt, err);
+    return PMC_ENOTFOUND;
+}
+
+static int sir_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
+{
+    if (!m->sir_population_kv)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s: [model] population: missing: model sir needs the population "
+                           "size N (a whole number >= 1)",
+                           cfg->path);
+    if (m->sir_infected > m->sir_population) {
+        const pmc_config_kv *kv = pmc_config_model_key(cfg, "infected");
+        return key_error(kv, "expected at most the population size", err);
+    }
+    int rc = check_nonnegative_prior(cfg, 0, "the infection rate beta", err);
+    if (rc == PMC_OK)
+        rc = check_nonnegative_prior(cfg, 1, "the recovery rate gamma", err);
+    return rc;
+}
+
+static int sir_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
+                       pmc_err *err)
+{
+    int rc = check_counts(cfg, x, n, err);
+    if (rc != PMC_OK)
+        return rc;
+    m->n_stats = n;
+    memcpy(m->obs, x, n * sizeof *x);
+    return PMC_OK;
+}
+
+static int sir_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
+                        pmc_err *err)
+{
+    (void)err;
+    const double beta = theta[0], gamma = theta[1], n_pop = m->sir_population;
+    const size_t n_obs = m->n_stats;
+    double s = n_pop - m->sir_infected, i = m->sir_infected, t = 0.0, cases = 0.0;
+    size_t k = 0;
+    while (k < n_obs) {
+        double a1 = beta * s * i / n_pop, a2 = gamma * i, a0 = a1 + a2;
+        double t_next = a0 > 0.0 ? t + gillespie_wait(rng, a0) : INFINITY;
+        for (; k < n_obs && (double)(k + 1) * m->sir_dt < t_next; k++) {
+            stats[k] = cases;
+            cases = 0.0;
+        }
+        if (k == n_obs)
+            break;
+        if (gsl_rng_uniform(rng) * a0 < a1) {
+            s -= 1.0;
+            i += 1.0;
+            cases += 1.0;
+        } else
+            i -= 1.0;
+        t = t_next;
+    }
+    return PMC_OK;
+}
+
+/* --- plugin ----------------------------------------------------------------------- */
+
+static double plugin_rng_uniform(pmcabc_rng *r) { return gsl_rng_uniform_pos(r->impl); }
+static double plugin_rng_normal(pmcabc_rng *r) { return gsl_ran_gaussian_ziggurat(r->impl, 1.0); }
+static double plugin_rng_exponential(pmcabc_rng *r)
+{
+    return -log(gsl_rng_uniform_pos(r->impl));
+}
+
+/* The Philox generator gives 32 bits per gsl_rng_get (pmc_rng.c). */
+static uint64_t plugin_rng_bits(pmcabc_rng *r)
+{
+    uint64_t hi = gsl_rng_get(r->impl);
+    return hi << 32 | (uint64_t)gsl_rng_get(r->impl);
+}
+
+static int plugin_key(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
+{
+    (void)err;
+    if (!strcmp(kv->key, "plugin"))
+        m->plugin_kv = kv;
+    return PMC_OK; /* every other key goes to the plugin's init */
+}
+
+/* "FILE:LINE: [model] plugin: VALUE" for messages about the plugin file. */
+static void plugin_where(const pmc_model *m, char *buf, size_t len)
+{
+    const pmc_config_kv *kv = m->plugin_kv;
+    snprintf(buf, len, "%s:%d: [model] plugin: %s", kv->origin.file, kv->origin.line,
+             kv->value);
+}
+
+/* A relative path from the file is taken from the config file's directory
+ * (like [model] data); from --set, from the working directory. A path
+ * without '/' gets "./" so that dlopen does not search the library path. */
+static int plugin_resolve(pmc_model *m, pmc_err *err)
+{
+    const pmc_config_kv *kv = m->plugin_kv;
+    const char *v = kv->value, *slash = strrchr(kv->origin.file, '/');
+    int n;
+    if (v[0] == '/')
+        n = snprintf(m->plugin_path, sizeof m->plugin_path, "%s", v);
+    else if (kv->origin.line > 0 && slash)
+        n = snprintf(m->plugin_path, sizeof m->plugin_path, "%.*s/%s",
+                     (int)(slash - kv->origin.file), kv->origin.file, v);
+    else
+        n = snprintf(m->plugin_path, sizeof m->plugin_path, "./%s", v);
+    if (n < 0 || (size_t)n >= sizeof m->plugin_path)
+        return key_error(kv, "path too long", err);
+    return PMC_OK;
+}
+
+static int plugin_load(pmc_model *m, pmc_err *err)
+{
+    char where[PMC_PATH_MAX + PMC_VALUE_MAX + 64];
+    plugin_where(m, where, sizeof where);
+    struct stat st;
+    if (stat(m->plugin_path, &st) != 0)
+        return pmc_err_set(err, PMC_EINVAL, "%s: cannot open plugin %s: %s", where,
+                           m->plugin_path, strerror(errno));
+    m->dl = dlopen(m->plugin_path, RTLD_NOW | RTLD_LOCAL);
+    if (!m->dl)
+        return pmc_err_set(err, PMC_EINVAL, "%s: not a loadable shared object: %s", where,
+                           dlerror());
+    void *sym = dlsym(m->dl, PMCABC_MODEL_ENTRY);
+    if (!sym)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s: no symbol %s: expected a pmcabc model plugin (include "
+                           "<pmcabc/model.h> and define const pmcabc_model "
+                           "*pmcabc_model_plugin(void))",
+                           where, PMCABC_MODEL_ENTRY);
+    /* POSIX guarantees that a data pointer from dlsym converts to a function pointer. */
+    pmcabc_model_entry entry;
+    memcpy(&entry, &sym, sizeof entry);
+    m->pl = entry();
+    const pmcabc_model *pl = m->pl;
+    if (!pl)
+        return pmc_err_set(err, PMC_EINVAL, "%s: %s() returned NULL", where, PMCABC_MODEL_ENTRY);
+    if (pl->abi_version != PMCABC_MODEL_ABI_VERSION)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s: plugin ABI version %u, but this pmcabc supports version %d: "
+                           "rebuild the plugin against this pmcabc's <pmcabc/model.h>",
+                           where, (unsigned)pl->abi_version, PMCABC_MODEL_ABI_VERSION);
+    const char *missing = !pl->name || !pl->name[0] ? "name"
+                          : !pl->simulate           ? "simulate"
+                          : !pl->observed_stats     ? "observed_stats"
+                          : pl->n_params == 0       ? "n_params (>= 1)"
+                          : pl->n_stats == 0        ? "n_stats (>= 1)"
+                                                    : NULL;
+    if (missing)
+        return pmc_err_set(err, PMC_EINVAL, "%s: the plugin description lacks %s", where,
+                           missing);
+    m->name = pl->name;
+    return PMC_OK;
+}
+
+static int plugin_check_params(const pmc_model *m, const pmc_config *cfg, pmc_err *err)
+{
+    const pmcabc_model *pl = m->pl;
+    if (pl->n_params != cfg->n_params) {
+        char where[PMC_PATH_MAX + PMC_VALUE_MAX + 64];
+        plugin_where(m, where, sizeof where);
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s: model %s has %zu parameters, the [prior] section defines %zu",
+                           where, pl->name, pl->n_params, cfg->n_params);
+    }
+    if (!pl->param_names)
+        return PMC_OK;
+    for (size_t i = 0; i < pl->n_params; i++) {
+        const char *want = pl->param_names[i] ? pl->param_names[i] : "(null)";
+        if (strcmp(want, cfg->prior[i].name) != 0) {
+            char list[512];
+            size_t len = 0;
+            for (size_t j = 0; j < pl->n_params && len < sizeof list; j++)
+                len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", j ? ", " : "",
+                                        pl->param_names[j] ? pl->param_names[j] : "(null)");
+            return pmc_err_set(err, PMC_EINVAL,
+                               "%s:%d: [prior] %s: model %s expects parameter %zu to be named "
+                               "%s (its parameters, in order: %s)",
+                               cfg->prior_origin[i].file, cfg->prior_origin[i].line,
+                               cfg->prior[i].name, pl->name, i + 1, want, list);
+        }
+    }
+    return PMC_OK;
+}
+
+static int plugin_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
+{
+    if (!m->plugin_kv)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s: [model] plugin: missing: model plugin needs the path of a "
+                           "shared object (plugin = path/to/libmodel.so)",
+                           cfg->path);
+    int rc = plugin_resolve(m, err);
+    if (rc == PMC_OK)
+        rc = plugin_load(m, err);
+    if (rc == PMC_OK)
+        rc = plugin_check_params(m, cfg, err);
+    return rc;
+}
+
+/* A plugin message "KEY: ..." about one of the keys it was given gets that
+ * key's FILE:LINE; any other message gets the plugin key's. */
+static int plugin_fail(const pmc_model *m, const pmc_config *cfg, const char *what,
+                       const char *msg, pmc_err *err)
+{
+    for (size_t i = 0; i < cfg->n_model_keys; i++) {
+        const pmc_config_kv *kv = &cfg->model_keys[i];
+        size_t len = strlen(kv->key);
+        if (kv != m->plugin_kv && !strncmp(msg, kv->key, len) && msg[len] == ':')
+            return pmc_err_set(err, PMC_EINVAL, "%s:%d: [model] %s: %s: model %s: %s",
+                               kv->origin.file, kv->origin.line, kv->key, kv->value, m->name,
+                               msg + len + (msg[len + 1] == ' ' ? 2 : 1));
+    }
+    char where[PMC_PATH_MAX + PMC_VALUE_MAX + 64];
+    plugin_where(m, where, sizeof where);
+    return pmc_err_set(err, PMC_EINVAL, "%s: model %s: %s: %s", where, m->name, what,
+                       msg[0] ? msg : "failed (no message)");
+}
+
+static int plugin_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
+                          pmc_err *err)
+{
+    const pmcabc_model *pl = m->pl;
+    const char *keys[PMC_MODEL_KEYS_MAX], *values[PMC_MODEL_KEYS_MAX];
+    size_t n_keys = 0;
+    for (size_t i = 0; i < cfg->n_model_keys; i++) {
+        const pmc_config_kv *kv = &cfg->model_keys[i];
+        if (kv == m->plugin_kv)
+            continue;
+        keys[n_keys] = kv->key;
+        values[n_keys++] = kv->value;
+    }
+    char msg[PMC_ERR_MSG_MAX / 2] = "";
+    if (!pl->init && n_keys > 0) {
+        const pmc_config_kv *kv = pmc_config_model_key(cfg, keys[0]);
+        return key_error(kv, "unknown key: this plugin takes no keys (it has no init)", err);
+    }
+    if (pl->init) {
+        if (pl->init(keys, values, n_keys, x, n, &m->pl_state, msg, sizeof msg) != 0)
+            return plugin_fail(m, cfg, "init", msg, err);
+        m->pl_initialised = 1;
+    }
+    m->n_stats = pl->n_stats;
+    msg[0] = '\0';
+    if (pl->observed_stats(x, n, m->obs, m->pl_state, msg, sizeof msg) != 0)
+        return plugin_fail(m, cfg, "observed_stats", msg, err);
+    for (size_t k = 0; k < m->n_stats; k++)
+        if (!isfinite(m->obs[k])) {
+            char what[128];
+            snprintf(what, sizeof what, "observed statistic %zu is not finite (%g)", k,
+                     m->obs[k]);
+            return plugin_fail(m, cfg, "observed_stats", what, err);
+        }
+    return PMC_OK;
+}
+
+static int plugin_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
+                           pmc_err *err)
+{
+    pmcabc_rng r = {plugin_rng_uniform, plugin_rng_normal, plugin_rng_exponential,
+                    plugin_rng_bits, rng};
+    char msg[PMC_ERR_MSG_MAX / 2] = "";
+    if (m->pl->simulate(theta, &r, stats, m->pl_state, msg, sizeof msg) != 0)
+        return pmc_err_set(err, PMC_ERUNTIME, "model %s: %s", m->name,
+                           msg[0] ? msg : "simulate failed (no message)");
+    return PMC_OK;
+}
+
+/* --- the table ------------------------------------------------------------------ */
+
+static const model_ops models[] = {
+    {"gaussian", 2, "mean, standard deviation", no_keys, gaussian_check, gaussian_observe,
+     gaussian_simulate, NULL},
+    {"ma2", 2, "t1, t2", ma2_key, NULL, ma2_observe, ma2_simulate, ma2_in_support},
+    {"gandk", 4, "A, B, g, k", no_keys, gandk_check, gandk_observe, gandk_simulate, NULL},
+    {"lotka_volterra", 3, "c1, c2, c3", lv_key, lv_check, lv_observe, lv_simulate, NULL},
+    {"sir", 2, "beta, gamma", sir_key, sir_check, sir_observe, sir_simulate, NULL},
+    {"plugin", 0, NULL, plugin_key, plugin_check, plugin_observe, plugin_simulate, NULL},
+    {"test_slow", 2, "mean, standard deviation", test_slow_key, gaussian_check,
+     gaussian_observe, test_slow_simulate, NULL},
+    {"test_fail", 2, "mean, standard deviation", test_fail_key, gaussian_check,
+     gaussian_observe, test_fail_simulate, NULL},
+};
+
 int pmc_model_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
                        pmc_err *err)
 {
-    if (m->kind == MODEL_TEST_FAIL && theta[0] > m->fail_above) {
-        if (!m->fail_nan)
-            return pmc_err_set(err, PMC_ERUNTIME,
-                               "model test_fail: parameter %.17g is above fail_above = %g",
-                               theta[0], m->fail_above);
-        stats[0] = NAN;
-        stats[1] = NAN;
-    } else {
-        if (m->kind == MODEL_TEST_SLOW) {
-            double frac = fabs(theta[0]) - floor(fabs(theta[0]));
-            burn_cpu_us(m->work_us * (1.0 + (m->work_spread - 1.0) * frac));
-        }
-        gaussian_stats_streaming(theta[0], theta[1], m->n_data, rng, stats);
-    }
-    for (size_t k = 0; k < 2; k++)
+    int rc = m->ops->simulate(m, theta, rng, stats, err);
+    if (rc != PMC_OK)
+        return rc;
+    for (size_t k = 0; k < m->n_stats; k++)
         if (!isfinite(stats[k]))
             return pmc_err_set(err, PMC_ERUNTIME,
-                               "model returned a non-finite summary statistic %zu (%g)", k,
-                               stats[k]);
+                               "model %s returned a non-finite summary statistic %zu (%g)",
+                               m->name, k, stats[k]);
     return PMC_OK;
 }
 
-/* --- set-up and validation ---------------------------------------------- */
-
-static int key_error(const pmc_config_kv *kv, const char *expected, pmc_err *err)
-{
-    return pmc_err_set(err, PMC_EINVAL, "%s:%d: [model] %s: %s: %s", kv->origin.file,
-                       kv->origin.line, kv->key, kv->value, expected);
-}
-
-static int parse_number(const pmc_config_kv *kv, double lo, double *out, pmc_err *err)
-{
-    char *end = NULL;
-    double v = strtod(kv->value, &end);
-    if (end == kv->value || *end != '\0' || !isfinite(v) || v < lo) {
-        char what[128];
-        snprintf(what, sizeof what, "expected a finite number >= %g", lo);
-        return key_error(kv, what, err);
-    }
-    *out = v;
-    return PMC_OK;
-}
-
-/* The gaussian models need sigma > 0 everywhere the prior can put it. */
-static int check_sigma_prior(const pmc_config *cfg, pmc_err *err)
-{
-    const pmc_prior_spec *p = &cfg->prior[1];
-    int ok = 1;
-    if (p->kind == PMC_PRIOR_NORMAL)
-        ok = 0;
-    if ((p->kind == PMC_PRIOR_UNIFORM || p->kind == PMC_PRIOR_TRUNCNORMAL) &&
-        p->p[p->kind == PMC_PRIOR_UNIFORM ? 0 : 2] < 0.0)
-        ok = 0;
-    if (!ok)
-        return pmc_err_set(err, PMC_EINVAL,
-                           "%s:%d: [prior] %s: model %s needs a prior on positive values for "
-                           "its second parameter (the standard deviation)",
-                           cfg->prior_origin[1].file, cfg->prior_origin[1].line, p->name,
-                           cfg->model_name);
-    return PMC_OK;
-}
+/* --- set-up and validation ---------------------------------------------------- */
 
 static int apply_model_keys(const pmc_config *cfg, pmc_model *m, pmc_err *err)
 {
     for (size_t i = 0; i < cfg->n_model_keys; i++) {
         const pmc_config_kv *kv = &cfg->model_keys[i];
-        int rc = PMC_OK;
-        if (m->kind == MODEL_TEST_SLOW && !strcmp(kv->key, "work_us"))
-            rc = parse_number(kv, 0.0, &m->work_us, err);
-        else if (m->kind == MODEL_TEST_SLOW && !strcmp(kv->key, "work_spread"))
-            rc = parse_number(kv, 1.0, &m->work_spread, err);
-        else if (m->kind == MODEL_TEST_FAIL && !strcmp(kv->key, "fail_above"))
-            rc = parse_number(kv, -INFINITY, &m->fail_above, err);
-        else if (m->kind == MODEL_TEST_FAIL && !strcmp(kv->key, "mode")) {
-            if (!strcmp(kv->value, "nan"))
-                m->fail_nan = 1;
-            else if (strcmp(kv->value, "error") != 0)
-                rc = key_error(kv, "expected 'error' or 'nan'", err);
-        } else
+        int rc = m->ops->set_key(m, kv, err);
+        if (rc == PMC_ENOTFOUND)
             rc = key_error(kv, "unknown key for this model", err);
         if (rc != PMC_OK)
             return rc;
@@ -169,12 +896,11 @@ static int apply_model_keys(const pmc_config *cfg, pmc_model *m, pmc_err *err)
     return PMC_OK;
 }
 
-static int lookup_kind(const pmc_config *cfg, model_kind *kind, pmc_err *err)
+static int lookup_ops(const pmc_config *cfg, const model_ops **ops, pmc_err *err)
 {
-    static const char *const names[] = { "gaussian", "test_slow", "test_fail" };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(cfg->model_name, names[i])) {
-            *kind = (model_kind)i;
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++)
+        if (!strcmp(cfg->model_name, models[i].name)) {
+            *ops = &models[i];
             return PMC_OK;
         }
     const pmc_config_origin *o = &cfg->model_name_origin;
@@ -184,29 +910,42 @@ static int lookup_kind(const pmc_config *cfg, model_kind *kind, pmc_err *err)
     else
         snprintf(where, sizeof where, "%s", o->file);
     return pmc_err_set(err, PMC_EINVAL,
-                       "%s: [model] name: %s: unknown model (built-in: gaussian; test-only: "
-                       "test_slow, test_fail)",
+                       "%s: [model] name: %s: unknown model (built-in: gaussian, ma2, gandk, "
+                       "lotka_volterra, sir; plugin: plugin; test-only: test_slow, test_fail)",
                        where, cfg->model_name);
 }
 
+/* Reads [model] data (required by every built-in model, optional for
+ * plugins) and computes the observed statistics. */
 static int load_observed(const pmc_config *cfg, pmc_model *m, pmc_err *err)
 {
-    if (cfg->model_data[0] == '\0')
+    int is_plugin = m->ops->n_params == 0;
+    double *x = NULL;
+    size_t n = 0;
+    if (cfg->model_data[0] == '\0' && !is_plugin)
         return pmc_err_set(err, PMC_EINVAL,
                            "%s: [model] data: missing: model %s needs observed data (a "
                            "one-column file)",
                            cfg->path, cfg->model_name);
-    char origin[PMC_PATH_MAX + 64];
-    snprintf(origin, sizeof origin, "%s:%d: [model] data", cfg->model_data_origin.file,
-             cfg->model_data_origin.line);
-    double *x = NULL;
-    int rc = pmc_data_read_column(cfg->model_data, origin, &x, &m->n_data, err);
-    if (rc != PMC_OK)
-        return rc;
-    mean_sd(x, m->n_data, m->obs);
-    m->data_checksum = pmc_checksum_fnv1a(PMC_FNV1A_INIT, x, m->n_data * sizeof *x);
+    if (cfg->model_data[0] != '\0') {
+        char origin[PMC_PATH_MAX + 64];
+        snprintf(origin, sizeof origin, "%s:%d: [model] data", cfg->model_data_origin.file,
+                 cfg->model_data_origin.line);
+        int rc = pmc_data_read_column(cfg->model_data, origin, &x, &n, err);
+        if (rc != PMC_OK)
+            return rc;
+    }
+    m->n_data = n;
+    m->data_checksum = pmc_checksum_fnv1a(PMC_FNV1A_INIT, x, n * sizeof *x);
+    /* Every model has at most max(n, plugin n_stats, 4) statistics. */
+    size_t cap = n > 4 ? n : 4;
+    if (is_plugin && m->pl->n_stats > cap)
+        cap = m->pl->n_stats;
+    m->obs = calloc(cap, sizeof *m->obs);
+    int rc = m->obs ? m->ops->observe(m, cfg, x, n, err)
+                    : pmc_err_set(err, PMC_ENOMEM, "out of memory for the observed statistics");
     free(x);
-    return PMC_OK;
+    return rc;
 }
 
 int pmc_model_create(const pmc_config *cfg, pmc_model **out, pmc_err *err)
@@ -217,20 +956,31 @@ int pmc_model_create(const pmc_config *cfg, pmc_model **out, pmc_err *err)
     m->work_us = 1000.0;
     m->work_spread = 1.0;
     m->fail_above = INFINITY;
-    int rc = lookup_kind(cfg, &m->kind, err);
-    if (rc == PMC_OK && cfg->n_params != 2)
-        rc = pmc_err_set(err, PMC_EINVAL,
-                         "%s: [prior]: model %s has 2 parameters (mean, standard deviation), "
-                         "the [prior] section defines %zu",
-                         cfg->path, cfg->model_name, cfg->n_params);
-    if (rc == PMC_OK)
-        rc = check_sigma_prior(cfg, err);
+    m->triangle = 1;
+    m->lv_x0 = 50.0;
+    m->lv_y0 = 100.0;
+    m->lv_dt = 2.0;
+    m->lv_max_events = 1e5;
+    m->sir_infected = 1.0;
+    m->sir_dt = 1.0;
+    int rc = lookup_ops(cfg, &m->ops, err);
+    if (rc == PMC_OK) {
+        m->name = m->ops->name;
+        if (m->ops->n_params && cfg->n_params != m->ops->n_params)
+            rc = pmc_err_set(err, PMC_EINVAL,
+                             "%s: [prior]: model %s has %zu parameters (%s), the [prior] "
+                             "section defines %zu",
+                             cfg->path, cfg->model_name, m->ops->n_params, m->ops->param_desc,
+                             cfg->n_params);
+    }
     if (rc == PMC_OK)
         rc = apply_model_keys(cfg, m, err);
+    if (rc == PMC_OK && m->ops->check)
+        rc = m->ops->check(m, cfg, err);
     if (rc == PMC_OK)
         rc = load_observed(cfg, m, err);
     if (rc != PMC_OK) {
-        free(m);
+        pmc_model_free(m);
         return rc;
     }
     *out = m;

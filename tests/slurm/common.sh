@@ -227,6 +227,14 @@ same_gens() {
     fi
 }
 
+# expect_resumed NAME N: pmcabc's log in the job log says it resumed at least N times.
+expect_resumed() {
+    local n
+    n=$(grep -c "resuming from generation" "$WORK/$1/job.log")
+    [ "$n" -ge "$2" ] && pass "$1: pmcabc resumed $n time(s)" ||
+        fail "$1: pmcabc resumed $n time(s), expected at least $2"
+}
+
 # show_log NAME: the job log, indented, on stderr.
 show_log() {
     echo "---- job log $WORK/$1/job.log:" >&2

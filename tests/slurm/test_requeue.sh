@@ -42,5 +42,6 @@ for r in 0 1 2 3; do
 done
 grep -q "pmcabc exited with code 75" "$WORK/requeue/job.log" ||
     { fail "pmcabc never exited 75 on a requeue's SIGTERM"; show_log requeue; }
+expect_resumed requeue 3
 same_gens "$ck" "$WORK/requeue/direct.ck" "3 requeues vs uninterrupted mpiexec"
 finish

@@ -27,6 +27,7 @@ else
 fi
 grep -q "received SIGUSR1" "$WORK/signal/job.log" || fail "job log lacks the USR1 warning"
 grep -q "checkpoint saved; requeueing job $job" "$WORK/signal/job.log" || fail "the job never requeued itself"
+expect_resumed signal 1
 same_gens "$WORK/signal/job.ck" "$WORK/signal/direct.ck" "USR1 + self-requeue vs uninterrupted mpiexec"
 
 # 2. scancel, then a new job on the same config.
@@ -52,5 +53,6 @@ j2=$(submit cancel --ntasks=2 -- "$WORK/cancel/cancel.ini") || { fail "sbatch fa
 note "resubmitted as job $j2"
 wait_job "$j2" 240
 [ "$JOB_STATE" = COMPLETED ] || { fail "resumed job $j2: state $JOB_STATE, expected COMPLETED"; show_log cancel; }
+expect_resumed cancel 1
 same_gens "$ck" "$WORK/signal/direct.ck" "scancel + resubmit vs uninterrupted mpiexec"
 finish

@@ -16,10 +16,13 @@ extern const pmc_test_case pmc_tests_epsilon[];
 extern const pmc_test_case pmc_tests_data[];
 extern const pmc_test_case pmc_tests_model[];
 extern const pmc_test_case pmc_tests_checkpoint[];
+extern const pmc_test_case pmc_tests_distance[];
+extern const pmc_test_case pmc_tests_inspect[];
 
 static const pmc_test_case *const tables[] = {
     pmc_tests_config, pmc_tests_prior,   pmc_tests_rng,   pmc_tests_kernel,     pmc_tests_weights,
-    pmc_tests_epsilon, pmc_tests_data,   pmc_tests_model, pmc_tests_checkpoint,
+    pmc_tests_epsilon, pmc_tests_data,   pmc_tests_model, pmc_tests_checkpoint, pmc_tests_distance,
+    pmc_tests_inspect,
 };
 
 static int run_case(const pmc_test_case *t)

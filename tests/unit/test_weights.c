@@ -1,9 +1,14 @@
+#include <float.h>
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "pmc_test.h"
 #include "pmc_weights.h"
 
-/* Relative tolerance for hand-computed values: the library and the
- * constants below are both a few correctly rounded operations apart, so
- * they agree to ~1e-16 relative; 1e-12 leaves room without hiding errors. */
+/* Relative tolerance for hand-computed values: the library (whose exp has a
+ * relative error below 2.5e-16, see pmc_weights.c) and the constants below
+ * are a few roundings apart, so they agree to ~1e-15 relative; 1e-12 leaves
+ * room without hiding errors. */
 #define HAND_TOL 1e-12
 
 /* d = 1, previous population z_prev = 0, 1, 3 with weights 1/2, 1/4, 1/4.
@@ -72,6 +77,143 @@ PMC_TEST(weights_denominator_underflow)
     PMC_CHECK_CONTAINS(err.msg, "weight of particle 1: kernel mixture density underflowed");
 }
 
+/* Fixed pseudo-random inputs (an LCG), so the tests are the same every run. */
+static double lcg_uniform(uint64_t *s)
+{
+    *s = *s * 6364136223846793005u + 1442695040888963407u;
+    return (double)(*s >> 11) * 0x1p-53;
+}
+
+/* n new and n_prev previous particles in d dimensions, coordinates in
+ * [-3, 3), positive previous weights, log prior in [-1, 0). */
+static void random_population(uint64_t seed, size_t n, size_t n_prev, size_t d, double *z,
+                              double *zp, double *wp, double *lp)
+{
+    uint64_t s = seed;
+    for (size_t k = 0; k < n * d; k++)
+        z[k] = 6 * lcg_uniform(&s) - 3;
+    for (size_t k = 0; k < n_prev * d; k++)
+        zp[k] = 6 * lcg_uniform(&s) - 3;
+    for (size_t k = 0; k < n_prev; k++)
+        wp[k] = 0.1 + lcg_uniform(&s);
+    for (size_t k = 0; k < n; k++)
+        lp[k] = -lcg_uniform(&s);
+}
+
+PMC_TEST(weights_same_bits_every_isa_and_block)
+{
+    /* Every instruction set this CPU has gives the baseline's bits, for
+     * dimensions on the fused (d <= 6) and the generic path, for n_prev
+     * spanning several cache blocks and not a multiple of the 8 lanes, and
+     * for sub-blocks [i0, i1) that cut the 16-particle tiles anywhere. */
+    enum { N = 37, NP = 1003, DMAX = 10 };
+    static double z[N * DMAX], zp[NP * DMAX], wp[NP], lp[N], ref[N], got[N];
+    const size_t dims[] = { 1, 2, 3, 5, 6, 7, 10 };
+    pmc_err err;
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++) {
+        size_t d = dims[k];
+        random_population(d, N, NP, d, z, zp, wp, lp);
+        PMC_CHECK_INT(pmc_weights_block_isa(PMC_WEIGHTS_ISA_BASELINE, z, lp, 0, N, zp, wp, NP, d,
+                                            ref, &err), PMC_OK);
+        for (int isa = PMC_WEIGHTS_ISA_BASELINE; isa <= PMC_WEIGHTS_ISA_AVX512; isa++) {
+            if (isa > (int)pmc_weights_isa_best())
+                break;
+            PMC_CHECK_INT(pmc_weights_block_isa(isa, z, lp, 0, N, zp, wp, NP, d, got, &err),
+                          PMC_OK);
+            PMC_CHECK(memcmp(got, ref, sizeof ref) == 0);
+            PMC_CHECK_INT(pmc_weights_block_isa(isa, z, lp, 5, 29, zp, wp, NP, d, got, &err),
+                          PMC_OK);
+            PMC_CHECK(memcmp(got, ref + 5, 24 * sizeof(double)) == 0);
+        }
+        PMC_CHECK_INT(pmc_weights_block(z, lp, 17, 18, zp, wp, NP, d, got, &err), PMC_OK);
+        PMC_CHECK(got[0] == ref[17]);
+    }
+}
+
+PMC_TEST(weights_match_textbook_loop)
+{
+    /* Against the textbook loop (libm exp, one sum in index order). The
+     * relative error of a sum of n positive terms summed in any order is at
+     * most (n - 1) u (u = 2^-53, Higham 2002, eq. 4.4); the library's
+     * 8-lane sum has depth n/8 + 3. Each term adds the exp errors (< 2.5e-16
+     * ours, < 1.2e-16 libm) and one product rounding each. The two weights
+     * thus differ by at most (n + n/8 + 3 + 6) u + 3.7e-16 + 2u (final
+     * divisions); in practice errors cancel and they agree to ~1e-15. */
+    enum { N = 50, NP = 3001, D = 3 };
+    static double z[N * D], zp[NP * D], wp[NP], lp[N], got[N];
+    random_population(99, N, NP, D, z, zp, wp, lp);
+    pmc_err err;
+    PMC_CHECK_INT(pmc_weights_block(z, lp, 0, N, zp, wp, NP, D, got, &err), PMC_OK);
+    double u = DBL_EPSILON / 2, tol = (NP + NP / 8 + 3 + 6 + 2) * u + 3.7e-16;
+    for (size_t i = 0; i < N; i++) {
+        double sum = 0;
+        for (size_t j = 0; j < NP; j++) {
+            double d2 = 0;
+            for (size_t a = 0; a < D; a++) {
+                double diff = z[i * D + a] - zp[j * D + a];
+                d2 += diff * diff;
+            }
+            sum += wp[j] * exp(-0.5 * d2);
+        }
+        double expect = exp(lp[i]) / sum;
+        PMC_CHECK_NEAR(got[i], expect, tol * expect);
+    }
+}
+
+PMC_TEST(weights_exp_accuracy)
+{
+    /* One previous particle at 0 with weight 1 and prior density 1: the
+     * weight is 1 / exp(-z^2 / 2), so it measures the kernel's exp directly
+     * over x = -z^2/2 in [-708, 0] (normal results). Bound: the exp's
+     * relative error (< 2.5e-16 measured over 2e6 points) plus the rounding
+     * of 1/E (2^-53); expl's own error (~1e-19) is negligible. */
+    enum { N = 20001 };
+    static double z[N], lp[N], out[N];
+    const double zp[] = { 0 }, wp[] = { 1 };
+    for (size_t i = 0; i < N; i++) {
+        z[i] = sqrt(1416.0) * (double)i / (N - 1);
+        lp[i] = 0;
+    }
+    pmc_err err;
+    PMC_CHECK_INT(pmc_weights_block(z, lp, 0, N, zp, wp, 1, 1, out, &err), PMC_OK);
+    long double worst = 0;
+    for (size_t i = 0; i < N; i++) {
+        long double e = expl((long double)(-0.5 * (z[i] * z[i])));
+        long double rel = fabsl(1 / (out[i] * e) - 1);
+        worst = rel > worst ? rel : worst;
+    }
+    PMC_CHECK((double)worst < 2.5e-16 + 0x1p-53);
+    PMC_CHECK(out[0] == 1); /* exp(0) is exactly 1 */
+}
+
+PMC_TEST(weights_subnormal_denominator)
+{
+    /* exp(-720) = 2.4e-313 is subnormal: the kernel keeps it (it scales by
+     * 2^54 internally) instead of reporting an underflow. With log prior -700
+     * the weight is e^20; a subnormal near 2.4e-313 carries about 2e-11
+     * relative precision, hence the 1e-10 tolerance. A second previous
+     * particle 1e6 kernel sds away (squared distance 1e12, clamped) adds
+     * exactly 0. */
+    const double z[] = { sqrt(1440.0) }, lp[] = { -700 };
+    const double zp[] = { 0, 1e6 }, wp[] = { 1, 1 };
+    double out[1], one[1];
+    pmc_err err;
+    PMC_CHECK_INT(pmc_weights_block(z, lp, 0, 1, zp, wp, 2, 1, out, &err), PMC_OK);
+    PMC_CHECK_NEAR(out[0], exp(20.0), 1e-10 * exp(20.0));
+    PMC_CHECK_INT(pmc_weights_block(z, lp, 0, 1, zp, wp, 1, 1, one, &err), PMC_OK);
+    PMC_CHECK(out[0] == one[0]);
+}
+
+PMC_TEST(weights_isa_names)
+{
+    pmc_weights_isa isa;
+    PMC_CHECK_INT(pmc_weights_isa_parse("avx2", &isa), PMC_OK);
+    PMC_CHECK_INT(isa, PMC_WEIGHTS_ISA_AVX2);
+    PMC_CHECK(strcmp(pmc_weights_isa_name(PMC_WEIGHTS_ISA_AVX512), "avx512") == 0);
+    PMC_CHECK_INT(pmc_weights_isa_parse("sse9", &isa), PMC_EINVAL);
+    PMC_CHECK(pmc_weights_isa_best() != PMC_WEIGHTS_ISA_AUTO);
+}
+
 PMC_TEST(weights_normalise_sums_to_one)
 {
     double w[] = {1, 2, 3, 4};
@@ -118,6 +260,11 @@ const pmc_test_case pmc_tests_weights[] = {
     PMC_TEST_ENTRY(weights_block_subrange),
     PMC_TEST_ENTRY(weights_two_dimensions),
     PMC_TEST_ENTRY(weights_denominator_underflow),
+    PMC_TEST_ENTRY(weights_same_bits_every_isa_and_block),
+    PMC_TEST_ENTRY(weights_match_textbook_loop),
+    PMC_TEST_ENTRY(weights_exp_accuracy),
+    PMC_TEST_ENTRY(weights_subnormal_denominator),
+    PMC_TEST_ENTRY(weights_isa_names),
     PMC_TEST_ENTRY(weights_normalise_sums_to_one),
     PMC_TEST_ENTRY(weights_normalise_zero_sum),
     PMC_TEST_ENTRY(weights_normalise_infinite_sum),

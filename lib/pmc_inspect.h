@@ -1,0 +1,111 @@
+/* Post-processing: what a run directory or one checkpoint file holds (model,
+ * state, per-generation figures, posterior summary), as text or JSON, for
+ * `pmcabc inspect`. Reads only through the pmc_checkpoint read API (and
+ * opendir for the file names) and never writes. The posterior summary is
+ * the one the run log prints; tools/pmcabc_read.py uses the same
+ * definitions (docs/postprocessing.md). */
+#ifndef PMC_INSPECT_H
+#define PMC_INSPECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pmc_checkpoint.h"
+#include "pmc_error.h"
+
+/* Weighted marginal summary of one parameter under normalised weights w. */
+typedef struct {
+    double mean;          /* sum_i w_i x_i, summed in index order */
+    double sd;            /* sqrt(sum_i w_i (x_i - mean)^2), summed in index order */
+    double q05, q50, q95; /* weighted quantiles at 0.05, 0.5, 0.95 */
+} pmc_marginal_summary;
+
+/* Summarises each column of theta (n x d, row-major) under the normalised
+ * weights w: out[k] for column k. The weighted q-quantile is the smallest
+ * sampled value whose cumulative weight, summed in ascending order of value
+ * (equal values in index order), reaches q; the largest value if rounding
+ * keeps the total below q. Returns PMC_OK, PMC_EINVAL (n or d is 0) or
+ * PMC_ENOMEM, with err filled. */
+int pmc_posterior_summarize(const double *theta, const double *w, size_t n, size_t d,
+                            pmc_marginal_summary *out, pmc_err *err);
+
+/* --- inspect report ---------------------------------------------------------- */
+
+typedef enum {
+    PMC_INSPECT_RUN = 0,    /* a run directory */
+    PMC_INSPECT_GENERATION, /* one gen-NNNN.h5 file */
+    PMC_INSPECT_PARTIAL     /* one partial-NNNN.h5 file */
+} pmc_inspect_kind;
+
+typedef enum {
+    PMC_STATE_FINISHED = 0, /* the newest generation ends the run */
+    PMC_STATE_RESUMABLE,    /* a run would go on with next_generation */
+    PMC_STATE_PARTIAL       /* next_generation has slots_done of n slots saved */
+} pmc_run_state;
+
+/* A usable generation file and its root attributes. */
+typedef struct {
+    char *file;
+    pmc_gen_meta meta;
+} pmc_inspect_row;
+
+/* A file named like a checkpoint that could not be used; error names it. */
+typedef struct {
+    char *file;
+    char *error;
+} pmc_inspect_skip;
+
+typedef struct {
+    pmc_inspect_kind kind;
+    char *path; /* as given */
+    /* From the stored config text of the newest usable file. */
+    char *model;
+    unsigned generations;     /* [run] generations */
+    double eps_minimum;       /* [epsilon] minimum */
+    uint64_t max_simulations; /* [run] max_simulations, 0 = none */
+    uint64_t seed;
+    size_t n, d;
+    char **param_names; /* d names */
+    pmc_run_state state;
+    unsigned next_generation;     /* RESUMABLE, PARTIAL */
+    size_t slots_done;            /* PARTIAL */
+    uint64_t partial_simulations; /* PARTIAL: simulations used by the saved slots */
+    double partial_epsilon;       /* PARTIAL: tolerance of next_generation */
+    char *partial_file;           /* PARTIAL */
+    size_t n_rows;
+    pmc_inspect_row *rows; /* usable generation files, ascending generation */
+    size_t n_skipped;
+    pmc_inspect_skip *skipped;
+    /* The newest usable generation (kinds RUN and GENERATION). */
+    int has_posterior;
+    pmc_gen_meta last;
+    size_t n_epsilons;
+    double *epsilons;              /* tolerance history stored in the newest file */
+    pmc_marginal_summary *summary; /* d entries */
+} pmc_inspect_report;
+
+/* Builds the report of path: a run directory (every gen-NNNN.h5 in it, the
+ * newest usable one summarised, the partial-NNNN.h5 of the next generation
+ * looked at), one generation file, or one partial file (a name
+ * partial-*.h5). Nothing is written. Damaged files of a directory that
+ * still holds a usable generation are listed in skipped. Errors: PMC_EINVAL
+ * when path does not exist, is not a pmcabc checkpoint, is damaged or holds
+ * no usable generation (the message names the file and the problem);
+ * PMC_ENOMEM. On failure *out is empty. */
+int pmc_inspect_load(const char *path, pmc_inspect_report *out, pmc_err *err);
+
+void pmc_inspect_free(pmc_inspect_report *r);
+
+/* The state as one phrase: "finished", "resumable at generation 4" or
+ * "partial generation 4 with 37 of 200 slots". Always NUL-terminated. */
+void pmc_inspect_state_text(const pmc_inspect_report *r, char *buf, size_t len);
+
+/* Human-readable report (example in docs/postprocessing.md). */
+void pmc_inspect_print_text(const pmc_inspect_report *r, FILE *out);
+
+/* The same as one JSON object: numbers with %.17g, infinities as the
+ * strings "inf" / "-inf", NaN as null. Schema in docs/postprocessing.md. */
+void pmc_inspect_print_json(const pmc_inspect_report *r, FILE *out);
+
+#endif

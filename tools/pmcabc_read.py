@@ -1,0 +1,393 @@
+"""Read pmcabc checkpoints (gen-NNNN.h5, partial-NNNN.h5) with h5py and numpy.
+
+Import it from a notebook or script after adding pmcabc's tools/ directory
+to sys.path:
+
+    import sys; sys.path.insert(0, "/path/to/pmcabc/tools")
+    import pmcabc_read as pr
+    run = pr.load_run("checkpoints/gaussian")
+    last = run.last                      # newest generation
+    print(last.epsilon, last.ess, last.parameter_names)
+    print(pr.summarize(last))            # weighted mean, sd, 5/50/95 % quantiles
+
+The summaries use the same definitions as the C code (lib/pmc_inspect.c,
+`pmcabc inspect` and the run log's posterior lines), so the numbers agree:
+weighted mean sum(w x) and sd sqrt(sum(w (x - mean)^2)), both summed in index
+order, and the weighted q-quantile "the smallest sampled value whose
+cumulative weight, in ascending order of value, reaches q".
+
+Unlike `pmcabc inspect`, this reader does not verify the checksums: a file
+h5py can open is taken as it is (docs/checkpoint-format.md has a checksum
+example). File layout: docs/checkpoint-format.md; guide:
+docs/postprocessing.md.
+"""
+
+import configparser
+import json
+import math
+import os
+import re
+
+import h5py
+import numpy as np
+
+__all__ = [
+    "Generation", "Partial", "Run", "read_generation", "read_partial", "load_run",
+    "weighted_mean", "weighted_sd", "weighted_quantile", "summarize", "parse_config",
+    "run_state", "summary", "to_json", "from_json_number",
+]
+
+GEN_NAME = re.compile(r"gen-([0-9]{4,})\.h5")
+PARTIAL_NAME = re.compile(r"partial-([0-9]{4,})\.h5")
+QUANTILES = (("q05", 0.05), ("q50", 0.5), ("q95", 0.95))
+
+
+def _attr_value(v):
+    """An HDF5 attribute as a plain Python value (str, int, float, list)."""
+    if isinstance(v, bytes):
+        return v.decode("utf-8")
+    if isinstance(v, np.ndarray):
+        return [_attr_value(x) for x in v.tolist()]
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _attrs(f):
+    return {k: _attr_value(v) for k, v in f.attrs.items()}
+
+
+class Generation:
+    """One committed generation: arrays and root attributes of gen-NNNN.h5.
+
+    theta (n, d), weights (n,), distances (n,), epsilons (g + 1,) are numpy
+    arrays; attrs is a dict of every root attribute; the common ones are
+    also properties (generation, epsilon, ess, n_simulations, ...).
+    """
+
+    def __init__(self, path, theta, weights, distances, epsilons, attrs):
+        self.path = path
+        self.theta = theta
+        self.weights = weights
+        self.distances = distances
+        self.epsilons = epsilons
+        self.attrs = attrs
+
+    generation = property(lambda self: int(self.attrs["generation"]))
+    epsilon = property(lambda self: float(self.attrs["epsilon"]))
+    ess = property(lambda self: float(self.attrs["ess"]))
+    acceptance_rate = property(lambda self: float(self.attrs["acceptance_rate"]))
+    n_simulations = property(lambda self: int(self.attrs["n_simulations"]))
+    gen_simulations = property(lambda self: int(self.attrs["gen_simulations"]))
+    wall_time = property(lambda self: float(self.attrs["wall_time"]))
+    seed = property(lambda self: int(self.attrs["seed"]))
+    config = property(lambda self: self.attrs["config"])
+    parameter_names = property(lambda self: list(self.attrs["parameter_names"]))
+    n = property(lambda self: self.theta.shape[0])
+    d = property(lambda self: self.theta.shape[1])
+
+    def column(self, name):
+        """The sampled values of parameter `name` (a column of theta)."""
+        return self.theta[:, self.parameter_names.index(name)]
+
+    def __repr__(self):
+        return (f"Generation({self.generation}, n={self.n}, epsilon={self.epsilon:.6g}, "
+                f"ess={self.ess:.1f}, path={self.path!r})")
+
+
+class Partial:
+    """The finished slots of an unfinished generation (partial-NNNN.h5).
+
+    slots (k,), theta (k, d), distances (k,), n_sims (k,) are numpy arrays;
+    n is the generation's particle count, k the slots done.
+    """
+
+    def __init__(self, path, slots, theta, distances, n_sims, attrs):
+        self.path = path
+        self.slots = slots
+        self.theta = theta
+        self.distances = distances
+        self.n_sims = n_sims
+        self.attrs = attrs
+
+    generation = property(lambda self: int(self.attrs["generation"]))
+    epsilon = property(lambda self: float(self.attrs["epsilon"]))
+    seed = property(lambda self: int(self.attrs["seed"]))
+    n = property(lambda self: int(self.attrs["n_particles"]))
+    k = property(lambda self: int(self.attrs["n_done"]))
+    simulations = property(lambda self: int(self.n_sims.sum(dtype=np.uint64)))
+    config = property(lambda self: self.attrs["config"])
+
+    def __repr__(self):
+        return f"Partial({self.generation}, {self.k} of {self.n} slots, path={self.path!r})"
+
+
+def _check_kind(path, attrs, expect_partial):
+    if attrs.get("format_version") != 1:
+        raise ValueError(f"{path}: format_version {attrs.get('format_version')!r}: expected 1 "
+                         "(not a pmcabc checkpoint?)")
+    if (attrs.get("kind") == "partial") != expect_partial:
+        raise ValueError(f"{path}: expected a {'partial' if expect_partial else 'generation'} file")
+
+
+def read_generation(path):
+    """Reads one gen-NNNN.h5. Raises OSError (cannot open) or ValueError (not a
+    pmcabc generation file), naming the file."""
+    with h5py.File(path, "r") as f:
+        attrs = _attrs(f)
+        _check_kind(path, attrs, False)
+        try:
+            data = [np.asarray(f[name][()], dtype=np.float64)
+                    for name in ("theta", "weights", "distances", "epsilons")]
+        except KeyError as e:
+            raise ValueError(f"{path}: missing dataset ({e})") from None
+    return Generation(path, *data, attrs)
+
+
+def read_partial(path):
+    """Reads one partial-NNNN.h5 (errors as read_generation)."""
+    with h5py.File(path, "r") as f:
+        attrs = _attrs(f)
+        _check_kind(path, attrs, True)
+        try:
+            slots = np.asarray(f["slots"][()], dtype=np.uint64)
+            theta = np.asarray(f["theta"][()], dtype=np.float64)
+            distances = np.asarray(f["distances"][()], dtype=np.float64)
+            n_sims = np.asarray(f["n_sims"][()], dtype=np.uint64)
+        except KeyError as e:
+            raise ValueError(f"{path}: missing dataset ({e})") from None
+    return Partial(path, slots, theta, distances, n_sims, attrs)
+
+
+class Run:
+    """A run directory: generations (usable gen files, ascending), partial
+    (the next generation's partial file of an unfinished run, or None) and
+    skipped ([(path, error text)] for files that could not be read)."""
+
+    def __init__(self, directory, generations, partial, skipped):
+        self.directory = directory
+        self.generations = generations
+        self.partial = partial
+        self.skipped = skipped
+
+    @property
+    def last(self):
+        """The newest usable generation, or None."""
+        return self.generations[-1] if self.generations else None
+
+    def __getitem__(self, g):
+        """The generation with index g (not the list position)."""
+        for gen in self.generations:
+            if gen.generation == g:
+                return gen
+        raise KeyError(f"{self.directory}: no generation {g}")
+
+    def __repr__(self):
+        return (f"Run({self.directory!r}, generations "
+                f"{[g.generation for g in self.generations]}, partial={self.partial!r})")
+
+
+def load_run(directory):
+    """Loads every gen-NNNN.h5 of a run directory, in generation order (keep_last
+    may have removed old ones), plus the partial file of the next generation
+    if the run is not finished. Files h5py cannot read, or whose generation
+    attribute differs from their name, go to run.skipped. Raises ValueError
+    if the directory holds neither a readable generation nor partial-0000.h5."""
+    if not os.path.isdir(directory):
+        raise ValueError(f"{directory}: not a directory")
+    named = []
+    for name in os.listdir(directory):
+        m = GEN_NAME.fullmatch(name)
+        if m and int(m.group(1)) < 2 ** 24:
+            named.append((int(m.group(1)), name))
+    generations, skipped = [], []
+    for number, name in sorted(named):
+        path = os.path.join(directory, name)
+        try:
+            gen = read_generation(path)
+        except (OSError, ValueError, KeyError) as e:
+            skipped.append((path, f"{path}: {e}" if path not in str(e) else str(e)))
+            continue
+        if gen.generation != number:
+            skipped.append((path, f"{path}: holds generation {gen.generation}, its name says "
+                                  f"{number}"))
+            continue
+        generations.append(gen)
+    partial = None
+    if generations:
+        last = generations[-1]
+        if run_state_of(last)["status"] != "finished":
+            partial = _read_next_partial(directory, last.generation + 1, last, skipped)
+    elif not skipped:
+        partial = _read_next_partial(directory, 0, None, skipped)
+        if partial is None:
+            raise ValueError(f"{directory}: no generation file (gen-NNNN.h5) and no "
+                             "partial-0000.h5: not a pmcabc run directory")
+    if not generations and partial is None:
+        raise ValueError(f"{directory}: no valid generation file ({len(skipped)} not usable; "
+                         f"the newest: {skipped[-1][1]})")
+    return Run(directory, generations, partial, skipped)
+
+
+def _read_next_partial(directory, g, last, skipped):
+    path = os.path.join(directory, f"partial-{g:04d}.h5")
+    if not os.path.exists(path):
+        return None
+    try:
+        p = read_partial(path)
+    except (OSError, ValueError, KeyError) as e:
+        skipped.append((path, f"{path}: {e}" if path not in str(e) else str(e)))
+        return None
+    if last is not None and (p.seed != last.seed or p.n != last.n or p.generation != g):
+        skipped.append((path, f"{path}: not a partial file of this run"))
+        return None
+    return p
+
+
+# --- weighted statistics (same definitions as lib/pmc_inspect.c) ----------------
+
+def weighted_mean(x, w):
+    """sum_i w_i x_i, summed in index order like the C code (w normalised)."""
+    x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    return float(np.cumsum(w * x)[-1])
+
+
+def weighted_sd(x, w, mean=None):
+    """sqrt(sum_i w_i (x_i - mean)^2), summed in index order (w normalised)."""
+    x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    if mean is None:
+        mean = weighted_mean(x, w)
+    dx = x - mean
+    return math.sqrt(float(np.cumsum(w * dx * dx)[-1]))
+
+
+def weighted_quantile(x, w, q):
+    """The smallest sampled value whose cumulative weight, in ascending order
+    of value (equal values in index order), reaches q; the largest value if
+    rounding keeps the total below q. q may be a number or a sequence."""
+    x, w = np.asarray(x, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    if x.size == 0:
+        raise ValueError("weighted_quantile: no values")
+    order = np.argsort(x, kind="stable")
+    acc = np.cumsum(w[order])
+
+    def one(level):
+        i = int(np.argmax(acc >= level)) if acc[-1] >= level else x.size - 1
+        return float(x[order[i]])
+
+    return [one(level) for level in q] if np.ndim(q) else one(q)
+
+
+def summarize(gen):
+    """[{"name", "mean", "sd", "q05", "q50", "q95"}] per parameter of a Generation."""
+    out = []
+    for k, name in enumerate(gen.parameter_names):
+        x = gen.theta[:, k]
+        mean = weighted_mean(x, gen.weights)
+        row = {"name": name, "mean": mean, "sd": weighted_sd(x, gen.weights, mean)}
+        for key, level in QUANTILES:
+            row[key] = weighted_quantile(x, gen.weights, level)
+        out.append(row)
+    return out
+
+
+# --- run state and the inspect-compatible summary ---------------------------------
+
+def parse_config(text):
+    """The stored effective config text as {section: {key: value-string}}."""
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.optionxform = str
+    cp.read_string(text)
+    return {s: dict(cp[s]) for s in cp.sections()}
+
+
+def _config_numbers(config_text):
+    cfg = parse_config(config_text)
+    run, eps = cfg.get("run", {}), cfg.get("epsilon", {})
+    return {"generations": int(run["generations"]),
+            "epsilon_minimum": float(eps.get("minimum", "0")),
+            "max_simulations": int(run.get("max_simulations", "0"))}
+
+
+def run_state_of(gen):
+    """State of a run whose newest generation is gen (no partial file looked at)."""
+    c = _config_numbers(gen.config)
+    if gen.generation + 1 >= c["generations"] or gen.epsilon <= c["epsilon_minimum"]:
+        return {"status": "finished", "text": "finished", "next_generation": None}
+    g = gen.generation + 1
+    return {"status": "resumable", "text": f"resumable at generation {g}", "next_generation": g}
+
+
+def _partial_state(p):
+    return {"status": "partial",
+            "text": f"partial generation {p.generation} with {p.k} of {p.n} slots",
+            "next_generation": p.generation, "slots_done": p.k, "slots_total": p.n,
+            "partial_simulations": p.simulations, "partial_epsilon": p.epsilon,
+            "partial_file": p.path}
+
+
+def run_state(run):
+    """{"status": "finished" | "resumable" | "partial", "text": ..., ...} as
+    `pmcabc inspect --json` reports it."""
+    if run.partial is not None:
+        return _partial_state(run.partial)
+    return run_state_of(run.last)
+
+
+def _meta(gen):
+    return {"generation": gen.generation, "epsilon": gen.epsilon,
+            "acceptance_rate": gen.acceptance_rate, "ess": gen.ess,
+            "gen_simulations": gen.gen_simulations, "n_simulations": gen.n_simulations,
+            "wall_time": gen.wall_time}
+
+
+def summary(directory):
+    """The report of `pmcabc inspect DIRECTORY --json`, as a dict (same keys)."""
+    run = load_run(directory)
+    last = run.last
+    src = last if last is not None else run.partial
+    names = (last.parameter_names if last is not None
+             else list(parse_config(src.config).get("prior", {}).keys()))
+    cfg = parse_config(src.config)
+    report = {
+        "path": directory,
+        "kind": "run",
+        "model": cfg["model"]["name"],
+        "parameters": names,
+        "seed": src.seed,
+        "particles": src.n,
+        "config": _config_numbers(src.config),
+        "state": run_state(run),
+        "generations": [dict(_meta(g), file=g.path) for g in run.generations],
+        "not_usable": [{"file": f, "error": e} for f, e in run.skipped],
+        "posterior": None,
+    }
+    if last is not None:
+        report["posterior"] = dict(_meta(last), epsilons=[float(e) for e in last.epsilons],
+                                   parameters=summarize(last))
+    return report
+
+
+def _json_safe(v):
+    """inf -> "inf", -inf -> "-inf", NaN -> None, as `pmcabc inspect --json` writes them."""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return None
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return v
+    if isinstance(v, dict):
+        return {k: _json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_safe(x) for x in v]
+    return v
+
+
+def to_json(report):
+    """JSON text of a summary() report, with the C program's conventions for inf/NaN."""
+    return json.dumps(_json_safe(report), indent=2, allow_nan=False)
+
+
+def from_json_number(v):
+    """A number of an inspect/summary JSON report as a float ("inf" -> inf, None -> nan)."""
+    return float("nan") if v is None else float(v)
