@@ -19,6 +19,7 @@
 #include "pmc_checkpoint.h"
 #include "pmc_distance.h"
 #include "pmc_epsilon.h"
+#include "pmc_inspect.h"
 #include "pmc_kernel.h"
 #include "pmc_lock.h"
 #include "pmc_log.h"
@@ -429,55 +430,22 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
 
 /* --- posterior summary ------------------------------------------------------ */
 
-typedef struct {
-    double x, w;
-} weighted_value;
-
-static int cmp_weighted(const void *a, const void *b)
-{
-    double x = ((const weighted_value *)a)->x, y = ((const weighted_value *)b)->x;
-    return (x > y) - (x < y);
-}
-
-/* Weighted quantile: the smallest sample value whose cumulative weight (in
- * ascending order of value) reaches q. Same definition as tools/pmcabc_read.py. */
-static double weighted_quantile(const weighted_value *v, size_t n, double q)
-{
-    double acc = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        acc += v[i].w;
-        if (acc >= q)
-            return v[i].x;
-    }
-    return v[n - 1].x;
-}
-
 static void log_posterior(const run_state *st, const population *p, const pmc_gen_meta *m)
 {
     pmc_log_info("posterior: generation %u, N = %zu, ESS = %.1f, epsilon = %.6g, "
                  "simulations = %llu", m->generation, p->n, m->ess, m->epsilon,
                  (unsigned long long)m->n_simulations);
+    pmc_marginal_summary sum[PMC_MAX_PARAMS];
+    pmc_err err;
+    if (pmc_posterior_summarize(p->theta, p->weights, p->n, p->d, sum, &err) != PMC_OK) {
+        pmc_log_warn("no posterior summary: %s", err.msg);
+        return;
+    }
     pmc_log_info("  %-16s %14s %14s %14s %14s %14s", "parameter", "mean", "sd", "5%", "50%",
                  "95%");
-    weighted_value *v = malloc(p->n * sizeof *v);
-    if (!v)
-        return;
-    for (size_t k = 0; k < p->d; k++) {
-        double mean = 0.0, var = 0.0;
-        for (size_t i = 0; i < p->n; i++)
-            mean += p->weights[i] * p->theta[i * p->d + k];
-        for (size_t i = 0; i < p->n; i++) {
-            double dx = p->theta[i * p->d + k] - mean;
-            var += p->weights[i] * dx * dx;
-            v[i].x = p->theta[i * p->d + k];
-            v[i].w = p->weights[i];
-        }
-        qsort(v, p->n, sizeof *v, cmp_weighted);
-        pmc_log_info("  %-16s %14.6g %14.6g %14.6g %14.6g %14.6g", st->cfg->prior[k].name, mean,
-                     sqrt(var), weighted_quantile(v, p->n, 0.05), weighted_quantile(v, p->n, 0.5),
-                     weighted_quantile(v, p->n, 0.95));
-    }
-    free(v);
+    for (size_t k = 0; k < p->d; k++)
+        pmc_log_info("  %-16s %14.6g %14.6g %14.6g %14.6g %14.6g", st->cfg->prior[k].name,
+                     sum[k].mean, sum[k].sd, sum[k].q05, sum[k].q50, sum[k].q95);
 }
 
 /* --- set-up ------------------------------------------------------------------ */
