@@ -41,10 +41,10 @@ pid_alive() {
 
 # stop_pid PIDFILE NAME: TERM, then KILL after 10 s, the process in PIDFILE.
 stop_pid() {
-    local pid i
+    local pid
     pid=$(pid_alive "$1") || return 0
     kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         kill -0 "$pid" 2>/dev/null || { echo "cluster.sh: stopped $2 (pid $pid)"; return 0; }
         sleep 0.1
     done
@@ -103,8 +103,8 @@ EOF
 
 # wait_idle DIR: until sinfo reports the node idle (30 s).
 wait_idle() {
-    local i state
-    for i in $(seq 1 60); do
+    local state
+    for _ in $(seq 1 60); do
         state=$(sinfo -h -N -o %T 2>/dev/null | head -n 1)
         case "$state" in
             idle) return 0 ;;
@@ -160,13 +160,13 @@ cmd_start() {
 }
 
 cmd_stop() {
-    local dir=$1 i pids
+    local dir=$1 pids
     [ -d "$dir" ] || return 0
     dir=$(cd "$dir" && pwd)
     export SLURM_CONF="$dir/slurm.conf" PATH="$PATH:/usr/sbin"
     if [ -f "$SLURM_CONF" ] && pid_alive "$dir/run/slurmctld.pid" >/dev/null; then
         scancel --full --quiet --partition=debug 2>/dev/null
-        for i in $(seq 1 40); do
+        for _ in $(seq 1 40); do
             [ -z "$(squeue -h -t R,CG 2>/dev/null)" ] && break
             sleep 0.5
         done

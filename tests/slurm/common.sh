@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the Slurm tests (sourced). CTest sets PMCABC, PMC_MPIEXEC,
 # PMC_NPFLAG, PMC_SOURCE_DIR and PMC_PYTHON. Each test runs its own single-node
 # cluster (tests/slurm/cluster.sh) in a temporary STATE_DIR, holding the lock
