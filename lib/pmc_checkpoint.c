@@ -584,6 +584,7 @@ static int ckpt_write_gen_attrs(ckpt_writer *w, const pmc_gen_meta *m, const pmc
     const uint64_t n_particles = p->n, checksum = gen_checksum(m, p);
     const char *config = p->config_text ? p->config_text : "";
     const char *creator = "pmcabc " PMC_VERSION;
+    const char *distance = p->distance ? p->distance : "euclidean";
     hid_t u32 = H5T_STD_U32LE, u64 = H5T_STD_U64LE, f64 = H5T_IEEE_F64LE;
     hid_t nu32 = H5T_NATIVE_UINT32, nu64 = H5T_NATIVE_UINT64, dbl = H5T_NATIVE_DOUBLE;
     const ckpt_attr_spec attrs[] = {
@@ -603,6 +604,7 @@ static int ckpt_write_gen_attrs(ckpt_writer *w, const pmc_gen_meta *m, const pmc
         {"parameter_names", w->str_type, w->str_type, w->names_space, p->param_names},
         {"config", w->str_type, w->str_type, w->scalar, &config},
         {"creator", w->str_type, w->str_type, w->scalar, &creator},
+        {"distance", w->str_type, w->str_type, w->scalar, &distance},
     };
     return ckpt_write_attrs(w, attrs, sizeof attrs / sizeof attrs[0]);
 }
@@ -836,13 +838,18 @@ static int attr_copy_strings(hid_t a, size_t count, char **out)
     if (vlen > 0) {
         hid_t mtype = h5_vlen_utf8(), space = H5Aget_space(a);
         char **raw = calloc(count, sizeof *raw);
-        if (raw && mtype >= 0 && space >= 0 && H5Aread(a, mtype, raw) >= 0) {
+        herr_t rd = raw && mtype >= 0 && space >= 0 ? H5Aread(a, mtype, raw) : -1;
+        if (rd >= 0) {
             st = PMC_OK;
             for (size_t i = 0; i < count && st == PMC_OK; i++)
                 if (!(out[i] = strdup(raw[i] ? raw[i] : "")))
                     st = PMC_ENOMEM;
-            H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, raw);
         }
+        /* Also after a failed read: HDF5 may have converted (allocated) the
+         * strings before the one it could not read (a leak found by
+         * tests/fuzz). raw was zeroed, so unconverted entries are NULL. */
+        if (raw && mtype >= 0 && space >= 0)
+            H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, raw);
         free(raw);
         h5_close_id(&mtype, H5Tclose);
         h5_close_id(&space, H5Sclose);

@@ -41,6 +41,7 @@ typedef struct {
     const double *epsilons;  /* epsilon of generations 0..generation (generation+1 values) */
     const char *const *param_names; /* d names */
     const char *config_text; /* effective config */
+    const char *distance;    /* the distance in use, e.g. "weighted_euclidean(1, 0.5)"; may be NULL */
 } pmc_population_view;
 
 /* Creates dir (and parents) if needed. Call on one rank (rank 0). */

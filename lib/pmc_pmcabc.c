@@ -44,7 +44,7 @@ typedef struct {
 typedef struct {
     const pmc_config *cfg;
     const pmc_model *model;
-    pmc_distance_kind distance;
+    const pmc_metric *distance;
     size_t d, n_stats;
     unsigned generation;
     double epsilon;
@@ -92,19 +92,23 @@ static size_t draw_ancestor(const double *cumw, size_t n, gsl_rng *rng)
 static int propose(const slot_ctx *c, double *theta, pmc_err *err)
 {
     size_t d = c->d;
-    if (!c->prev) {
-        pmc_prior_sample_joint(c->cfg->prior, d, c->rng, theta);
-        return PMC_OK;
-    }
+    /* A model constraint (e.g. the MA(2) triangle) restricts the prior to a
+     * region; being a constant restriction, it leaves the weights formula as is. */
     for (long tries = 0; tries < MAX_PRIOR_REDRAWS; tries++) {
-        size_t j = draw_ancestor(c->prev_cumw, c->prev->n, c->rng);
-        pmc_kernel_perturb(c->kernel, c->prev->theta + j * d, c->rng, theta);
-        if (isfinite(pmc_prior_logpdf_joint(c->cfg->prior, d, theta)))
+        if (!c->prev) {
+            pmc_prior_sample_joint(c->cfg->prior, d, c->rng, theta);
+        } else {
+            size_t j = draw_ancestor(c->prev_cumw, c->prev->n, c->rng);
+            pmc_kernel_perturb(c->kernel, c->prev->theta + j * d, c->rng, theta);
+            if (!isfinite(pmc_prior_logpdf_joint(c->cfg->prior, d, theta)))
+                continue;
+        }
+        if (pmc_model_in_support(c->model, theta))
             return PMC_OK;
     }
     return pmc_err_set(err, PMC_ERUNTIME,
-                       "%d perturbations in a row fell outside the prior's support",
-                       MAX_PRIOR_REDRAWS);
+                       "%d proposals in a row fell outside the prior's support or the "
+                       "model's constraint", MAX_PRIOR_REDRAWS);
 }
 
 static void format_theta(const slot_ctx *c, const double *theta, char *buf, size_t len)
@@ -137,8 +141,7 @@ static int compute_slot(void *arg, size_t slot, void *record, pmc_err *err)
         }
         sims++;
         atomic_fetch_add_explicit(&((slot_ctx *)arg)->sims, 1, memory_order_relaxed);
-        dist = pmc_distance(c->distance, c->stats, pmc_model_observed_stats(c->model),
-                            c->n_stats);
+        dist = pmc_distance_eval(c->distance, c->stats, pmc_model_observed_stats(c->model));
         if (dist <= c->epsilon || isinf(c->epsilon))
             break;
         if (c->budget && sims >= c->budget)
@@ -194,7 +197,7 @@ typedef struct {
     const pmc_config *cfg;
     pmc_schedule *sched;
     pmc_model *model;
-    pmc_distance_kind distance;
+    pmc_metric *distance;
     size_t n, d;
     population prev, cur;
     int have_prev;
@@ -272,6 +275,7 @@ static int write_generation(run_state *st, const pmc_gen_meta *meta, pmc_err *er
     v.epsilons = st->epsilons;
     v.param_names = st->names;
     v.config_text = st->cfg->text;
+    v.distance = pmc_distance_describe(st->distance);
     return pmc_checkpoint_write_generation(pmc_schedule_comm_handle(st->sched),
                                            st->cfg->checkpoint_dir, meta, &v, err);
 }
@@ -490,6 +494,7 @@ static void free_state(run_state *st)
     free(st->done);
     if (st->rng)
         gsl_rng_free(st->rng);
+    pmc_distance_free(st->distance);
     pmc_model_free(st->model);
 }
 
@@ -623,19 +628,26 @@ static int lock_run_dir(run_state *st, const pmc_run_options *opt, pmc_err *err)
     return rc == PMC_OK ? pmc_lock_acquire(&st->lock, st->cfg->checkpoint_dir, wait, err) : rc;
 }
 
+/* The adaptive distance (Prangle 2017) needs every slot's statistics in the
+ * generation and partial files to resume exactly; until they are stored it
+ * is refused rather than silently run as a fixed distance. */
+static int unsupported_adaptive(const pmc_config *cfg, pmc_err *err)
+{
+    const pmc_config_origin *o = &cfg->distance_origin;
+    return pmc_err_set(err, PMC_EINVAL, "%s:%d: [distance] name: adaptive: not available yet "
+                       "(use euclidean or weighted_euclidean with weights = 1/scale of each "
+                       "statistic)", o->file, o->line);
+}
+
 static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
 {
     const pmc_config *cfg = st->cfg;
     int rc = pmc_model_create(cfg, &st->model, err);
     if (rc == PMC_OK) {
         st->data_checksum = pmc_model_data_checksum(st->model);
-        rc = pmc_distance_lookup(cfg->distance_name, &st->distance, err);
-        const pmc_config_origin *o = &cfg->distance_origin;
-        if (rc != PMC_OK && o->line > 0)
-            pmc_err_prefix(err, "%s:%d: [distance] name: %s", o->file, o->line,
-                           cfg->distance_name);
-        else if (rc != PMC_OK)
-            pmc_err_prefix(err, "%s: [distance] name: %s", o->file, cfg->distance_name);
+        rc = pmc_distance_create(cfg, st->model, &st->distance, err);
+        if (rc == PMC_OK && pmc_distance_kind_of(st->distance) == PMC_DISTANCE_ADAPTIVE)
+            rc = unsupported_adaptive(cfg, err);
     }
     rc = pmc_schedule_agree(st->sched, rc, err);
     if (rc != PMC_OK)
