@@ -1,0 +1,115 @@
+#!/bin/bash
+# Model plugins: build the example plugin outside the tree against an
+# installed pmcabc (only the installed header, pkg-config file and CMake
+# package), run it on 1 and 2 ranks (same bits), and check every loading and
+# runtime error: exit status and the message naming FILE:LINE.
+. "$(dirname "$0")/common.sh"
+: "${PMC_BUILD_DIR:?set by CTest}"
+CC=${CC:-cc}
+PREFIX="$WORK/prefix"
+EX="$PMC_SOURCE_DIR/examples/normal_mean"
+
+if cmake --install "$PMC_BUILD_DIR" --prefix "$PREFIX" >"$WORK/out" 2>&1; then
+    pass "cmake --install to a temporary prefix"
+else
+    fail "cmake --install"; sed 's/^/    /' "$WORK/out" >&2; finish
+fi
+for f in include/pmcabc/model.h lib/pkgconfig/pmcabc.pc lib/cmake/pmcabc/pmcabcConfig.cmake; do
+    [ -f "$PREFIX/$f" ] && pass "installed $f" || fail "not installed: $f"
+done
+
+# Only the installed files: copy the source away from the tree first.
+mkdir -p "$WORK/plugin" && cp "$EX/normal_mean.c" "$EX/data.csv" "$WORK/plugin/"
+CFLAGS_PMC=$(PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" pkg-config --cflags pmcabc)
+if $CC -std=c11 -Wall -Wextra -Werror -shared -fPIC -O2 $CFLAGS_PMC "$WORK/plugin/normal_mean.c" \
+        -o "$WORK/plugin/libnormal_mean.so" -lm >"$WORK/out" 2>&1; then
+    pass "example plugin builds with pkg-config --cflags pmcabc ($CFLAGS_PMC)"
+else
+    fail "plugin build with pkg-config"; sed 's/^/    /' "$WORK/out" >&2
+fi
+if cmake -S "$EX" -B "$WORK/cmake-build" -DCMAKE_PREFIX_PATH="$PREFIX" >"$WORK/out" 2>&1 &&
+        cmake --build "$WORK/cmake-build" >>"$WORK/out" 2>&1 &&
+        [ -f "$WORK/cmake-build/libnormal_mean.so" ]; then
+    pass "example plugin builds with find_package(pmcabc)"
+else
+    fail "plugin build with find_package"; sed 's/^/    /' "$WORK/out" >&2
+fi
+
+# plugin_config NAME [PLUGIN] [PRIORS]: $WORK/NAME.ini; the plugin key is on line 13.
+plugin_config() {
+    local name=$1 plugin=${2:-plugin/libnormal_mean.so} priors=${3:-mu = normal(0, 3)}
+    cat >"$WORK/$name.ini" <<EOT
+[run]
+seed = 3
+particles = 300
+generations = 5
+checkpoint_dir = $WORK/$name.ck
+
+[epsilon]
+initial = inf
+quantile = 0.5
+
+[model]
+name = plugin
+plugin = $plugin
+data = plugin/data.csv
+
+[prior]
+$priors
+EOT
+}
+
+plugin_config good
+pmc 1 run "$WORK/good.ini"
+expect_status "plugin run, np=1" 0 "posterior: generation 4"
+pmc 2 run "$WORK/good.ini" --set "run.checkpoint_dir=$WORK/good2.ck"
+expect_status "plugin run, np=2" 0 "posterior: generation 4"
+if "$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$WORK/good.ck" "$WORK/good2.ck" >"$WORK/out" 2>&1; then
+    pass "plugin: np=1 and np=2 give the same bits"
+else
+    fail "plugin: np=1 and np=2 differ"; sed 's/^/    /' "$WORK/out" >&2
+fi
+
+# bad_plugin NAME BODY: compiles a plugin whose description is BODY.
+bad_plugin() {
+    cat >"$WORK/plugin/$1.c" <<EOT
+#include <math.h>
+#include <stdio.h>
+#include <pmcabc/model.h>
+static int obs(const double *d, size_t n, double *o, void *s, char *e, size_t el)
+{ (void)d; (void)n; (void)s; (void)e; (void)el; o[0] = 0; return 0; }
+static int sim_fail(const double *p, pmcabc_rng *r, double *o, void *s, char *e, size_t el)
+{ (void)r; (void)o; (void)s; snprintf(e, el, "mu %g is too large", p[0]); return p[0] > -1e9; }
+static int sim_nan(const double *p, pmcabc_rng *r, double *o, void *s, char *e, size_t el)
+{ (void)p; (void)r; (void)s; (void)e; (void)el; o[0] = NAN; return 0; }
+$2
+EOT
+    $CC -std=c11 -Wall -Wextra -Werror -shared -fPIC $CFLAGS_PMC "$WORK/plugin/$1.c" \
+        -o "$WORK/plugin/lib$1.so" -lm || fail "compiling $1"
+}
+bad_plugin noentry 'int unrelated(void) { return (int)sizeof(obs) + (int)sizeof(sim_fail) + (int)sizeof(sim_nan); }'
+bad_plugin abi99 'static const pmcabc_model m = {99, "x", 1, NULL, 1, NULL, NULL, obs, sim_nan, NULL};
+const pmcabc_model *pmcabc_model_plugin(void) { (void)sim_fail; return &m; }'
+bad_plugin fails 'static const pmcabc_model m = {PMCABC_MODEL_ABI_VERSION, "failing", 1, NULL, 1, NULL, NULL, obs, sim_fail, NULL};
+const pmcabc_model *pmcabc_model_plugin(void) { (void)sim_nan; return &m; }'
+bad_plugin nans 'static const pmcabc_model m = {PMCABC_MODEL_ABI_VERSION, "nans", 1, NULL, 1, NULL, NULL, obs, sim_nan, NULL};
+const pmcabc_model *pmcabc_model_plugin(void) { (void)sim_fail; return &m; }'
+echo "not a shared object" >"$WORK/plugin/libtext.so"
+
+check_bad() { # NAME PLUGIN CODE FRAGMENT [PRIORS]
+    plugin_config "$1" "$2" "${5:-mu = normal(0, 3)}"
+    pmc 1 run "$WORK/$1.ini"
+    expect_status "$1" "$3" "$4"
+}
+check_bad missing_file plugin/libnone.so 2 "missing_file.ini:13: [model] plugin: plugin/libnone.so: cannot open plugin $WORK/plugin/libnone.so: No such file or directory"
+check_bad not_shared plugin/libtext.so 2 "not_shared.ini:13: [model] plugin: plugin/libtext.so: not a loadable shared object:"
+check_bad no_entry plugin/libnoentry.so 2 "no_entry.ini:13: [model] plugin: plugin/libnoentry.so: no symbol pmcabc_model_plugin"
+check_bad abi plugin/libabi99.so 2 "abi.ini:13: [model] plugin: plugin/libabi99.so: plugin ABI version 99, but this pmcabc supports version 1"
+check_bad count plugin/libnormal_mean.so 2 "count.ini:13: [model] plugin: plugin/libnormal_mean.so: model normal_mean has 1 parameters, the [prior] section defines 2" $'mu = normal(0, 3)\nsd = uniform(1, 2)'
+check_bad names plugin/libnormal_mean.so 2 "names.ini:17: [prior] theta: model normal_mean expects parameter 1 to be named mu" 'theta = normal(0, 3)'
+check_bad sim_error plugin/libfails.so 1 "model failing: mu"
+grep -qF "is too large" "$WORK/out" && grep -qF "parameters (mu = " "$WORK/out" &&
+    pass "sim_error: message has the plugin text and the parameters" ||
+    { fail "sim_error message"; sed 's/^/    /' "$WORK/out" >&2; }
+check_bad sim_nan plugin/libnans.so 1 "model nans returned a non-finite summary statistic 0 (nan)"
+finish
