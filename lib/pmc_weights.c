@@ -96,11 +96,10 @@ typedef struct {
 
 /* w_j exp(-|zi - z_j|^2 / 2) x 2^54 into buf[j] for the nb previous
  * particles of one cache block starting at column offset jb. The squared
- * distance adds coordinates in order, as the textbook loop d2 = 0;
- * d2 += diff^2 would (0 + x == x exactly). dc is the dimension as a
- * compile-time constant (1..6): then one fused loop, unrolled over
- * coordinates; dc = 0: d from p, one pass per coordinate over buf. Both do
- * the same operations in the same order. */
+ * distance is d2 = u_0^2, then d2 = fma(u_a, u_a, d2) for a = 1..d-1, in
+ * coordinate order. dc is the dimension as a compile-time constant (1..6):
+ * then one fused loop, unrolled over coordinates; dc = 0: d from p, one pass
+ * per coordinate over buf. Both do the same operations in the same order. */
 static inline __attribute__((always_inline)) void
 pmc__block_terms(const double *zi, const pmc__prev_cols *p, size_t jb, size_t nb, size_t dc,
                  double *buf)
@@ -258,8 +257,11 @@ static int pmc__prev_cols_make(pmc__prev_cols *p, const double *z_prev, const do
     p->d = d;
     p->n_pad = (n_prev + PMC__LANES - 1) / PMC__LANES * PMC__LANES;
     /* aligned_alloc wants a multiple of the alignment: n_pad doubles are 64 bytes x k. */
-    p->zt = p->n_pad ? aligned_alloc(64, (d + 1) * p->n_pad * sizeof(double)) : NULL;
-    if (p->n_pad && !p->zt)
+    p->zt = p->w = NULL;
+    if (!p->n_pad)
+        return PMC_OK; /* no previous particles: every denominator is 0 */
+    p->zt = aligned_alloc(64, (d + 1) * p->n_pad * sizeof(double));
+    if (!p->zt)
         return PMC_ENOMEM;
     p->w = p->zt + d * p->n_pad;
     for (size_t a = 0; a < d; a++) {
@@ -285,6 +287,8 @@ int pmc_weights_block_isa(pmc_weights_isa isa, const double *z, const double *lo
                            "weights: instruction set '%s' is not supported by this CPU or build; "
                            "expected one up to '%s'",
                            pmc_weights_isa_name(isa), pmc_weights_isa_name(pmc_weights_isa_best()));
+    if (d == 0)
+        return pmc_err_set(err, PMC_EINVAL, "weights: dimension 0; expected at least 1 parameter");
     if (i1 <= i0)
         return PMC_OK;
     pmc__prev_cols cols;

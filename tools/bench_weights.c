@@ -78,7 +78,8 @@ static double cpu_now(void)
 static int accuracy(void)
 {
     size_t n = 2000000;
-    double *z = malloc(n * sizeof *z), *lp = calloc(n, sizeof *lp), *out = malloc(n * sizeof *out);
+    double *z = malloc(n * sizeof *z), *lp = calloc(n, sizeof *lp);
+    double *out = malloc(n * sizeof *out);
     const double zp[1] = { 0 }, wp[1] = { 1 };
     uint64_t s = 12345;
     if (!z || !lp || !out)
@@ -89,7 +90,8 @@ static int accuracy(void)
         /* half the points over [-708, 0], half over [-2, 0] where r is small */
         z[i] = sqrt(2 * u * (i < n / 2 ? 708.0 : 2.0));
     }
-    printf("| kernel | points | max relative error of 1/weight vs expl | at x |\n|---|---|---|---|\n");
+    printf("| kernel | points | max relative error of 1/weight vs expl | at x |\n"
+           "|---|---|---|---|\n");
     for (int isa = PMC_WEIGHTS_ISA_BASELINE; isa <= (int)pmc_weights_isa_best(); isa++) {
         pmc_err err;
         if (pmc_weights_block_isa(isa, z, lp, 0, n, zp, wp, 1, 1, out, &err) != PMC_OK)
