@@ -20,6 +20,7 @@
 #include <time.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <hdf5.h>
@@ -38,7 +39,10 @@
 #define CKPT_MAX_GENERATION ((uint64_t)1 << 24)
 
 /* Both file kinds hold four datasets. */
-#define CKPT_NDATASETS 4
+/* Four required datasets per file kind, plus the optional /stats and
+ * /proposal_stats of the adaptive distance (name NULL when absent). */
+#define CKPT_NDATASETS 6
+#define CKPT_MAX_STATS 4096
 
 /* ------------------------------------------------------------------------
  * Shared helpers
@@ -234,7 +238,13 @@ static uint64_t gen_checksum(const pmc_gen_meta *m, const pmc_population_view *p
     h = fnv_le(h, m->n_simulations, 8);
     h = fnv_le(h, m->seed, 8);
     h = fnv_le(h, p->n, 8);
-    return fnv_le(h, p->d, 4);
+    h = fnv_le(h, p->d, 4);
+    /* Files without statistics keep the checksum of format version 1. */
+    if (p->n_stats) {
+        h = fnv_f64s(h, p->stats, p->n * p->n_stats);
+        h = fnv_f64s(h, p->proposal_stats, p->n * p->n_stats);
+    }
+    return h;
 }
 
 /* Checksum of a partial file, built the same way. */
@@ -250,7 +260,12 @@ static uint64_t partial_checksum(const pmc_partial_view *p)
     h = fnv_le(h, p->seed, 8);
     h = fnv_le(h, p->n, 8);
     h = fnv_le(h, p->d, 4);
-    return fnv_le(h, p->k, 8);
+    h = fnv_le(h, p->k, 8);
+    if (p->n_stats) {
+        h = fnv_f64s(h, p->stats, p->k * p->n_stats);
+        h = fnv_f64s(h, p->proposal_stats, p->k * p->n_stats);
+    }
+    return h;
 }
 
 /* Slots of a partial generation: inside the generation and strictly
@@ -424,6 +439,29 @@ static int ckpt_paths(ckpt_writer *w, const char *kind, unsigned generation)
     return PMC_OK;
 }
 
+/* The optional statistics datasets (slots 4 and 5), row-blocked like /theta. */
+static void ckpt_describe_stats(ckpt_writer *w, size_t rows_total, size_t lo, size_t hi,
+                                size_t n_stats, const double *stats, const double *pstats)
+{
+    if (!n_stats)
+        return;
+    hsize_t rows = hi - lo;
+    const char *names[2] = {"/stats", "/proposal_stats"};
+    const double *bufs[2] = {stats, pstats};
+    for (int i = 0; i < 2; i++) {
+        ckpt_dset *ds = &w->ds[4 + i];
+        ds->name = names[i];
+        ds->ndims = 2;
+        ds->dims[0] = rows_total;
+        ds->dims[1] = n_stats;
+        ds->start[0] = lo;
+        ds->start[1] = 0;
+        ds->count[0] = rows;
+        ds->count[1] = n_stats;
+        ds->buf = CKPT_ROWS(bufs[i], lo, rows, n_stats);
+    }
+}
+
 static void ckpt_describe_gen(ckpt_writer *w, const pmc_gen_meta *m, const pmc_population_view *p)
 {
     hsize_t rows = p->hi - p->lo, n_eps = (hsize_t)m->generation + 1;
@@ -438,8 +476,11 @@ static void ckpt_describe_gen(ckpt_writer *w, const pmc_gen_meta *m, const pmc_p
         /* The history is tiny and not row-blocked: rank 0 writes all of it. */
         {"/epsilons", f64, dbl, 1, {n_eps, 0}, {0, 0}, {w->rank == 0 ? n_eps : 0, 0},
          w->rank == 0 ? p->epsilons : NULL, -1, -1},
+        {NULL, f64, dbl, 0, {0, 0}, {0, 0}, {0, 0}, NULL, -1, -1},
+        {NULL, f64, dbl, 0, {0, 0}, {0, 0}, {0, 0}, NULL, -1, -1},
     };
     memcpy(w->ds, init, sizeof init);
+    ckpt_describe_stats(w, p->n, p->lo, p->hi, p->n_stats, p->stats, p->proposal_stats);
 }
 
 static void ckpt_describe_partial(ckpt_writer *w, const pmc_partial_view *p)
@@ -456,8 +497,11 @@ static void ckpt_describe_partial(ckpt_writer *w, const pmc_partial_view *p)
          CKPT_ROWS(p->distances, p->lo, rows, 1), -1, -1},
         {"/n_sims", u64, nu64, 1, {p->k, 0}, {p->lo, 0}, {rows, 0},
          CKPT_ROWS(p->n_sims, p->lo, rows, 1), -1, -1},
+        {NULL, f64, dbl, 0, {0, 0}, {0, 0}, {0, 0}, NULL, -1, -1},
+        {NULL, f64, dbl, 0, {0, 0}, {0, 0}, {0, 0}, NULL, -1, -1},
     };
     memcpy(w->ds, init, sizeof init);
+    ckpt_describe_stats(w, p->k, p->lo, p->hi, p->n_stats, p->stats, p->proposal_stats);
 }
 
 /* File and memory dataspaces of one dataset; both local operations. A rank
@@ -502,7 +546,7 @@ static int ckpt_prepare(ckpt_writer *w, size_t d)
     w->str_type = h5_vlen_utf8();
     if (w->scalar < 0 || w->names_space < 0 || w->str_type < 0)
         return h5_fail(&w->e, PMC_EIO, w->path, "create attribute types");
-    for (int i = 0; i < CKPT_NDATASETS; i++) {
+    for (int i = 0; i < CKPT_NDATASETS && w->ds[i].name; i++) {
         int st = ckpt_dset_spaces(w, &w->ds[i]);
         if (st != PMC_OK)
             return st;
@@ -696,7 +740,7 @@ static int ckpt_begin(ckpt_writer *w, int st)
         return st;
     if ((st = ckpt_agree(w, ckpt_create_file(w))) != PMC_OK)
         return st;
-    for (int i = 0; i < CKPT_NDATASETS; i++)
+    for (int i = 0; i < CKPT_NDATASETS && w->ds[i].name; i++)
         if ((st = ckpt_write_dset(w, &w->ds[i])) != PMC_OK)
             return st;
     return PMC_OK;
@@ -726,6 +770,32 @@ static int ckpt_end(ckpt_writer *w, int st, pmc_err *err)
     return st;
 }
 
+/* Free-space check before the collective write (rank 0). A disk that
+ * fills up inside parallel HDF5's collective close can leave the ranks in
+ * different collective calls (rank 0 in the metadata flush's barrier, the
+ * others in the truncate's broadcast) and hang the run: seen with a 200 KiB
+ * tmpfs in tests/e2e/test_faults.sh. So the file's size (data plus 64 KiB
+ * for metadata) must fit in the space left before any rank starts. Another
+ * writer can still take the space in between; this is a guard, not a
+ * guarantee. */
+#define CKPT_METADATA_MARGIN (64u * 1024u)
+
+static int ckpt_check_space(ckpt_writer *w, uint64_t data_bytes, const char *config)
+{
+    if (w->rank != 0)
+        return PMC_OK;
+    struct statvfs vfs;
+    if (statvfs(w->dir, &vfs) != 0)
+        return PMC_OK; /* cannot tell: let the write itself report */
+    uint64_t need = data_bytes + CKPT_METADATA_MARGIN + 2 * (config ? strlen(config) : 0);
+    uint64_t avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+    if (avail < need)
+        return pmc_err_set(&w->e, PMC_EIO, "%s: %s: about %llu bytes needed, %llu available in %s",
+                           w->path, strerror(ENOSPC), (unsigned long long)need,
+                           (unsigned long long)avail, w->dir);
+    return PMC_OK;
+}
+
 /* Contract: see pmc_checkpoint.h. Every rank returns the same status and,
  * on failure, the same message "PATH: STEP: cause"; the temp file is removed
  * on failure and gen-NNNN.h5 is either the complete old or new file. */
@@ -744,6 +814,9 @@ int pmc_checkpoint_write_generation(void *comm, const char *dir, const pmc_gen_m
         ckpt_describe_gen(&w, meta, pop);
         st = ckpt_prepare(&w, pop->d);
     }
+    if (st == PMC_OK)
+        st = ckpt_check_space(&w, 8 * ((uint64_t)pop->n * (pop->d + 2) + meta->generation + 1),
+                              pop->config_text);
     st = ckpt_begin(&w, st);
     if (st == PMC_OK)
         st = ckpt_agree(&w, ckpt_write_gen_attrs(&w, meta, pop));
@@ -767,6 +840,8 @@ int pmc_checkpoint_write_partial(void *comm, const char *dir, const pmc_partial_
         ckpt_describe_partial(&w, p);
         st = ckpt_prepare(&w, p->d);
     }
+    if (st == PMC_OK)
+        st = ckpt_check_space(&w, 8 * (uint64_t)p->k * (p->d + 3), p->config_text);
     st = ckpt_begin(&w, st);
     if (st == PMC_OK)
         st = ckpt_agree(&w, ckpt_write_partial_attrs(&w, p));
@@ -1061,7 +1136,7 @@ static int dset_read(hid_t id, const char *path, ckpt_read_dset *ds, pmc_err *er
  * no buffer is left allocated. */
 static int read_dsets(hid_t file, const char *path, ckpt_read_dset *ds, int count, pmc_err *err)
 {
-    hid_t ids[CKPT_NDATASETS] = {-1, -1, -1, -1};
+    hid_t ids[CKPT_NDATASETS] = {-1, -1, -1, -1, -1, -1};
     int st = PMC_OK;
     for (int i = 0; i < count && st == PMC_OK; i++)
         st = dset_open(file, path, ds[i].name, ds[i].cls, ds[i].ndims, ds[i].dims, &ids[i], err);
@@ -1084,6 +1159,49 @@ static int verify_checksum(const char *path, uint64_t stored, uint64_t computed,
     return PMC_OK;
 }
 
+/* Columns of the optional /stats (0 when absent): a 2-D float array of
+ * `rows` rows and 1..CKPT_MAX_STATS columns. */
+static int stats_columns(hid_t file, const char *path, size_t rows, size_t *n_stats, pmc_err *err)
+{
+    *n_stats = 0;
+    if (H5Lexists(file, "/stats", H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return PMC_OK;
+    }
+    hid_t ds = H5Dopen2(file, "/stats", H5P_DEFAULT);
+    hid_t space = ds < 0 ? -1 : H5Dget_space(ds);
+    hsize_t dims[H5S_MAX_RANK] = {0};
+    int nd = space < 0 ? -1 : H5Sget_simple_extent_ndims(space);
+    if (nd == 2)
+        H5Sget_simple_extent_dims(space, dims, NULL);
+    h5_close_id(&space, H5Sclose);
+    h5_close_id(&ds, H5Dclose);
+    H5Eclear2(H5E_DEFAULT);
+    if (nd != 2 || dims[0] != rows || dims[1] < 1 || dims[1] > CKPT_MAX_STATS)
+        return pmc_err_set(err, PMC_EINVAL, "%s: dataset /stats: expected a float array of %zu "
+                           "rows and 1..%d columns", path, rows, CKPT_MAX_STATS);
+    *n_stats = (size_t)dims[1];
+    return PMC_OK;
+}
+
+/* Reads /stats and /proposal_stats if the file has them. */
+static int read_stats(hid_t file, const char *path, size_t rows, size_t *n_stats, double **stats,
+                      double **pstats, pmc_err *err)
+{
+    int st = stats_columns(file, path, rows, n_stats, err);
+    if (st != PMC_OK || !*n_stats)
+        return st;
+    const hid_t dbl = H5T_NATIVE_DOUBLE;
+    ckpt_read_dset ds[2] = {
+        {"/stats", H5T_FLOAT, dbl, sizeof(double), 2, {rows, *n_stats}, NULL},
+        {"/proposal_stats", H5T_FLOAT, dbl, sizeof(double), 2, {rows, *n_stats}, NULL},
+    };
+    st = read_dsets(file, path, ds, 2, err);
+    *stats = ds[0].buf;
+    *pstats = ds[1].buf;
+    return st;
+}
+
 static int read_gen_datasets(hid_t file, const char *path, pmc_generation *g, pmc_err *err)
 {
     const hid_t dbl = H5T_NATIVE_DOUBLE;
@@ -1093,11 +1211,13 @@ static int read_gen_datasets(hid_t file, const char *path, pmc_generation *g, pm
         {"/distances", H5T_FLOAT, dbl, sizeof(double), 1, {g->n, 0}, NULL},
         {"/epsilons", H5T_FLOAT, dbl, sizeof(double), 1, {g->n_epsilons, 0}, NULL},
     };
-    int st = read_dsets(file, path, ds, CKPT_NDATASETS, err);
+    int st = read_dsets(file, path, ds, 4, err);
     g->theta = ds[0].buf;
     g->weights = ds[1].buf;
     g->distances = ds[2].buf;
     g->epsilons = ds[3].buf;
+    if (st == PMC_OK)
+        st = read_stats(file, path, g->n, &g->n_stats, &g->stats, &g->proposal_stats, err);
     return st;
 }
 
@@ -1126,7 +1246,8 @@ static int read_gen_contents(hid_t file, const char *path, pmc_generation *g, pm
         return st;
     const pmc_population_view v = {.n = g->n, .d = g->d, .theta = g->theta,
                                    .weights = g->weights, .distances = g->distances,
-                                   .epsilons = g->epsilons};
+                                   .epsilons = g->epsilons, .n_stats = g->n_stats,
+                                   .stats = g->stats, .proposal_stats = g->proposal_stats};
     return verify_checksum(path, checksum, gen_checksum(&g->meta, &v), err);
 }
 
@@ -1184,16 +1305,21 @@ static int read_partial_contents(hid_t file, const char *path, pmc_partial *p, p
         {"/distances", H5T_FLOAT, dbl, sizeof(double), 1, {p->k, 0}, NULL},
         {"/n_sims", H5T_INTEGER, u64, sizeof(uint64_t), 1, {p->k, 0}, NULL},
     };
-    if ((st = read_dsets(file, path, ds, CKPT_NDATASETS, err)) != PMC_OK)
-        return st;
+    st = read_dsets(file, path, ds, 4, err);
     p->slots = ds[0].buf;
     p->theta = ds[1].buf;
     p->distances = ds[2].buf;
     p->n_sims = ds[3].buf;
+    if (st == PMC_OK)
+        st = read_stats(file, path, p->k, &p->n_stats, &p->stats, &p->proposal_stats, err);
+    if (st != PMC_OK)
+        return st;
     const pmc_partial_view v = {.generation = p->generation, .epsilon = p->epsilon,
                                 .seed = p->seed, .n = p->n, .d = p->d, .k = p->k,
                                 .slots = p->slots, .theta = p->theta,
-                                .distances = p->distances, .n_sims = p->n_sims};
+                                .distances = p->distances, .n_sims = p->n_sims,
+                                .n_stats = p->n_stats, .stats = p->stats,
+                                .proposal_stats = p->proposal_stats};
     /* Checksum first: damage is reported as damage, and only an intact file
      * written with bad slots gets the slot message. */
     st = verify_checksum(path, checksum, partial_checksum(&v), err);
@@ -1345,6 +1471,8 @@ void pmc_generation_free(pmc_generation *g)
     free(g->weights);
     free(g->distances);
     free(g->epsilons);
+    free(g->stats);
+    free(g->proposal_stats);
     memset(g, 0, sizeof *g);
 }
 
@@ -1372,6 +1500,8 @@ void pmc_partial_free(pmc_partial *p)
     free(p->distances);
     free(p->n_sims);
     free(p->config_text);
+    free(p->stats);
+    free(p->proposal_stats);
     memset(p, 0, sizeof *p);
 }
 

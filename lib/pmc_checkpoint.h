@@ -42,6 +42,11 @@ typedef struct {
     const char *const *param_names; /* d names */
     const char *config_text; /* effective config */
     const char *distance;    /* the distance in use, e.g. "weighted_euclidean(1, 0.5)"; may be NULL */
+    /* Optional (adaptive distance): per particle, the statistics of its
+     * accepted simulation and of its slot's first simulation, n x n_stats
+     * each; datasets /stats and /proposal_stats. n_stats = 0: absent. */
+    size_t n_stats;
+    const double *stats, *proposal_stats;
 } pmc_population_view;
 
 /* Creates dir (and parents) if needed. Call on one rank (rank 0). */
@@ -65,6 +70,8 @@ typedef struct {
     char **param_names;
     char *config_text;
     unsigned format_version;
+    size_t n_stats;                 /* 0 when the file has no /stats */
+    double *stats, *proposal_stats; /* n x n_stats, or NULL */
 } pmc_generation;
 
 /* Reads a generation file (independent I/O, any single process). Errors:
@@ -101,6 +108,8 @@ typedef struct {
     const double *distances; /* k */
     const uint64_t *n_sims;  /* k: simulations each slot used */
     const char *config_text;
+    size_t n_stats;          /* optional, as in pmc_population_view (k rows) */
+    const double *stats, *proposal_stats;
 } pmc_partial_view;
 
 /* Writes <dir>/partial-NNNN.h5 collectively (as pmc_checkpoint_write_generation). */
@@ -116,6 +125,8 @@ typedef struct {
     double *theta, *distances;
     uint64_t *n_sims;
     char *config_text;
+    size_t n_stats;
+    double *stats, *proposal_stats;
 } pmc_partial;
 
 /* Reads and verifies (checksum, shapes, slots ascending and < n) a partial

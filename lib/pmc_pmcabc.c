@@ -34,10 +34,13 @@
  * means the kernel is useless for this prior; stop with a message. */
 #define MAX_PRIOR_REDRAWS 1000000
 
-/* One population: theta (n x d), normalised weights, distances. */
+/* One population: theta (n x d), normalised weights, distances; with the
+ * adaptive distance also, per particle, the statistics of its accepted
+ * simulation and of its slot's first simulation (n x ns each). */
 typedef struct {
-    size_t n, d;
+    size_t n, d, ns;
     double *theta, *weights, *distances;
+    double *stats, *pstats;
 } population;
 
 /* What a slot needs to compute its particle, shared read-only by all slots. */
@@ -46,6 +49,7 @@ typedef struct {
     const pmc_model *model;
     const pmc_metric *distance;
     size_t d, n_stats;
+    size_t rec_ns;            /* statistics kept per record: n_stats (adaptive) or 0 */
     unsigned generation;
     double epsilon;
     uint64_t budget;          /* max simulations one slot may use; 0 = no cap */
@@ -64,8 +68,14 @@ static int must_stop(double deadline)
     return pmc_signal_pending() || (deadline > 0.0 && pmc_now() >= deadline);
 }
 
-/* Record of one slot, as the scheduler moves it: theta[d], distance, sims. */
-static size_t record_size(size_t d) { return (d + 1) * sizeof(double) + sizeof(uint64_t); }
+/* Record of one slot, as the scheduler moves it: theta[d], distance,
+ * simulations (uint64), then ns accepted and ns first-simulation statistics
+ * (ns = 0 unless the distance is adaptive). Offsets in doubles. */
+static size_t record_size(size_t d, size_t ns) { return (d + 2 + 2 * ns) * sizeof(double); }
+#define REC_DIST(d) ((d) * sizeof(double))
+#define REC_SIMS(d) (((d) + 1) * sizeof(double))
+#define REC_STATS(d) (((d) + 2) * sizeof(double))
+#define REC_PSTATS(d, ns) (((d) + 2 + (ns)) * sizeof(double))
 
 /* --- one slot ------------------------------------------------------------- */
 
@@ -141,6 +151,11 @@ static int compute_slot(void *arg, size_t slot, void *record, pmc_err *err)
         }
         sims++;
         atomic_fetch_add_explicit(&((slot_ctx *)arg)->sims, 1, memory_order_relaxed);
+        /* The first simulation of a slot is a draw from the proposal's
+         * predictive: the sample the adaptive distance scales by (Prangle 2017). */
+        if (c->rec_ns && sims == 1)
+            memcpy((unsigned char *)record + REC_PSTATS(c->d, c->rec_ns), c->stats,
+                   c->rec_ns * sizeof(double));
         dist = pmc_distance_eval(c->distance, c->stats, pmc_model_observed_stats(c->model));
         if (dist <= c->epsilon || isinf(c->epsilon))
             break;
@@ -148,21 +163,27 @@ static int compute_slot(void *arg, size_t slot, void *record, pmc_err *err)
             return pmc_err_set(err, PMC_EBUDGET, "slot needs more than %llu simulations",
                                (unsigned long long)c->budget);
     }
-    memcpy(theta + c->d, &dist, sizeof dist);
-    memcpy((unsigned char *)record + (c->d + 1) * sizeof(double), &sims, sizeof sims);
+    unsigned char *r = record;
+    memcpy(r + REC_DIST(c->d), &dist, sizeof dist);
+    memcpy(r + REC_SIMS(c->d), &sims, sizeof sims);
+    if (c->rec_ns)
+        memcpy(r + REC_STATS(c->d), c->stats, c->rec_ns * sizeof(double));
     return PMC_OK;
 }
 
 /* --- populations ---------------------------------------------------------- */
 
-static int population_alloc(population *p, size_t n, size_t d, pmc_err *err)
+static int population_alloc(population *p, size_t n, size_t d, size_t ns, pmc_err *err)
 {
     p->n = n;
     p->d = d;
+    p->ns = ns;
     p->theta = malloc(n * d * sizeof(double));
     p->weights = malloc(n * sizeof(double));
     p->distances = malloc(n * sizeof(double));
-    if (!p->theta || !p->weights || !p->distances)
+    p->stats = ns ? malloc(n * ns * sizeof(double)) : NULL;
+    p->pstats = ns ? malloc(n * ns * sizeof(double)) : NULL;
+    if (!p->theta || !p->weights || !p->distances || (ns && (!p->stats || !p->pstats)))
         return pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu particles", n);
     return PMC_OK;
 }
@@ -172,20 +193,26 @@ static void population_free(population *p)
     free(p->theta);
     free(p->weights);
     free(p->distances);
+    free(p->stats);
+    free(p->pstats);
     memset(p, 0, sizeof *p);
 }
 
 /* Unpacks scheduler records into pop; returns the generation's simulations. */
 static uint64_t unpack_records(const unsigned char *records, population *pop)
 {
-    size_t d = pop->d, rs = record_size(d);
+    size_t d = pop->d, ns = pop->ns, rs = record_size(d, ns);
     uint64_t total = 0;
     for (size_t i = 0; i < pop->n; i++) {
         const unsigned char *r = records + i * rs;
         uint64_t sims;
         memcpy(pop->theta + i * d, r, d * sizeof(double));
-        memcpy(&pop->distances[i], r + d * sizeof(double), sizeof(double));
-        memcpy(&sims, r + (d + 1) * sizeof(double), sizeof sims);
+        memcpy(&pop->distances[i], r + REC_DIST(d), sizeof(double));
+        memcpy(&sims, r + REC_SIMS(d), sizeof sims);
+        if (ns) {
+            memcpy(pop->stats + i * ns, r + REC_STATS(d), ns * sizeof(double));
+            memcpy(pop->pstats + i * ns, r + REC_PSTATS(d, ns), ns * sizeof(double));
+        }
         total += sims;
     }
     return total;
@@ -209,6 +236,8 @@ typedef struct {
     double *stats;
     unsigned char *records;
     unsigned char *done;       /* per slot of the current generation */
+    size_t ns;                 /* statistics kept per particle: n_stats if adaptive, else 0 */
+    double *dist_tmp;          /* distances under the next generation's adaptive metric */
     const char *names[PMC_MAX_PARAMS];
     pmc_run_control ctl;
     uint64_t data_checksum;
@@ -276,6 +305,9 @@ static int write_generation(run_state *st, const pmc_gen_meta *meta, pmc_err *er
     v.param_names = st->names;
     v.config_text = st->cfg->text;
     v.distance = pmc_distance_describe(st->distance);
+    v.n_stats = st->ns;
+    v.stats = st->cur.stats;
+    v.proposal_stats = st->cur.pstats;
     return pmc_checkpoint_write_generation(pmc_schedule_comm_handle(st->sched),
                                            st->cfg->checkpoint_dir, meta, &v, err);
 }
@@ -296,15 +328,16 @@ static void log_generation(const pmc_gen_meta *m, const pmc_schedule_stats *ss, 
 /* Packs the finished slots of the current generation for a partial file. */
 static int write_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
 {
-    size_t n = st->n, d = st->d, k = 0, rs = record_size(d);
+    size_t n = st->n, d = st->d, ns = st->ns, k = 0, rs = record_size(d, ns);
     for (size_t i = 0; i < n; i++)
         k += st->done[i];
     uint64_t *slots = malloc((k + 1) * sizeof *slots);
     uint64_t *sims = malloc((k + 1) * sizeof *sims);
     double *theta = malloc((k * d + 1) * sizeof *theta);
     double *dist = malloc((k + 1) * sizeof *dist);
+    double *stats = malloc((2 * k * ns + 1) * sizeof *stats), *pstats = stats + k * ns;
     int rc = PMC_OK;
-    if (!slots || !sims || !theta || !dist)
+    if (!slots || !sims || !theta || !dist || !stats)
         rc = pmc_err_set(err, PMC_ENOMEM, "out of memory saving %zu slots", k);
     for (size_t i = 0, j = 0; rc == PMC_OK && i < n; i++) {
         if (!st->done[i])
@@ -312,8 +345,10 @@ static int write_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
         const unsigned char *r = st->records + i * rs;
         slots[j] = i;
         memcpy(theta + j * d, r, d * sizeof(double));
-        memcpy(&dist[j], r + d * sizeof(double), sizeof(double));
-        memcpy(&sims[j], r + (d + 1) * sizeof(double), sizeof(uint64_t));
+        memcpy(&dist[j], r + REC_DIST(d), sizeof(double));
+        memcpy(&sims[j], r + REC_SIMS(d), sizeof(uint64_t));
+        memcpy(stats + j * ns, r + REC_STATS(d), ns * sizeof(double));
+        memcpy(pstats + j * ns, r + REC_PSTATS(d, ns), ns * sizeof(double));
         j++;
     }
     rc = pmc_schedule_agree(st->sched, rc, err);
@@ -331,6 +366,9 @@ static int write_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
         v.distances = dist;
         v.n_sims = sims;
         v.config_text = st->cfg->text;
+        v.n_stats = ns;
+        v.stats = ns ? stats : NULL;
+        v.proposal_stats = ns ? pstats : NULL;
         rc = pmc_checkpoint_write_partial(pmc_schedule_comm_handle(st->sched),
                                           st->cfg->checkpoint_dir, &v, err);
     }
@@ -341,6 +379,7 @@ static int write_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
     free(sims);
     free(theta);
     free(dist);
+    free(stats);
     return rc;
 }
 
@@ -360,7 +399,7 @@ static const char *stop_reason(const run_state *st)
 static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc_err *err)
 {
     for (;;) {
-        int rc = pmc_schedule_run_slots(st->sched, st->n, record_size(st->d), compute_slot, c,
+        int rc = pmc_schedule_run_slots(st->sched, st->n, record_size(st->d, st->ns), compute_slot, c,
                                         st->records, st->done, ss, err);
         if (rc != PMC_EINTR)
             return rc;
@@ -390,6 +429,7 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     c.distance = st->distance;
     c.d = st->d;
     c.n_stats = pmc_model_n_stats(st->model);
+    c.rec_ns = st->ns;
     c.generation = gen;
     c.epsilon = eps;
     if (st->cfg->max_simulations)
@@ -457,9 +497,9 @@ static void log_posterior(const run_state *st, const population *p, const pmc_ge
 static int alloc_state(run_state *st, unsigned max_gens, pmc_err *err)
 {
     size_t n = st->n, d = st->d;
-    int rc = population_alloc(&st->prev, n, d, err);
+    int rc = population_alloc(&st->prev, n, d, st->ns, err);
     if (rc == PMC_OK)
-        rc = population_alloc(&st->cur, n, d, err);
+        rc = population_alloc(&st->cur, n, d, st->ns, err);
     if (rc != PMC_OK)
         return rc;
     st->cumw = malloc(n * sizeof(double));
@@ -468,11 +508,12 @@ static int alloc_state(run_state *st, unsigned max_gens, pmc_err *err)
     st->logprior = malloc(n * sizeof(double));
     st->epsilons = calloc(max_gens, sizeof(double));
     st->stats = malloc(pmc_model_n_stats(st->model) * sizeof(double));
-    st->records = malloc(n * record_size(d));
+    st->records = malloc(n * record_size(d, st->ns));
+    st->dist_tmp = malloc(n * sizeof(double));
     st->done = calloc(n, 1);
     st->rng = pmc_rng_alloc();
     if (!st->cumw || !st->z || !st->z_prev || !st->logprior || !st->epsilons || !st->stats ||
-        !st->records || !st->done || !st->rng)
+        !st->records || !st->done || !st->rng || !st->dist_tmp)
         return pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu particles", n);
     for (size_t k = 0; k < d; k++)
         st->names[k] = st->cfg->prior[k].name;
@@ -492,6 +533,7 @@ static void free_state(run_state *st)
     free(st->stats);
     free(st->records);
     free(st->done);
+    free(st->dist_tmp);
     if (st->rng)
         gsl_rng_free(st->rng);
     pmc_distance_free(st->distance);
@@ -563,6 +605,39 @@ static int check_compatible(const run_state *st, const pmc_generation *g, const 
     if (g->n != st->n || g->d != st->d)
         return pmc_err_set(err, PMC_EINVAL, "%s holds %zu particles x %zu parameters, the config "
                            "asks for %zu x %zu", path, g->n, g->d, st->n, st->d);
+    if (g->n_stats != st->ns)
+        return pmc_err_set(err, PMC_EINVAL, "%s holds statistics of %zu columns, the adaptive "
+                           "distance of this run needs %zu", path, g->n_stats, st->ns);
+    return PMC_OK;
+}
+
+/* Tolerance of the next generation from the population in st->cur. With the
+ * adaptive distance (Prangle 2017, algorithm 4) the metric is first rescaled
+ * by 1 / MAD of the statistics of the generation's first simulations per
+ * slot (draws from its proposal's predictive), and the accepted particles'
+ * distances are recomputed under the new metric before the quantile is taken,
+ * so that the tolerance and the distance agree. */
+static int next_epsilon(run_state *st, double *eps, pmc_err *err)
+{
+    const pmc_config *cfg = st->cfg;
+    const double *dist = st->cur.distances;
+    if (st->ns) {
+        double *w = malloc(st->ns * sizeof *w);
+        int rc = w ? pmc_distance_mad_weights(st->cur.pstats, st->n, st->ns, w, err)
+                   : pmc_err_set(err, PMC_ENOMEM, "out of memory");
+        if (rc == PMC_OK)
+            rc = pmc_distance_set_weights(st->distance, w, err);
+        free(w);
+        if (rc != PMC_OK)
+            return rc;
+        const double *obs = pmc_model_observed_stats(st->model);
+        for (size_t i = 0; i < st->n; i++)
+            st->dist_tmp[i] = pmc_distance_eval(st->distance, st->cur.stats + i * st->ns, obs);
+        dist = st->dist_tmp;
+        pmc_log_info("adaptive distance for the next generation: %s",
+                     pmc_distance_describe(st->distance));
+    }
+    *eps = pmc_epsilon_next(dist, st->n, cfg->eps_quantile, cfg->eps_minimum);
     return PMC_OK;
 }
 
@@ -572,6 +647,10 @@ static void adopt_generation(run_state *st, const pmc_generation *g)
     memcpy(st->cur.theta, g->theta, st->n * st->d * sizeof(double));
     memcpy(st->cur.weights, g->weights, st->n * sizeof(double));
     memcpy(st->cur.distances, g->distances, st->n * sizeof(double));
+    if (st->ns) {
+        memcpy(st->cur.stats, g->stats, st->n * st->ns * sizeof(double));
+        memcpy(st->cur.pstats, g->proposal_stats, st->n * st->ns * sizeof(double));
+    }
     for (size_t i = 0; i < g->n_epsilons && i <= g->meta.generation; i++)
         st->epsilons[i] = g->epsilons[i];
     st->total_sims = g->meta.n_simulations;
@@ -588,6 +667,7 @@ static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
     pmc_err perr;
     int rc = pmc_checkpoint_read_partial(path, &p, &perr);
     int usable = rc == PMC_OK && p.generation == gen && p.n == st->n && p.d == st->d &&
+                 p.n_stats == st->ns &&
                  p.seed == st->cfg->seed && memcmp(&p.epsilon, &eps, sizeof eps) == 0 &&
                  pmc_config_diff(p.config_text, st->cfg->text, NULL, 0) == 0;
     int all = !pmc_schedule_any(st->sched, !usable);
@@ -598,12 +678,16 @@ static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
         pmc_log_warn("ignoring %s: %s", path, perr.msg);
     memset(st->done, 0, st->n);
     if (all) {
-        size_t rs = record_size(st->d);
+        size_t d = st->d, ns = st->ns, rs = record_size(d, ns);
         for (size_t j = 0; j < p.k; j++) {
             unsigned char *r = st->records + p.slots[j] * rs;
-            memcpy(r, p.theta + j * st->d, st->d * sizeof(double));
-            memcpy(r + st->d * sizeof(double), &p.distances[j], sizeof(double));
-            memcpy(r + (st->d + 1) * sizeof(double), &p.n_sims[j], sizeof(uint64_t));
+            memcpy(r, p.theta + j * d, d * sizeof(double));
+            memcpy(r + REC_DIST(d), &p.distances[j], sizeof(double));
+            memcpy(r + REC_SIMS(d), &p.n_sims[j], sizeof(uint64_t));
+            if (ns) {
+                memcpy(r + REC_STATS(d), p.stats + j * ns, ns * sizeof(double));
+                memcpy(r + REC_PSTATS(d, ns), p.proposal_stats + j * ns, ns * sizeof(double));
+            }
             st->done[p.slots[j]] = 1;
         }
         pmc_log_info("resuming generation %u from %s: %zu of %zu slots already done", gen, path,
@@ -628,17 +712,6 @@ static int lock_run_dir(run_state *st, const pmc_run_options *opt, pmc_err *err)
     return rc == PMC_OK ? pmc_lock_acquire(&st->lock, st->cfg->checkpoint_dir, wait, err) : rc;
 }
 
-/* The adaptive distance (Prangle 2017) needs every slot's statistics in the
- * generation and partial files to resume exactly; until they are stored it
- * is refused rather than silently run as a fixed distance. */
-static int unsupported_adaptive(const pmc_config *cfg, pmc_err *err)
-{
-    const pmc_config_origin *o = &cfg->distance_origin;
-    return pmc_err_set(err, PMC_EINVAL, "%s:%d: [distance] name: adaptive: not available yet "
-                       "(use euclidean or weighted_euclidean with weights = 1/scale of each "
-                       "statistic)", o->file, o->line);
-}
-
 static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
 {
     const pmc_config *cfg = st->cfg;
@@ -647,7 +720,7 @@ static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
         st->data_checksum = pmc_model_data_checksum(st->model);
         rc = pmc_distance_create(cfg, st->model, &st->distance, err);
         if (rc == PMC_OK && pmc_distance_kind_of(st->distance) == PMC_DISTANCE_ADAPTIVE)
-            rc = unsupported_adaptive(cfg, err);
+            st->ns = pmc_model_n_stats(st->model);
     }
     rc = pmc_schedule_agree(st->sched, rc, err);
     if (rc != PMC_OK)
@@ -750,8 +823,9 @@ static int resume_or_start(run_state *st, const pmc_run_options *opt, start_poin
         pmc_checkpoint_cleanup(cfg->checkpoint_dir, sp->last.generation, cfg->keep_last);
     if (sp->finished)
         return PMC_OK;
-    sp->eps = pmc_epsilon_next(st->cur.distances, st->n, cfg->eps_quantile, cfg->eps_minimum);
-    rc = prepare_next(st, err);
+    rc = next_epsilon(st, &sp->eps, err);
+    if (rc == PMC_OK)
+        rc = prepare_next(st, err);
     if (rc == PMC_OK)
         rc = load_partial(st, sp->next_gen, sp->eps, err);
     return rc;
@@ -791,8 +865,9 @@ static int run_loop(run_state *st, start_point *sp, int *last_in_cur, pmc_err *e
         }
         if (gen + 1 >= cfg->generations)
             break;
-        eps = pmc_epsilon_next(st->cur.distances, st->n, cfg->eps_quantile, cfg->eps_minimum);
-        rc = prepare_next(st, err);
+        rc = next_epsilon(st, &eps, err);
+        if (rc == PMC_OK)
+            rc = prepare_next(st, err);
         *last_in_cur = 0;
         memset(st->done, 0, st->n);
         if (rc == PMC_OK)

@@ -68,3 +68,14 @@ finish() {
     echo "all checks passed"
     exit 0
 }
+
+# signal_ranks SIG PATTERN: sends SIG to the pmcabc rank processes whose
+# command line contains PATTERN, not to mpiexec, as Slurm's srun does (when
+# mpiexec itself is signalled too, its own exit code may win over the ranks').
+signal_ranks() {
+    local sig=$1 pattern=$2 p
+    for p in $(pgrep -f -- "$pattern"); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pmcabc ] && kill "-$sig" "$p" 2>/dev/null
+    done
+    return 0
+}

@@ -62,24 +62,32 @@ def le_bytes(array, dtype):
     return np.ascontiguousarray(array, dtype=dtype).tobytes()
 
 
-def gen_checksum(theta, w, dist, eps, a):
+def stats_tail(h, f):
+    """The optional /stats and /proposal_stats (adaptive distance) come last."""
+    if "stats" in f:
+        for name in ("stats", "proposal_stats"):
+            h = fnv1a(h, le_bytes(f[name][...], "<f8"))
+    return h
+
+
+def gen_checksum(theta, w, dist, eps, a, f):
     """Checksum of a generation file, as docs/checkpoint-format.md defines it."""
     h = FNV1A_INIT
     for array in (theta, w, dist, eps):
         h = fnv1a(h, le_bytes(array, "<f8"))
     tail = struct.pack("<IdQQQI", int(a["generation"]), float(a["epsilon"]), int(a["n_simulations"]),
                        int(a["seed"]), int(a["n_particles"]), int(a["n_params"]))
-    return fnv1a(h, tail)
+    return stats_tail(fnv1a(h, tail), f)
 
 
-def partial_checksum(slots, theta, dist, n_sims, a):
+def partial_checksum(slots, theta, dist, n_sims, a, f):
     """Checksum of a partial file, as docs/checkpoint-format.md defines it."""
     h = FNV1A_INIT
     for array, dtype in ((slots, "<u8"), (theta, "<f8"), (dist, "<f8"), (n_sims, "<u8")):
         h = fnv1a(h, le_bytes(array, dtype))
     tail = struct.pack("<IdQQIQ", int(a["generation"]), float(a["epsilon"]), int(a["seed"]),
                        int(a["n_particles"]), int(a["n_params"]), int(a["n_done"]))
-    return fnv1a(h, tail)
+    return stats_tail(fnv1a(h, tail), f)
 
 
 class CheckError(Exception):
@@ -160,7 +168,7 @@ def check_generation(path, f):
     require(a["gen_simulations"] <= a["n_simulations"], "gen_simulations exceeds n_simulations")
     require(0.0 <= a["acceptance_rate"] <= 1.0, f"acceptance_rate {a['acceptance_rate']}: expected 0..1")
     require(0.0 < a["ess"] <= n * (1 + 1e-9), f"ess {a['ess']}: expected 0 < ess <= {n}")
-    want = gen_checksum(theta, w, dist, eps, a)
+    want = gen_checksum(theta, w, dist, eps, a, f)
     require(int(a["checksum"]) == want,
             f"attribute checksum {int(a['checksum']):#018x}: recomputed {want:#018x}")
     means = ", ".join(f"{s}={m:.6g}" for s, m in zip(names, w @ theta))
@@ -178,7 +186,7 @@ def check_partial(path, f):
     n_sims = typed_dataset(f, "n_sims", (k,), np.uint64)
     require(np.all(slots < n), f"dataset slots: values must be below n_particles {n}")
     require(np.all(np.diff(slots.astype(np.int64)) > 0), "dataset slots: expected strictly ascending")
-    want = partial_checksum(slots, theta, dist, n_sims, a)
+    want = partial_checksum(slots, theta, dist, n_sims, a, f)
     require(int(a["checksum"]) == want,
             f"attribute checksum {int(a['checksum']):#018x}: recomputed {want:#018x}")
     return (f"{path}: ok partial generation={int(a['generation'])} n={n} d={d} done={k} "

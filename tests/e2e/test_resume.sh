@@ -22,7 +22,7 @@ pid=$!
 # Signal a little after generation 2 is committed: generation 3 runs ~0.5 s.
 for _ in $(seq 1 200); do [ -e "$dir/gen-0002.h5" ] && break; sleep 0.05; done
 sleep 0.15
-pkill -TERM -f -- "run.checkpoint_dir=$dir" || true
+signal_ranks TERM "run.checkpoint_dir=$dir"
 wait "$pid"
 RC=$?
 expect_status "SIGTERM -> exit 75" 75 "interrupted by SIGTERM"
