@@ -57,15 +57,16 @@ static char *trim(char *s)
     return s;
 }
 
-/* A '#' starts a trailing comment only after whitespace, so values such as
- * "a#b" survive. */
+/* A '#' starts a trailing comment after whitespace or right after the '='
+ * (v is the raw text after '='), so values such as "a#b" survive and the
+ * normalised text "key = VALUE" reads back as the same value: "key =#x" is
+ * an empty value, not "#x", which would read back as a comment. Both cases
+ * were found by tests/fuzz (fuzz_config): "key =" at the very end of the
+ * text was read one byte past its end, and "key =#x" did not round-trip. */
 static void strip_trailing_comment(char *v)
 {
-    /* Start at v[1] only if v[0] is not the terminator: an empty value
-     * ("key =" at the end of the text) would be read past its end (found by
-     * tests/fuzz, fuzz_config). */
-    for (size_t i = 1; v[0] && v[i]; i++) {
-        if (v[i] == '#' && isspace((unsigned char)v[i - 1])) {
+    for (size_t i = 0; v[i]; i++) {
+        if (v[i] == '#' && (i == 0 || isspace((unsigned char)v[i - 1]))) {
             v[i] = '\0';
             return;
         }
@@ -630,6 +631,9 @@ static int apply_override(parse_ctx *ctx, const char *ov)
         *dot = *eq = '\0';
         name = trim(buf);
         key = trim(dot + 1);
+        /* Read like a line of the file, so that the value written to the
+         * effective text reads back the same (found by tests/fuzz). */
+        strip_trailing_comment(eq + 1);
         value = trim(eq + 1);
     }
     /* A newline would split the value into two lines of cfg->text. */
@@ -884,8 +888,11 @@ static int read_file(const char *path, char **out, pmc_err *err)
         if (n == 0)
             break;
     }
+    /* A directory given as the config is bad usage (exit 2) like a missing
+     * file, not an I/O failure (tests/e2e/test_bad_checkpoints.sh). */
     if (rc == PMC_OK && ferror(f))
-        rc = pmc_err_set(err, PMC_EIO, "%s: cannot read config: %s", path, strerror(errno));
+        rc = pmc_err_set(err, errno == EISDIR ? PMC_EINVAL : PMC_EIO, "%s: cannot read config: %s",
+                         path, strerror(errno));
     fclose(f);
     if (rc == PMC_OK && memchr(buf, '\0', len))
         rc = pmc_err_set(err, PMC_EINVAL, "%s: contains a NUL byte: expected a text file", path);

@@ -2,13 +2,15 @@
  * pmc_checkpoint_read_generation and pmc_checkpoint_read_partial on it, and
  * pmc_checkpoint_find_latest on its directory (the file is named
  * gen-0000.h5 there). Beyond "no crash, no sanitizer report": a result is
- * either complete (every array present) or empty with a message. Seeds are
+ * either complete (every array present) or empty with a message, and no
+ * HDF5 object is left open. Seeds are
  * real generation and partial files (tests/fuzz/corpus/checkpoint). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <hdf5.h>
 #include <mpi.h>
 
 #include "fuzz_common.h"
@@ -69,5 +71,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     *strrchr(dir, '/') = '\0';
     check_generation(pmc_checkpoint_find_latest(dir, &g, found, sizeof found, &err), &g, &err);
     pmc_generation_free(&g);
+
+    /* Every HDF5 object the readers opened is closed again. */
+    ssize_t open_ids = H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL);
+    if (open_ids != 0) {
+        fprintf(stderr, "%zd HDF5 objects left open\n", open_ids);
+        abort();
+    }
     return 0;
 }

@@ -1,0 +1,122 @@
+#!/bin/bash
+# A corpus of damaged, foreign and nonsensical checkpoint files (written by
+# bad_checkpoint.py with h5py), and command-line cases test_cli.sh and
+# test_bad_inputs.sh do not cover. Every case states its exit code and a
+# message fragment; the runner checks both, that the run did not hang, and
+# that the checkpoint directory is unchanged: byte-identical files (sha256,
+# hidden files included) -- except for partial-file cases, where a run that
+# resumes replaces the bad partial file by design and only the generation
+# files must stay byte-identical.
+. "$(dirname "$0")/common.sh"
+
+make_config b
+pmc 2 run "$WORK/b.ini" --set run.checkpoint_dir="$WORK/base" --set run.generations=1
+expect_status "base run" 0 "all 1 generations done"
+GOOD="$WORK/base/gen-0000.h5"
+
+# NAME | LAYOUT | KIND | CODE | FRAGMENT
+#   LAYOUT only      gen-0000.h5 is the bad file, nothing else: exit 2
+#          newest    gen-0000.h5 valid, gen-0001.h5 bad: warning, fall back
+#                    (run with generations = 1: finished, nothing written)
+#          partial   gen-0000.h5 valid, partial-0001.h5 bad: warning, the
+#                    generation is computed afresh (generations = 2)
+#          named:F   the bad file is called F, alone in the directory
+#   KIND   a bad_checkpoint.py kind, or "copy" (the valid file as is)
+CASES=(
+"truncated_to_100_bytes |only    |truncate100          |2 |gen-0000.h5 is not usable (open HDF5 file (truncated or corrupt?): truncated file"
+"truncated_to_half      |only    |truncate_half        |2 |truncated file: eof ="
+"empty_file             |only    |empty                |2 |not usable (not an HDF5 file (no HDF5 signature))"
+"random_bytes           |only    |random               |2 |not usable (not an HDF5 file (no HDF5 signature))"
+"other_programs_hdf5    |only    |foreign              |2 |attribute format_version: missing (not a pmcabc generation file)"
+"format_version_2       |only    |format_version_2     |2 |format_version 2: this pmcabc reads version 1"
+"n_particles_2_62       |only    |n_particles_2_62     |2 |attribute n_particles = 4611686018427387904: expected 1..1099511627775"
+"generation_is_a_string |only    |generation_string    |2 |attribute generation: expected a scalar integer"
+"epsilon_nan            |only    |epsilon_nan          |2 |attribute epsilon = nan: expected 0..inf"
+"ess_above_n            |only    |ess_above_n          |2 |attribute ess = 1e+09: expected 0..200"
+"theta_3_columns        |only    |theta_3_columns      |2 |dataset /theta: expected float array 200 x 2, found float array 200 x 3"
+"theta_integers         |only    |theta_integers       |2 |dataset /theta: expected float array 200 x 2, found non-float array 200 x 2"
+"weights_missing        |only    |weights_missing      |2 |dataset /weights: missing (expected float array 200)"
+"three_parameter_names  |only    |names_3              |2 |attribute parameter_names: expected a 1-D string array of 2"
+"checksum_missing       |only    |checksum_missing     |2 |attribute checksum: missing"
+"flipped_value          |only    |theta_flipped        |2 |checksum mismatch (file damaged?)"
+"global_heap_damaged    |only    |gcol_zero_free_space |2 |has an impossible size (file damaged?)"
+"renamed_generation     |named:gen-0005.h5|copy      |2 |holds generation 0, its name says 5"
+"partial_named_as_gen   |named:gen-0001.h5|partial_slots_descending|2|attribute n_simulations: missing"
+"newest_truncated       |newest  |truncate_half        |0 |gen-0001.h5 is not usable (open HDF5 file (truncated or corrupt?)"
+"newest_random_bytes    |newest  |random               |0 |gen-0001.h5 is not usable (not an HDF5 file (no HDF5 signature)); falling back"
+"newest_flipped_value   |newest  |theta_flipped        |0 |gen-0001.h5 is not usable (checksum mismatch (file damaged?)); falling back"
+"partial_slot_500_of_200|partial |partial_slot_out_of_range|0|partial-0001.h5: slots[1] = 500: expected below n_particles 200"
+"partial_slots_5_then_3 |partial |partial_slots_descending|0|slots[1] = 3 after 5: expected strictly ascending slots"
+"partial_n_done_300     |partial |partial_n_done_too_big|0 |n_done 300 exceeds n_particles 200"
+"partial_other_seed     |partial |partial_other_seed   |0 |partial-0001.h5: it does not match this run; generation 1 starts afresh"
+"partial_random_bytes   |partial |random               |0 |partial-0001.h5: not an HDF5 file (no HDF5 signature)"
+)
+
+trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
+digest() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs -r sha256sum); }
+make_bad() {  # make_bad KIND DST
+    if [ "$1" = copy ]; then cp "$GOOD" "$2"; else "$PMC_PYTHON" "$E2E_DIR/bad_checkpoint.py" "$1" "$GOOD" "$2"; fi
+}
+
+run_case() {
+    local name=$1 layout=$2 kind=$3 code=$4 frag=$5 dir="$WORK/$1" gens=1
+    mkdir -p "$dir"
+    case $layout in
+        only) make_bad "$kind" "$dir/gen-0000.h5" ;;
+        newest) cp "$GOOD" "$dir/gen-0000.h5"; make_bad "$kind" "$dir/gen-0001.h5" ;;
+        partial) cp "$GOOD" "$dir/gen-0000.h5"; make_bad "$kind" "$dir/partial-0001.h5"; gens=2 ;;
+        named:*) make_bad "$kind" "$dir/${layout#named:}" ;;
+        *) fail "$name: unknown layout '$layout'"; return ;;
+    esac
+    digest "$dir" >"$WORK/before"
+    timeout -s KILL 120 "$PMCABC" run "$WORK/b.ini" --set run.checkpoint_dir="$dir" \
+        --set run.generations=$gens >"$WORK/out" 2>&1
+    RC=$?
+    [ $RC -ne 137 ] || fail "$name: the run hung (killed after 120 s)"
+    expect_status "$name" "$code" "$frag"
+    [ "$code" -ne 2 ] || grep -qF "holds generation files but none is usable" "$WORK/out" ||
+        grep -qF "holds generation 0, its name says" "$WORK/out" || fail "$name: no refusal message"
+    if [ "$layout" = partial ]; then
+        digest "$dir" | grep ' ./gen-0000.h5$' | cmp -s - <(grep ' ./gen-0000.h5$' "$WORK/before") ||
+            fail "$name: gen-0000.h5 changed"
+    else
+        digest "$dir" | cmp -s - "$WORK/before" || { fail "$name: the directory changed:";
+            diff "$WORK/before" <(digest "$dir") >&2; }
+    fi
+}
+
+for c in "${CASES[@]}"; do
+    IFS='|' read -r name layout kind code frag <<<"$c"
+    run_case "$(trim "$name")" "$(trim "$layout")" "$(trim "$kind")" "$(trim "$code")" "$frag"
+done
+
+# Command-line and environment cases not in test_cli.sh / test_bad_inputs.sh.
+# NAME | CODE | FRAGMENT | ARGS after "run b.ini" (word-split)
+touch "$WORK/a_file"
+: >"$WORK/empty.ini"
+CLI=(
+"restart_bogus        |2 |--restart=sometimes: expected auto, never or require |--restart=sometimes"
+"restart_no_value     |2 |--restart needs auto, never or require               |--restart"
+"time_limit_negative  |2 |--time-limit -5: expected a positive number of seconds|--time-limit -5"
+"time_limit_text      |2 |--time-limit soon: expected a positive number         |--time-limit soon"
+"time_limit_no_value  |2 |--time-limit (missing): expected a positive number    |--time-limit"
+"keep_last_negative   |2 |--set: [run] keep_last: -1: expected a non-negative   |--set run.keep_last=-1"
+"chunk_not_a_number   |2 |--set: [mpi] chunk: x: expected a non-negative        |--set mpi.chunk=x"
+"set_value_is_comment |2 |--set: [run] checkpoint_dir                           |--set run.checkpoint_dir=#ck"
+"checkpoint_dir_file  |1 |a_file exists but is not a directory                 |--set run.checkpoint_dir=$WORK/a_file"
+"checkpoint_dir_below_file|1|a_file exists but is not a directory              |--set run.checkpoint_dir=$WORK/a_file/sub"
+)
+for c in "${CLI[@]}"; do
+    IFS='|' read -r name code frag args <<<"$c"
+    # shellcheck disable=SC2086  # ARGS are meant to be split into words
+    pmc 1 run "$WORK/b.ini" $(trim "$args")
+    expect_status "cli: $(trim "$name")" "$(trim "$code")" "$(trim "$frag")"
+done
+pmc 1 run "$WORK"
+expect_status "cli: config_is_a_directory" 2 "$WORK: cannot read config: Is a directory"
+pmc 1 run "$WORK/empty.ini"
+expect_status "cli: empty_config" 2 "empty.ini: [run] seed: missing"
+total=$(( ${#CASES[@]} + ${#CLI[@]} + 2 ))
+echo "corpus: ${#CASES[@]} checkpoint cases, $(( ${#CLI[@]} + 2 )) command-line cases"
+[ "$total" -ge 30 ] || fail "corpus has $total cases, expected at least 30"
+finish
