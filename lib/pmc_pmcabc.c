@@ -675,7 +675,7 @@ static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
         pmc_log_warn("ignoring %s: it does not match this run; generation %u starts afresh",
                      path, gen);
     else if (rc != PMC_OK && rc != PMC_ENOTFOUND && st->rank == 0)
-        pmc_log_warn("ignoring %s: %s", path, perr.msg);
+        pmc_log_warn("ignoring a partial file: %s", perr.msg);
     memset(st->done, 0, st->n);
     if (all) {
         size_t d = st->d, ns = st->ns, rs = record_size(d, ns);
