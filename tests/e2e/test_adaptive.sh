@@ -5,7 +5,7 @@
 . "$(dirname "$0")/common.sh"
 
 make_config a
-AD=(--set distance.name=adaptive --set model.name=test_slow --set model.work_us=300
+AD=(--set distance.name=adaptive --set model.name=test_slow --set model.work_us=1500
     --set run.particles=300 --set run.generations=5 --set run.checkpoint_interval=0.3)
 same() { "$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$1" "$2" >/dev/null; }
 
@@ -39,7 +39,7 @@ dir="$WORK/term"
     --set run.checkpoint_dir="$dir" >"$WORK/out" 2>&1 &
 pid=$!
 for _ in $(seq 1 400); do [ -e "$dir/gen-0002.h5" ] && break; sleep 0.025; done
-sleep 0.2
+sleep 0.1
 signal_ranks TERM "run.checkpoint_dir=$dir"
 wait "$pid"
 RC=$?
