@@ -27,7 +27,6 @@ struct pmc_model {
     uint64_t data_checksum;
 
     double work_us, work_spread; /* test_slow */
-    double spin_per_us;          /* test_slow: calibrated busy-loop speed */
     double fail_above;           /* test_fail */
     int fail_nan;                /* test_fail: return NaN instead of an error */
     int triangle;                /* ma2: constraint = triangle */
@@ -202,42 +201,19 @@ static void gaussian_stats_streaming(double mu, double sigma, size_t n, gsl_rng 
 
 /* Burns `us` microseconds of this thread's CPU time: a stand-in for an
  * expensive CPU-bound simulator (sleeping would not load the core). */
-/* A chain of dependent floating-point operations on a volatile: the
- * compiler can neither shorten nor fold it (a plain local was folded). */
-static void spin(uint64_t iterations)
+static void burn_cpu_us(double us)
 {
-    volatile double x = 1.0;
-    for (uint64_t i = 0; i < iterations; i++)
-        x = x * 0.9999999 + 1e-7;
-}
-
-static double thread_cpu_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-/* Iterations of spin() per microsecond of this thread's CPU time, measured
- * once (about 20 ms). Polling a clock inside the simulation instead would
- * add a system call per check to the model's cost and blur the overhead
- * measurements the test models exist for. */
-static double calibrate_spin(void)
-{
-    uint64_t n = 1u << 20;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    volatile double sink = 0.0;
     for (;;) {
-        double t0 = thread_cpu_seconds();
-        spin(n);
-        double us = 1e6 * (thread_cpu_seconds() - t0);
-        if (us >= 10000.0 || n >= (1ull << 34))
-            return (double)n / (us > 0.0 ? us : 1.0);
-        n *= 2;
+        for (int i = 0; i < 64; i++)
+            sink += 1e-9 * i;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+        double el = 1e6 * (double)(t.tv_sec - t0.tv_sec) + 1e-3 * (double)(t.tv_nsec - t0.tv_nsec);
+        if (el >= us)
+            break;
     }
-}
-
-static void burn_cpu_us(const pmc_model *m, double us)
-{
-    spin((uint64_t)(us * m->spin_per_us));
 }
 
 static int gaussian_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
@@ -276,7 +252,7 @@ static int test_slow_simulate(const pmc_model *m, const double *theta, gsl_rng *
                               double *stats, pmc_err *err)
 {
     double frac = fabs(theta[0]) - floor(fabs(theta[0]));
-    burn_cpu_us(m, m->work_us * (1.0 + (m->work_spread - 1.0) * frac));
+    burn_cpu_us(m->work_us * (1.0 + (m->work_spread - 1.0) * frac));
     return gaussian_simulate(m, theta, rng, stats, err);
 }
 
@@ -1007,8 +983,6 @@ int pmc_model_create(const pmc_config *cfg, pmc_model **out, pmc_err *err)
         pmc_model_free(m);
         return rc;
     }
-    if (!strcmp(m->name, "test_slow"))
-        m->spin_per_us = calibrate_spin();
     *out = m;
     return PMC_OK;
 }
