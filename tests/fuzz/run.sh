@@ -60,7 +60,7 @@ for t in "${targets[@]}"; do
     log="$build/fuzz_$t.log"
     echo "fuzz_$t: ${seconds}s (seeds: tests/fuzz/corpus/$t, log: $log)"
     "$build/tests/fuzz/fuzz_$t" "$work" "$src/tests/fuzz/corpus/$t" \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+        -max_total_time="$seconds" -seed="${PMC_FUZZ_SEED:-0}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
         -print_final_stats=1 -artifact_prefix="$build/artifacts/$t-" >"$log" 2>&1
     rc=$?
     grep -E '^#[0-9]+.*(DONE|pulse)' "$log" | tail -1 | sed 's/^/    /'
