@@ -19,9 +19,12 @@ dir="$WORK/term"
 "$PMC_MPIEXEC" "$PMC_NPFLAG" 2 "$PMCABC" run "$WORK/r.ini" "${SLOW[@]}" \
     --set run.checkpoint_dir="$dir" >"$WORK/out" 2>&1 &
 pid=$!
-# Signal a little after generation 2 is committed: generation 3 runs ~0.5 s.
-for _ in $(seq 1 200); do [ -e "$dir/gen-0002.h5" ] && break; sleep 0.05; done
-sleep 0.15
+# Signal as soon as a mid-generation save of generation >= 1 exists: that
+# generation is then still running (its partial file goes when it commits).
+for _ in $(seq 1 400); do
+    ls "$dir" 2>/dev/null | grep -qE '^partial-000[1-9]\.h5$' && break
+    sleep 0.02
+done
 signal_ranks TERM "run.checkpoint_dir=$dir"
 wait "$pid"
 RC=$?
