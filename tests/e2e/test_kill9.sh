@@ -9,9 +9,9 @@
 
 make_config k
 SLOW=(--set model.name=test_slow --set model.work_us=1000 --set model.work_spread=3
-      --set run.particles=100 --set run.generations=5 --set run.checkpoint_interval=0.3)
+      --set run.particles=200 --set run.generations=6 --set run.checkpoint_interval=0.3)
 pmc 2 run "$WORK/k.ini" "${SLOW[@]}" --set run.checkpoint_dir="$WORK/ref"
-expect_status "reference run" 0 "all 5 generations done"
+expect_status "reference run" 0 "all 6 generations done"
 
 dir="$WORK/killed"
 start_run() {  # start_run NP LOG: the run in its own session, pid in $pid
