@@ -516,6 +516,19 @@ static int check_counts(const pmc_config *cfg, const double *x, size_t n, pmc_er
     return PMC_OK;
 }
 
+/* The population models' data are counts observed at fixed times; the
+ * counts themselves are the summary statistics. */
+static int observe_counts(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
+                          pmc_err *err)
+{
+    int rc = check_counts(cfg, x, n, err);
+    if (rc != PMC_OK)
+        return rc;
+    m->n_stats = n;
+    memcpy(m->obs, x, n * sizeof *x);
+    return PMC_OK;
+}
+
 static int lv_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
                       pmc_err *err)
 {
@@ -525,12 +538,7 @@ static int lv_observe(pmc_model *m, const pmc_config *cfg, const double *x, size
                            "pairs (prey, predators) per observation time, an even count",
                            cfg->model_data_origin.file, cfg->model_data_origin.line,
                            cfg->model_data, n);
-    int rc = check_counts(cfg, x, n, err);
-    if (rc != PMC_OK)
-        return rc;
-    m->n_stats = n;
-    memcpy(m->obs, x, n * sizeof *x);
-    return PMC_OK;
+    return observe_counts(m, cfg, x, n, err);
 }
 
 static int lv_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
@@ -606,12 +614,7 @@ static int sir_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
 static int sir_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
                        pmc_err *err)
 {
-    int rc = check_counts(cfg, x, n, err);
-    if (rc != PMC_OK)
-        return rc;
-    m->n_stats = n;
-    memcpy(m->obs, x, n * sizeof *x);
-    return PMC_OK;
+    return observe_counts(m, cfg, x, n, err);
 }
 
 static int sir_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
