@@ -221,11 +221,32 @@ static int inspect_command(const cli_args *a, pmc_schedule *s, pmc_err *err)
     return pmc_schedule_agree(s, rc, err);
 }
 
+/* Start-up defaults for the libraries under MPI_Init, set only where the
+ * user has not set the variable (an empty value counts as set), and before
+ * MPI_Init reads them (docs/performance.md, Start-up; measured on 2 vCPUs):
+ * - HWLOC_COMPONENTS=-linuxio: MPICH's hwloc topology otherwise reads the
+ *   PCI configuration space of every device (~8 ms, most of it in the
+ *   hypervisor on a VM). pmcabc binds nothing to devices; CPU and NUMA
+ *   discovery stay on.
+ * - UCX_TLS=self,sm when the launcher reports every rank on this node
+ *   (Hydra: MPI_LOCALNRANKS == PMI_SIZE): UCX otherwise opens and probes its
+ *   network transports (TCP, InfiniBand), ~8 ms in MPI_Init and ~3 ms in
+ *   MPI_Finalize, that a single-node job never uses. Other launchers (srun)
+ *   do not set both variables, so multi-node jobs keep every transport. */
+static void set_mpi_startup_defaults(void)
+{
+    setenv("HWLOC_COMPONENTS", "-linuxio", 0);
+    const char *local = getenv("MPI_LOCALNRANKS"), *size = getenv("PMI_SIZE");
+    if (local && size && *local && !strcmp(local, size))
+        setenv("UCX_TLS", "self,sm", 0);
+}
+
 int main(int argc, char **argv)
 {
     pmc_schedule *s = NULL;
     pmc_err err;
     pmc_err_clear(&err);
+    set_mpi_startup_defaults();
     int rc = pmc_schedule_init(&argc, &argv, &s, &err);
     if (rc != PMC_OK) {
         fprintf(stderr, "pmcabc: error: %s\n", err.msg);
