@@ -20,7 +20,7 @@
 #define SECTION_LIST "[run], [epsilon], [model], [prior], [distance], [mpi]"
 
 /* Fixed-name keys (everything but [prior] and model-specific keys). */
-enum { N_KEYS = 17 };
+enum { N_KEYS = 18 };
 
 typedef struct {
     const char *file; /* config path for messages */
@@ -397,6 +397,19 @@ static const char *set_mpi_chunk(parse_ctx *ctx, const char *v)
     return NULL;
 }
 
+static const char *set_mpi_ranks_per_simulation(parse_ctx *ctx, const char *v)
+{
+    uint64_t x = 0;
+    const char *why = parse_uint(ctx, v, 1048576, &x);
+    if (!why && x < 1)
+        why = "expected a whole number >= 1 (ranks that run one simulation together)";
+    if (why)
+        return why;
+    ctx->cfg->mpi_ranks_per_simulation = (int)x;
+    set_origin(&ctx->cfg->mpi_ranks_per_simulation_origin, ctx, ctx->line);
+    return NULL;
+}
+
 /* Table order is the order of the "missing key" checks and of cfg->text. */
 static const key_desc keys[] = {
     {"run", "seed", set_seed, 1, "expected a non-negative whole number"},
@@ -416,6 +429,7 @@ static const key_desc keys[] = {
     {"distance", "name", set_distance_name, 0, NULL},
     {"distance", "weights", set_distance_weights, 0, NULL},
     {"mpi", "chunk", set_mpi_chunk, 0, NULL},
+    {"mpi", "ranks_per_simulation", set_mpi_ranks_per_simulation, 0, NULL},
 };
 _Static_assert(sizeof keys / sizeof keys[0] == N_KEYS, "N_KEYS must match the key table");
 
@@ -802,7 +816,8 @@ static int build_text(pmc_config *cfg, pmc_err *err)
     }
     if (cfg->n_distance_weights)
         sb_printf(&sb, "\n");
-    sb_printf(&sb, "\n[mpi]\nchunk = %zu\n", cfg->mpi_chunk);
+    sb_printf(&sb, "\n[mpi]\nchunk = %zu\nranks_per_simulation = %d\n", cfg->mpi_chunk,
+              cfg->mpi_ranks_per_simulation);
     if (sb.failed) {
         free(sb.buf);
         return pmc_err_set(err, PMC_ENOMEM, "%s: out of memory building the effective config",
@@ -820,6 +835,7 @@ static void set_defaults(pmc_config *cfg)
     strcpy(cfg->checkpoint_dir, "checkpoints");
     cfg->checkpoint_interval = 600;
     cfg->progress_interval = 30;
+    cfg->mpi_ranks_per_simulation = 1;
     strcpy(cfg->distance_name, "euclidean");
 }
 
@@ -849,6 +865,7 @@ int pmc_config_parse(const char *text, const char *path, const char *const *over
     /* A defaulted key is reported against the file as a whole, like a missing one. */
     strcpy(cfg->model_name_origin.file, path);
     strcpy(cfg->distance_origin.file, path);
+    strcpy(cfg->mpi_ranks_per_simulation_origin.file, path);
     char *copy = strdup(text);
     if (!copy)
         return pmc_err_set(err, PMC_ENOMEM, "%s: out of memory", path);
@@ -959,7 +976,7 @@ static const char *const resume_safe_keys[][2] = {
     {"run", "generations"},   {"run", "max_simulations"},     {"run", "checkpoint_dir"},
     {"run", "time_limit"},    {"run", "checkpoint_interval"}, {"run", "keep_last"},
     {"run", "progress_interval"},
-    {"mpi", "chunk"},         {"model", "data"},
+    {"mpi", "chunk"},         {"mpi", "ranks_per_simulation"}, {"model", "data"},
 };
 
 static int span_eq(span a, span b)

@@ -74,6 +74,8 @@ typedef struct {
 
     /* [mpi] */
     size_t mpi_chunk; /* default 0 = adaptive; else fixed number of slots per request */
+    int mpi_ranks_per_simulation; /* default 1; the world size must be a multiple of it */
+    pmc_config_origin mpi_ranks_per_simulation_origin; /* line 0 and the config path when defaulted */
 
     /* The effective configuration (file + overrides), normalised to one
      * "key = value" per line under its section, in a fixed order. Stored in
@@ -102,7 +104,7 @@ void pmc_config_free(pmc_config *cfg);
  * current one, key by key. Keys that cannot change the results are ignored:
  * run.generations, run.max_simulations, run.checkpoint_dir,
  * run.checkpoint_interval, run.time_limit, run.keep_last,
- * run.progress_interval, mpi.chunk, and
+ * run.progress_interval, mpi.chunk, mpi.ranks_per_simulation, and
  * model.data (the path; the data's content is compared by checksum
  * elsewhere). Every other difference (seed, particles, epsilon.*, model.*,
  * prior.* incl. added/removed parameters, distance.*) is listed in out as

@@ -4,6 +4,7 @@
 #include "pmc_model.h"
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <errno.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
@@ -38,6 +39,7 @@ struct pmc_model {
     const pmc_config_kv *plugin_kv;
     char plugin_path[PMC_PATH_MAX];
     void *dl;
+    pmcabc_model pl_desc; /* the plugin's description; fields past its ABI version are 0 */
     const pmcabc_model *pl;
     void *pl_state;
     int pl_initialised;
@@ -719,21 +721,29 @@ static int plugin_load(pmc_model *m, pmc_err *err)
     /* POSIX guarantees that a data pointer from dlsym converts to a function pointer. */
     pmcabc_model_entry entry;
     memcpy(&entry, &sym, sizeof entry);
-    m->pl = entry();
-    const pmcabc_model *pl = m->pl;
-    if (!pl)
+    const pmcabc_model *given = entry();
+    if (!given)
         return pmc_err_set(err, PMC_EINVAL, "%s: %s() returned NULL", where, PMCABC_MODEL_ENTRY);
-    if (pl->abi_version != PMCABC_MODEL_ABI_VERSION)
+    if (given->abi_version < PMCABC_MODEL_ABI_VERSION_MIN ||
+        given->abi_version > PMCABC_MODEL_ABI_VERSION)
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s: plugin ABI version %u, but this pmcabc supports version %d: "
-                           "rebuild the plugin against this pmcabc's <pmcabc/model.h>",
-                           where, (unsigned)pl->abi_version, PMCABC_MODEL_ABI_VERSION);
-    const char *missing = !pl->name || !pl->name[0] ? "name"
-                          : !pl->simulate           ? "simulate"
-                          : !pl->observed_stats     ? "observed_stats"
-                          : pl->n_params == 0       ? "n_params (>= 1)"
-                          : pl->n_stats == 0        ? "n_stats (>= 1)"
-                                                    : NULL;
+                           "%s: plugin ABI version %u, but this pmcabc supports versions %d "
+                           "to %d: rebuild the plugin against this pmcabc's <pmcabc/model.h>",
+                           where, (unsigned)given->abi_version, PMCABC_MODEL_ABI_VERSION_MIN,
+                           PMCABC_MODEL_ABI_VERSION);
+    /* A version 1 description ends before simulate_group: copy only what
+     * it has, so nothing past its end is ever read. */
+    size_t len = given->abi_version == 1 ? offsetof(pmcabc_model, simulate_group)
+                                         : sizeof m->pl_desc;
+    memcpy(&m->pl_desc, given, len);
+    m->pl = &m->pl_desc;
+    const pmcabc_model *pl = m->pl;
+    const char *missing = !pl->name || !pl->name[0]              ? "name"
+                          : !pl->simulate && !pl->simulate_group ? "simulate (or simulate_group)"
+                          : !pl->observed_stats                  ? "observed_stats"
+                          : pl->n_params == 0                    ? "n_params (>= 1)"
+                          : pl->n_stats == 0                     ? "n_stats (>= 1)"
+                                                                 : NULL;
     if (missing)
         return pmc_err_set(err, PMC_EINVAL, "%s: the plugin description lacks %s", where,
                            missing);
@@ -842,16 +852,26 @@ static int plugin_observe(pmc_model *m, const pmc_config *cfg, const double *x, 
     return PMC_OK;
 }
 
-static int plugin_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
-                           pmc_err *err)
+static int plugin_simulate_in(const pmc_model *m, const double *theta, gsl_rng *rng,
+                              double *stats, const pmcabc_group *group, pmc_err *err)
 {
     pmcabc_rng r = {plugin_rng_uniform, plugin_rng_normal, plugin_rng_exponential,
                     plugin_rng_bits, rng};
     char msg[PMC_ERR_MSG_MAX / 2] = "";
-    if (m->pl->simulate(theta, &r, stats, m->pl_state, msg, sizeof msg) != 0)
+    int failed = m->pl->simulate_group
+                     ? m->pl->simulate_group(theta, &r, stats, m->pl_state, group, msg, sizeof msg)
+                     : m->pl->simulate(theta, &r, stats, m->pl_state, msg, sizeof msg);
+    if (failed != 0)
         return pmc_err_set(err, PMC_ERUNTIME, "model %s: %s", m->name,
                            msg[0] ? msg : "simulate failed (no message)");
     return PMC_OK;
+}
+
+static int plugin_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
+                           pmc_err *err)
+{
+    const pmcabc_group self = {NULL, 0, 1};
+    return plugin_simulate_in(m, theta, rng, stats, &self, err);
 }
 
 /* --- the table ------------------------------------------------------------------ */
@@ -870,10 +890,23 @@ static const model_ops models[] = {
      gaussian_observe, test_fail_simulate, NULL},
 };
 
+int pmc_model_is_group_parallel(const pmc_model *m)
+{
+    return m->pl && m->pl->simulate_group;
+}
+
 int pmc_model_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
                        pmc_err *err)
 {
-    int rc = m->ops->simulate(m, theta, rng, stats, err);
+    return pmc_model_simulate_group(m, theta, rng, stats, NULL, err);
+}
+
+int pmc_model_simulate_group(const pmc_model *m, const double *theta, gsl_rng *rng,
+                             double *stats, const pmcabc_group *group, pmc_err *err)
+{
+    int rc = group && pmc_model_is_group_parallel(m)
+                 ? plugin_simulate_in(m, theta, rng, stats, group, err)
+                 : m->ops->simulate(m, theta, rng, stats, err);
     if (rc != PMC_OK)
         return rc;
     for (size_t k = 0; k < m->n_stats; k++)

@@ -24,6 +24,7 @@
 
 #include "pmc_config.h"
 #include "pmc_error.h"
+#include "pmcabc/model.h"
 
 typedef struct pmc_model pmc_model;
 
@@ -53,6 +54,18 @@ const double *pmc_model_observed_stats(const pmc_model *m);
  * Thread-compatible: the model's state is read-only during simulation. */
 int pmc_model_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
                        pmc_err *err);
+
+/* 1 if the model can share one simulation over a group of MPI ranks (a
+ * plugin with simulate_group, <pmcabc/model.h>); only such a model runs
+ * with [mpi] ranks_per_simulation > 1. */
+int pmc_model_is_group_parallel(const pmc_model *m);
+
+/* pmc_model_simulate for one rank of a group: every rank of the group calls
+ * it with the same theta and an identical rng; a group-parallel model gets
+ * `group`, any other model ignores it (and must only run in groups of 1).
+ * group NULL is a group of one without a communicator (unit tests). */
+int pmc_model_simulate_group(const pmc_model *m, const double *theta, gsl_rng *rng,
+                             double *stats, const pmcabc_group *group, pmc_err *err);
 
 /* 1 if theta is inside the model's own parameter constraint (e.g. ma2's
  * invertibility triangle), else 0. A point outside must be treated as having

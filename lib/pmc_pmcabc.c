@@ -60,6 +60,8 @@ typedef struct {
     double *stats;            /* scratch: n_stats */
     double deadline;          /* abandon the slot after this time; 0 = never */
     _Atomic uint64_t sims;    /* simulations so far on this rank, for progress */
+    pmc_schedule *sched;      /* for group calls */
+    unsigned char *group_msg; /* scratch for a group call; NULL: simulate here alone */
 } slot_ctx;
 
 /* A stop this rank sees by itself: a signal, or the time limit's deadline. */
@@ -129,6 +131,23 @@ static void format_theta(const slot_ctx *c, const double *theta, char *buf, size
                                 c->cfg->prior[k].name, theta[k]);
 }
 
+/* What every rank of a group needs for one simulation: theta, then the
+ * generator's state, so that each rank's model sees the very stream a
+ * single rank would have used (bit-identical results for any group size). */
+static size_t group_msg_size(size_t d, const gsl_rng *rng)
+{
+    return d * sizeof(double) + gsl_rng_size(rng);
+}
+
+static int simulate(const slot_ctx *c, const double *theta, pmc_err *err)
+{
+    if (!c->group_msg)
+        return pmc_model_simulate(c->model, theta, c->rng, c->stats, err);
+    memcpy(c->group_msg, theta, c->d * sizeof(double));
+    memcpy(c->group_msg + c->d * sizeof(double), gsl_rng_state(c->rng), gsl_rng_size(c->rng));
+    return pmc_schedule_group_call(c->sched, c->group_msg, group_msg_size(c->d, c->rng), err);
+}
+
 static int compute_slot(void *arg, size_t slot, void *record, pmc_err *err)
 {
     const slot_ctx *c = arg;
@@ -143,7 +162,7 @@ static int compute_slot(void *arg, size_t slot, void *record, pmc_err *err)
             return PMC_EINTR;
         int rc = propose(c, theta, err);
         if (rc == PMC_OK)
-            rc = pmc_model_simulate(c->model, theta, c->rng, c->stats, err);
+            rc = simulate(c, theta, err);
         if (rc != PMC_OK) {
             char buf[512];
             format_theta(c, theta, buf, sizeof buf);
@@ -220,6 +239,29 @@ static uint64_t unpack_records(const unsigned char *records, population *pop)
 
 /* --- the run ---------------------------------------------------------------- */
 
+/* The group call of one simulation, run by every rank of a group: rng is
+ * the run's generator (on the leader its state is already the message's,
+ * and it advances as if the model had been called directly). */
+typedef struct {
+    const pmc_model *model;
+    gsl_rng *rng;
+    double *stats;
+    size_t d;
+    pmcabc_group group;
+} group_sim;
+
+static int group_simulate(void *arg, const void *msg, size_t len, pmc_err *err)
+{
+    group_sim *g = arg;
+    double theta[PMC_MAX_PARAMS];
+    size_t tlen = g->d * sizeof(double);
+    if (len != tlen + gsl_rng_size(g->rng))
+        return pmc_err_set(err, PMC_ERUNTIME, "internal error: group call of %zu bytes", len);
+    memcpy(theta, msg, tlen);
+    memcpy(gsl_rng_state(g->rng), (const unsigned char *)msg + tlen, gsl_rng_size(g->rng));
+    return pmc_model_simulate_group(g->model, theta, g->rng, g->stats, &g->group, err);
+}
+
 typedef struct {
     const pmc_config *cfg;
     pmc_schedule *sched;
@@ -234,6 +276,8 @@ typedef struct {
     uint64_t total_sims;
     gsl_rng *rng;
     double *stats;
+    group_sim gsim;            /* what group calls simulate with */
+    unsigned char *group_msg;  /* NULL unless simulations go through group calls */
     unsigned char *records;
     unsigned char *done;       /* per slot of the current generation */
     size_t ns;                 /* statistics kept per particle: n_stats if adaptive, else 0 */
@@ -440,6 +484,8 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     c.kernel = &st->kernel;
     c.rng = st->rng;
     c.stats = st->stats;
+    c.sched = st->sched;
+    c.group_msg = st->group_msg;
     c.deadline = st->ctl.deadline;
     atomic_init(&c.sims, 0);
     char label[32];
@@ -494,6 +540,29 @@ static void log_posterior(const run_state *st, const population *p, const pmc_ge
 
 /* --- set-up ------------------------------------------------------------------ */
 
+/* Simulations go through group calls when the model can use a group (so
+ * that it sees its communicator even with one rank per group) or the
+ * groups have several ranks. */
+static int setup_group_calls(run_state *st, pmc_err *err)
+{
+    pmc_schedule *s = st->sched;
+    group_sim *g = &st->gsim;
+    g->model = st->model;
+    g->rng = st->rng;
+    g->stats = st->stats;
+    g->d = st->d;
+    g->group.comm = pmc_schedule_group_comm_handle(s);
+    g->group.rank = pmc_schedule_group_rank(s);
+    g->group.size = pmc_schedule_group_size(s);
+    if (!pmc_model_is_group_parallel(st->model) && g->group.size == 1)
+        return PMC_OK;
+    size_t len = group_msg_size(st->d, st->rng);
+    st->group_msg = malloc(len);
+    if (!st->group_msg)
+        return pmc_err_set(err, PMC_ENOMEM, "out of memory for group calls");
+    return pmc_schedule_set_group_fn(s, group_simulate, g, len, err);
+}
+
 static int alloc_state(run_state *st, unsigned max_gens, pmc_err *err)
 {
     size_t n = st->n, d = st->d;
@@ -517,7 +586,7 @@ static int alloc_state(run_state *st, unsigned max_gens, pmc_err *err)
         return pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu particles", n);
     for (size_t k = 0; k < d; k++)
         st->names[k] = st->cfg->prior[k].name;
-    return PMC_OK;
+    return setup_group_calls(st, err);
 }
 
 static void free_state(run_state *st)
@@ -534,6 +603,7 @@ static void free_state(run_state *st)
     free(st->records);
     free(st->done);
     free(st->dist_tmp);
+    free(st->group_msg);
     if (st->rng)
         gsl_rng_free(st->rng);
     pmc_distance_free(st->distance);
@@ -712,6 +782,30 @@ static int lock_run_dir(run_state *st, const pmc_run_options *opt, pmc_err *err)
     return rc == PMC_OK ? pmc_lock_acquire(&st->lock, st->cfg->checkpoint_dir, wait, err) : rc;
 }
 
+/* Splits the ranks into groups of [mpi] ranks_per_simulation; only a model
+ * that can share a simulation may run in groups of more than one rank. */
+static int setup_groups(run_state *st, pmc_err *err)
+{
+    const pmc_config *cfg = st->cfg;
+    const pmc_config_origin *o = &cfg->mpi_ranks_per_simulation_origin;
+    int k = cfg->mpi_ranks_per_simulation;
+    char where[PMC_PATH_MAX + 64];
+    if (o->line > 0)
+        snprintf(where, sizeof where, "%s:%d: [mpi] ranks_per_simulation: %d", o->file, o->line, k);
+    else
+        snprintf(where, sizeof where, "%s: [mpi] ranks_per_simulation: %d", o->file, k);
+    int rc = pmc_schedule_set_groups(st->sched, k, err);
+    if (rc != PMC_OK)
+        return pmc_err_prefix(err, "%s", where);
+    if (k > 1 && !pmc_model_is_group_parallel(st->model))
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s: model %s runs each simulation on one rank; only a plugin "
+                           "with simulate_group (<pmcabc/model.h>, ABI version 2) can use "
+                           "several: set ranks_per_simulation = 1",
+                           where, pmc_model_name(st->model));
+    return PMC_OK;
+}
+
 static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
 {
     const pmc_config *cfg = st->cfg;
@@ -723,6 +817,8 @@ static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
             st->ns = pmc_model_n_stats(st->model);
     }
     rc = pmc_schedule_agree(st->sched, rc, err);
+    if (rc == PMC_OK)
+        rc = setup_groups(st, err);
     if (rc != PMC_OK)
         return rc;
     if (st->rank == 0 && opt->restart != PMC_RESTART_REQUIRE)
@@ -735,10 +831,14 @@ static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
 static void log_start(const run_state *st)
 {
     const pmc_config *cfg = st->cfg;
+    int ranks = pmc_schedule_size(st->sched), k = pmc_schedule_group_size(st->sched);
+    char groups[96] = "";
+    if (k > 1)
+        snprintf(groups, sizeof groups, " in %d group%s of %d (ranks_per_simulation)",
+                 ranks / k, ranks / k > 1 ? "s" : "", k);
     pmc_log_info("pmcabc %s: config %s, model %s, %zu parameters, N = %zu, seed %llu, "
-                 "%d rank%s", PMC_VERSION, cfg->path, cfg->model_name, st->d, st->n,
-                 (unsigned long long)cfg->seed, pmc_schedule_size(st->sched),
-                 pmc_schedule_size(st->sched) > 1 ? "s" : "");
+                 "%d rank%s%s", PMC_VERSION, cfg->path, cfg->model_name, st->d, st->n,
+                 (unsigned long long)cfg->seed, ranks, ranks > 1 ? "s" : "", groups);
     pmc_log_info("checkpoints in %s; generations %u, epsilon initial %g, quantile %g, "
                  "minimum %g, max_simulations %llu", cfg->checkpoint_dir, cfg->generations,
                  cfg->eps_initial, cfg->eps_quantile, cfg->eps_minimum,

@@ -3,8 +3,16 @@
  * Rank 0 simulates like every other rank; a helper thread on rank 0 (the
  * "dispatcher") answers chunk requests from the other ranks while rank 0's
  * main thread takes its own chunks from the same counter under a mutex. MPI
- * is initialised with MPI_THREAD_SERIALIZED: while the dispatcher runs, rank
- * 0's main thread makes no MPI call.
+ * is initialised with MPI_THREAD_MULTIPLE when the library has it (rank 0's
+ * main thread then talks to its group, and the model makes its own MPI
+ * calls, while the dispatcher serves); MPI_THREAD_SERIALIZED is enough with
+ * groups of one rank, because rank 0's main thread then makes no MPI call
+ * while the dispatcher runs.
+ *
+ * Groups (ranks_per_simulation = k): consecutive ranks r with the same r / k
+ * form a group; its leader (r % k == 0) is the worker the dispatcher sees,
+ * and for every simulation it sends the call to the other members, which
+ * wait for calls instead of asking for work.
  *
  * Every wait polls a non-blocking request and sleeps between polls (backing
  * off to 1 ms), because MPICH's blocking calls spin a whole core, which on a
@@ -18,11 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "pmc_log.h"
 #include "pmc_signal.h"
 
-enum { TAG_REQUEST = 101, TAG_REPLY = 102 };
+enum { TAG_REQUEST = 101, TAG_REPLY = 102, TAG_GROUP_CALL = 103 };
 
 /* Adaptive chunks aim at this much work per request, so that messaging is a
  * negligible fraction even for microsecond simulations. */
@@ -38,6 +49,11 @@ enum { TAG_REQUEST = 101, TAG_REPLY = 102 };
 #define POLL_SLEEP_MIN_NS 10000L
 #define POLL_SLEEP_MAX_NS 4000000L
 #define DISPATCH_SLEEP_MAX_NS 1000000L
+/* A group member whose simulation failed waits this long (or 4 times its
+ * longest simulation, if more) for the rest of its group to report; longer
+ * means they are stuck in a collective of the model that it left, and only
+ * MPI_Abort can end the run. */
+#define GROUP_GRACE_MIN_SECONDS 3.0
 
 struct pmc_schedule {
     MPI_Comm comm;      /* collectives */
@@ -47,7 +63,26 @@ struct pmc_schedule {
     pmc_run_control ctl;
     _Atomic uint64_t *work_counter; /* the caller's simulation counter, or NULL */
     const char *progress_label;     /* e.g. "gen 3" */
+    int thread_level;               /* what MPI_Init_thread provided */
+
+    /* Groups (pmc_schedule_set_groups); one rank each until then. */
+    int group_size, group_rank, n_workers; /* n_workers = size / group_size */
+    MPI_Comm group_rpc;   /* leader <-> members: calls and their outcome */
+    MPI_Comm group_model; /* handed to the model; pmcabc never uses it */
+    pmc_group_fn group_fn;
+    void *group_ctx;
+    unsigned char *group_buf; /* header + call payload */
+    size_t group_cap;         /* payload bytes group_buf holds */
+    int group_stop;           /* leader: a member saw a stop (pmc_stop_kind) */
+    double longest_call;      /* seconds, longest group call on this rank */
 };
+
+/* What a leader sends its members: a call with len payload bytes, or the
+ * end of the current pmc_schedule_run_slots. */
+enum { GROUP_CALL = 1, GROUP_DONE = 2 };
+typedef struct {
+    uint64_t cmd, len;
+} group_header;
 
 /* A chunk request from a worker: how many slots it would like, whether it
  * failed, and whether it must stop (signal or deadline seen locally). A
@@ -93,6 +128,8 @@ typedef struct {
 
 /* --- small helpers ------------------------------------------------------- */
 
+static int local_stop(const pmc_schedule *s);
+
 static double cpu_now(void)
 {
     struct timespec ts;
@@ -112,18 +149,27 @@ static long backoff(long ns, long max)
     return ns > max ? max : ns;
 }
 
-/* Completes a request without spinning. */
-static void wait_sleeping(MPI_Request *req)
+/* Completes a request without spinning; gives up (returns 0) after
+ * `seconds` if that is > 0. */
+static int wait_sleeping_for(MPI_Request *req, double seconds)
 {
     long ns = POLL_SLEEP_MIN_NS;
+    double until = seconds > 0.0 ? pmc_now() + seconds : 0.0;
     for (;;) {
         int done = 0;
         MPI_Test(req, &done, MPI_STATUS_IGNORE);
         if (done)
-            return;
+            return 1;
+        if (until > 0.0 && pmc_now() >= until)
+            return 0;
         sleep_ns(ns);
         ns = backoff(ns, POLL_SLEEP_MAX_NS);
     }
+}
+
+static void wait_sleeping(MPI_Request *req)
+{
+    wait_sleeping_for(req, 0.0);
 }
 
 void pmc_schedule_barrier(pmc_schedule *s)
@@ -137,8 +183,14 @@ void pmc_schedule_barrier(pmc_schedule *s)
 
 int pmc_schedule_init(int *argc, char ***argv, pmc_schedule **out, pmc_err *err)
 {
+#ifdef __linux__
+    /* Linux stretches every sleep by the timer slack (50 us by default),
+     * which would put a floor of about 60 us under each poll of a waiting
+     * rank; a group of ranks waits on each other once per simulation. */
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+#endif
     int provided = 0;
-    if (MPI_Init_thread(argc, argv, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS)
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided) != MPI_SUCCESS)
         return pmc_err_set(err, PMC_ERUNTIME, "MPI_Init_thread failed");
     pmc_schedule *s = calloc(1, sizeof *s);
     if (!s)
@@ -147,6 +199,10 @@ int pmc_schedule_init(int *argc, char ***argv, pmc_schedule **out, pmc_err *err)
     MPI_Comm_dup(MPI_COMM_WORLD, &s->work_comm);
     MPI_Comm_rank(s->comm, &s->rank);
     MPI_Comm_size(s->comm, &s->size);
+    s->thread_level = provided;
+    s->group_size = 1;
+    s->n_workers = s->size;
+    s->group_rpc = s->group_model = MPI_COMM_NULL;
     *out = s;
     if (provided < MPI_THREAD_SERIALIZED && s->size > 1)
         return pmc_err_set(err, PMC_ERUNTIME,
@@ -156,9 +212,21 @@ int pmc_schedule_init(int *argc, char ***argv, pmc_schedule **out, pmc_err *err)
     return PMC_OK;
 }
 
+static void free_groups(pmc_schedule *s)
+{
+    if (s->group_rpc != MPI_COMM_NULL)
+        MPI_Comm_free(&s->group_rpc);
+    if (s->group_model != MPI_COMM_NULL)
+        MPI_Comm_free(&s->group_model);
+    free(s->group_buf);
+    s->group_buf = NULL;
+    s->group_cap = 0;
+}
+
 void pmc_schedule_finalize(pmc_schedule *s)
 {
     if (s) {
+        free_groups(s);
         MPI_Comm_free(&s->work_comm);
         MPI_Comm_free(&s->comm);
         free(s);
@@ -175,6 +243,127 @@ int pmc_schedule_rank(const pmc_schedule *s) { return s->rank; }
 int pmc_schedule_size(const pmc_schedule *s) { return s->size; }
 void pmc_schedule_set_chunk(pmc_schedule *s, size_t chunk) { s->chunk = chunk; }
 void *pmc_schedule_comm_handle(pmc_schedule *s) { return &s->comm; }
+
+/* --- groups ------------------------------------------------------------------ */
+
+int pmc_schedule_set_groups(pmc_schedule *s, int k, pmc_err *err)
+{
+    if (k < 1 || s->size % k != 0)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "the number of MPI ranks (%d) is not a multiple of %d: run on a "
+                           "multiple of ranks_per_simulation ranks", s->size, k);
+    if (k > 1 && s->thread_level < MPI_THREAD_MULTIPLE)
+        return pmc_err_set(err, PMC_ERUNTIME,
+                           "the MPI library provides thread level %d, groups of ranks need "
+                           "MPI_THREAD_MULTIPLE (%d)", s->thread_level, MPI_THREAD_MULTIPLE);
+    free_groups(s);
+    s->group_size = k;
+    s->group_rank = s->rank % k;
+    s->n_workers = s->size / k;
+    s->group_stop = PMC_STOP_NONE;
+    MPI_Comm_split(s->comm, s->rank / k, s->rank, &s->group_rpc);
+    MPI_Comm_dup(s->group_rpc, &s->group_model);
+    return PMC_OK;
+}
+
+int pmc_schedule_group_rank(const pmc_schedule *s) { return s->group_rank; }
+int pmc_schedule_group_size(const pmc_schedule *s) { return s->group_size; }
+
+const void *pmc_schedule_group_comm_handle(const pmc_schedule *s)
+{
+    return s->group_model == MPI_COMM_NULL ? NULL : &s->group_model;
+}
+
+int pmc_schedule_set_group_fn(pmc_schedule *s, pmc_group_fn fn, void *ctx, size_t max_len,
+                              pmc_err *err)
+{
+    s->group_fn = fn;
+    s->group_ctx = ctx;
+    if (max_len <= s->group_cap)
+        return PMC_OK;
+    unsigned char *buf = realloc(s->group_buf, sizeof(group_header) + max_len);
+    if (!buf)
+        return pmc_err_set(err, PMC_ENOMEM, "out of memory for group calls");
+    s->group_buf = buf;
+    s->group_cap = max_len;
+    return PMC_OK;
+}
+
+/* Leader: sends a header (and payload) to every other rank of the group. */
+static void group_send(pmc_schedule *s, uint64_t cmd, const void *msg, size_t len)
+{
+    group_header h = { cmd, len };
+    memcpy(s->group_buf, &h, sizeof h);
+    if (len)
+        memcpy(s->group_buf + sizeof h, msg, len);
+    MPI_Request req[64];
+    for (int m0 = 1; m0 < s->group_size; m0 += 64) {
+        int n = 0;
+        for (int m = m0; m < s->group_size && n < 64; m++)
+            MPI_Isend(s->group_buf, (int)(sizeof h + len), MPI_BYTE, m, TAG_GROUP_CALL,
+                      s->group_rpc, &req[n++]);
+        for (int i = 0; i < n; i++)
+            wait_sleeping(&req[i]);
+    }
+}
+
+/* The end of a failed call that the rest of the group never acknowledged:
+ * they wait inside the model for this rank, and no message can reach them. */
+static void group_give_up(const pmc_schedule *s, const pmc_err *err, double grace)
+{
+    pmc_log_error("rank %d (rank %d of its group): %s", s->rank, s->group_rank, err->msg);
+    pmc_log_error("rank %d: the other ranks of its group did not finish this simulation "
+                  "within %.0f s of the failure (they presumably wait in a collective call "
+                  "of the model): aborting the whole run with exit status 1",
+                  s->rank, grace);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+}
+
+/* After every group call: all ranks of the group learn whether one failed
+ * (the lowest failing one's message then reaches all) and whether one saw a
+ * stop. Returns the group's status. */
+static int group_settle(pmc_schedule *s, int rc, double took, pmc_err *err)
+{
+    if (took > s->longest_call)
+        s->longest_call = took;
+    int in[2] = { rc != PMC_OK ? s->group_rank : s->group_size, -local_stop(s) }, out[2];
+    MPI_Request req;
+    MPI_Iallreduce(in, out, 2, MPI_INT, MPI_MIN, s->group_rpc, &req);
+    double grace = 4.0 * s->longest_call;
+    if (grace < GROUP_GRACE_MIN_SECONDS)
+        grace = GROUP_GRACE_MIN_SECONDS;
+    if (!wait_sleeping_for(&req, rc != PMC_OK ? grace : 0.0))
+        group_give_up(s, err, grace);
+    if (-out[1] > s->group_stop)
+        s->group_stop = -out[1];
+    if (out[0] == s->group_size)
+        return PMC_OK;
+    pmc_err e;
+    pmc_err_clear(&e);
+    if (s->group_rank == out[0]) {
+        e = *err;
+        e.code = rc;
+        if (s->group_rank > 0)
+            pmc_err_prefix(&e, "rank %d (rank %d of its group)", s->rank, s->group_rank);
+    }
+    MPI_Ibcast(&e, (int)sizeof e, MPI_BYTE, out[0], s->group_rpc, &req);
+    wait_sleeping(&req);
+    *err = e;
+    return e.code;
+}
+
+int pmc_schedule_group_call(pmc_schedule *s, const void *msg, size_t len, pmc_err *err)
+{
+    if (s->group_size == 1)
+        return s->group_fn(s->group_ctx, msg, len, err);
+    if (len > s->group_cap)
+        return pmc_err_set(err, PMC_ERUNTIME, "internal error: group call of %zu bytes, "
+                           "at most %zu", len, s->group_cap);
+    double t0 = pmc_now();
+    group_send(s, GROUP_CALL, msg, len);
+    int rc = s->group_fn(s->group_ctx, msg, len, err);
+    return group_settle(s, rc, pmc_now() - t0, err);
+}
 
 void pmc_schedule_block(const pmc_schedule *s, size_t n, size_t *lo, size_t *hi)
 {
@@ -232,9 +421,12 @@ void pmc_schedule_set_control(pmc_schedule *s, const pmc_run_control *ctl)
     s->ctl = *ctl;
 }
 
-/* A stop this rank can see by itself: a signal, or the deadline passed. */
+/* A stop this rank can see by itself: a signal, or the deadline passed
+ * (or, for a group leader, a member saw one). */
 static int local_stop(const pmc_schedule *s)
 {
+    if (s->group_stop != PMC_STOP_NONE)
+        return s->group_stop;
     if (pmc_signal_pending())
         return PMC_STOP_EXIT;
     if (s->ctl.deadline > 0.0 && pmc_now() >= s->ctl.deadline)
@@ -342,7 +534,7 @@ static size_t take_chunk(dispenser *d, size_t want, size_t *start)
     size_t remaining = d->stop ? 0 : d->ntodo - d->next;
     size_t count = 0;
     if (remaining > 0) {
-        size_t cap = remaining / (2 * (size_t)d->s->size);
+        size_t cap = remaining / (2 * (size_t)d->s->n_workers);
         if (d->s->chunk)
             cap = d->s->chunk;
         if (cap < 1)
@@ -380,7 +572,7 @@ static void *dispatcher_main(void *arg)
 {
     dispenser *d = arg;
     pmc_schedule *s = d->s;
-    int active = s->size - 1;
+    int active = s->n_workers - 1; /* the other group leaders */
     long ns = POLL_SLEEP_MIN_NS;
     while (active > 0) {
         int kind = dispatcher_stop(s);
@@ -428,7 +620,7 @@ static int run_rank0(dispenser *d, pmc_slot_fn fn, void *ctx, local_results *res
                      int *stop, pmc_err *err)
 {
     pthread_t tid;
-    int threaded = d->s->size > 1;
+    int threaded = d->s->n_workers > 1;
     if (threaded && pthread_create(&tid, NULL, dispatcher_main, d) != 0)
         return pmc_err_set(err, PMC_ERUNTIME, "cannot start the dispatcher thread: %s",
                            strerror(errno));
@@ -529,6 +721,35 @@ static int run_worker(pmc_schedule *s, const size_t *todo, pmc_slot_fn fn, void 
             post_request(s, &req, &rep, r);
         }
     }
+}
+
+/* --- group members (group rank > 0) --------------------------------------- */
+
+/* Serves the leader's calls until it says the work is done. A failure is
+ * the leader's to report (group_settle hands it the message), so a member
+ * itself always returns PMC_OK. */
+static int run_member(pmc_schedule *s, double *busy, int *stop, pmc_err *err)
+{
+    for (;;) {
+        MPI_Request req;
+        MPI_Irecv(s->group_buf, (int)(sizeof(group_header) + s->group_cap), MPI_BYTE, 0,
+                  TAG_GROUP_CALL, s->group_rpc, &req);
+        wait_sleeping(&req);
+        group_header h;
+        memcpy(&h, s->group_buf, sizeof h);
+        if (h.cmd == GROUP_DONE)
+            break;
+        double t0 = pmc_now(), c0 = cpu_now();
+        pmc_err e;
+        pmc_err_clear(&e);
+        int rc = s->group_fn(s->group_ctx, s->group_buf + sizeof h, (size_t)h.len, &e);
+        busy[0] += pmc_now() - t0;
+        busy[1] += cpu_now() - c0;
+        group_settle(s, rc, pmc_now() - t0, &e);
+    }
+    *stop = local_stop(s);
+    (void)err;
+    return PMC_OK;
 }
 
 /* --- gathering ----------------------------------------------------------- */
@@ -680,10 +901,14 @@ int pmc_schedule_run_slots(pmc_schedule *s, size_t nslots, size_t record_size, p
     d.done_before = nslots - ntodo;
     pthread_mutex_init(&d.lock, NULL);
     int stop = PMC_STOP_NONE;
-    if (s->rank == 0)
+    if (s->group_rank > 0)
+        rc = run_member(s, busy, &stop, err);
+    else if (s->rank == 0)
         rc = run_rank0(&d, fn, ctx, &res, busy, &stop, err);
     else
         rc = run_worker(s, todo, fn, ctx, &res, busy, &stop, err);
+    if (s->group_rank == 0 && s->group_size > 1)
+        group_send(s, GROUP_DONE, NULL, 0);
     pthread_mutex_destroy(&d.lock);
     if (rc != PMC_OK)
         pmc_err_prefix(err, "rank %d", s->rank);

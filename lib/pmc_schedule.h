@@ -13,9 +13,9 @@
 
 typedef struct pmc_schedule pmc_schedule;
 
-/* Initialises MPI (thread level SERIALIZED: rank 0 serves work requests
- * from a helper thread while its main thread simulates) and allocates the
- * scheduler. chunk = 0 selects adaptive chunk sizes. */
+/* Initialises MPI (thread level MULTIPLE if available, at least SERIALIZED:
+ * rank 0 serves work requests from a helper thread while its main thread
+ * simulates) and allocates the scheduler. */
 int pmc_schedule_init(int *argc, char ***argv, pmc_schedule **out, pmc_err *err);
 
 /* Finalises MPI. */
@@ -32,6 +32,40 @@ void pmc_schedule_set_chunk(pmc_schedule *s, size_t chunk);
 
 /* Pointer to the MPI_Comm the run uses (for parallel HDF5 only). */
 void *pmc_schedule_comm_handle(pmc_schedule *s);
+
+/* Splits the ranks into groups of k consecutive ranks that run each
+ * simulation together (issue: ranks_per_simulation). Group rank 0 (the
+ * leader) takes slots from the scheduler like a one-rank worker; the other
+ * ranks serve the leader's pmc_schedule_group_call requests during
+ * pmc_schedule_run_slots. PMC_EINVAL if the rank count is not a multiple of
+ * k; PMC_ERUNTIME if k > 1 and MPI lacks MPI_THREAD_MULTIPLE. k = 1 gives
+ * every rank a group of its own. Collective. */
+int pmc_schedule_set_groups(pmc_schedule *s, int k, pmc_err *err);
+
+int pmc_schedule_group_rank(const pmc_schedule *s);
+int pmc_schedule_group_size(const pmc_schedule *s);
+
+/* Pointer to the group's own MPI_Comm, for the model only (NULL before
+ * pmc_schedule_set_groups). */
+const void *pmc_schedule_group_comm_handle(const pmc_schedule *s);
+
+/* What every rank of a group runs for one call: msg is the same len bytes
+ * on all of them. Returns PMC_OK or an error with err filled. */
+typedef int (*pmc_group_fn)(void *ctx, const void *msg, size_t len, pmc_err *err);
+
+/* Sets the function group calls run, and the largest message they carry.
+ * Every rank sets the same before pmc_schedule_run_slots. */
+int pmc_schedule_set_group_fn(pmc_schedule *s, pmc_group_fn fn, void *ctx, size_t max_len,
+                              pmc_err *err);
+
+/* Leader only, from inside a slot function: runs fn(ctx, msg, len) on every
+ * rank of its group (itself included) and returns the group's status; a
+ * failure on any rank returns that rank's message (the lowest failing
+ * rank's). If a failing rank's group never completes the call (the others
+ * hang in a collective of the model), that rank aborts the whole MPI job
+ * with exit status 1 after a grace period: there is no other way out. With
+ * groups of one rank this is a plain call of fn. */
+int pmc_schedule_group_call(pmc_schedule *s, const void *msg, size_t len, pmc_err *err);
 
 /* Contiguous block [lo, hi) of n items owned by this rank: rank r owns
  * [r n / P, (r+1) n / P). Used for weights and collective writes. */

@@ -1,4 +1,4 @@
-/* pmcabc model plugin ABI, version 1.
+/* pmcabc model plugin ABI, version 2 (version 1 plugins still load).
  *
  * A plugin is a shared object (built with -shared -fPIC, no link against
  * pmcabc) that exports one function:
@@ -16,6 +16,19 @@
  * slot (seed, generation, slot), so results are then bit-identical for any
  * number of MPI ranks and across kill/resume.
  *
+ * MPI-parallel models (ABI version 2): with `[mpi] ranks_per_simulation = k`
+ * the MPI world is split into groups of k ranks and every rank of a group
+ * calls simulate_group() for the same particle, at the same time, with the
+ * same params and an identical copy of the random stream; the model may use
+ * the group's communicator (and only that one) to share the work. Only the
+ * group leader's (group rank 0) statistics are kept. For bit-identical
+ * results with any k, the statistics must depend only on params and the
+ * stream, not on the group size: give each piece of work (replicate, domain
+ * block) its own randomness derived from the stream, and combine pieces in a
+ * fixed order (a floating-point sum over ranks in rank order is not the same
+ * as one over a different number of ranks). docs/writing-a-model.md,
+ * examples/mpi_walk/.
+ *
  * Thread-compatibility: simulate() and distance() must not modify `state`
  * (it is shared by all slots of a process); use stack or per-call memory.
  *
@@ -30,7 +43,11 @@
 extern "C" {
 #endif
 
-#define PMCABC_MODEL_ABI_VERSION 1
+#define PMCABC_MODEL_ABI_VERSION 2
+
+/* The oldest version this pmcabc still loads: a version 1 description ends
+ * after `distance`, and its model runs with ranks_per_simulation = 1 only. */
+#define PMCABC_MODEL_ABI_VERSION_MIN 1
 
 /* The name of the entry symbol pmcabc looks up with dlsym. */
 #define PMCABC_MODEL_ENTRY "pmcabc_model_plugin"
@@ -48,8 +65,20 @@ struct pmcabc_rng {
     void *impl;
 };
 
+/* The group of ranks that simulates one particle together (ABI version 2).
+ * comm points to the group's MPI communicator: in C,
+ *     MPI_Comm comm = *(const MPI_Comm *)group->comm;
+ * (Fortran: MPI_Comm_c2f of that). It is a communicator of its own, so the
+ * model's messages never mix with pmcabc's. */
+typedef struct pmcabc_group {
+    const void *comm;
+    int rank; /* 0 .. size-1; 0 is the leader, whose statistics are kept */
+    int size; /* [mpi] ranks_per_simulation */
+} pmcabc_group;
+
 typedef struct pmcabc_model {
-    /* Must be PMCABC_MODEL_ABI_VERSION: pmcabc refuses other versions. */
+    /* PMCABC_MODEL_ABI_VERSION (or 1 for a plugin built against the version 1
+     * header): pmcabc refuses other versions. */
     uint32_t abi_version;
     /* Short name used in messages, e.g. "normal_mean". Required. */
     const char *name;
@@ -79,8 +108,8 @@ typedef struct pmcabc_model {
     int (*observed_stats)(const double *data, size_t n_data, double *out_stats, void *state,
                           char *errbuf, size_t errlen);
 
-    /* Required. Simulates the model at params (n_params values, [prior]
-     * order) and writes n_stats finite statistics to out_stats. Returns 0, or
+    /* Required unless simulate_group is given. Simulates the model at
+     * params (n_params values, [prior] order) and writes n_stats finite statistics to out_stats. Returns 0, or
      * nonzero with a message: the run stops with exit status 1 and pmcabc
      * adds rank, slot, generation and parameters to the message. */
     int (*simulate)(const double *params, pmcabc_rng *rng, double *out_stats, void *state,
@@ -89,6 +118,20 @@ typedef struct pmcabc_model {
     /* Optional. Distance between simulated statistics a and observed b (n
      * each), used with `[distance] name = model`. Must be >= 0 (may be +inf). */
     double (*distance)(const double *a, const double *b, size_t n, void *state);
+
+    /* --- ABI version 2 --- */
+
+    /* Optional. The MPI-parallel simulate: called on every rank of the
+     * group with the same params and the same stream (see the top of this
+     * file); out_stats of the leader (group->rank == 0) is kept. When given,
+     * pmcabc calls it instead of simulate, for any ranks_per_simulation
+     * (group->size == 1 included). A nonzero return on any rank stops the
+     * run with exit status 1 and that rank's message. If one rank returns
+     * while the others wait in a collective of the model, they cannot be
+     * told: pmcabc then aborts the whole run (exit status 1) after a grace
+     * period, so a failure should be detected collectively when possible. */
+    int (*simulate_group)(const double *params, pmcabc_rng *rng, double *out_stats,
+                          void *state, const pmcabc_group *group, char *errbuf, size_t errlen);
 } pmcabc_model;
 
 /* The entry point a plugin defines. */

@@ -70,7 +70,31 @@ else
     fail "plugin: np=1 and np=2 differ"; sed 's/^/    /' "$WORK/out" >&2
 fi
 
-# bad_plugin NAME BODY: compiles a plugin whose description is BODY.
+# A plugin built against the version 1 header still loads and gives the
+# same bits as the same source built against the current header.
+V1_INC="$E2E_DIR/model_v1"
+if $CC -std=c11 -Wall -Wextra -Werror -shared -fPIC -O2 -I"$V1_INC" "$WORK/plugin/normal_mean.c" \
+        -o "$WORK/plugin/libnormal_mean_v1.so" -lm >"$WORK/out" 2>&1; then
+    pass "example plugin builds against the version 1 header"
+else
+    fail "plugin build against the version 1 header"; sed 's/^/    /' "$WORK/out" >&2
+fi
+pmc 1 run "$WORK/good.ini" --set "run.checkpoint_dir=$WORK/good_v1.ck" \
+    --set "model.plugin=$WORK/plugin/libnormal_mean_v1.so"
+expect_status "version 1 plugin run, np=1" 0 "posterior: generation 4"
+if "$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$WORK/good.ck" "$WORK/good_v1.ck" >"$WORK/out" 2>&1; then
+    pass "plugin: version 1 and version 2 builds give the same bits"
+else
+    fail "plugin: version 1 and version 2 builds differ"; sed 's/^/    /' "$WORK/out" >&2
+fi
+pmc 2 run "$WORK/good.ini" --set "run.checkpoint_dir=$WORK/good_k2.ck" \
+    --set "model.plugin=$WORK/plugin/libnormal_mean_v1.so" --set mpi.ranks_per_simulation=2
+expect_status "version 1 plugin with ranks_per_simulation = 2" 2 \
+    "--set: [mpi] ranks_per_simulation: 2: model normal_mean runs each simulation on one rank"
+
+# bad_plugin NAME BODY: compiles a plugin whose description is BODY, as a
+# version 1 plugin (the layout these positional initialisers were written
+# for), or with INCLUDE_FLAGS as given.
 bad_plugin() {
     cat >"$WORK/plugin/$1.c" <<EOT
 #include <math.h>
@@ -84,16 +108,19 @@ static int sim_nan(const double *p, pmcabc_rng *r, double *o, void *s, char *e, 
 { (void)p; (void)r; (void)s; (void)e; (void)el; o[0] = NAN; return 0; }
 $2
 EOT
-    $CC -std=c11 -Wall -Wextra -Werror -shared -fPIC $CFLAGS_PMC "$WORK/plugin/$1.c" \
+    $CC -std=c11 -Wall -Wextra -Werror -shared -fPIC ${3:--I$V1_INC} "$WORK/plugin/$1.c" \
         -o "$WORK/plugin/lib$1.so" -lm || fail "compiling $1"
 }
 bad_plugin noentry 'int unrelated(void) { return (int)sizeof(obs) + (int)sizeof(sim_fail) + (int)sizeof(sim_nan); }'
 bad_plugin abi99 'static const pmcabc_model m = {99, "x", 1, NULL, 1, NULL, NULL, obs, sim_nan, NULL};
 const pmcabc_model *pmcabc_model_plugin(void) { (void)sim_fail; return &m; }'
-bad_plugin fails 'static const pmcabc_model m = {PMCABC_MODEL_ABI_VERSION, "failing", 1, NULL, 1, NULL, NULL, obs, sim_fail, NULL};
+bad_plugin fails 'static const pmcabc_model m = {1, "failing", 1, NULL, 1, NULL, NULL, obs, sim_fail, NULL};
 const pmcabc_model *pmcabc_model_plugin(void) { (void)sim_nan; return &m; }'
-bad_plugin nans 'static const pmcabc_model m = {PMCABC_MODEL_ABI_VERSION, "nans", 1, NULL, 1, NULL, NULL, obs, sim_nan, NULL};
+bad_plugin nans 'static const pmcabc_model m = {1, "nans", 1, NULL, 1, NULL, NULL, obs, sim_nan, NULL};
 const pmcabc_model *pmcabc_model_plugin(void) { (void)sim_fail; return &m; }'
+bad_plugin nosim 'static const pmcabc_model m = {.abi_version = PMCABC_MODEL_ABI_VERSION,
+    .name = "nosim", .n_params = 1, .n_stats = 1, .observed_stats = obs};
+const pmcabc_model *pmcabc_model_plugin(void) { (void)sim_fail; (void)sim_nan; return &m; }' "$CFLAGS_PMC"
 echo "not a shared object" >"$WORK/plugin/libtext.so"
 
 check_bad() { # NAME PLUGIN CODE FRAGMENT [PRIORS]
@@ -104,7 +131,8 @@ check_bad() { # NAME PLUGIN CODE FRAGMENT [PRIORS]
 check_bad missing_file plugin/libnone.so 2 "missing_file.ini:13: [model] plugin: plugin/libnone.so: cannot open plugin $WORK/plugin/libnone.so: No such file or directory"
 check_bad not_shared plugin/libtext.so 2 "not_shared.ini:13: [model] plugin: plugin/libtext.so: not a loadable shared object:"
 check_bad no_entry plugin/libnoentry.so 2 "no_entry.ini:13: [model] plugin: plugin/libnoentry.so: no symbol pmcabc_model_plugin"
-check_bad abi plugin/libabi99.so 2 "abi.ini:13: [model] plugin: plugin/libabi99.so: plugin ABI version 99, but this pmcabc supports version 1"
+check_bad abi plugin/libabi99.so 2 "abi.ini:13: [model] plugin: plugin/libabi99.so: plugin ABI version 99, but this pmcabc supports versions 1 to 2"
+check_bad nosim plugin/libnosim.so 2 "nosim.ini:13: [model] plugin: plugin/libnosim.so: the plugin description lacks simulate (or simulate_group)"
 check_bad count plugin/libnormal_mean.so 2 "count.ini:13: [model] plugin: plugin/libnormal_mean.so: model normal_mean has 1 parameters, the [prior] section defines 2" $'mu = normal(0, 3)\nsd = uniform(1, 2)'
 check_bad names plugin/libnormal_mean.so 2 "names.ini:17: [prior] theta: model normal_mean expects parameter 1 to be named mu" 'theta = normal(0, 3)'
 check_bad sim_error plugin/libfails.so 1 "model failing: mu"

@@ -38,7 +38,7 @@ static const char *const good_text_expected =
     "\n[model]\nname = gaussian\ndata = jobs/data/heights.csv\n"
     "\n[prior]\nmu = uniform(150, 200)\nsigma = uniform(5, 25)\n"
     "\n[distance]\nname = euclidean\n"
-    "\n[mpi]\nchunk = 0\n";
+    "\n[mpi]\nchunk = 0\nranks_per_simulation = 1\n";
 
 /* The good config with line `line` (1-based) replaced by `repl`, which may be
  * empty or hold several lines; line 0 replaces nothing. */
