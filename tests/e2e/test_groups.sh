@@ -121,4 +121,31 @@ ls "$WORK/slow.ck" | grep -q partial && pass "a partial generation was saved" ||
 pmc 2 run "$WORK/slow.ini"
 expect_status "resumed on np 2, k 1" 0 "posterior: generation 3"
 same_bits "stopped with k 2, resumed with k 1" "$WORK/slow_ref.ck" "$WORK/slow.ck"
+
+# --- SIGTERM to one group member only: the whole run stops and resumes ------------
+# Hydra gives every rank PMI_RANK; signal world rank 1 (group rank 1 of group 0).
+rank_pid() { # RANK PATTERN
+    local p
+    for p in $(pgrep -f -- "$2"); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pmcabc ] &&
+            tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "PMI_RANK=$1" && echo "$p"
+    done
+    return 0
+}
+walk_config sig 300 300 4
+"$PMC_MPIEXEC" "$PMC_NPFLAG" 4 "$PMCABC" run "$WORK/sig.ini" --set mpi.ranks_per_simulation=2 \
+    >"$WORK/out" 2>&1 &
+bg=$!
+for _ in $(seq 100); do
+    pid=$(rank_pid 1 "$WORK/sig.ini")
+    [ -n "$pid" ] && [ -e "$WORK/sig.ck/gen-0000.h5" ] && break
+    sleep 0.1
+done
+[ -n "$pid" ] && kill -TERM "$pid"
+wait "$bg"
+RC=$?
+expect_status "SIGTERM to group rank 1 only stops the whole run" 75 "interrupted by"
+pmc 2 run "$WORK/sig.ini" --set mpi.ranks_per_simulation=2
+expect_status "resumed on np 2, k 2" 0 "posterior: generation 3"
+same_bits "signalled member, resumed" "$WORK/slow_ref.ck" "$WORK/sig.ck"
 finish
