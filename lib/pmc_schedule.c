@@ -54,6 +54,11 @@ enum { TAG_REQUEST = 101, TAG_REPLY = 102, TAG_GROUP_CALL = 103 };
  * means they are stuck in a collective of the model that it left, and only
  * MPI_Abort can end the run. */
 #define GROUP_GRACE_MIN_SECONDS 3.0
+/* Within a group the other side usually answers within microseconds (all
+ * ranks leave the model's last collective together), so group waits poll
+ * without sleeping this long first: a sleep gives the core away, and
+ * getting it back can cost a scheduler tick when the node is busy. */
+#define GROUP_SPIN_SECONDS 100e-6
 
 struct pmc_schedule {
     MPI_Comm comm;      /* collectives */
@@ -73,7 +78,7 @@ struct pmc_schedule {
     void *group_ctx;
     unsigned char *group_buf; /* header + call payload */
     size_t group_cap;         /* payload bytes group_buf holds */
-    int group_stop;           /* leader: a member saw a stop (pmc_stop_kind) */
+    _Atomic int group_stop;   /* leader: a member saw a stop (pmc_stop_kind); read by the dispatcher */
     double longest_call;      /* seconds, longest group call on this rank */
 };
 
@@ -170,6 +175,19 @@ static int wait_sleeping_for(MPI_Request *req, double seconds)
 static void wait_sleeping(MPI_Request *req)
 {
     wait_sleeping_for(req, 0.0);
+}
+
+/* A group wait: spins up to GROUP_SPIN_SECONDS, then as wait_sleeping_for. */
+static int wait_group(MPI_Request *req, double seconds)
+{
+    double until = pmc_now() + GROUP_SPIN_SECONDS;
+    do {
+        int done = 0;
+        MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (done)
+            return 1;
+    } while (pmc_now() < until);
+    return wait_sleeping_for(req, seconds);
 }
 
 void pmc_schedule_barrier(pmc_schedule *s)
@@ -303,7 +321,7 @@ static void group_send(pmc_schedule *s, uint64_t cmd, const void *msg, size_t le
             MPI_Isend(s->group_buf, (int)(sizeof h + len), MPI_BYTE, m, TAG_GROUP_CALL,
                       s->group_rpc, &req[n++]);
         for (int i = 0; i < n; i++)
-            wait_sleeping(&req[i]);
+            wait_group(&req[i], 0.0);
     }
 }
 
@@ -332,7 +350,7 @@ static int group_settle(pmc_schedule *s, int rc, double took, pmc_err *err)
     double grace = 4.0 * s->longest_call;
     if (grace < GROUP_GRACE_MIN_SECONDS)
         grace = GROUP_GRACE_MIN_SECONDS;
-    if (!wait_sleeping_for(&req, rc != PMC_OK ? grace : 0.0))
+    if (!wait_group(&req, rc != PMC_OK ? grace : 0.0))
         group_give_up(s, err, grace);
     if (-out[1] > s->group_stop)
         s->group_stop = -out[1];
@@ -347,7 +365,7 @@ static int group_settle(pmc_schedule *s, int rc, double took, pmc_err *err)
             pmc_err_prefix(&e, "rank %d (rank %d of its group)", s->rank, s->group_rank);
     }
     MPI_Ibcast(&e, (int)sizeof e, MPI_BYTE, out[0], s->group_rpc, &req);
-    wait_sleeping(&req);
+    wait_group(&req, 0.0);
     *err = e;
     return e.code;
 }
@@ -734,7 +752,7 @@ static int run_member(pmc_schedule *s, double *busy, int *stop, pmc_err *err)
         MPI_Request req;
         MPI_Irecv(s->group_buf, (int)(sizeof(group_header) + s->group_cap), MPI_BYTE, 0,
                   TAG_GROUP_CALL, s->group_rpc, &req);
-        wait_sleeping(&req);
+        wait_group(&req, 0.0);
         group_header h;
         memcpy(&h, s->group_buf, sizeof h);
         if (h.cmd == GROUP_DONE)

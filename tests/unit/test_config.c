@@ -815,6 +815,35 @@ PMC_TEST(config_override_bad_time_limit)
                           "--set: [run] time_limit: -1: expected a number of seconds >= 0");
 }
 
+PMC_TEST(config_ranks_per_simulation)
+{
+    const char *ov[] = {"mpi.ranks_per_simulation=4"};
+    pmc_config *cfg = parse_good(0, "", ov, 1);
+    PMC_CHECK_INT(cfg->mpi_ranks_per_simulation, 4);
+    check_origin(&cfg->mpi_ranks_per_simulation_origin, "--set", 0);
+    drop_cfg(cfg);
+    cfg = parse_good(0, "", NULL, 0);
+    PMC_CHECK_INT(cfg->mpi_ranks_per_simulation, 1);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_ranks_per_simulation_zero)
+{
+    expect_override_error("mpi.ranks_per_simulation=0",
+                          "--set: [mpi] ranks_per_simulation: 0: expected a whole number >= 1");
+}
+
+PMC_TEST(config_ranks_per_simulation_negative)
+{
+    expect_override_error("mpi.ranks_per_simulation=-2", "--set: [mpi] ranks_per_simulation: -2:");
+}
+
+PMC_TEST(config_ranks_per_simulation_not_a_number)
+{
+    expect_override_error("mpi.ranks_per_simulation=two",
+                          "--set: [mpi] ranks_per_simulation: two:");
+}
+
 PMC_TEST(config_override_bad_prior)
 {
     expect_override_error("prior.sigma=uniform(25, 5)",
@@ -906,6 +935,11 @@ PMC_TEST(config_diff_keep_last_safe)
 PMC_TEST(config_diff_mpi_chunk_safe)
 {
     expect_diff(NULL, "mpi.chunk=16", 0, "");
+}
+
+PMC_TEST(config_diff_ranks_per_simulation_safe)
+{
+    expect_diff(NULL, "mpi.ranks_per_simulation=2", 0, "");
 }
 
 PMC_TEST(config_diff_model_data_safe)
@@ -1201,6 +1235,11 @@ const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_diff_time_limit_safe),
     PMC_TEST_ENTRY(config_diff_keep_last_safe),
     PMC_TEST_ENTRY(config_diff_mpi_chunk_safe),
+    PMC_TEST_ENTRY(config_diff_ranks_per_simulation_safe),
+    PMC_TEST_ENTRY(config_ranks_per_simulation),
+    PMC_TEST_ENTRY(config_ranks_per_simulation_zero),
+    PMC_TEST_ENTRY(config_ranks_per_simulation_negative),
+    PMC_TEST_ENTRY(config_ranks_per_simulation_not_a_number),
     PMC_TEST_ENTRY(config_diff_model_data_safe),
     PMC_TEST_ENTRY(config_diff_model_data_added_safe),
     PMC_TEST_ENTRY(config_diff_prior_changed),
