@@ -181,7 +181,7 @@ void pmc_kernel_perturb(const pmc_kernel *k, const double *center, gsl_rng *rng,
 {
     size_t d = k->d;
     for (size_t a = 0; a < d; a++)
-        out[a] = gsl_ran_gaussian(rng, 1.0);
+        out[a] = gsl_ran_gaussian_ziggurat(rng, 1.0);
     for (size_t a = d; a-- > 0;) {
         const double *row = k->chol + a * d;
         double sum = 0;

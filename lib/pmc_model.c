@@ -187,18 +187,24 @@ static void mean_sd(const double *x, size_t n, double out[2])
     out[1] = n > 1 ? sqrt(m2 / (double)(n - 1)) : 0.0;
 }
 
+/* The statistics of mu + sigma z_i, i < n, from the standard normals z_i:
+ * mean = mu + sigma mean(z), sd = sigma sd(z). The z are centred near 0 with
+ * spread 1, so plain sums of z and z^2 lose nothing to cancellation, and
+ * the loop has no division in its dependency chain (Welford's update has
+ * one per value and cost a quarter of a simulation). */
 static void gaussian_stats_streaming(double mu, double sigma, size_t n, gsl_rng *rng,
                                      double out[2])
 {
-    double mean = 0.0, m2 = 0.0;
+    double s1 = 0.0, s2 = 0.0;
     for (size_t i = 0; i < n; i++) {
-        double x = mu + gsl_ran_gaussian_ziggurat(rng, sigma);
-        double delta = x - mean;
-        mean += delta / (double)(i + 1);
-        m2 += delta * (x - mean);
+        double z = gsl_ran_gaussian_ziggurat(rng, 1.0);
+        s1 += z;
+        s2 += z * z;
     }
-    out[0] = mean;
-    out[1] = n > 1 ? sqrt(m2 / (double)(n - 1)) : 0.0;
+    double mean_z = s1 / (double)n;
+    double ss = s2 - s1 * mean_z;
+    out[0] = mu + sigma * mean_z;
+    out[1] = n > 1 ? sigma * sqrt((ss > 0.0 ? ss : 0.0) / (double)(n - 1)) : 0.0;
 }
 
 /* Burns `us` microseconds of this thread's CPU time: a stand-in for an

@@ -261,7 +261,7 @@ double pmc_prior_sample(const pmc_prior_spec *spec, gsl_rng *rng)
     const double *p = spec->p;
     switch (spec->kind) {
     case PMC_PRIOR_UNIFORM: return gsl_ran_flat(rng, p[0], p[1]);
-    case PMC_PRIOR_NORMAL: return p[0] + gsl_ran_gaussian(rng, p[1]);
+    case PMC_PRIOR_NORMAL: return p[0] + gsl_ran_gaussian_ziggurat(rng, p[1]);
     case PMC_PRIOR_LOGNORMAL: return gsl_ran_lognormal(rng, p[0], p[1]);
     case PMC_PRIOR_EXPONENTIAL: return gsl_ran_exponential(rng, 1.0 / p[0]);
     case PMC_PRIOR_GAMMA: return gsl_ran_gamma(rng, p[0], p[1]);

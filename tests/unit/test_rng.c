@@ -22,11 +22,17 @@ PMC_TEST(rng_known_answer)
     PMC_CHECK(r != NULL);
     PMC_CHECK_INT(gsl_rng_max(r), 0xffffffffUL);
     PMC_CHECK_INT(gsl_rng_min(r), 0);
-    for (int i = 0; i < 4; i++)
+    /* gsl_rng_get: each word's high half, then its low half. */
+    for (int i = 0; i < 4; i++) {
         PMC_CHECK_INT(gsl_rng_get(r), kat_zero[i] >> 32);
-    /* get_double: the top 53 bits of a fresh block's first word, times 2^-53. */
+        PMC_CHECK_INT(gsl_rng_get(r), kat_zero[i] & 0xffffffffULL);
+    }
+    /* get_double: the top 53 bits of a fresh block's first word, times 2^-53;
+     * after a high half, a double skips the low half and takes the next word. */
     pmc_rng_set_stream(r, 0, 0, 0);
     PMC_CHECK(gsl_rng_uniform(r) == (double)(kat_zero[0] >> 11) * 0x1.0p-53);
+    PMC_CHECK_INT(gsl_rng_get(r), kat_zero[1] >> 32);
+    PMC_CHECK(gsl_rng_uniform(r) == (double)(kat_zero[2] >> 11) * 0x1.0p-53);
     gsl_rng_free(r);
 }
 
