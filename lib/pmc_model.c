@@ -4,10 +4,10 @@
 #include "pmc_model.h"
 
 #include <dlfcn.h>
-#include <stddef.h>
 #include <errno.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

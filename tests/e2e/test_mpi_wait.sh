@@ -2,7 +2,9 @@
 # A rank with nothing to do must not spin: 3 ranks, 2 slots of a 1.5 s
 # CPU-bound model, so one rank waits the whole generation. The scheduler
 # measures each waiting rank's CPU time (process CPU clock) against its
-# waiting wall time and logs the maximum with --verbose; it must stay < 2 %.
+# waiting wall time and logs the maximum with --verbose; it must stay < 3 %.
+# Typical is 1-1.5 % (about 50 us per wake-up, 250 wake-ups a second); a
+# CI run on a busy 2-core machine once saw 2.19 %. A spinning rank uses 100 %.
 . "$(dirname "$0")/common.sh"
 
 make_config w
@@ -10,9 +12,9 @@ pmc 3 run "$WORK/w.ini" --verbose --set model.name=test_slow --set model.work_us
     --set run.particles=2 --set run.generations=1
 expect_status "3 ranks, 2 slow slots" 0 "waiting ranks used at most"
 pct=$(sed -n 's/.*waiting ranks used at most \([0-9.]*\)% of a core.*/\1/p' "$WORK/out" | head -1)
-if [ -n "$pct" ] && awk -v p="$pct" 'BEGIN { exit !(p < 2.0) }'; then
-    pass "waiting rank used $pct% of a core (< 2%)"
+if [ -n "$pct" ] && awk -v p="$pct" 'BEGIN { exit !(p < 3.0) }'; then
+    pass "waiting rank used $pct% of a core (< 3%)"
 else
-    fail "waiting rank used '${pct:-?}'% of a core (limit 2%)"
+    fail "waiting rank used '${pct:-?}'% of a core (limit 3%)"
 fi
 finish
