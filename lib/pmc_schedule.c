@@ -23,6 +23,7 @@
 #include <mpi.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -59,6 +60,8 @@ enum { TAG_REQUEST = 101, TAG_REPLY = 102, TAG_GROUP_CALL = 103 };
  * without sleeping this long first: a sleep gives the core away, and
  * getting it back can cost a scheduler tick when the node is busy. */
 #define GROUP_SPIN_SECONDS 100e-6
+/* Time the output of a rank that aborts gets to reach the launcher. */
+#define ABORT_FLUSH_NS 300000000L
 
 struct pmc_schedule {
     MPI_Comm comm;      /* collectives */
@@ -334,6 +337,10 @@ static void group_give_up(const pmc_schedule *s, const pmc_err *err, double grac
                   "within %.0f s of the failure (they presumably wait in a collective call "
                   "of the model): aborting the whole run with exit status 1",
                   s->rank, grace);
+    /* The launcher forwards our stderr through a pipe and may drop what it
+     * has not read yet once the abort reaches it (seen under Hydra). */
+    fflush(stderr);
+    sleep_ns(ABORT_FLUSH_NS);
     MPI_Abort(MPI_COMM_WORLD, 1);
 }
 
