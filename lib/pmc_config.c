@@ -943,6 +943,15 @@ void pmc_config_free(pmc_config *cfg)
     cfg->text = NULL;
 }
 
+const char *pmc_config_origin_text(const pmc_config_origin *o, char *buf, size_t n)
+{
+    if (o->line > 0)
+        snprintf(buf, n, "%s:%d", o->file, o->line);
+    else
+        snprintf(buf, n, "%s", o->file);
+    return buf;
+}
+
 const pmc_config_kv *pmc_config_model_key(const pmc_config *cfg, const char *key)
 {
     for (size_t i = 0; i < cfg->n_model_keys; i++)

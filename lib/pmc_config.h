@@ -25,6 +25,9 @@ typedef struct {
     int line;                /* 1-based line, 0 for --set */
 } pmc_config_origin;
 
+/* Room for pmc_config_origin_text: the path, ':' and a line number. */
+#define PMC_ORIGIN_TEXT_MAX (PMC_PATH_MAX + 16)
+
 /* A model-specific key of the [model] section (anything but name and data);
  * the model validates these. */
 typedef struct {
@@ -111,6 +114,12 @@ void pmc_config_free(pmc_config *cfg);
  * lines "  [section] key: stored VALUE, now VALUE" (or "(absent)").
  * Returns the number of differences (0 = compatible). */
 int pmc_config_diff(const char *stored_text, const char *current_text, char *out, size_t out_len);
+
+/* Writes "FILE:LINE", or "FILE" alone for a line of 0 (an override or a
+ * defaulted key, which has no line to point at), into buf of size n
+ * (PMC_ORIGIN_TEXT_MAX fits any origin) and returns buf, so that every stage
+ * reports a config location the same way. */
+const char *pmc_config_origin_text(const pmc_config_origin *o, char *buf, size_t n);
 
 /* Value of a model-specific key, or NULL if absent. */
 const pmc_config_kv *pmc_config_model_key(const pmc_config *cfg, const char *key);

@@ -80,23 +80,14 @@ static int describe_update(pmc_metric *d)
     return PMC_OK;
 }
 
-/* "FILE:LINE: [distance] KEY" or "FILE: [distance] KEY" for a defaulted key. */
-static void origin_text(const pmc_config_origin *o, const char *key, char *buf, size_t len)
-{
-    if (o->line > 0)
-        snprintf(buf, len, "%s:%d: [distance] %s", o->file, o->line, key);
-    else
-        snprintf(buf, len, "%s: [distance] %s", o->file, key);
-}
-
 static int check_weights(const pmc_config *cfg, size_t n_stats, pmc_err *err)
 {
-    char where[PMC_PATH_MAX + 64];
-    origin_text(&cfg->distance_weights_origin, "weights", where, sizeof where);
+    char where[PMC_ORIGIN_TEXT_MAX];
+    pmc_config_origin_text(&cfg->distance_weights_origin, where, sizeof where);
     if (cfg->n_distance_weights != n_stats)
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s: %zu weights, but model %s has %zu summary statistics: expected "
-                           "one weight per statistic",
+                           "%s: [distance] weights: %zu weights, but model %s has %zu summary "
+                           "statistics: expected one weight per statistic",
                            where, cfg->n_distance_weights, cfg->model_name, n_stats);
     return PMC_OK;
 }
@@ -108,19 +99,20 @@ int pmc_distance_create(const pmc_config *cfg, const pmc_model *model, pmc_metri
     size_t i = 0;
     while (i < sizeof kind_names / sizeof kind_names[0] && strcmp(cfg->distance_name, kind_names[i]))
         i++;
-    char where[PMC_PATH_MAX + 64];
-    origin_text(&cfg->distance_origin, "name", where, sizeof where);
+    char where[PMC_ORIGIN_TEXT_MAX];
+    pmc_config_origin_text(&cfg->distance_origin, where, sizeof where);
     if (i == sizeof kind_names / sizeof kind_names[0])
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s: %s: unknown distance: expected one of euclidean, "
-                           "weighted_euclidean, adaptive, model",
+                           "%s: [distance] name: %s: unknown distance: expected one of "
+                           "euclidean, weighted_euclidean, adaptive, model",
                            where, cfg->distance_name);
     kind = (pmc_distance_kind)i;
     size_t n_stats = pmc_model_n_stats(model);
     if (kind == PMC_DISTANCE_MODEL && !pmc_model_has_distance(model))
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s: model: model %s defines no distance of its own: expected a "
-                           "plugin with a distance callback, or another distance",
+                           "%s: [distance] name: model: model %s defines no distance of its "
+                           "own: expected a plugin with a distance callback, or another "
+                           "distance",
                            where, pmc_model_name(model));
     if (kind == PMC_DISTANCE_WEIGHTED_EUCLIDEAN) {
         int rc = check_weights(cfg, n_stats, err);

@@ -945,12 +945,8 @@ static int lookup_ops(const pmc_config *cfg, const model_ops **ops, pmc_err *err
             *ops = &models[i];
             return PMC_OK;
         }
-    const pmc_config_origin *o = &cfg->model_name_origin;
-    char where[PMC_PATH_MAX + 32];
-    if (o->line > 0)
-        snprintf(where, sizeof where, "%s:%d", o->file, o->line);
-    else
-        snprintf(where, sizeof where, "%s", o->file);
+    char where[PMC_ORIGIN_TEXT_MAX];
+    pmc_config_origin_text(&cfg->model_name_origin, where, sizeof where);
     return pmc_err_set(err, PMC_EINVAL,
                        "%s: [model] name: %s: unknown model (built-in: gaussian, ma2, gandk, "
                        "lotka_volterra, sir; plugin: plugin; test-only: test_slow, test_fail)",

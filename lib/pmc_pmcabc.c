@@ -787,22 +787,18 @@ static int lock_run_dir(run_state *st, const pmc_run_options *opt, pmc_err *err)
 static int setup_groups(run_state *st, pmc_err *err)
 {
     const pmc_config *cfg = st->cfg;
-    const pmc_config_origin *o = &cfg->mpi_ranks_per_simulation_origin;
     int k = cfg->mpi_ranks_per_simulation;
-    char where[PMC_PATH_MAX + 64];
-    if (o->line > 0)
-        snprintf(where, sizeof where, "%s:%d: [mpi] ranks_per_simulation: %d", o->file, o->line, k);
-    else
-        snprintf(where, sizeof where, "%s: [mpi] ranks_per_simulation: %d", o->file, k);
+    char at[PMC_ORIGIN_TEXT_MAX];
+    pmc_config_origin_text(&cfg->mpi_ranks_per_simulation_origin, at, sizeof at);
     int rc = pmc_schedule_set_groups(st->sched, k, err);
     if (rc != PMC_OK)
-        return pmc_err_prefix(err, "%s", where);
+        return pmc_err_prefix(err, "%s: [mpi] ranks_per_simulation: %d", at, k);
     if (k > 1 && !pmc_model_is_group_parallel(st->model))
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s: model %s runs each simulation on one rank; only a plugin "
-                           "with simulate_group (<pmcabc/model.h>, ABI version 2) can use "
-                           "several: set ranks_per_simulation = 1",
-                           where, pmc_model_name(st->model));
+                           "%s: [mpi] ranks_per_simulation: %d: model %s runs each simulation "
+                           "on one rank; only a plugin with simulate_group (<pmcabc/model.h>, "
+                           "ABI version 2) can use several: set ranks_per_simulation = 1",
+                           at, k, pmc_model_name(st->model));
     return PMC_OK;
 }
 

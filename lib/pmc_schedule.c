@@ -752,8 +752,8 @@ static int run_worker(pmc_schedule *s, const size_t *todo, pmc_slot_fn fn, void 
 
 /* Serves the leader's calls until it says the work is done. A failure is
  * the leader's to report (group_settle hands it the message), so a member
- * itself always returns PMC_OK. */
-static int run_member(pmc_schedule *s, double *busy, int *stop, pmc_err *err)
+ * has no status of its own. */
+static void run_member(pmc_schedule *s, double *busy, int *stop)
 {
     for (;;) {
         MPI_Request req;
@@ -773,8 +773,6 @@ static int run_member(pmc_schedule *s, double *busy, int *stop, pmc_err *err)
         group_settle(s, rc, pmc_now() - t0, &e);
     }
     *stop = local_stop(s);
-    (void)err;
-    return PMC_OK;
 }
 
 /* --- gathering ----------------------------------------------------------- */
@@ -927,7 +925,7 @@ int pmc_schedule_run_slots(pmc_schedule *s, size_t nslots, size_t record_size, p
     pthread_mutex_init(&d.lock, NULL);
     int stop = PMC_STOP_NONE;
     if (s->group_rank > 0)
-        rc = run_member(s, busy, &stop, err);
+        run_member(s, busy, &stop);
     else if (s->rank == 0)
         rc = run_rank0(&d, fn, ctx, &res, busy, &stop, err);
     else
