@@ -11,7 +11,7 @@
  *  - the compiler vectorises every inner loop over j (previous particles are
  *    copied to one column per coordinate, zero-padded to a multiple of
  *    PMC__LANES, so no loop has a tail);
- *  - exp is a polynomial (pmc__exp_scaled), no libm call per pair;
+ *  - exp is a polynomial (pmc__exp_half_neg_scaled), no libm call per pair;
  *  - the result of every floating-point operation is fixed by this source,
  *    whatever the vector width: the file is compiled with -ffp-contract=off
  *    and without -ffast-math, so the compiler neither fuses nor reorders
@@ -31,59 +31,57 @@
 #define PMC__JBLOCK 256
 #define PMC__ITILE 16
 
-/* exp(x) x 2^54 for -746 <= x <= 0, relative error below 2.5e-16 (measured
- * by `pmc_bench_weights --accuracy`: at most 2.3e-16 including the rounding
- * of a division, over 2e6 points of [-708, 0]; libm's exp is within 1.1e-16).
- * The factor 2^54 keeps results that would be subnormal (x < -708.4) normal;
- * callers scale the final sum by 2^-54, which rounds once, as a subnormal
- * exp would have. Method (as in fdlibm and ARM's optimized-routines):
- * x = n ln2 + r, |r| <= ln2/2, with ln2 split in two (Cody-Waite) so that
- * n x the high part is exact for |n| < 2^11; exp(r) = 1 + r + r^2 q(r) with q
- * of degree 9 the Chebyshev fit of (e^r - 1 - r) / r^2 on [-ln2/2, ln2/2]
- * (tools/exp_coeffs.py: 1.6e-17 relative approximation error), evaluated by
- * Horner's rule in fma; 2^(n + 54) is built in the exponent bits. x below
- * -746 must be clamped by the caller (exp(-746) underflows to 0); NaN gives
- * NaN. */
-static inline __attribute__((always_inline)) double pmc__exp_scaled(double x)
+/* exp(-d2 / 2) x 2^54 for d2 >= 0 (NaN gives NaN). Method: with t = d2
+ * log2(e) / 2, exp(-d2/2) = 2^-t = 2^n 2^-g, n = -round(t) and g = t + n,
+ * |g| <= 1/2; 2^-g = 1 + g Q(g), Q of degree 10 the Chebyshev fit of
+ * (2^-g - 1)/g on [-1/2, 1/2] (tools/exp_coeffs.py: 2.0e-17 relative
+ * approximation error), evaluated by Estrin's scheme in fma; 2^(n + 54) is
+ * built in the exponent bits; the factor 2^54 keeps results that would be
+ * subnormal (t > 1022) normal, and callers scale the final sum by 2^-54, which
+ * rounds once, as a subnormal exp would have. t is clamped to 1076
+ * (2^-1076 underflows to 0 anyway), which keeps the exponent field in range.
+ * Accuracy: the polynomial and the final product round to within about 2u
+ * (u = 2^-53); the one rounding of t (and of the constant log2(e)/2) adds a
+ * relative error of at most 2|x|u for x = -d2/2: 2.2e-16 at x = -1, 1.6e-13
+ * at x = -708 (measured: `pmc_bench_weights --accuracy`). That is the size of
+ * the error d2 already carries from its own computation (d + 1 roundings of
+ * a sum of squares, (d + 1)|x|u), so the kernel's value is as good as its
+ * input. The previous version reduced in base e with a two-part ln2
+ * (Cody-Waite, as fdlibm), exact for any x, and evaluated q by Horner's rule:
+ * its dependency chain was about twice as long and the loop 10-30 % slower
+ * (docs/performance.md). g = t + n is exact (Sterbenz), as are the rounding
+ * of 1.5 x 2^52 - t to an integer and the subtraction that recovers n. */
+static inline __attribute__((always_inline)) double pmc__exp_half_neg_scaled(double d2)
 {
-    const double shift = 0x1.8p52; /* adding it rounds to an integer in the low bits */
-    double kd = fma(x, 0x1.71547652b82fep0, shift); /* x / ln2 */
+    const double shift = 0x1.8p52; /* subtracting from it rounds to an integer */
+    const uint64_t big = 0x4090d00000000000u; /* 1076.0 */
+    double t = d2 * 0x1.71547652b82fep-1; /* log2(e) / 2 */
+    /* min(t, 1076) with bit masks: GCC 12 vectorises a ternary on a
+     * constant here only for AVX-512 */
+    uint64_t tb, m = -(uint64_t)(t > 1076.0);
+    memcpy(&tb, &t, sizeof tb);
+    tb = (tb & ~m) | (big & m);
+    memcpy(&t, &tb, sizeof t);
+    double kd = shift - t;
     uint64_t ki;
     memcpy(&ki, &kd, sizeof ki);
-    kd -= shift;
-    double r = fma(-kd, 0x1.62e42fee00000p-1, x); /* ln2, high 32 bits: exact */
-    r = fma(-kd, 0x1.a39ef35793c76p-33, r);      /* ln2 - the above */
-    double q = 0x1.af389ecfc4bb6p-26;
-    q = fma(q, r, 0x1.28917c89a43bcp-22);
-    q = fma(q, r, 0x1.71de0db2f6b19p-19);
-    q = fma(q, r, 0x1.a019b9149a41cp-16);
-    q = fma(q, r, 0x1.a01a01a7c2efep-13);
-    q = fma(q, r, 0x1.6c16c17889ef1p-10);
-    q = fma(q, r, 0x1.11111111109b5p-7);
-    q = fma(q, r, 0x1.5555555553d68p-5);
-    q = fma(q, r, 0x1.5555555555556p-3);
-    q = fma(q, r, 0x1.0000000000001p-1);
-    double p = 1.0 + fma(r * r, q, r);
+    kd -= shift; /* n = -round(t), an integer in [-1076, 0] */
+    double g = t + kd;
+    double g2 = g * g, g4 = g2 * g2, g8 = g4 * g4;
+    double e01 = fma(0x1.ebfbdff82c598p-3, g, -0x1.62e42fefa39efp-1);
+    double e23 = fma(0x1.3b2ab6fba1ddap-7, g, -0x1.c6b08d704a0c2p-5);
+    double e45 = fma(0x1.430913096fd9fp-13, g, -0x1.5d87fe78a5276p-10);
+    double e67 = fma(0x1.62bfd47773353p-20, g, -0x1.ffcbfc670dcd4p-17);
+    double e89 = fma(0x1.e6063f7217bedp-28, g, -0x1.b524fae627834p-24);
+    double f03 = fma(e23, g2, e01), f47 = fma(e67, g2, e45);
+    double f8a = fma(-0x1.e9d3fe395219ap-32, g2, e89);
+    double q = fma(f8a, g8, fma(f47, g4, f03));
     /* The low 12 bits of ki hold n (two's complement); n + 1077 lies in
-     * [1, 1077] for x in [-746, 0], a normal exponent field for 2^(n + 54). */
+     * [1, 1077], a normal exponent field for 2^(n + 54). */
     uint64_t sbits = (ki + 1077) << 52;
     double s;
     memcpy(&s, &sbits, sizeof s);
-    return p * s;
-}
-
-/* min(d2, 1492), NaN left alone: exp(-746) underflows to 0, and the clamp
- * keeps pmc__exp_scaled's exponent field in range. Written with bit masks:
- * with a plain d2 > 1492 ? 1492 : d2, GCC 12 specialises the constant branch
- * of the exp that follows and then vectorises the loop only with AVX-512. */
-static inline __attribute__((always_inline)) double pmc__clamp_d2(double d2)
-{
-    const uint64_t big = 0x4097500000000000u; /* 1492.0 */
-    uint64_t bits, m = -(uint64_t)(d2 > 1492.0);
-    memcpy(&bits, &d2, sizeof bits);
-    bits = (bits & ~m) | (big & m);
-    memcpy(&d2, &bits, sizeof d2);
-    return d2;
+    return fma(s, g * q, s);
 }
 
 /* Previous population in structure-of-arrays form: column a of the
@@ -113,7 +111,7 @@ pmc__block_terms(const double *zi, const pmc__prev_cols *p, size_t jb, size_t nb
                 u = zi[a] - col[a * n_pad + j];
                 d2 = fma(u, u, d2);
             }
-            buf[j] = w[j] * pmc__exp_scaled(-0.5 * pmc__clamp_d2(d2));
+            buf[j] = w[j] * pmc__exp_half_neg_scaled(d2);
         }
         return;
     }
@@ -129,10 +127,10 @@ pmc__block_terms(const double *zi, const pmc__prev_cols *p, size_t jb, size_t nb
         }
     }
     for (size_t j = 0; j < nb; j++)
-        buf[j] = w[j] * pmc__exp_scaled(-0.5 * pmc__clamp_d2(buf[j]));
+        buf[j] = w[j] * pmc__exp_half_neg_scaled(buf[j]);
 }
 
-/* Denominators (scaled by 2^54, see pmc__exp_scaled) of new particles
+/* Denominators (scaled by 2^54, see pmc__exp_half_neg_scaled) of new particles
  * [i_begin, i_end), at most PMC__ITILE of them, into denom[0..]; dc as in
  * pmc__block_terms. */
 static inline __attribute__((always_inline)) void
@@ -318,7 +316,7 @@ int pmc_weights_block_isa(pmc_weights_isa isa, const double *z, const double *lo
             out[i - i0] = 0;
             continue;
         }
-        double denom = out[i - i0] * 0x1p-54; /* undo pmc__exp_scaled's 2^54 */
+        double denom = out[i - i0] * 0x1p-54; /* undo pmc__exp_half_neg_scaled's 2^54 */
         if (!(denom > 0))
             return pmc_err_set(err, PMC_ERUNTIME,
                                "weight of particle %zu: kernel mixture density underflowed to "

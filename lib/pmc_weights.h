@@ -16,8 +16,8 @@
  * [i0, i1) is and whichever instruction set runs them, so it is bit-identical
  * on any rank, for any rank count, on any x86-64 CPU: the sum over j is kept
  * as 8 partial sums (partial k adds the terms j = k mod 8 in index order),
- * added pairwise at the end; exp is a polynomial of relative error below
- * 2.5e-16 built from +, -, x and fma (correctly rounded by definition), so
+ * added pairwise at the end; exp(x) is a polynomial of relative error below
+ * 3 (1 + |x|) 2^-53 built from +, -, x and fma (correctly rounded by definition), so
  * the AVX-512, AVX2 and baseline builds agree; a CPU without FMA hardware
  * gets the same bits from libm's software fma, about 10x slower than libm exp
  * (see pmc_weights.c and docs/performance.md).

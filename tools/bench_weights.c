@@ -87,26 +87,32 @@ static int accuracy(void)
     for (size_t i = 0; i < n; i++) {
         s = s * 6364136223846793005u + 1442695040888963407u;
         double u = (double)(s >> 11) * 0x1p-53;
-        /* half the points over [-708, 0], half over [-2, 0] where r is small */
+        /* half the points over [-708, 0], half over [-2, 0] where g is small */
         z[i] = sqrt(2 * u * (i < n / 2 ? 708.0 : 2.0));
     }
-    printf("| kernel | points | max relative error of 1/weight vs expl | at x |\n"
-           "|---|---|---|---|\n");
+    printf("| kernel | points | max relative error of 1/weight vs expl, -1 <= x <= 0 | "
+           "the same, -708 <= x < -1 | at x | max of error / ((1 + |x|) 2^-53) |\n"
+           "|---|---|---|---|---|---|\n");
     for (int isa = PMC_WEIGHTS_ISA_BASELINE; isa <= (int)pmc_weights_isa_best(); isa++) {
         pmc_err err;
         if (pmc_weights_block_isa(isa, z, lp, 0, n, zp, wp, 1, 1, out, &err) != PMC_OK)
             return 1;
-        long double worst = 0;
+        long double small = 0, big = 0, scaled = 0;
         double wx = 0;
         for (size_t i = 0; i < n; i++) {
             double x = -0.5 * (z[i] * z[i]);
             long double rel = fabsl(1 / ((long double)out[i] * expl((long double)x)) - 1);
-            if (rel > worst) {
-                worst = rel;
+            long double sc = rel / ((1 - (long double)x) * 0x1p-53L);
+            scaled = sc > scaled ? sc : scaled;
+            if (x >= -1.0) {
+                small = rel > small ? rel : small;
+            } else if (rel > big) {
+                big = rel;
                 wx = x;
             }
         }
-        printf("| %s | %zu | %.3Le | %.6f |\n", pmc_weights_isa_name(isa), n, worst, wx);
+        printf("| %s | %zu | %.3Le | %.3Le | %.3f | %.2Lf |\n", pmc_weights_isa_name(isa), n, small,
+               big, wx, scaled);
     }
     long double worst = 0;
     for (size_t i = 0; i < n; i++) {
