@@ -130,6 +130,29 @@ PMC_TEST(weights_same_bits_every_isa_and_block)
     }
 }
 
+PMC_TEST(weights_clamped_block_same_bits)
+{
+    /* A cache block whose bounding box reaches beyond squared distance 1400
+     * of a particle takes the clamped exp, the others the unclamped one; the
+     * two must agree bit for bit wherever the clamp does nothing. Appending
+     * a previous particle with weight 0 a million kernel sds away moves
+     * block 1 (j = 256..511) to the clamped path and adds +0 to one partial
+     * sum, so every weight must keep its bits, on every instruction set. */
+    enum { N = 20, NP = 300, D = 2 };
+    static double z[N * D], zp[(NP + 1) * D], wp[NP + 1], lp[N], ref[N], got[N];
+    random_population(7, N, NP, D, z, zp, wp, lp);
+    pmc_err err;
+    for (int isa = PMC_WEIGHTS_ISA_BASELINE; isa <= (int)pmc_weights_isa_best(); isa++) {
+        PMC_CHECK_INT(pmc_weights_block_isa(isa, z, lp, 0, N, zp, wp, NP, D, ref, &err), PMC_OK);
+        zp[NP * D] = 1e6;
+        zp[NP * D + 1] = -1e6;
+        wp[NP] = 0;
+        PMC_CHECK_INT(pmc_weights_block_isa(isa, z, lp, 0, N, zp, wp, NP + 1, D, got, &err),
+                      PMC_OK);
+        PMC_CHECK(memcmp(got, ref, sizeof ref) == 0);
+    }
+}
+
 PMC_TEST(weights_match_textbook_loop)
 {
     /* Against the textbook loop (libm exp, one sum in index order). The
@@ -267,6 +290,7 @@ const pmc_test_case pmc_tests_weights[] = {
     PMC_TEST_ENTRY(weights_two_dimensions),
     PMC_TEST_ENTRY(weights_denominator_underflow),
     PMC_TEST_ENTRY(weights_same_bits_every_isa_and_block),
+    PMC_TEST_ENTRY(weights_clamped_block_same_bits),
     PMC_TEST_ENTRY(weights_match_textbook_loop),
     PMC_TEST_ENTRY(weights_exp_accuracy),
     PMC_TEST_ENTRY(weights_subnormal_denominator),
