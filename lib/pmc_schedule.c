@@ -50,6 +50,12 @@ enum { TAG_REQUEST = 101, TAG_REPLY = 102, TAG_GROUP_CALL = 103 };
 #define POLL_SLEEP_MIN_NS 10000L
 #define POLL_SLEEP_MAX_NS 4000000L
 #define DISPATCH_SLEEP_MAX_NS 1000000L
+/* A collective runs right after a sleeping barrier, so it ends as soon as
+ * the last rank notices that the barrier is done, which takes at most that
+ * rank's current sleep (up to POLL_SLEEP_MAX_NS). Its own wait therefore
+ * sleeps in short steps: a blocking call would spin for all of that time,
+ * and a long sleep would delay each step of a multi-step collective. */
+#define COLLECTIVE_SLEEP_MAX_NS 100000L
 /* A group member whose simulation failed waits this long (or 4 times its
  * longest simulation, if more) for the rest of its group to report; longer
  * means they are stuck in a collective of the model that it left, and only
@@ -157,9 +163,9 @@ static long backoff(long ns, long max)
     return ns > max ? max : ns;
 }
 
-/* Completes a request without spinning; gives up (returns 0) after
- * `seconds` if that is > 0. */
-static int wait_sleeping_for(MPI_Request *req, double seconds)
+/* Completes a request without spinning, sleeping at most max_ns between
+ * polls; gives up (returns 0) after `seconds` if that is > 0. */
+static int wait_polling(MPI_Request *req, double seconds, long max_ns)
 {
     long ns = POLL_SLEEP_MIN_NS;
     double until = seconds > 0.0 ? pmc_now() + seconds : 0.0;
@@ -171,13 +177,23 @@ static int wait_sleeping_for(MPI_Request *req, double seconds)
         if (until > 0.0 && pmc_now() >= until)
             return 0;
         sleep_ns(ns);
-        ns = backoff(ns, POLL_SLEEP_MAX_NS);
+        ns = backoff(ns, max_ns);
     }
+}
+
+static int wait_sleeping_for(MPI_Request *req, double seconds)
+{
+    return wait_polling(req, seconds, POLL_SLEEP_MAX_NS);
 }
 
 static void wait_sleeping(MPI_Request *req)
 {
     wait_sleeping_for(req, 0.0);
+}
+
+static void wait_collective(MPI_Request *req)
+{
+    wait_polling(req, 0.0, COLLECTIVE_SLEEP_MAX_NS);
 }
 
 /* A group wait: spins up to GROUP_SPIN_SECONDS, then as wait_sleeping_for. */
@@ -202,6 +218,15 @@ void pmc_schedule_barrier(pmc_schedule *s)
 
 /* --- set-up -------------------------------------------------------------- */
 
+/* MPI_Comm_dup agrees on a context id with a blocking allreduce, which
+ * spins while a rank that started late is still in MPI_Init. */
+static void comm_dup(MPI_Comm comm, MPI_Comm *out)
+{
+    MPI_Request req;
+    MPI_Comm_idup(comm, out, &req);
+    wait_sleeping(&req);
+}
+
 int pmc_schedule_init(int *argc, char ***argv, pmc_schedule **out, pmc_err *err)
 {
 #ifdef __linux__
@@ -216,8 +241,8 @@ int pmc_schedule_init(int *argc, char ***argv, pmc_schedule **out, pmc_err *err)
     pmc_schedule *s = calloc(1, sizeof *s);
     if (!s)
         return pmc_err_set(err, PMC_ENOMEM, "out of memory allocating the scheduler");
-    MPI_Comm_dup(MPI_COMM_WORLD, &s->comm);
-    MPI_Comm_dup(MPI_COMM_WORLD, &s->work_comm);
+    comm_dup(MPI_COMM_WORLD, &s->comm);
+    comm_dup(MPI_COMM_WORLD, &s->work_comm);
     MPI_Comm_rank(s->comm, &s->rank);
     MPI_Comm_size(s->comm, &s->size);
     s->thread_level = provided;
@@ -247,6 +272,9 @@ static void free_groups(pmc_schedule *s)
 void pmc_schedule_finalize(pmc_schedule *s)
 {
     if (s) {
+        /* MPI_Finalize synchronises all ranks by spinning; rank 0 often
+         * has work left (the posterior summary, inspect) when others get here. */
+        pmc_schedule_barrier(s);
         free_groups(s);
         MPI_Comm_free(&s->work_comm);
         MPI_Comm_free(&s->comm);
@@ -282,8 +310,16 @@ int pmc_schedule_set_groups(pmc_schedule *s, int k, pmc_err *err)
     s->group_rank = s->rank % k;
     s->n_workers = s->size / k;
     s->group_stop = PMC_STOP_NONE;
-    MPI_Comm_split(s->comm, s->rank / k, s->rank, &s->group_rpc);
-    MPI_Comm_dup(s->group_rpc, &s->group_model);
+    /* A group of one is this rank alone, which needs no (spinning) split
+     * of s->comm; there is no non-blocking split, so the barrier at least
+     * lets the ranks enter it together. */
+    if (k == 1) {
+        comm_dup(MPI_COMM_SELF, &s->group_rpc);
+    } else {
+        pmc_schedule_barrier(s);
+        MPI_Comm_split(s->comm, s->rank / k, s->rank, &s->group_rpc);
+    }
+    comm_dup(s->group_rpc, &s->group_model);
     return PMC_OK;
 }
 
@@ -472,8 +508,10 @@ static int dispatcher_stop(const pmc_schedule *s)
 int pmc_schedule_any(pmc_schedule *s, int flag)
 {
     int any = 0;
+    MPI_Request req;
     pmc_schedule_barrier(s);
-    MPI_Allreduce(&flag, &any, 1, MPI_INT, MPI_MAX, s->comm);
+    MPI_Iallreduce(&flag, &any, 1, MPI_INT, MPI_MAX, s->comm, &req);
+    wait_collective(&req);
     return any;
 }
 
@@ -803,7 +841,9 @@ static int gather_results(pmc_schedule *s, const local_results *res, size_t nslo
                res->record_size);
     }
     int mine = (int)(res->n * item);
-    MPI_Allgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, s->comm);
+    MPI_Request req;
+    MPI_Iallgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, s->comm, &req);
+    wait_collective(&req);
     long total = 0;
     for (int r = 0; r < s->size; r++) {
         displs[r] = (int)total;
@@ -814,7 +854,8 @@ static int gather_results(pmc_schedule *s, const local_results *res, size_t nslo
         rc = pmc_err_set(err, PMC_ENOMEM, "out of memory gathering %zu results", nslots);
         goto done;
     }
-    MPI_Allgatherv(sendbuf, mine, MPI_BYTE, recvbuf, counts, displs, MPI_BYTE, s->comm);
+    MPI_Iallgatherv(sendbuf, mine, MPI_BYTE, recvbuf, counts, displs, MPI_BYTE, s->comm, &req);
+    wait_collective(&req);
     *placed = (size_t)total / item;
     for (size_t i = 0; i < *placed; i++) {
         uint64_t slot;
@@ -841,7 +882,9 @@ int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err)
     pmc_schedule_barrier(s);
     int mine = status != PMC_OK ? s->rank : s->size;
     int first = s->size;
-    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, s->comm);
+    MPI_Request req;
+    MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, s->comm, &req);
+    wait_collective(&req);
     if (first == s->size)
         return PMC_OK;
     pmc_err local;
@@ -849,7 +892,8 @@ int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err)
         local = *err;
         local.code = status;
     }
-    MPI_Bcast(&local, (int)sizeof local, MPI_BYTE, first, s->comm);
+    MPI_Ibcast(&local, (int)sizeof local, MPI_BYTE, first, s->comm, &req);
+    wait_collective(&req);
     if (err)
         *err = local;
     return local.code;
@@ -867,20 +911,22 @@ static void reduce_stats(pmc_schedule *s, const double *busy, double wall, uint6
     double wait_wall = wall - busy[0];
     double wait_cpu = wait_wall > 0.2 && wait_wall > 0.5 * wall
                           ? (busy[2] - busy[1]) / wait_wall : 0.0;
-    double in[2] = { -frac, wait_cpu }, mx[2];
-    double sum, wmax;
-    MPI_Allreduce(in, mx, 2, MPI_DOUBLE, MPI_MAX, s->comm);
-    MPI_Allreduce(&frac, &sum, 1, MPI_DOUBLE, MPI_SUM, s->comm);
-    MPI_Allreduce(&wall, &wmax, 1, MPI_DOUBLE, MPI_MAX, s->comm);
-    double fmax;
-    MPI_Allreduce(&frac, &fmax, 1, MPI_DOUBLE, MPI_MAX, s->comm);
-    MPI_Bcast(&requests, 1, MPI_UINT64_T, 0, s->comm);
+    /* Two reductions instead of one per figure: each is a point where ranks
+     * wait for each other. Only rank 0 counts requests, so their sum is
+     * rank 0's count (exact in a double below 2^53). */
+    double in_max[4] = { -frac, wait_cpu, wall, frac }, mx[4];
+    double in_sum[2] = { frac, (double)requests }, sum[2];
+    MPI_Request req[2];
+    MPI_Iallreduce(in_max, mx, 4, MPI_DOUBLE, MPI_MAX, s->comm, &req[0]);
+    MPI_Iallreduce(in_sum, sum, 2, MPI_DOUBLE, MPI_SUM, s->comm, &req[1]);
+    wait_collective(&req[0]);
+    wait_collective(&req[1]);
     stats->busy_min = -mx[0];
-    stats->busy_max = fmax;
-    stats->busy_mean = sum / s->size;
+    stats->busy_max = mx[3];
+    stats->busy_mean = sum[0] / s->size;
     stats->wait_cpu_max = mx[1];
-    stats->wall = wmax;
-    stats->requests = requests;
+    stats->wall = mx[2];
+    stats->requests = (uint64_t)sum[1];
 }
 
 /* The slots not done yet, ascending. */
@@ -978,8 +1024,11 @@ int pmc_schedule_allgather_blocks(pmc_schedule *s, double *data, size_t n, size_
         counts[r] = (int)((hi - lo) * stride);
         displs[r] = (int)(lo * stride);
     }
+    MPI_Request req;
     pmc_schedule_barrier(s);
-    MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts, displs, MPI_DOUBLE, s->comm);
+    MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts, displs, MPI_DOUBLE, s->comm,
+                    &req);
+    wait_collective(&req);
     free(counts);
     free(displs);
     return PMC_OK;
@@ -987,6 +1036,8 @@ int pmc_schedule_allgather_blocks(pmc_schedule *s, double *data, size_t n, size_
 
 void pmc_schedule_bcast(pmc_schedule *s, void *buf, size_t len)
 {
+    MPI_Request req;
     pmc_schedule_barrier(s);
-    MPI_Bcast(buf, (int)len, MPI_BYTE, 0, s->comm);
+    MPI_Ibcast(buf, (int)len, MPI_BYTE, 0, s->comm, &req);
+    wait_collective(&req);
 }
