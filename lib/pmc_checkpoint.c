@@ -27,6 +27,7 @@
 #include <mpi.h>
 
 #include "pmc_log.h"
+#include "pmc_schedule.h"
 
 #ifndef PMC_VERSION
 #define PMC_VERSION "unknown"
@@ -329,21 +330,18 @@ static void ckpt_writer_init(ckpt_writer *w, void *comm, const char *dir)
     h5_quiet();
 }
 
-/* The only MPI calls besides HDF5's own: makes every rank return the same
- * status. If any rank failed, all get the code and message of the lowest
- * failing rank, so they take the same cleanup path (H5Fclose is collective
- * and must be called by all or none). */
+/* Makes every rank return the same status. If any rank failed, all get the
+ * code and message of the lowest failing rank, so they take the same cleanup
+ * path (H5Fclose is collective and must be called by all or none). */
 static int ckpt_agree(ckpt_writer *w, int status)
 {
-    struct {
-        int ok, rank;
-    } in = {status == PMC_OK, w->rank}, out;
-    if (MPI_Allreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, w->comm) != MPI_SUCCESS)
-        return pmc_err_set(&w->e, PMC_EIO, "%s: MPI_Allreduce failed", w->path);
-    if (out.ok)
+    int first;
+    if (pmc_schedule_comm_agree(&w->comm, status == PMC_OK, &first) != PMC_OK)
+        return pmc_err_set(&w->e, PMC_EIO, "%s: MPI_Iallreduce failed", w->path);
+    if (first < 0)
         return PMC_OK;
-    if (MPI_Bcast(&w->e, (int)sizeof w->e, MPI_BYTE, out.rank, w->comm) != MPI_SUCCESS)
-        return pmc_err_set(&w->e, PMC_EIO, "%s: MPI_Bcast failed", w->path);
+    if (pmc_schedule_comm_bcast(&w->comm, &w->e, sizeof w->e, first) != PMC_OK)
+        return pmc_err_set(&w->e, PMC_EIO, "%s: MPI_Ibcast failed", w->path);
     return w->e.code;
 }
 

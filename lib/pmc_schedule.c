@@ -293,6 +293,30 @@ int pmc_schedule_size(const pmc_schedule *s) { return s->size; }
 void pmc_schedule_set_chunk(pmc_schedule *s, size_t chunk) { s->chunk = chunk; }
 void *pmc_schedule_comm_handle(pmc_schedule *s) { return &s->comm; }
 
+int pmc_schedule_comm_agree(void *comm, int ok, int *first)
+{
+    struct {
+        int ok, rank;
+    } in = { ok != 0, 0 }, out;
+    MPI_Comm c = *(MPI_Comm *)comm;
+    MPI_Request req;
+    MPI_Comm_rank(c, &in.rank);
+    if (MPI_Iallreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, c, &req) != MPI_SUCCESS)
+        return PMC_EIO;
+    wait_collective(&req);
+    *first = out.ok ? -1 : out.rank;
+    return PMC_OK;
+}
+
+int pmc_schedule_comm_bcast(void *comm, void *buf, size_t len, int root)
+{
+    MPI_Request req;
+    if (MPI_Ibcast(buf, (int)len, MPI_BYTE, root, *(MPI_Comm *)comm, &req) != MPI_SUCCESS)
+        return PMC_EIO;
+    wait_collective(&req);
+    return PMC_OK;
+}
+
 /* --- groups ------------------------------------------------------------------ */
 
 int pmc_schedule_set_groups(pmc_schedule *s, int k, pmc_err *err)

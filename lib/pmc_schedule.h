@@ -33,6 +33,15 @@ void pmc_schedule_set_chunk(pmc_schedule *s, size_t chunk);
 /* Pointer to the MPI_Comm the run uses (for parallel HDF5 only). */
 void *pmc_schedule_comm_handle(pmc_schedule *s);
 
+/* For the checkpoint writer, on a communicator from pmc_schedule_comm_handle,
+ * waiting with sleeping polls (a rank waiting for rank 0's fsync would
+ * otherwise spin a core in MPICH). Collective: each rank passes ok; *first
+ * becomes -1 if every rank was ok, else the lowest rank that was not.
+ * PMC_EIO if MPI refuses the call. */
+int pmc_schedule_comm_agree(void *comm, int ok, int *first);
+/* Collective: len bytes of buf from root to every rank; PMC_EIO as above. */
+int pmc_schedule_comm_bcast(void *comm, void *buf, size_t len, int root);
+
 /* Splits the ranks into groups of k consecutive ranks that run each
  * simulation together (issue: ranks_per_simulation). Group rank 0 (the
  * leader) takes slots from the scheduler like a one-rank worker; the other
