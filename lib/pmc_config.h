@@ -120,6 +120,11 @@ int pmc_config_diff(const char *stored_text, const char *current_text, char *out
  * (PMC_ORIGIN_TEXT_MAX fits any origin) and returns buf, so that every stage
  * reports a config location the same way. */
 const char *pmc_config_origin_text(const pmc_config_origin *o, char *buf, size_t n);
+/* pmc_config_origin_text into a buffer that lives until the end of the
+ * enclosing block (a compound literal): for error messages, as a printf
+ * argument. */
+#define PMC_ORIGIN_TEXT(o)                                                                       \
+    pmc_config_origin_text((o), (char[PMC_ORIGIN_TEXT_MAX]){ 0 }, PMC_ORIGIN_TEXT_MAX)
 
 /* Value of a model-specific key, or NULL if absent. */
 const pmc_config_kv *pmc_config_model_key(const pmc_config *cfg, const char *key);

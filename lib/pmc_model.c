@@ -97,8 +97,8 @@ void pmc_model_free(pmc_model *m)
 
 static int key_error(const pmc_config_kv *kv, const char *expected, pmc_err *err)
 {
-    return pmc_err_set(err, PMC_EINVAL, "%s:%d: [model] %s: %s: %s", kv->origin.file,
-                       kv->origin.line, kv->key, kv->value, expected);
+    return pmc_err_set(err, PMC_EINVAL, "%s: [model] %s: %s: %s", PMC_ORIGIN_TEXT(&kv->origin),
+                       kv->key, kv->value, expected);
 }
 
 static int parse_number(const pmc_config_kv *kv, double lo, double *out, pmc_err *err)
@@ -157,9 +157,9 @@ static int check_nonnegative_prior(const pmc_config *cfg, size_t i, const char *
         ok = 0;
     if (!ok)
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s:%d: [prior] %s: model %s needs a prior on positive values for "
+                           "%s: [prior] %s: model %s needs a prior on positive values for "
                            "its %s parameter (%s)",
-                           cfg->prior_origin[i].file, cfg->prior_origin[i].line, p->name,
+                           PMC_ORIGIN_TEXT(&cfg->prior_origin[i]), p->name,
                            cfg->model_name, ordinals[i], what);
     return PMC_OK;
 }
@@ -336,9 +336,9 @@ static int ma2_observe(pmc_model *m, const pmc_config *cfg, const double *x, siz
 {
     if (n < 3)
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s:%d: [model] data: %s: %zu values: model ma2 needs a series of at "
+                           "%s: [model] data: %s: %zu values: model ma2 needs a series of at "
                            "least 3 values",
-                           cfg->model_data_origin.file, cfg->model_data_origin.line,
+                           PMC_ORIGIN_TEXT(&cfg->model_data_origin),
                            cfg->model_data, n);
     m->n_stats = 2;
     ma2_autocov(x, n, m->obs);
@@ -428,9 +428,9 @@ static int gandk_observe(pmc_model *m, const pmc_config *cfg, const double *x, s
 {
     if (n < 8)
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s:%d: [model] data: %s: %zu values: model gandk needs at least 8 "
+                           "%s: [model] data: %s: %zu values: model gandk needs at least 8 "
                            "(its statistics are octiles)",
-                           cfg->model_data_origin.file, cfg->model_data_origin.line,
+                           PMC_ORIGIN_TEXT(&cfg->model_data_origin),
                            cfg->model_data, n);
     double *copy = malloc(n * sizeof *copy);
     if (!copy)
@@ -441,9 +441,9 @@ static int gandk_observe(pmc_model *m, const pmc_config *cfg, const double *x, s
     free(copy);
     if (!(m->obs[1] > 0.0))
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s:%d: [model] data: %s: the 2nd and 6th octiles are equal: model "
+                           "%s: [model] data: %s: the 2nd and 6th octiles are equal: model "
                            "gandk needs data with spread",
-                           cfg->model_data_origin.file, cfg->model_data_origin.line,
+                           PMC_ORIGIN_TEXT(&cfg->model_data_origin),
                            cfg->model_data);
     return PMC_OK;
 }
@@ -517,9 +517,9 @@ static int check_counts(const pmc_config *cfg, const double *x, size_t n, pmc_er
     for (size_t i = 0; i < n; i++)
         if (x[i] < 0.0 || x[i] != floor(x[i]))
             return pmc_err_set(err, PMC_EINVAL,
-                               "%s:%d: [model] data: %s: value %zu (%g): model %s needs whole "
+                               "%s: [model] data: %s: value %zu (%g): model %s needs whole "
                                "numbers >= 0 (counts)",
-                               cfg->model_data_origin.file, cfg->model_data_origin.line,
+                               PMC_ORIGIN_TEXT(&cfg->model_data_origin),
                                cfg->model_data, i + 1, x[i], cfg->model_name);
     return PMC_OK;
 }
@@ -542,9 +542,9 @@ static int lv_observe(pmc_model *m, const pmc_config *cfg, const double *x, size
 {
     if (n % 2 != 0)
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s:%d: [model] data: %s: %zu values: model lotka_volterra needs "
+                           "%s: [model] data: %s: %zu values: model lotka_volterra needs "
                            "pairs (prey, predators) per observation time, an even count",
-                           cfg->model_data_origin.file, cfg->model_data_origin.line,
+                           PMC_ORIGIN_TEXT(&cfg->model_data_origin),
                            cfg->model_data, n);
     return observe_counts(m, cfg, x, n, err);
 }
@@ -681,7 +681,7 @@ static int plugin_key(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
 static void plugin_where(const pmc_model *m, char *buf, size_t len)
 {
     const pmc_config_kv *kv = m->plugin_kv;
-    snprintf(buf, len, "%s:%d: [model] plugin: %s", kv->origin.file, kv->origin.line,
+    snprintf(buf, len, "%s: [model] plugin: %s", PMC_ORIGIN_TEXT(&kv->origin),
              kv->value);
 }
 
@@ -778,9 +778,9 @@ static int plugin_check_params(const pmc_model *m, const pmc_config *cfg, pmc_er
                 len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", j ? ", " : "",
                                         pl->param_names[j] ? pl->param_names[j] : "(null)");
             return pmc_err_set(err, PMC_EINVAL,
-                               "%s:%d: [prior] %s: model %s expects parameter %zu to be named "
+                               "%s: [prior] %s: model %s expects parameter %zu to be named "
                                "%s (its parameters, in order: %s)",
-                               cfg->prior_origin[i].file, cfg->prior_origin[i].line,
+                               PMC_ORIGIN_TEXT(&cfg->prior_origin[i]),
                                cfg->prior[i].name, pl->name, i + 1, want, list);
         }
     }
@@ -811,8 +811,8 @@ static int plugin_fail(const pmc_model *m, const pmc_config *cfg, const char *wh
         const pmc_config_kv *kv = &cfg->model_keys[i];
         size_t len = strlen(kv->key);
         if (kv != m->plugin_kv && !strncmp(msg, kv->key, len) && msg[len] == ':')
-            return pmc_err_set(err, PMC_EINVAL, "%s:%d: [model] %s: %s: model %s: %s",
-                               kv->origin.file, kv->origin.line, kv->key, kv->value, m->name,
+            return pmc_err_set(err, PMC_EINVAL, "%s: [model] %s: %s: model %s: %s",
+                               PMC_ORIGIN_TEXT(&kv->origin), kv->key, kv->value, m->name,
                                msg + len + (msg[len + 1] == ' ' ? 2 : 1));
     }
     char where[PMC_PATH_MAX + PMC_VALUE_MAX + 64];
@@ -967,8 +967,8 @@ static int load_observed(const pmc_config *cfg, pmc_model *m, pmc_err *err)
                            cfg->path, cfg->model_name);
     if (cfg->model_data[0] != '\0') {
         char origin[PMC_PATH_MAX + 64];
-        snprintf(origin, sizeof origin, "%s:%d: [model] data", cfg->model_data_origin.file,
-                 cfg->model_data_origin.line);
+        snprintf(origin, sizeof origin, "%s: [model] data",
+                 PMC_ORIGIN_TEXT(&cfg->model_data_origin));
         int rc = pmc_data_read_column(cfg->model_data, origin, &x, &n, err);
         if (rc != PMC_OK)
             return rc;

@@ -56,6 +56,8 @@ CASES=(
 "set_malformed       |set    |run.particles                 |--set |malformed override: expected section.key=value"
 "set_bad_value       |set    |run.particles=1               |--set |[run] particles: 1: expected at least 2 particles"
 "set_unknown_section |set    |runn.seed=3                   |--set |[runn]: unknown section"
+"set_model_key       |set    |model.noise_sd=2              |--set |[model] noise_sd: 2: unknown key for this model"
+"set_prior_positive  |set    |prior.sigma=normal(10, 2)     |--set |[prior] sigma: model gaussian needs a prior on positive values"
 )
 
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
