@@ -35,8 +35,10 @@
  * log2(e) / 2, exp(-d2/2) = 2^-t = 2^n 2^-g, n = -round(t) and g = t + n,
  * |g| <= 1/2; 2^-g = 1 + g Q(g), Q of degree 10 the Chebyshev fit of
  * (2^-g - 1)/g on [-1/2, 1/2] (tools/exp_coeffs.py: 2.0e-17 relative
- * approximation error), evaluated by Estrin's scheme in fma; 2^(n + 54) is
- * built in the exponent bits; the factor 2^54 keeps results that would be
+ * approximation error), evaluated as E(g^2) + g O(g^2), E and O by Horner's
+ * rule in fma (two chains of 5 and 4 fma: fewer operations than Estrin's
+ * scheme and half the latency of one Horner chain); 2^(n + 54) is built in
+ * the exponent bits; the factor 2^54 keeps results that would be
  * subnormal (t > 1022) normal, and callers scale the final sum by 2^-54, which
  * rounds once, as a subnormal exp would have. With clamp (a compile-time
  * constant), t is clamped to 1076 (2^-1076 underflows to 0 anyway), which
@@ -52,7 +54,8 @@
  * (Cody-Waite, as fdlibm), exact for any x, and evaluated q by Horner's rule:
  * its dependency chain was about twice as long and the loop 10-30 % slower
  * (docs/performance.md). g = t + n is exact (Sterbenz), as are the rounding
- * of 1.5 x 2^52 - t to an integer and the subtraction that recovers n. */
+ * of 1.5 x 2^52 + 1077 - t to an integer (its low 12 bits are then n + 1077,
+ * the exponent field of 2^(n + 54)) and the subtraction that recovers n. */
 static inline __attribute__((always_inline)) double pmc__exp_half_neg_scaled(double d2, int clamp)
 {
     const double shift = 0x1.8p52; /* subtracting from it rounds to an integer */
@@ -66,23 +69,25 @@ static inline __attribute__((always_inline)) double pmc__exp_half_neg_scaled(dou
         tb = (tb & ~m) | (big & m);
         memcpy(&t, &tb, sizeof t);
     }
-    double kd = shift - t;
+    double kd = (shift + 1077.0) - t;
     uint64_t ki;
     memcpy(&ki, &kd, sizeof ki);
-    kd -= shift; /* n = -round(t), an integer in [-1076, 0] */
+    kd -= shift + 1077.0; /* n = -round(t), an integer in [-1076, 0] */
     double g = t + kd;
-    double g2 = g * g, g4 = g2 * g2, g8 = g4 * g4;
-    double e01 = fma(0x1.ebfbdff82c598p-3, g, -0x1.62e42fefa39efp-1);
-    double e23 = fma(0x1.3b2ab6fba1ddap-7, g, -0x1.c6b08d704a0c2p-5);
-    double e45 = fma(0x1.430913096fd9fp-13, g, -0x1.5d87fe78a5276p-10);
-    double e67 = fma(0x1.62bfd47773353p-20, g, -0x1.ffcbfc670dcd4p-17);
-    double e89 = fma(0x1.e6063f7217bedp-28, g, -0x1.b524fae627834p-24);
-    double f03 = fma(e23, g2, e01), f47 = fma(e67, g2, e45);
-    double f8a = fma(-0x1.e9d3fe395219ap-32, g2, e89);
-    double q = fma(f8a, g8, fma(f47, g4, f03));
-    /* The low 12 bits of ki hold n (two's complement); n + 1077 lies in
-     * [1, 1077], a normal exponent field for 2^(n + 54). */
-    uint64_t sbits = (ki + 1077) << 52;
+    double y = g * g;
+    double ev = fma(-0x1.e9d3fe395219ap-32, y, -0x1.b524fae627834p-24);
+    ev = fma(ev, y, -0x1.ffcbfc670dcd4p-17);
+    ev = fma(ev, y, -0x1.5d87fe78a5276p-10);
+    ev = fma(ev, y, -0x1.c6b08d704a0c2p-5);
+    ev = fma(ev, y, -0x1.62e42fefa39efp-1);
+    double od = fma(0x1.e6063f7217bedp-28, y, 0x1.62bfd47773353p-20);
+    od = fma(od, y, 0x1.430913096fd9fp-13);
+    od = fma(od, y, 0x1.3b2ab6fba1ddap-7);
+    od = fma(od, y, 0x1.ebfbdff82c598p-3);
+    double q = fma(g, od, ev);
+    /* The low 12 bits of ki hold n + 1077, in [1, 1077]: a normal exponent
+     * field for 2^(n + 54). */
+    uint64_t sbits = ki << 52;
     double s;
     memcpy(&s, &sbits, sizeof s);
     return fma(s, g * q, s);
@@ -90,7 +95,7 @@ static inline __attribute__((always_inline)) double pmc__exp_half_neg_scaled(dou
 
 /* Previous population in structure-of-arrays form: column a of the
  * coordinates at zt + a * n_pad, weights at w; rows n_prev..n_pad-1 are zero
- * with weight 0 (they add +0 to a partial sum, which leaves it unchanged). */
+ * with weight 0 (fma(0, term, sum) leaves a partial sum unchanged). */
 typedef struct {
     size_t d, n_pad;
     double *zt, *w;
@@ -118,7 +123,7 @@ static inline __attribute__((always_inline)) int pmc__block_is_near(const double
     return far < 1400.0;
 }
 
-/* w_j exp(-|zi - z_j|^2 / 2) x 2^54 into buf[j] for the nb previous
+/* exp(-|zi - z_j|^2 / 2) x 2^54 into buf[j] for the nb previous
  * particles of one cache block starting at column offset jb. The squared
  * distance is d2 = u_0^2, then d2 = fma(u_a, u_a, d2) for a = 1..d-1, in
  * coordinate order. clamp as in pmc__exp_half_neg_scaled. dc is the
@@ -130,7 +135,7 @@ pmc__block_terms(const double *zi, const pmc__prev_cols *p, size_t jb, size_t nb
                  int clamp, double *buf)
 {
     size_t n_pad = p->n_pad;
-    const double *col = p->zt + jb, *w = p->w + jb;
+    const double *col = p->zt + jb;
     if (dc) {
         for (size_t j = 0; j < nb; j++) {
             double u = zi[0] - col[j], d2 = u * u;
@@ -138,7 +143,7 @@ pmc__block_terms(const double *zi, const pmc__prev_cols *p, size_t jb, size_t nb
                 u = zi[a] - col[a * n_pad + j];
                 d2 = fma(u, u, d2);
             }
-            buf[j] = w[j] * pmc__exp_half_neg_scaled(d2, clamp);
+            buf[j] = pmc__exp_half_neg_scaled(d2, clamp);
         }
         return;
     }
@@ -154,12 +159,13 @@ pmc__block_terms(const double *zi, const pmc__prev_cols *p, size_t jb, size_t nb
         }
     }
     for (size_t j = 0; j < nb; j++)
-        buf[j] = w[j] * pmc__exp_half_neg_scaled(buf[j], clamp);
+        buf[j] = pmc__exp_half_neg_scaled(buf[j], clamp);
 }
 
 /* Denominators (scaled by 2^54, see pmc__exp_half_neg_scaled) of new particles
  * [i_begin, i_end), at most PMC__ITILE of them, into denom[0..]; dc as in
- * pmc__block_terms. */
+ * pmc__block_terms. Partial sum k of particle i takes fma(w_j, term_j, sum)
+ * for j = k mod PMC__LANES in index order (padding rows: w_j = 0 adds +0). */
 static inline __attribute__((always_inline)) void
 pmc__mixture_tile(const double *z, size_t i_begin, size_t i_end, const pmc__prev_cols *p,
                   size_t dc, double *denom)
@@ -176,9 +182,10 @@ pmc__mixture_tile(const double *z, size_t i_begin, size_t i_end, const pmc__prev
             else
                 pmc__block_terms(zi, p, jb, nb, dc, 1, buf);
             double *ai = acc[i - i_begin];
+            const double *w = p->w + jb;
             for (size_t j = 0; j < nb; j += PMC__LANES)
                 for (size_t k = 0; k < PMC__LANES; k++)
-                    ai[k] += buf[j + k];
+                    ai[k] = fma(w[j + k], buf[j + k], ai[k]);
         }
     }
     for (size_t i = i_begin; i < i_end; i++) {
