@@ -29,7 +29,15 @@ signal_ranks TERM "run.checkpoint_dir=$dir"
 wait "$pid"
 RC=$?
 expect_status "SIGTERM -> exit 75" 75 "interrupted by SIGTERM"
-ls "$dir" | grep -qE '^partial-[0-9]{4}\.h5$' || fail "SIGTERM: no partial file in $dir: $(ls "$dir")"
+# A stop that lands while a generation is being committed (a busy machine can
+# delay the signal that long) exits "after generation N" with no partial file:
+# the generation file is the checkpoint. Otherwise the partial file must exist.
+if grep -q "interrupted by SIGTERM after generation" "$WORK/out"; then
+    ls "$dir" | grep -qE '^partial-[0-9]{4}\.h5$' && fail "SIGTERM between generations left a partial file"
+    pass "SIGTERM landed between generations (no partial file, as documented)"
+else
+    ls "$dir" | grep -qE '^partial-[0-9]{4}\.h5$' || fail "SIGTERM: no partial file in $dir: $(ls "$dir")"
+fi
 pmc 3 run "$WORK/r.ini" "${SLOW[@]}" --set run.checkpoint_dir="$dir"
 expect_status "resume after SIGTERM on 3 ranks" 0 "resuming"
 same "$WORK/ref" "$dir" && pass "SIGTERM + resume == uninterrupted" || fail "SIGTERM + resume differs"
