@@ -295,16 +295,16 @@ void *pmc_schedule_comm_handle(pmc_schedule *s) { return &s->comm; }
 
 int pmc_schedule_comm_agree(void *comm, int ok, int *first)
 {
-    struct {
-        int ok, rank;
-    } in = { ok != 0, 0 }, out;
     MPI_Comm c = *(MPI_Comm *)comm;
+    int rank, size;
+    MPI_Comm_rank(c, &rank);
+    MPI_Comm_size(c, &size);
+    int mine = ok ? size : rank, least = size;
     MPI_Request req;
-    MPI_Comm_rank(c, &in.rank);
-    if (MPI_Iallreduce(&in, &out, 1, MPI_2INT, MPI_MINLOC, c, &req) != MPI_SUCCESS)
+    if (MPI_Iallreduce(&mine, &least, 1, MPI_INT, MPI_MIN, c, &req) != MPI_SUCCESS)
         return PMC_EIO;
     wait_collective(&req);
-    *first = out.ok ? -1 : out.rank;
+    *first = least == size ? -1 : least;
     return PMC_OK;
 }
 
@@ -904,20 +904,16 @@ done:
 int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err)
 {
     pmc_schedule_barrier(s);
-    int mine = status != PMC_OK ? s->rank : s->size;
-    int first = s->size;
-    MPI_Request req;
-    MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, s->comm, &req);
-    wait_collective(&req);
-    if (first == s->size)
+    int first;
+    pmc_schedule_comm_agree(&s->comm, status == PMC_OK, &first);
+    if (first < 0)
         return PMC_OK;
     pmc_err local;
     if (s->rank == first) {
         local = *err;
         local.code = status;
     }
-    MPI_Ibcast(&local, (int)sizeof local, MPI_BYTE, first, s->comm, &req);
-    wait_collective(&req);
+    pmc_schedule_comm_bcast(&s->comm, &local, sizeof local, first);
     if (err)
         *err = local;
     return local.code;
@@ -1060,8 +1056,6 @@ int pmc_schedule_allgather_blocks(pmc_schedule *s, double *data, size_t n, size_
 
 void pmc_schedule_bcast(pmc_schedule *s, void *buf, size_t len)
 {
-    MPI_Request req;
     pmc_schedule_barrier(s);
-    MPI_Ibcast(buf, (int)len, MPI_BYTE, 0, s->comm, &req);
-    wait_collective(&req);
+    pmc_schedule_comm_bcast(&s->comm, buf, len, 0);
 }
