@@ -945,12 +945,10 @@ static int lookup_ops(const pmc_config *cfg, const model_ops **ops, pmc_err *err
             *ops = &models[i];
             return PMC_OK;
         }
-    char where[PMC_ORIGIN_TEXT_MAX];
-    pmc_config_origin_text(&cfg->model_name_origin, where, sizeof where);
     return pmc_err_set(err, PMC_EINVAL,
                        "%s: [model] name: %s: unknown model (built-in: gaussian, ma2, gandk, "
                        "lotka_volterra, sir; plugin: plugin; test-only: test_slow, test_fail)",
-                       where, cfg->model_name);
+                       PMC_ORIGIN_TEXT(&cfg->model_name_origin), cfg->model_name);
 }
 
 /* Reads [model] data (required by every built-in model, optional for
