@@ -1,11 +1,13 @@
 /* Checkpoint files: the only module that calls HDF5.
  *
- * Two kinds of file, both written collectively over parallel HDF5 (MPI-IO)
- * and committed atomically: gen-NNNN.h5 (a finished generation) and
- * partial-NNNN.h5 (the slots of a generation finished so far). Every rank
- * writes its own row block with collective transfers, all ranks set the same
- * root attributes (including an FNV-1a checksum of the content), then rank 0
- * commits the file (fsync, rename, fsync dir). Reading is serial (default
+ * Two kinds of file, both committed atomically: gen-NNNN.h5 (a finished
+ * generation) and partial-NNNN.h5 (the slots of a generation finished so
+ * far). A small file (below CKPT_COLLECTIVE_MIN_MB) is written by rank 0
+ * alone with HDF5's default driver while the others wait for its status; a
+ * large one collectively over parallel HDF5 (MPI-IO), every rank writing its
+ * own row block with collective transfers. Either way the root attributes
+ * carry an FNV-1a checksum of the content, and rank 0 commits the file
+ * (fsync, rename, fsync dir). Reading is serial (default
  * sec2 driver), validates the whole layout before it allocates anything and
  * verifies the checksum last. Layout: docs/checkpoint-format.md. */
 #include "pmc_checkpoint.h"
@@ -315,6 +317,7 @@ typedef struct {
     ckpt_dset ds[CKPT_NDATASETS];
     int tmp_made; /* H5Fcreate was tried: the temp file may exist */
     pmc_err e;    /* local error; the agreed one after ckpt_agree */
+    int serial;          /* rank 0 alone, with HDF5's default (sec2) driver */
     const char *kind;    /* "gen" or "partial", for test faults */
     unsigned generation; /* of the file, for test faults */
 } ckpt_writer;
@@ -536,7 +539,7 @@ static int ckpt_prepare(ckpt_writer *w, size_t d)
      * element is written once by exactly one rank. */
     if (H5Pset_layout(w->dcpl, H5D_CONTIGUOUS) < 0 ||
         H5Pset_fill_time(w->dcpl, H5D_FILL_TIME_NEVER) < 0 ||
-        H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE) < 0)
+        (!w->serial && H5Pset_dxpl_mpio(w->dxpl, H5FD_MPIO_COLLECTIVE) < 0))
         return h5_fail(&w->e, PMC_EIO, w->path, "set dataset properties");
     hsize_t nd = d;
     w->scalar = H5Screate(H5S_SCALAR);
@@ -734,7 +737,7 @@ static int ckpt_begin(ckpt_writer *w, int st)
 {
     if ((st = ckpt_agree(w, st)) != PMC_OK)
         return st;
-    if ((st = ckpt_agree(w, ckpt_set_mpio(w))) != PMC_OK)
+    if (!w->serial && (st = ckpt_agree(w, ckpt_set_mpio(w))) != PMC_OK)
         return st;
     if ((st = ckpt_agree(w, ckpt_create_file(w))) != PMC_OK)
         return st;
@@ -794,14 +797,15 @@ static int ckpt_check_space(ckpt_writer *w, uint64_t data_bytes, const char *con
     return PMC_OK;
 }
 
-/* Contract: see pmc_checkpoint.h. Every rank returns the same status and,
- * on failure, the same message "PATH: STEP: cause"; the temp file is removed
- * on failure and gen-NNNN.h5 is either the complete old or new file. */
-int pmc_checkpoint_write_generation(void *comm, const char *dir, const pmc_gen_meta *meta,
-                                    const pmc_population_view *pop, pmc_err *err)
+/* Every rank of *comm returns the same status and, on failure, the same
+ * message "PATH: STEP: cause"; the temp file is removed on failure and
+ * gen-NNNN.h5 is either the complete old or new file. */
+static int write_generation(MPI_Comm *comm, int serial, const char *dir,
+                            const pmc_gen_meta *meta, const pmc_population_view *pop, pmc_err *err)
 {
     ckpt_writer w;
     ckpt_writer_init(&w, comm, dir);
+    w.serial = serial;
     int st = ckpt_rank(&w);
     if (st != PMC_OK)
         return pmc_err_set(err, st, "%s", w.e.msg); /* nothing to agree with */
@@ -821,13 +825,14 @@ int pmc_checkpoint_write_generation(void *comm, const char *dir, const pmc_gen_m
     return ckpt_end(&w, st, err);
 }
 
-/* Contract: see pmc_checkpoint.h; as pmc_checkpoint_write_generation, with
- * the slot checks of check_slots (PMC_EINVAL on every rank). */
-int pmc_checkpoint_write_partial(void *comm, const char *dir, const pmc_partial_view *p,
-                                 pmc_err *err)
+/* As write_generation, with the slot checks of check_slots (PMC_EINVAL on
+ * every rank). */
+static int write_partial(MPI_Comm *comm, int serial, const char *dir, const pmc_partial_view *p,
+                         pmc_err *err)
 {
     ckpt_writer w;
     ckpt_writer_init(&w, comm, dir);
+    w.serial = serial;
     int st = ckpt_rank(&w);
     if (st != PMC_OK)
         return pmc_err_set(err, st, "%s", w.e.msg);
@@ -844,6 +849,92 @@ int pmc_checkpoint_write_partial(void *comm, const char *dir, const pmc_partial_
     if (st == PMC_OK)
         st = ckpt_agree(&w, ckpt_write_partial_attrs(&w, p));
     return ckpt_end(&w, st, err);
+}
+
+/* Files smaller than this are written by rank 0 alone: every rank holds
+ * the whole population anyway, and a collective parallel-HDF5 write costs a
+ * few collective metadata operations per dataset and attribute, which grew
+ * from 0.006 s at 2 ranks to 10.6 s at 32 ranks for a 64-particle file here
+ * (docs/performance.md, "Generation files"). Above it, the ranks share the
+ * bandwidth of a parallel file system. PMCABC_COLLECTIVE_IO_MIN_MB overrides
+ * it (0: always collective); every rank must see the same value, as they do
+ * when the launcher passes on the environment. */
+#define CKPT_COLLECTIVE_MIN_MB 256.0
+
+static int ckpt_serial(uint64_t bytes)
+{
+    double mb = CKPT_COLLECTIVE_MIN_MB;
+    const char *v = getenv("PMCABC_COLLECTIVE_IO_MIN_MB");
+    if (v && *v) {
+        char *end;
+        double x = strtod(v, &end);
+        if (*end == '\0' && x >= 0.0 && x <= 1e9)
+            mb = x;
+    }
+    return (double)bytes < mb * 1048576.0;
+}
+
+/* After a write by rank 0 alone: every rank returns rank 0's status and
+ * message. */
+static int ckpt_share_status(MPI_Comm *all, int rank, int st, pmc_err *err)
+{
+    int first;
+    pmc_err e;
+    pmc_err_clear(&e);
+    if (rank == 0 && st != PMC_OK && err)
+        e = *err;
+    e.code = st;
+    if (pmc_schedule_comm_agree(all, st == PMC_OK, &first) != PMC_OK)
+        return pmc_err_set(err, PMC_EIO, "checkpoint: MPI_Iallreduce failed");
+    if (first < 0)
+        return PMC_OK;
+    if (pmc_schedule_comm_bcast(all, &e, sizeof e, first) != PMC_OK)
+        return pmc_err_set(err, PMC_EIO, "checkpoint: MPI_Ibcast failed");
+    if (err)
+        *err = e;
+    return e.code;
+}
+
+/* Contract: see pmc_checkpoint.h. */
+int pmc_checkpoint_write_generation(void *comm, const char *dir, const pmc_gen_meta *meta,
+                                    const pmc_population_view *pop, pmc_err *err)
+{
+    MPI_Comm *all = comm;
+    uint64_t bytes = pop && meta ? 8 * ((uint64_t)pop->n * (pop->d + 2 + 2 * pop->n_stats) +
+                                        meta->generation + 1)
+                                 : 0;
+    int rank = 0;
+    if (!ckpt_serial(bytes) || MPI_Comm_rank(*all, &rank) != MPI_SUCCESS)
+        return write_generation(all, 0, dir, meta, pop, err);
+    int st = PMC_OK;
+    if (rank == 0) {
+        MPI_Comm self = MPI_COMM_SELF;
+        pmc_population_view whole = *pop;
+        whole.lo = 0;
+        whole.hi = pop->n;
+        st = write_generation(&self, 1, dir, meta, &whole, err);
+    }
+    return ckpt_share_status(all, rank, st, err);
+}
+
+/* Contract: see pmc_checkpoint.h. */
+int pmc_checkpoint_write_partial(void *comm, const char *dir, const pmc_partial_view *p,
+                                 pmc_err *err)
+{
+    MPI_Comm *all = comm;
+    uint64_t bytes = p ? 8 * (uint64_t)p->k * (p->d + 3 + 2 * p->n_stats) : 0;
+    int rank = 0;
+    if (!ckpt_serial(bytes) || MPI_Comm_rank(*all, &rank) != MPI_SUCCESS)
+        return write_partial(all, 0, dir, p, err);
+    int st = PMC_OK;
+    if (rank == 0) {
+        MPI_Comm self = MPI_COMM_SELF;
+        pmc_partial_view whole = *p;
+        whole.lo = 0;
+        whole.hi = p->k;
+        st = write_partial(&self, 1, dir, &whole, err);
+    }
+    return ckpt_share_status(all, rank, st, err);
 }
 
 /* ------------------------------------------------------------------------
@@ -972,9 +1063,12 @@ static int read_format_version(hid_t file, const char *path, const char *what, u
                               &version, err);
     if (st != PMC_OK)
         return st;
-    if (version != PMC_CHECKPOINT_FORMAT_VERSION)
-        return pmc_err_set(err, PMC_EINVAL, "%s: format_version %llu: this pmcabc reads version %d",
-                           path, (unsigned long long)version, PMC_CHECKPOINT_FORMAT_VERSION);
+    /* Versions 1 and 2 share the layout (2 changed the random streams):
+     * both are read; pmc_pmcabc refuses to resume a version it did not write. */
+    if (version < 1 || version > PMC_CHECKPOINT_FORMAT_VERSION)
+        return pmc_err_set(err, PMC_EINVAL, "%s: format_version %llu: this pmcabc reads versions "
+                           "1 to %d", path, (unsigned long long)version,
+                           PMC_CHECKPOINT_FORMAT_VERSION);
     *out = (unsigned)version;
     return PMC_OK;
 }
@@ -1252,9 +1346,8 @@ static int read_gen_contents(hid_t file, const char *path, pmc_generation *g, pm
 static int read_partial_attrs(hid_t file, const char *path, pmc_partial *p, uint64_t *checksum,
                               pmc_err *err)
 {
-    unsigned version = 0;
     char *kind = NULL;
-    int st = read_format_version(file, path, "partial", &version, err);
+    int st = read_format_version(file, path, "partial", &p->format_version, err);
     if (st == PMC_OK)
         st = attr_read_strings(file, path, "kind", 0, 1, &kind, err);
     if (st == PMC_OK && strcmp(kind, "partial") != 0)

@@ -1,6 +1,7 @@
 /* The only HDF5 module: generation files gen-NNNN.h5 in the checkpoint
- * directory, written collectively with parallel HDF5 (MPI-IO) and committed
- * atomically. Layout: docs/checkpoint-format.md. */
+ * directory, written by rank 0 alone (small files) or collectively with
+ * parallel HDF5 (MPI-IO; large files) and committed atomically. Layout:
+ * docs/checkpoint-format.md. */
 #ifndef PMC_CHECKPOINT_H
 #define PMC_CHECKPOINT_H
 
@@ -9,7 +10,9 @@
 
 #include "pmc_error.h"
 
-#define PMC_CHECKPOINT_FORMAT_VERSION 1
+/* 2: random streams per proposal attempt (pmc_rng); the layout is that of
+ * version 1, whose files are still read (inspect) but not resumed. */
+#define PMC_CHECKPOINT_FORMAT_VERSION 2
 
 /* Root attributes of a generation file. */
 typedef struct {
@@ -52,8 +55,10 @@ typedef struct {
 /* Creates dir (and parents) if needed. Call on one rank (rank 0). */
 int pmc_checkpoint_prepare_dir(const char *dir, pmc_err *err);
 
-/* Writes <dir>/gen-NNNN.h5 collectively on the communicator (*(MPI_Comm *)comm):
- * every rank calls it with the same meta and n/d, and its own [lo, hi).
+/* Writes <dir>/gen-NNNN.h5 on the communicator (*(MPI_Comm *)comm): every
+ * rank calls it with the same meta and n/d, and its own [lo, hi). Below
+ * 256 MiB (PMCABC_COLLECTIVE_IO_MIN_MB) rank 0 writes every row itself and
+ * the others only learn its status; above, the write is collective.
  * Commit protocol: write to a temporary name in dir, close, fsync, rename into
  * place, fsync dir, so a reader never sees a half-written gen file. Returns
  * the same status on every rank. */
@@ -117,6 +122,7 @@ int pmc_checkpoint_write_partial(void *comm, const char *dir, const pmc_partial_
                                  pmc_err *err);
 
 typedef struct {
+    unsigned format_version;
     unsigned generation;
     double epsilon;
     uint64_t seed;

@@ -3,9 +3,10 @@
  * of section 3).
  *
  * Every rank holds the whole previous population (it is small: N x d) and
- * computes whichever slots the scheduler gives it; a slot's result is a
- * function of (seed, generation, slot) and the previous population only, so
- * the population is the same for any number of ranks. */
+ * computes whichever proposal attempts the scheduler gives it; attempt j of
+ * slot i is a function of (seed, generation, slot, attempt) and the previous
+ * population only, and a slot's particle is its lowest-index accepted
+ * attempt, so the population is the same for any number of ranks. */
 #include "pmc_pmcabc.h"
 
 #include <dirent.h>
@@ -52,7 +53,6 @@ typedef struct {
     size_t rec_ns;            /* statistics kept per record: n_stats (adaptive) or 0 */
     unsigned generation;
     double epsilon;
-    uint64_t budget;          /* max simulations one slot may use; 0 = no cap */
     const population *prev;   /* NULL in generation 0 */
     const double *prev_cumw;  /* cumulative weights of prev, for ancestor draws */
     const pmc_kernel *kernel;
@@ -71,8 +71,10 @@ static int must_stop(double deadline)
 }
 
 /* Record of one slot, as the scheduler moves it: theta[d], distance,
- * simulations (uint64), then ns accepted and ns first-simulation statistics
- * (ns = 0 unless the distance is adaptive). Offsets in doubles. */
+ * simulations (uint64), ns accepted statistics (the accepted attempt's
+ * part), then ns first-simulation statistics (the part attempt 0 writes);
+ * ns = 0 unless the distance is adaptive. Offsets in doubles. */
+static size_t record_main_size(size_t d, size_t ns) { return (d + 2 + ns) * sizeof(double); }
 static size_t record_size(size_t d, size_t ns) { return (d + 2 + 2 * ns) * sizeof(double); }
 #define REC_DIST(d) ((d) * sizeof(double))
 #define REC_SIMS(d) (((d) + 1) * sizeof(double))
@@ -148,45 +150,49 @@ static int simulate(const slot_ctx *c, const double *theta, pmc_err *err)
     return pmc_schedule_group_call(c->sched, c->group_msg, group_msg_size(c->d, c->rng), err);
 }
 
-static int compute_slot(void *arg, size_t slot, void *record, pmc_err *err)
+/* The scheduler's attempt function (pmc_attempt_fn): attempts [first, end)
+ * of slot, stopping at the first accepted. */
+static int compute_attempts(void *arg, size_t slot, uint64_t first, uint64_t end, void *record,
+                            uint64_t *ran, uint64_t *accepted, pmc_err *err)
 {
-    const slot_ctx *c = arg;
+    slot_ctx *c = arg;
     double *theta = record;
-    uint64_t sims = 0;
-    double dist;
-    pmc_rng_set_stream(c->rng, c->cfg->seed, c->generation, slot);
-    for (;;) {
-        /* Abandoning a slot is unbiased: its result depends only on
-         * (seed, generation, slot), so redoing it later gives the same bits. */
+    unsigned char *r = record;
+    *ran = 0;
+    *accepted = PMC_ATTEMPT_NONE;
+    for (uint64_t a = first; a < end; a++) {
+        /* Stopping between attempts is unbiased: an attempt's result depends
+         * only on (seed, generation, slot, attempt), so redoing it later
+         * gives the same bits. */
         if (must_stop(c->deadline))
             return PMC_EINTR;
+        pmc_rng_set_stream(c->rng, c->cfg->seed, c->generation, slot, a);
         int rc = propose(c, theta, err);
         if (rc == PMC_OK)
             rc = simulate(c, theta, err);
         if (rc != PMC_OK) {
             char buf[512];
             format_theta(c, theta, buf, sizeof buf);
-            return pmc_err_prefix(err, "generation %u, parameters (%s)", c->generation, buf);
+            return pmc_err_prefix(err, "generation %u, attempt %llu, parameters (%s)",
+                                  c->generation, (unsigned long long)a, buf);
         }
-        sims++;
-        atomic_fetch_add_explicit(&((slot_ctx *)arg)->sims, 1, memory_order_relaxed);
+        (*ran)++;
+        atomic_fetch_add_explicit(&c->sims, 1, memory_order_relaxed);
         /* The first simulation of a slot is a draw from the proposal's
          * predictive: the sample the adaptive distance scales by (Prangle 2017). */
-        if (c->rec_ns && sims == 1)
-            memcpy((unsigned char *)record + REC_PSTATS(c->d, c->rec_ns), c->stats,
-                   c->rec_ns * sizeof(double));
-        dist = pmc_distance_eval(c->distance, c->stats, pmc_model_observed_stats(c->model));
-        if (dist <= c->epsilon || isinf(c->epsilon))
-            break;
-        if (c->budget && sims >= c->budget)
-            return pmc_err_set(err, PMC_EBUDGET, "slot needs more than %llu simulations",
-                               (unsigned long long)c->budget);
+        if (c->rec_ns && a == 0)
+            memcpy(r + REC_PSTATS(c->d, c->rec_ns), c->stats, c->rec_ns * sizeof(double));
+        double dist = pmc_distance_eval(c->distance, c->stats, pmc_model_observed_stats(c->model));
+        if (dist <= c->epsilon || isinf(c->epsilon)) {
+            uint64_t sims = a + 1; /* attempts 0 .. a: what the slot cost */
+            memcpy(r + REC_DIST(c->d), &dist, sizeof dist);
+            memcpy(r + REC_SIMS(c->d), &sims, sizeof sims);
+            if (c->rec_ns)
+                memcpy(r + REC_STATS(c->d), c->stats, c->rec_ns * sizeof(double));
+            *accepted = a;
+            return PMC_OK;
+        }
     }
-    unsigned char *r = record;
-    memcpy(r + REC_DIST(c->d), &dist, sizeof dist);
-    memcpy(r + REC_SIMS(c->d), &sims, sizeof sims);
-    if (c->rec_ns)
-        memcpy(r + REC_STATS(c->d), c->stats, c->rec_ns * sizeof(double));
     return PMC_OK;
 }
 
@@ -274,6 +280,7 @@ typedef struct {
     double *cumw, *z, *z_prev, *logprior;
     double *epsilons;
     uint64_t total_sims;
+    double attempts_hint;      /* simulations per slot of the last generation */
     gsl_rng *rng;
     double *stats;
     group_sim gsim;            /* what group calls simulate with */
@@ -356,14 +363,19 @@ static int write_generation(run_state *st, const pmc_gen_meta *meta, pmc_err *er
                                            st->cfg->checkpoint_dir, meta, &v, err);
 }
 
-static void log_generation(const pmc_gen_meta *m, const pmc_schedule_stats *ss, double elapsed)
+/* One line per generation (docs/usage.md, "The log"). `discarded`:
+ * simulations run but not counted in `sims` (speculative attempts past a
+ * slot's accepted one, and slots left unfinished at a periodic save). */
+static void log_generation(const pmc_gen_meta *m, const pmc_schedule_stats *ss,
+                           uint64_t discarded, double elapsed)
 {
     pmc_log_info("gen %4u  eps %-11.5g accept %-9.4g ESS %-8.1f sims %-9llu total %-10llu "
-                 "%9.3g sims/s  %7.2fs  busy %.2f/%.2f/%.2f  elapsed %.1fs",
+                 "%9.3g sims/s  %7.2fs  busy %.2f/%.2f/%.2f  discarded %llu  elapsed %.1fs",
                  m->generation, m->epsilon, m->acceptance_rate, m->ess,
                  (unsigned long long)m->gen_simulations, (unsigned long long)m->n_simulations,
                  m->wall_time > 0 ? (double)m->gen_simulations / m->wall_time : 0.0,
-                 m->wall_time, ss->busy_min, ss->busy_mean, ss->busy_max, elapsed);
+                 m->wall_time, ss->busy_min, ss->busy_mean, ss->busy_max,
+                 (unsigned long long)discarded, elapsed);
     pmc_log_debug("gen %u: %llu chunk requests; waiting ranks used at most %.3f%% of a core "
                   "while waiting", m->generation, (unsigned long long)ss->requests,
                   100.0 * ss->wait_cpu_max);
@@ -437,14 +449,57 @@ static const char *stop_reason(const run_state *st)
     return "a signal to another rank";
 }
 
+/* Simulations the slots already done in the current generation used. */
+static uint64_t done_simulations(const run_state *st)
+{
+    size_t rs = record_size(st->d, st->ns);
+    uint64_t total = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        uint64_t sims;
+        if (!st->done[i])
+            continue;
+        memcpy(&sims, st->records + i * rs + REC_SIMS(st->d), sizeof sims);
+        total += sims;
+    }
+    return total;
+}
+
+/* What is left of max_simulations for the slots not done yet (0 = no cap);
+ * PMC_EBUDGET if not even one simulation per slot is left. */
+static int budget_left(const run_state *st, uint64_t *left)
+{
+    uint64_t max = st->cfg->max_simulations, used = st->total_sims + done_simulations(st);
+    size_t ntodo = 0;
+    *left = 0;
+    if (!max)
+        return PMC_OK;
+    for (size_t i = 0; i < st->n; i++)
+        ntodo += !st->done[i];
+    *left = max > used ? max - used : 0;
+    if (*left < ntodo)
+        return PMC_EBUDGET; /* compute_slots words the message */
+    return PMC_OK;
+}
+
 /* Computes the slots of generation gen not yet done (st->done), saving
  * partial files when the run control asks for it. PMC_EINTR after a stop
- * that ends the process (the partial file is then on disk). */
+ * that ends the process (the partial file is then on disk). ss->attempts
+ * sums the attempts of every call. */
 static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc_err *err)
 {
+    uint64_t attempts = 0;
     for (;;) {
-        int rc = pmc_schedule_run_slots(st->sched, st->n, record_size(st->d, st->ns), compute_slot, c,
-                                        st->records, st->done, ss, err);
+        pmc_slot_spec spec = { st->n, record_main_size(st->d, st->ns), st->ns * sizeof(double),
+                               0, st->attempts_hint };
+        int rc = budget_left(st, &spec.max_attempts);
+        if (rc == PMC_OK)
+            rc = pmc_schedule_run_slots(st->sched, &spec, compute_attempts, c, st->records,
+                                        st->done, ss, err);
+        attempts += ss->attempts;
+        ss->attempts = attempts;
+        if (rc == PMC_EBUDGET) /* deterministic text: the same for any rank count */
+            pmc_err_set(err, PMC_EBUDGET, "generation %u needs more than the %llu simulations "
+                        "left", c->generation, (unsigned long long)spec.max_attempts);
         if (rc != PMC_EINTR)
             return rc;
         rc = write_partial(st, c->generation, c->epsilon, err);
@@ -476,9 +531,6 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     c.rec_ns = st->ns;
     c.generation = gen;
     c.epsilon = eps;
-    if (st->cfg->max_simulations)
-        c.budget = st->cfg->max_simulations > st->total_sims
-                       ? st->cfg->max_simulations - st->total_sims : 1;
     c.prev = st->have_prev ? &st->prev : NULL;
     c.prev_cumw = st->cumw;
     c.kernel = &st->kernel;
@@ -492,6 +544,8 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     snprintf(label, sizeof label, "gen %u", gen);
     pmc_schedule_set_progress(st->sched, &c.sims, label);
     pmc_schedule_stats ss;
+    memset(&ss, 0, sizeof ss);
+    uint64_t sims_before = done_simulations(st); /* slots from a partial file */
     int rc = compute_slots(st, &c, &ss, err);
     pmc_schedule_set_progress(st->sched, NULL, NULL);
     if (rc != PMC_OK)
@@ -514,7 +568,9 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     meta->seed = st->cfg->seed;
     meta->wall_time = pmc_now() - t0;
     meta->data_checksum = st->data_checksum;
-    log_generation(meta, &ss, pmc_log_elapsed());
+    st->attempts_hint = (double)gen_sims / (double)st->n;
+    uint64_t used = gen_sims - sims_before;
+    log_generation(meta, &ss, ss.attempts > used ? ss.attempts - used : 0, pmc_log_elapsed());
     return PMC_OK;
 }
 
@@ -656,9 +712,27 @@ static int find_checkpoint(run_state *st, pmc_generation *g, char *path, size_t 
 
 /* A checkpoint can be continued only with a config that gives the same
  * results: docs/config.md lists the keys that may change. */
+/* A run is continued only by a pmcabc that draws the same random streams:
+ * a file of another format_version would mix two samplers in one run. */
+static int check_format(const char *path, unsigned version, pmc_err *err)
+{
+    if (version == PMC_CHECKPOINT_FORMAT_VERSION)
+        return PMC_OK;
+    return pmc_err_set(err, PMC_EINVAL,
+                       "%s has format_version %u, this pmcabc %s writes format_version %d: their "
+                       "random streams differ (version 2 gives every proposal attempt its own), "
+                       "so continuing the run would mix results of two samplers; finish it with "
+                       "the pmcabc that started it (its creator attribute names it) or use "
+                       "another checkpoint_dir", path, version, PMC_VERSION,
+                       PMC_CHECKPOINT_FORMAT_VERSION);
+}
+
 static int check_compatible(const run_state *st, const pmc_generation *g, const char *path,
                             pmc_err *err)
 {
+    int rc = check_format(path, g->format_version, err);
+    if (rc != PMC_OK)
+        return rc;
     char diff[PMC_ERR_MSG_MAX / 2];
     int ndiff = pmc_config_diff(g->config_text, st->cfg->text, diff, sizeof diff);
     if (ndiff > 0)
@@ -724,6 +798,7 @@ static void adopt_generation(run_state *st, const pmc_generation *g)
     for (size_t i = 0; i < g->n_epsilons && i <= g->meta.generation; i++)
         st->epsilons[i] = g->epsilons[i];
     st->total_sims = g->meta.n_simulations;
+    st->attempts_hint = (double)g->meta.gen_simulations / (double)st->n;
 }
 
 /* Loads the finished slots of generation gen from its partial file, if one
@@ -736,6 +811,12 @@ static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
     pmc_partial p;
     pmc_err perr;
     int rc = pmc_checkpoint_read_partial(path, &p, &perr);
+    int format_ok = rc != PMC_OK || check_format(path, p.format_version, err) == PMC_OK;
+    if (pmc_schedule_any(st->sched, !format_ok)) {
+        if (rc == PMC_OK)
+            pmc_partial_free(&p);
+        return pmc_schedule_agree(st->sched, format_ok ? PMC_OK : PMC_EINVAL, err);
+    }
     int usable = rc == PMC_OK && p.generation == gen && p.n == st->n && p.d == st->d &&
                  p.n_stats == st->ns &&
                  p.seed == st->cfg->seed && memcmp(&p.epsilon, &eps, sizeof eps) == 0 &&
@@ -765,7 +846,6 @@ static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
     }
     if (rc == PMC_OK)
         pmc_partial_free(&p);
-    (void)err;
     return PMC_OK;
 }
 

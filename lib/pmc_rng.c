@@ -3,10 +3,12 @@
 #include <Random123/philox.h>
 #include <string.h>
 
-/* Stream layout: key = {seed, slot}, counter = {block, generation, 0, 0}.
- * (seed, slot) -> key and generation -> counter word 1 are both injective,
- * so distinct (seed, generation, slot) triples never share a Philox input
- * block; word 0 counts blocks within the stream (2^64 of them).
+/* Stream layout: key = {seed, slot}, counter = {block, generation, attempt, 0}.
+ * (seed, slot) -> key and (generation, attempt) -> counter words 1-2 are
+ * injective, so distinct (seed, generation, slot, attempt) never share a
+ * Philox input block; word 0 counts blocks within the stream (2^64 of them).
+ * Stream format 2 (checkpoint format_version 2): format 1 had no attempt
+ * word and ran a slot's attempts one after the other on one stream.
  *
  * The state is plain data (no pointers), so gsl_rng_memcpy and gsl_rng_clone
  * copy a stream exactly, position included. */
@@ -20,12 +22,13 @@ typedef struct {
 } pmc__philox_state;
 
 static void pmc__philox_position(pmc__philox_state *s, uint64_t seed, uint32_t generation,
-                                 uint64_t slot)
+                                 uint64_t slot, uint64_t attempt)
 {
     memset(s, 0, sizeof *s);
     s->key[0] = seed;
     s->key[1] = slot;
     s->ctr[1] = generation;
+    s->ctr[2] = attempt;
     s->next = 4;
 }
 
@@ -48,7 +51,7 @@ static uint64_t pmc__philox_next64(pmc__philox_state *s)
 
 static void pmc__philox_set(void *state, unsigned long seed)
 {
-    pmc__philox_position(state, (uint64_t)seed, 0, 0);
+    pmc__philox_position(state, (uint64_t)seed, 0, 0, 0);
 }
 
 /* 32 bits per call, a word's high half and then its low half: GSL's
@@ -96,11 +99,12 @@ gsl_rng *pmc_rng_alloc(void)
      * GSL_RNG_SEED environment variable could change; position explicitly. */
     gsl_rng *r = gsl_rng_alloc(pmc_rng_philox);
     if (r)
-        pmc_rng_set_stream(r, 0, 0, 0);
+        pmc_rng_set_stream(r, 0, 0, 0, 0);
     return r;
 }
 
-void pmc_rng_set_stream(gsl_rng *r, uint64_t seed, uint32_t generation, uint64_t slot)
+void pmc_rng_set_stream(gsl_rng *r, uint64_t seed, uint32_t generation, uint64_t slot,
+                        uint64_t attempt)
 {
-    pmc__philox_position(r->state, seed, generation, slot);
+    pmc__philox_position(r->state, seed, generation, slot, attempt);
 }

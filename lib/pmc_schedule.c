@@ -20,6 +20,7 @@
 #include "pmc_schedule.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <mpi.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,6 +32,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "pmc_ledger.h"
 #include "pmc_log.h"
 #include "pmc_signal.h"
 
@@ -98,47 +100,75 @@ typedef struct {
     uint64_t cmd, len;
 } group_header;
 
-/* A chunk request from a worker: how many slots it would like, whether it
- * failed, and whether it must stop (signal or deadline seen locally). A
- * failed or stopping worker wants nothing more. */
+/* Blocks of attempts a reply carries at most. A worker reports the outcome
+ * of every block it ran in its next request, so a request carries at most
+ * the blocks of two replies (with prefetching, one reply is in flight). */
+#define MAX_BLOCKS 64
+#define MAX_OUTCOMES (2 * MAX_BLOCKS)
+
+/* A work request from a worker: how many attempts it would like, whether it
+ * failed, whether it must stop (signal or deadline seen locally), and the
+ * outcomes of the blocks it ran since its last request (n_outcomes
+ * pmc_block_outcome follow the header). A failed or stopping worker wants
+ * nothing more. */
 typedef struct {
     uint64_t want;
     int32_t failed;
-    int32_t stop;  /* a pmc_stop_kind */
-    uint64_t done; /* slots this rank finished in this call, for progress */
-    uint64_t work; /* its work counter (simulations), for progress */
+    int32_t stop;        /* a pmc_stop_kind */
+    uint64_t work;       /* its work counter (simulations), for progress */
+    uint64_t n_outcomes;
 } work_request;
 
 typedef struct {
-    uint64_t start, count; /* count 0: no more work for this generation */
+    work_request h;
+    pmc_block_outcome outcomes[MAX_OUTCOMES];
+} request_msg;
+
+/* REPLY_RETRY: nothing to hand out now while the worker still holds blocks:
+ * it reports them in its next request, which rank 0 may then hold back until
+ * there is work (a slot whose blocks all came back unaccepted) or none is
+ * left. REPLY_DONE: no more work in this call. */
+enum { REPLY_WORK = 1, REPLY_RETRY = 2, REPLY_DONE = 3 };
+
+typedef struct {
+    uint64_t kind, n;
+    pmc_block blocks[MAX_BLOCKS];
 } work_reply;
 
-/* Results computed by this rank: slot indices and their records. */
+/* Blocks this rank ran: their outcomes and, per block, a record buffer
+ * (record_size + first_size bytes) that holds the accepted attempt's record
+ * and, for a block that ran attempt 0, the slot's first-attempt bytes. */
 typedef struct {
     size_t n, cap, record_size;
-    uint64_t *slots;
+    pmc_block_outcome *outcomes;
     unsigned char *records;
+    uint64_t attempts; /* attempts run, accepted or not */
 } local_results;
 
-/* State shared by rank 0's main thread and its dispatcher thread: the slots
- * still to compute (todo, ascending) and how far they have been handed out. */
+/* State shared by rank 0's main thread and its dispatcher thread: the
+ * ledger of the attempts handed out and their outcomes. */
 typedef struct {
     pthread_mutex_t lock;
-    const size_t *todo;
-    size_t next, ntodo;
+    pmc_ledger *ledger;
     int stop;   /* pmc_stop_kind, or STOP_FAILED */
+    pmc_err err; /* why the dispatcher failed (STOP_FAILED on rank 0 alone) */
+    int failed_here;
     uint64_t requests;
     pmc_schedule *s;
-    /* Progress, rank 0 only: per-rank slots done and work counters as last
-     * reported, and when the progress line was last printed. */
-    uint64_t *done_by_rank, *work_by_rank;
+    /* Progress, rank 0 only: per-rank work counters as last reported, and
+     * when the progress line was last printed. */
+    uint64_t *work_by_rank;
     double t0, last_print;
     size_t ntotal;      /* slots of the whole generation, done before included */
     size_t done_before; /* slots done before this call (from a partial file) */
+    /* Requests held back until there is work (worker index -> want, 0 = none). */
+    uint64_t *deferred;
+    int ndeferred;
+    int active;         /* other workers that have not been told REPLY_DONE */
 } dispenser;
 
 /* Stronger than any pmc_stop_kind: a rank failed, nothing is saved. */
-#define STOP_FAILED 3
+#define STOP_FAILED 4
 
 /* --- small helpers ------------------------------------------------------- */
 
@@ -483,10 +513,9 @@ static void report_progress(dispenser *d, int final)
     uint64_t done = d->done_before, work = 0;
     pthread_mutex_lock(&d->lock);
     d->work_by_rank[0] = work_now(s);
-    for (int r = 0; r < s->size; r++) {
-        done += d->done_by_rank[r];
+    done += pmc_ledger_finished(d->ledger);
+    for (int r = 0; r < s->size; r++)
         work += d->work_by_rank[r];
-    }
     pthread_mutex_unlock(&d->lock);
     double el = now - d->t0;
     double rate = el > 0 ? (double)(done - d->done_before) / el : 0.0;
@@ -541,99 +570,80 @@ int pmc_schedule_any(pmc_schedule *s, int flag)
 
 /* --- local results ------------------------------------------------------- */
 
-static int results_push(local_results *r, uint64_t slot, unsigned char **record)
+/* Appends an entry for a block about to run; *record is its buffer. */
+static int results_push(local_results *r, const pmc_block *b, unsigned char **record)
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 64;
-        uint64_t *slots = realloc(r->slots, cap * sizeof *slots);
-        if (!slots)
+        pmc_block_outcome *o = realloc(r->outcomes, cap * sizeof *o);
+        if (!o)
             return PMC_ENOMEM;
-        r->slots = slots;
+        r->outcomes = o;
         unsigned char *recs = realloc(r->records, cap * r->record_size);
         if (!recs)
             return PMC_ENOMEM;
         r->records = recs;
         r->cap = cap;
     }
-    r->slots[r->n] = slot;
+    r->outcomes[r->n] = (pmc_block_outcome){ b->slot, b->first, 0, PMC_ATTEMPT_NONE };
     *record = r->records + r->n * r->record_size;
+    memset(*record, 0, r->record_size); /* a block without attempt 0 leaves its tail unset */
     r->n++;
     return PMC_OK;
 }
 
 static void results_free(local_results *r)
 {
-    free(r->slots);
+    free(r->outcomes);
     free(r->records);
 }
 
-/* Computes the slots todo[start .. start+count), appending to res. Returns
- * the first failure, with the slot in the message, or PMC_EINTR when fn
- * abandoned a slot because the run must stop (that slot is not kept). */
-static int compute_chunk(const size_t *todo, size_t start, size_t count, pmc_slot_fn fn,
-                         void *ctx, local_results *res, double *busy, pmc_err *err)
+/* Runs the blocks in order, appending their outcomes to res and to
+ * `unreported` (capacity MAX_OUTCOMES, *nrep used). Returns the first
+ * failure, with the slot in the message, or PMC_EINTR when fn stopped
+ * because the run must stop (its block's outcome is then partial). */
+static int compute_chunk(const pmc_block *blocks, size_t nb, pmc_attempt_fn fn, void *ctx,
+                         local_results *res, pmc_block_outcome *unreported, size_t *nrep,
+                         double *busy, pmc_err *err)
 {
     double t0 = pmc_now();
     double c0 = cpu_now();
     int rc = PMC_OK;
-    for (size_t i = start; i < start + count && rc == PMC_OK; i++) {
-        size_t slot = todo[i];
+    for (size_t i = 0; i < nb && rc == PMC_OK; i++) {
         unsigned char *rec = NULL;
-        rc = results_push(res, slot, &rec);
+        rc = results_push(res, &blocks[i], &rec);
         if (rc != PMC_OK) {
             pmc_err_set(err, rc, "out of memory storing results");
             break;
         }
-        rc = fn(ctx, slot, rec, err);
-        if (rc != PMC_OK) {
-            res->n--;
-            if (rc != PMC_EINTR)
-                pmc_err_prefix(err, "slot %zu", slot);
-        }
+        pmc_block_outcome *o = &res->outcomes[res->n - 1];
+        rc = fn(ctx, (size_t)blocks[i].slot, blocks[i].first, blocks[i].end, rec, &o->ran,
+                &o->accepted, err);
+        res->attempts += o->ran;
+        if (rc != PMC_OK && rc != PMC_EINTR)
+            pmc_err_prefix(err, "slot %llu", (unsigned long long)blocks[i].slot);
+        if (rc == PMC_OK || rc == PMC_EINTR)
+            unreported[(*nrep)++] = *o;
     }
     busy[0] += pmc_now() - t0;
     busy[1] += cpu_now() - c0;
     return rc;
 }
 
-/* Chunk size a rank asks for: enough slots for CHUNK_TARGET_SECONDS of work
- * at the rate measured so far (1 before anything was measured). */
-static size_t wanted_chunk(const pmc_schedule *s, double busy, size_t done)
+/* Attempts a rank asks for: enough for CHUNK_TARGET_SECONDS of work at the
+ * rate measured so far (1 before anything was measured). */
+static uint64_t wanted_chunk(const pmc_schedule *s, double busy, uint64_t attempts)
 {
     if (s->chunk)
         return s->chunk;
-    if (done == 0 || busy <= 0.0)
+    if (attempts == 0 || busy <= 0.0)
         return 1;
-    double per_slot = busy / (double)done;
-    double want = CHUNK_TARGET_SECONDS / per_slot;
+    double want = CHUNK_TARGET_SECONDS / (busy / (double)attempts);
     if (want < 1.0)
         return 1;
     if (want > 1e6)
         return 1000000;
-    return (size_t)want;
-}
-
-/* Guided self-scheduling cap: never more than remaining / (2 P) slots
- * (at least 1), so the tail of a generation is spread over all ranks. */
-static size_t take_chunk(dispenser *d, size_t want, size_t *start)
-{
-    pthread_mutex_lock(&d->lock);
-    size_t remaining = d->stop ? 0 : d->ntodo - d->next;
-    size_t count = 0;
-    if (remaining > 0) {
-        size_t cap = remaining / (2 * (size_t)d->s->n_workers);
-        if (d->s->chunk)
-            cap = d->s->chunk;
-        if (cap < 1)
-            cap = 1;
-        count = want < cap ? want : cap;
-        if (count > remaining)
-            count = remaining;
-        *start = d->next;
-        d->next += count;
-    }
-    pthread_mutex_unlock(&d->lock);
-    return count;
+    return (uint64_t)want;
 }
 
 /* Raises the dispenser's stop level (never lowers it). */
@@ -653,83 +663,179 @@ static int dispenser_stopped(dispenser *d)
     return stop;
 }
 
+/* Under d->lock: records the outcomes worker w reports; an inconsistent
+ * one (a bug) stops the call as a failure of rank 0. */
+static void dispenser_report(dispenser *d, int w, const pmc_block_outcome *o, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        pmc_err e;
+        if (pmc_ledger_report(d->ledger, w, &o[i], &e) != PMC_OK && !d->failed_here) {
+            d->err = e;
+            d->failed_here = 1;
+            d->stop = STOP_FAILED;
+        }
+    }
+    if (pmc_ledger_over_budget(d->ledger) && d->stop < PMC_STOP_BUDGET)
+        d->stop = PMC_STOP_BUDGET;
+}
+
+/* Under d->lock: no more work for anyone in this call. */
+static int dispenser_finished(const dispenser *d)
+{
+    return d->stop != PMC_STOP_NONE || pmc_ledger_done(d->ledger);
+}
+
 /* --- rank 0's dispatcher thread ----------------------------------------- */
+
+static void send_reply(pmc_schedule *s, int w, const work_reply *rep)
+{
+    size_t len = offsetof(work_reply, blocks) + (size_t)rep->n * sizeof(pmc_block);
+    MPI_Send(rep, (int)len, MPI_BYTE, w * s->group_size, TAG_REPLY, s->work_comm);
+}
+
+/* Under d->lock: the reply to worker w's request for `want` attempts, or
+ * 0 if the request is to be held back (nothing now, nothing in its hands). */
+static int make_reply(dispenser *d, int w, uint64_t want, work_reply *rep)
+{
+    rep->n = 0;
+    if (dispenser_finished(d)) {
+        rep->kind = REPLY_DONE;
+        return 1;
+    }
+    rep->n = pmc_ledger_take(d->ledger, w, want, rep->blocks, MAX_BLOCKS);
+    if (rep->n > 0) {
+        rep->kind = REPLY_WORK;
+        return 1;
+    }
+    if (pmc_ledger_outstanding(d->ledger, w) > 0) {
+        rep->kind = REPLY_RETRY;
+        return 1;
+    }
+    return 0;
+}
+
+/* Answers the requests held back, now that the ledger may have changed. */
+static void serve_deferred(dispenser *d)
+{
+    pmc_schedule *s = d->s;
+    for (int w = 1; w < s->n_workers && d->ndeferred > 0; w++) {
+        if (!d->deferred[w])
+            continue;
+        work_reply rep;
+        pthread_mutex_lock(&d->lock);
+        int ready = make_reply(d, w, d->deferred[w], &rep);
+        pthread_mutex_unlock(&d->lock);
+        if (!ready)
+            continue;
+        d->deferred[w] = 0;
+        d->ndeferred--;
+        send_reply(s, w, &rep);
+        if (rep.kind == REPLY_DONE)
+            d->active--;
+    }
+}
+
+/* Receives one request and answers or holds it back. */
+static void serve_request(dispenser *d, const MPI_Status *st, request_msg *msg)
+{
+    pmc_schedule *s = d->s;
+    MPI_Recv(msg, (int)sizeof *msg, MPI_BYTE, st->MPI_SOURCE, TAG_REQUEST, s->work_comm,
+             MPI_STATUS_IGNORE);
+    int w = st->MPI_SOURCE / s->group_size;
+    size_t nout = msg->h.n_outcomes <= MAX_OUTCOMES ? (size_t)msg->h.n_outcomes : MAX_OUTCOMES;
+    work_reply rep;
+    pthread_mutex_lock(&d->lock);
+    d->requests++;
+    d->work_by_rank[st->MPI_SOURCE] = msg->h.work;
+    dispenser_report(d, w, msg->outcomes, nout);
+    if (msg->h.failed)
+        d->stop = STOP_FAILED;
+    if (msg->h.stop && msg->h.stop > d->stop)
+        d->stop = msg->h.stop;
+    /* A failed or stopping worker asks for nothing: it is told DONE. */
+    uint64_t want = msg->h.failed || msg->h.stop ? 0 : (msg->h.want ? msg->h.want : 1);
+    int ready = want ? make_reply(d, w, want, &rep) : (rep.kind = REPLY_DONE, rep.n = 0, 1);
+    pthread_mutex_unlock(&d->lock);
+    if (!ready) {
+        d->deferred[w] = want;
+        d->ndeferred++;
+        return;
+    }
+    send_reply(s, w, &rep);
+    if (rep.kind == REPLY_DONE)
+        d->active--;
+}
 
 static void *dispatcher_main(void *arg)
 {
     dispenser *d = arg;
     pmc_schedule *s = d->s;
-    int active = s->n_workers - 1; /* the other group leaders */
+    request_msg msg;
     long ns = POLL_SLEEP_MIN_NS;
-    while (active > 0) {
+    while (d->active > 0) {
         int kind = dispatcher_stop(s);
         if (kind != PMC_STOP_NONE)
             dispenser_stop(d, kind);
         report_progress(d, 0);
+        serve_deferred(d);
         int flag = 0;
         MPI_Status st;
-        MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, s->work_comm, &flag, &st);
+        if (d->active > 0)
+            MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQUEST, s->work_comm, &flag, &st);
         if (!flag) {
             sleep_ns(ns);
             ns = backoff(ns, DISPATCH_SLEEP_MAX_NS);
             continue;
         }
         ns = POLL_SLEEP_MIN_NS;
-        work_request req;
-        MPI_Recv(&req, (int)sizeof req, MPI_BYTE, st.MPI_SOURCE, TAG_REQUEST, s->work_comm,
-                 MPI_STATUS_IGNORE);
-        pthread_mutex_lock(&d->lock);
-        d->done_by_rank[st.MPI_SOURCE] = req.done;
-        d->work_by_rank[st.MPI_SOURCE] = req.work;
-        pthread_mutex_unlock(&d->lock);
-        if (req.failed)
-            dispenser_stop(d, STOP_FAILED);
-        if (req.stop)
-            dispenser_stop(d, req.stop);
-        work_reply rep = { 0, 0 };
-        size_t start = 0;
-        if (!req.failed && !req.stop)
-            rep.count = take_chunk(d, (size_t)req.want, &start);
-        rep.start = start;
-        pthread_mutex_lock(&d->lock);
-        d->requests++;
-        pthread_mutex_unlock(&d->lock);
-        MPI_Send(&rep, (int)sizeof rep, MPI_BYTE, st.MPI_SOURCE, TAG_REPLY, s->work_comm);
-        if (rep.count == 0)
-            active--;
+        serve_request(d, &st, &msg);
     }
     return NULL;
 }
 
 /* Rank 0's own share of the work while the dispatcher serves the others.
- * *stop receives this rank's view of why work ended early. */
-static int run_rank0(dispenser *d, pmc_slot_fn fn, void *ctx, local_results *res, double *busy,
-                     int *stop, pmc_err *err)
+ * It takes blocks from the ledger directly and reports each chunk as soon as
+ * it is computed. *stop receives this rank's view of why work ended early. */
+static int run_rank0(dispenser *d, pmc_attempt_fn fn, void *ctx, local_results *res,
+                     double *busy, int *stop, pmc_err *err)
 {
     pthread_t tid;
-    int threaded = d->s->n_workers > 1;
+    pmc_schedule *s = d->s;
+    int threaded = s->n_workers > 1;
     if (threaded && pthread_create(&tid, NULL, dispatcher_main, d) != 0)
         return pmc_err_set(err, PMC_ERUNTIME, "cannot start the dispatcher thread: %s",
                            strerror(errno));
+    pmc_block blocks[MAX_BLOCKS];
+    pmc_block_outcome out[MAX_OUTCOMES];
+    long ns = POLL_SLEEP_MIN_NS;
     int rc = PMC_OK;
     for (;;) {
-        if (!threaded) {
-            int kind = dispatcher_stop(d->s);
-            if (kind != PMC_STOP_NONE)
-                dispenser_stop(d, kind);
-        } else if (local_stop(d->s)) {
-            dispenser_stop(d, PMC_STOP_EXIT);
-        }
-        size_t start = 0;
-        size_t count = take_chunk(d, wanted_chunk(d->s, *busy, res->n), &start);
-        if (count == 0)
-            break;
-        rc = compute_chunk(d->todo, start, count, fn, ctx, res, busy, err);
-        pthread_mutex_lock(&d->lock);
-        d->done_by_rank[0] = res->n;
-        pthread_mutex_unlock(&d->lock);
+        int kind = threaded ? local_stop(s) : dispatcher_stop(s);
+        if (kind != PMC_STOP_NONE)
+            dispenser_stop(d, threaded ? PMC_STOP_EXIT : kind);
         if (!threaded)
             report_progress(d, 0);
+        pthread_mutex_lock(&d->lock);
+        int finished = dispenser_finished(d);
+        size_t nb = finished ? 0
+                             : pmc_ledger_take(d->ledger, 0, wanted_chunk(s, busy[0], res->attempts),
+                                               blocks, MAX_BLOCKS);
+        pthread_mutex_unlock(&d->lock);
+        if (finished)
+            break;
+        if (nb == 0) {
+            /* Others hold the blocks that decide what is left: wait for them. */
+            sleep_ns(ns);
+            ns = backoff(ns, DISPATCH_SLEEP_MAX_NS);
+            continue;
+        }
+        ns = POLL_SLEEP_MIN_NS;
+        size_t nout = 0;
+        rc = compute_chunk(blocks, nb, fn, ctx, res, out, &nout, busy, err);
+        pthread_mutex_lock(&d->lock);
+        d->work_by_rank[0] = work_now(s);
+        dispenser_report(d, 0, out, nout);
+        pthread_mutex_unlock(&d->lock);
         if (rc == PMC_EINTR) {
             dispenser_stop(d, PMC_STOP_EXIT);
             rc = PMC_OK;
@@ -741,6 +847,10 @@ static int run_rank0(dispenser *d, pmc_slot_fn fn, void *ctx, local_results *res
     if (threaded)
         pthread_join(tid, NULL);
     report_progress(d, 1);
+    if (rc == PMC_OK && d->failed_here) {
+        *err = d->err;
+        rc = err->code;
+    }
     *stop = dispenser_stopped(d);
     if (*stop == STOP_FAILED)
         *stop = PMC_STOP_NONE;
@@ -749,10 +859,12 @@ static int run_rank0(dispenser *d, pmc_slot_fn fn, void *ctx, local_results *res
 
 /* --- workers (ranks > 0) ------------------------------------------------- */
 
-static void post_request(pmc_schedule *s, work_request *req, work_reply *rep, MPI_Request r[2])
+static void post_request(pmc_schedule *s, request_msg *req, work_reply *rep, MPI_Request r[2])
 {
+    size_t len = offsetof(request_msg, outcomes) + (size_t)req->h.n_outcomes *
+                                                       sizeof(pmc_block_outcome);
     MPI_Irecv(rep, (int)sizeof *rep, MPI_BYTE, 0, TAG_REPLY, s->work_comm, &r[1]);
-    MPI_Isend(req, (int)sizeof *req, MPI_BYTE, 0, TAG_REQUEST, s->work_comm, &r[0]);
+    MPI_Isend(req, (int)len, MPI_BYTE, 0, TAG_REQUEST, s->work_comm, &r[0]);
 }
 
 static void finish_request(MPI_Request r[2])
@@ -761,53 +873,77 @@ static void finish_request(MPI_Request r[2])
     wait_sleeping(&r[1]);
 }
 
-/* Asks for chunks until told there is no more work. While computing one
- * chunk it already has the request for the next one in flight (unless slots
- * are slow), so the round trip to rank 0 is hidden. After a failure or a
- * local stop it declines whatever was granted and tells rank 0, which then
- * stops handing out work to everyone. */
-static int run_worker(pmc_schedule *s, const size_t *todo, pmc_slot_fn fn, void *ctx,
-                      local_results *res, double *busy, int *stop, pmc_err *err)
+/* Fills the request header and moves the unreported outcomes into it. */
+static void fill_request(pmc_schedule *s, request_msg *req, uint64_t want, int failed, int stop,
+                         pmc_block_outcome *unreported, size_t *nrep)
 {
-    work_request req = { 1, 0, 0, 0, 0 };
-    work_reply rep = { 0, 0 }, cur;
+    req->h.want = want;
+    req->h.failed = failed;
+    req->h.stop = stop;
+    req->h.work = work_now(s);
+    req->h.n_outcomes = *nrep;
+    memcpy(req->outcomes, unreported, *nrep * sizeof *unreported);
+    *nrep = 0;
+}
+
+/* Asks for blocks until told there is no more work, reporting each block's
+ * outcome in the next request. While computing one chunk it already has the
+ * request for the next one in flight (unless attempts are slow), so the
+ * round trip to rank 0 is hidden. After a failure or a local stop it
+ * reports what it has and declines more; rank 0 then stops handing out work
+ * to everyone. */
+static int run_worker(pmc_schedule *s, pmc_attempt_fn fn, void *ctx, local_results *res,
+                      double *busy, int *stop, pmc_err *err)
+{
+    request_msg reqbuf, *req = &reqbuf;
+    work_reply repbuf, *rep = &repbuf;
+    pmc_block cur[MAX_BLOCKS];
+    pmc_block_outcome unreported[MAX_OUTCOMES];
+    size_t nrep = 0, ncur = 0;
     MPI_Request r[2];
-    post_request(s, &req, &rep, r);
-    int rc = PMC_OK;
     *stop = PMC_STOP_NONE;
+    int rc = PMC_OK;
+    fill_request(s, req, 1, 0, 0, unreported, &nrep);
+    post_request(s, req, rep, r);
+    int pending = 1;
     for (;;) {
-        finish_request(r);
-        if (rep.count == 0)
-            return rc;
-        cur = rep;
+        if (ncur == 0) {
+            if (!pending) {
+                fill_request(s, req, wanted_chunk(s, busy[0], res->attempts), rc != PMC_OK,
+                             *stop, unreported, &nrep);
+                post_request(s, req, rep, r);
+            }
+            finish_request(r);
+            pending = 0;
+            if (rep->kind == REPLY_DONE)
+                break;
+            if (rep->kind == REPLY_WORK && rc == PMC_OK && *stop == PMC_STOP_NONE) {
+                ncur = (size_t)rep->n;
+                memcpy(cur, rep->blocks, ncur * sizeof *cur);
+            }
+            continue; /* RETRY, or work declined after a stop: ask (and report) again */
+        }
         if (rc == PMC_OK && *stop == PMC_STOP_NONE)
             *stop = local_stop(s);
-        req.done = res->n;
-        req.work = work_now(s);
-        if (rc != PMC_OK || *stop != PMC_STOP_NONE) {
-            req.failed = rc != PMC_OK;
-            req.stop = *stop;
-            post_request(s, &req, &rep, r);
+        if (*stop != PMC_STOP_NONE) {
+            ncur = 0;
             continue;
         }
-        double per_slot = res->n ? *busy / (double)res->n : 0.0;
-        int prefetch = per_slot < PREFETCH_MAX_SLOT_SECONDS;
-        req.want = wanted_chunk(s, *busy, res->n);
-        if (prefetch)
-            post_request(s, &req, &rep, r);
-        rc = compute_chunk(todo, (size_t)cur.start, (size_t)cur.count, fn, ctx, res, busy, err);
+        double per_attempt = res->attempts ? busy[0] / (double)res->attempts : 1.0;
+        if (per_attempt < PREFETCH_MAX_SLOT_SECONDS) {
+            fill_request(s, req, wanted_chunk(s, busy[0], res->attempts), 0, 0, unreported,
+                         &nrep);
+            post_request(s, req, rep, r);
+            pending = 1;
+        }
+        rc = compute_chunk(cur, ncur, fn, ctx, res, unreported, &nrep, busy, err);
+        ncur = 0;
         if (rc == PMC_EINTR) {
             rc = PMC_OK;
             *stop = PMC_STOP_EXIT;
         }
-        if (!prefetch) {
-            req.done = res->n;
-            req.work = work_now(s);
-            req.failed = rc != PMC_OK;
-            req.stop = *stop;
-            post_request(s, &req, &rep, r);
-        }
     }
+    return rc;
 }
 
 /* --- group members (group rank > 0) --------------------------------------- */
@@ -839,33 +975,105 @@ static void run_member(pmc_schedule *s, double *busy, int *stop)
 
 /* --- gathering ----------------------------------------------------------- */
 
-/* Every rank receives every newly computed (slot, record) pair, places the
- * record by slot and marks the slot done. Returns the number placed. */
-static int gather_results(pmc_schedule *s, const local_results *res, size_t nslots,
-                          void *records, unsigned char *done, size_t *placed, pmc_err *err)
+/* Position of slot in todo (ascending), or SIZE_MAX. */
+static size_t todo_index(const size_t *todo, size_t ntodo, uint64_t slot)
 {
-    size_t item = sizeof(uint64_t) + res->record_size;
+    size_t lo = 0, hi = ntodo;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (todo[mid] < slot)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ntodo && todo[lo] == slot ? lo : SIZE_MAX;
+}
+
+/* What a rank contributes to the gather for one finished slot: its
+ * accepted record (PART_MAIN) or its attempt-0 bytes (PART_FIRST). */
+enum { PART_MAIN = 1, PART_FIRST = 2 };
+
+/* Packs the local entries the finished slots need (acc[k]: accepted
+ * attempt of todo[k], or PMC_ATTEMPT_NONE) as items of `item` bytes:
+ * slot, part, then the block's record buffer. Returns the item count. */
+static size_t pack_parts(const local_results *res, const size_t *todo, size_t ntodo,
+                         const uint64_t *acc, size_t first_size, unsigned char *out, size_t item)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        const pmc_block_outcome *o = &res->outcomes[i];
+        size_t k = todo_index(todo, ntodo, o->slot);
+        if (k == SIZE_MAX || acc[k] == PMC_ATTEMPT_NONE)
+            continue;
+        uint64_t parts[2] = { o->slot, 0 };
+        if (o->accepted == acc[k])
+            parts[1] |= PART_MAIN;
+        if (first_size && o->first == 0 && o->ran > 0)
+            parts[1] |= PART_FIRST;
+        if (!parts[1])
+            continue;
+        memcpy(out + m * item, parts, sizeof parts);
+        memcpy(out + m * item + sizeof parts, res->records + i * res->record_size,
+               res->record_size);
+        m++;
+    }
+    return m;
+}
+
+/* Places gathered items by slot: the accepted record from the block that
+ * accepted, the first-attempt bytes from the block that ran attempt 0. */
+static int place_parts(const unsigned char *items, size_t m, size_t item, const size_t *todo,
+                       size_t ntodo, const uint64_t *acc, size_t main_size, size_t first_size,
+                       unsigned char *records, unsigned char *seen, pmc_err *err)
+{
+    size_t rs = main_size + first_size;
+    for (size_t i = 0; i < m; i++) {
+        uint64_t parts[2];
+        memcpy(parts, items + i * item, sizeof parts);
+        const unsigned char *rec = items + i * item + sizeof parts;
+        size_t k = todo_index(todo, ntodo, parts[0]);
+        if (k == SIZE_MAX || acc[k] == PMC_ATTEMPT_NONE || (seen[k] & parts[1]))
+            return pmc_err_set(err, PMC_ERUNTIME, "internal error: duplicate or stray result "
+                               "for slot %llu", (unsigned long long)parts[0]);
+        unsigned char *dst = records + parts[0] * rs;
+        if (parts[1] & PART_MAIN)
+            memcpy(dst, rec, main_size);
+        if (parts[1] & PART_FIRST)
+            memcpy(dst + main_size, rec + main_size, first_size);
+        seen[k] |= (unsigned char)parts[1];
+    }
+    return PMC_OK;
+}
+
+/* Every rank receives the records of the slots finished in this call
+ * (rank 0's ledger decides which, and which attempt each accepted), places
+ * them by slot and marks the slots done. Returns the number placed. */
+static int gather_results(pmc_schedule *s, const local_results *res, const pmc_slot_spec *spec,
+                          const size_t *todo, size_t ntodo, uint64_t *acc, void *records,
+                          unsigned char *done, size_t *placed, pmc_err *err)
+{
+    size_t item = 2 * sizeof(uint64_t) + res->record_size;
     int *counts = calloc((size_t)s->size, sizeof *counts);
     int *displs = calloc((size_t)s->size, sizeof *displs);
     unsigned char *sendbuf = malloc(res->n * item + 1);
+    unsigned char *seen = calloc(ntodo ? ntodo : 1, 1);
     unsigned char *recvbuf = NULL;
     int rc = PMC_OK;
-    if (!counts || !displs || !sendbuf) {
-        rc = pmc_err_set(err, PMC_ENOMEM, "out of memory gathering %zu results", nslots);
+    *placed = 0;
+    if (!counts || !displs || !sendbuf || !seen) {
+        rc = pmc_err_set(err, PMC_ENOMEM, "out of memory gathering %zu results", ntodo);
         goto done;
     }
-    if (nslots * item > (size_t)2147483647) {
+    if (2 * ntodo * item > (size_t)2147483647) {
         rc = pmc_err_set(err, PMC_ERUNTIME, "population too large to gather (%zu bytes)",
-                         nslots * item);
+                         2 * ntodo * item);
         goto done;
     }
-    for (size_t i = 0; i < res->n; i++) {
-        memcpy(sendbuf + i * item, &res->slots[i], sizeof(uint64_t));
-        memcpy(sendbuf + i * item + sizeof(uint64_t), res->records + i * res->record_size,
-               res->record_size);
-    }
-    int mine = (int)(res->n * item);
     MPI_Request req;
+    MPI_Ibcast(acc, (int)(ntodo * sizeof *acc), MPI_BYTE, 0, s->comm, &req);
+    wait_collective(&req);
+    size_t m = pack_parts(res, todo, ntodo, acc, spec->first_size, sendbuf, item);
+    int mine = (int)(m * item);
     MPI_Iallgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, s->comm, &req);
     wait_collective(&req);
     long total = 0;
@@ -875,28 +1083,28 @@ static int gather_results(pmc_schedule *s, const local_results *res, size_t nslo
     }
     recvbuf = malloc((size_t)total + 1);
     if (!recvbuf) {
-        rc = pmc_err_set(err, PMC_ENOMEM, "out of memory gathering %zu results", nslots);
+        rc = pmc_err_set(err, PMC_ENOMEM, "out of memory gathering %zu results", ntodo);
         goto done;
     }
     MPI_Iallgatherv(sendbuf, mine, MPI_BYTE, recvbuf, counts, displs, MPI_BYTE, s->comm, &req);
     wait_collective(&req);
-    *placed = (size_t)total / item;
-    for (size_t i = 0; i < *placed; i++) {
-        uint64_t slot;
-        memcpy(&slot, recvbuf + i * item, sizeof slot);
-        if (slot >= nslots || done[slot]) {
-            rc = pmc_err_set(err, PMC_ERUNTIME, "internal error: duplicate or stray result for "
-                             "slot %llu of %zu", (unsigned long long)slot, nslots);
-            goto done;
-        }
-        memcpy((unsigned char *)records + slot * res->record_size,
-               recvbuf + i * item + sizeof(uint64_t), res->record_size);
-        done[slot] = 1;
+    rc = place_parts(recvbuf, (size_t)total / item, item, todo, ntodo, acc, spec->record_size,
+                     spec->first_size, records, seen, err);
+    unsigned char want = (unsigned char)(PART_MAIN | (spec->first_size ? PART_FIRST : 0));
+    for (size_t k = 0; rc == PMC_OK && k < ntodo; k++) {
+        if (acc[k] == PMC_ATTEMPT_NONE)
+            continue;
+        if (seen[k] != want)
+            rc = pmc_err_set(err, PMC_ERUNTIME, "internal error: slot %zu finished but its "
+                             "record did not arrive", todo[k]);
+        done[todo[k]] = 1;
+        (*placed)++;
     }
 done:
     free(counts);
     free(displs);
     free(sendbuf);
+    free(seen);
     free(recvbuf);
     return rc;
 }
@@ -922,7 +1130,7 @@ int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err)
 /* busy[0]: wall seconds inside fn, busy[1]: CPU seconds inside fn,
  * busy[2]: CPU seconds of the whole call. */
 static void reduce_stats(pmc_schedule *s, const double *busy, double wall, uint64_t requests,
-                         pmc_schedule_stats *stats)
+                         uint64_t attempts, pmc_schedule_stats *stats)
 {
     double frac = wall > 0 ? busy[0] / wall : 1.0;
     /* CPU used while not simulating, per second of waiting; only meaningful
@@ -933,12 +1141,12 @@ static void reduce_stats(pmc_schedule *s, const double *busy, double wall, uint6
                           ? (busy[2] - busy[1]) / wait_wall : 0.0;
     /* Two reductions instead of one per figure: each is a point where ranks
      * wait for each other. Only rank 0 counts requests, so their sum is
-     * rank 0's count (exact in a double below 2^53). */
+     * rank 0's count (exact in a double below 2^53, as are the attempts). */
     double in_max[4] = { -frac, wait_cpu, wall, frac }, mx[4];
-    double in_sum[2] = { frac, (double)requests }, sum[2];
+    double in_sum[3] = { frac, (double)requests, (double)attempts }, sum[3];
     MPI_Request req[2];
     MPI_Iallreduce(in_max, mx, 4, MPI_DOUBLE, MPI_MAX, s->comm, &req[0]);
-    MPI_Iallreduce(in_sum, sum, 2, MPI_DOUBLE, MPI_SUM, s->comm, &req[1]);
+    MPI_Iallreduce(in_sum, sum, 3, MPI_DOUBLE, MPI_SUM, s->comm, &req[1]);
     wait_collective(&req[0]);
     wait_collective(&req[1]);
     stats->busy_min = -mx[0];
@@ -947,6 +1155,7 @@ static void reduce_stats(pmc_schedule *s, const double *busy, double wall, uint6
     stats->wait_cpu_max = mx[1];
     stats->wall = mx[2];
     stats->requests = (uint64_t)sum[1];
+    stats->attempts = (uint64_t)sum[2];
 }
 
 /* The slots not done yet, ascending. */
@@ -962,64 +1171,99 @@ static size_t *make_todo(const unsigned char *done, size_t nslots, size_t *ntodo
     return todo;
 }
 
-int pmc_schedule_run_slots(pmc_schedule *s, size_t nslots, size_t record_size, pmc_slot_fn fn,
+/* Rank 0's share of the set-up: the ledger and the progress counters. */
+static int dispenser_init(dispenser *d, pmc_schedule *s, const pmc_slot_spec *spec,
+                          const size_t *todo, size_t ntodo, double t0, pmc_err *err)
+{
+    memset(d, 0, sizeof *d);
+    d->s = s;
+    d->t0 = d->last_print = t0;
+    d->ntotal = spec->nslots;
+    d->done_before = spec->nslots - ntodo;
+    d->active = s->n_workers - 1;
+    pthread_mutex_init(&d->lock, NULL);
+    d->work_by_rank = calloc((size_t)s->size, sizeof *d->work_by_rank);
+    d->deferred = calloc((size_t)s->n_workers, sizeof *d->deferred);
+    if (!d->work_by_rank || !d->deferred)
+        return pmc_err_set(err, PMC_ENOMEM, "out of memory");
+    if (s->rank != 0)
+        return PMC_OK;
+    return pmc_ledger_create(todo, ntodo, spec->nslots, s->n_workers, spec->max_attempts,
+                             spec->attempts_hint, &d->ledger, err);
+}
+
+static void dispenser_free(dispenser *d)
+{
+    pthread_mutex_destroy(&d->lock);
+    pmc_ledger_free(d->ledger);
+    free(d->work_by_rank);
+    free(d->deferred);
+}
+
+/* Rank 0: the accepted attempt of every slot finished in this call. */
+static void accepted_attempts(const dispenser *d, size_t ntodo, uint64_t *acc)
+{
+    for (size_t k = 0; k < ntodo; k++)
+        acc[k] = d->ledger ? pmc_ledger_accepted(d->ledger, k) : PMC_ATTEMPT_NONE;
+}
+
+int pmc_schedule_run_slots(pmc_schedule *s, const pmc_slot_spec *spec, pmc_attempt_fn fn,
                            void *ctx, void *records, unsigned char *done,
                            pmc_schedule_stats *stats, pmc_err *err)
 {
     double t0 = pmc_now(), c0 = cpu_now();
     double busy[3] = { 0.0, 0.0, 0.0 };
-    local_results res = { 0, 0, record_size, NULL, NULL };
+    local_results res = { 0, 0, spec->record_size + spec->first_size, NULL, NULL, 0 };
     size_t ntodo = 0;
-    size_t *todo = make_todo(done, nslots, &ntodo);
-    int rc = todo ? PMC_OK : pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu slots", nslots);
+    size_t *todo = make_todo(done, spec->nslots, &ntodo);
+    uint64_t *acc = malloc((ntodo ? ntodo : 1) * sizeof *acc);
+    dispenser d;
+    int rc = todo && acc ? dispenser_init(&d, s, spec, todo, ntodo, t0, err)
+                         : pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu slots",
+                                       spec->nslots);
     rc = pmc_schedule_agree(s, rc, err);
     if (rc != PMC_OK) {
+        if (todo && acc)
+            dispenser_free(&d);
         free(todo);
+        free(acc);
         return rc;
     }
-    dispenser d = { .todo = todo, .next = 0, .ntodo = ntodo, .stop = 0, .requests = 0, .s = s };
-    uint64_t *progress = calloc(2 * (size_t)s->size, sizeof *progress);
-    if (!progress) {
-        free(todo);
-        return pmc_err_set(err, PMC_ENOMEM, "out of memory");
-    }
-    d.done_by_rank = progress;
-    d.work_by_rank = progress + s->size;
-    d.t0 = d.last_print = t0;
-    d.ntotal = nslots;
-    d.done_before = nslots - ntodo;
-    pthread_mutex_init(&d.lock, NULL);
     int stop = PMC_STOP_NONE;
     if (s->group_rank > 0)
         run_member(s, busy, &stop);
     else if (s->rank == 0)
         rc = run_rank0(&d, fn, ctx, &res, busy, &stop, err);
     else
-        rc = run_worker(s, todo, fn, ctx, &res, busy, &stop, err);
+        rc = run_worker(s, fn, ctx, &res, busy, &stop, err);
     if (s->group_rank == 0 && s->group_size > 1)
         group_send(s, GROUP_DONE, NULL, 0);
-    pthread_mutex_destroy(&d.lock);
     if (rc != PMC_OK)
         pmc_err_prefix(err, "rank %d", s->rank);
     rc = pmc_schedule_agree(s, rc, err);
     double wall = pmc_now() - t0;
     busy[2] = cpu_now() - c0;
     size_t placed = 0;
+    accepted_attempts(&d, ntodo, acc);
     if (rc == PMC_OK) {
-        rc = gather_results(s, &res, nslots, records, done, &placed, err);
+        rc = gather_results(s, &res, spec, todo, ntodo, acc, records, done, &placed, err);
         rc = pmc_schedule_agree(s, rc, err);
     }
-    reduce_stats(s, busy, wall, d.requests, stats);
+    reduce_stats(s, busy, wall, d.requests, res.attempts, stats);
     stats->stop = pmc_schedule_any(s, stop);
     stats->computed = placed;
-    if (rc == PMC_OK && placed < ntodo)
+    if (rc == PMC_OK && stats->stop == PMC_STOP_BUDGET)
+        rc = pmc_err_set(err, PMC_EBUDGET, "more than the %llu simulations left",
+                         (unsigned long long)spec->max_attempts);
+    else if (rc == PMC_OK && placed < ntodo)
         rc = stats->stop != PMC_STOP_NONE
                  ? PMC_EINTR
                  : pmc_err_set(err, PMC_ERUNTIME, "internal error: %zu of %zu slots computed",
                                placed, ntodo);
     results_free(&res);
+    dispenser_free(&d);
     free(todo);
-    free(progress);
+    free(acc);
     return rc;
 }
 

@@ -1,7 +1,8 @@
-/* The only MPI module. It starts and stops MPI, hands particle slots to ranks
- * dynamically (every rank, rank 0 included, simulates), gathers per-slot
- * results by slot index, and provides the few collectives the generation
- * loop needs. Waiting ranks never spin: they poll non-blocking requests with
+/* The only MPI module of the engine (pmc_checkpoint uses MPI-IO through
+ * HDF5). It starts and stops MPI, hands blocks of proposal attempts of
+ * particle slots to ranks dynamically (every rank, rank 0 included,
+ * simulates; pmc_ledger keeps the books), gathers per-slot results by slot
+ * index, and provides the few collectives the generation loop needs. Waiting ranks never spin: they poll non-blocking requests with
  * short sleeps, because MPICH's blocking calls busy-poll a whole core. */
 #ifndef PMC_SCHEDULE_H
 #define PMC_SCHEDULE_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "pmc_error.h"
+#include "pmc_ledger.h"
 
 typedef struct pmc_schedule pmc_schedule;
 
@@ -27,7 +29,7 @@ void pmc_schedule_abort(pmc_schedule *s, int exit_code);
 int pmc_schedule_rank(const pmc_schedule *s);
 int pmc_schedule_size(const pmc_schedule *s);
 
-/* Sets a fixed chunk size (slots per request); 0 = adaptive. */
+/* Sets a fixed chunk size (proposal attempts per request); 0 = adaptive. */
 void pmc_schedule_set_chunk(pmc_schedule *s, size_t chunk);
 
 /* Pointer to the MPI_Comm the run uses (for parallel HDF5 only). */
@@ -80,15 +82,34 @@ int pmc_schedule_group_call(pmc_schedule *s, const void *msg, size_t len, pmc_er
  * [r n / P, (r+1) n / P). Used for weights and collective writes. */
 void pmc_schedule_block(const pmc_schedule *s, size_t n, size_t *lo, size_t *hi);
 
-/* Computes one slot: writes record_size bytes to `record`. Returns PMC_OK or
- * an error (with err filled) that stops the whole generation on all ranks. */
-typedef int (*pmc_slot_fn)(void *ctx, size_t slot, void *record, pmc_err *err);
+/* Runs attempts first, first+1, ..., end-1 of a slot, each from its own
+ * random stream, and stops after the first accepted one: *ran = attempts
+ * evaluated, *accepted = the accepted attempt's index (PMC_ATTEMPT_NONE if
+ * none). On acceptance it writes the record (record_size bytes of `record`);
+ * when it runs attempt 0 it writes the slot's first-attempt bytes
+ * (first_size bytes at record + record_size). Returns PMC_OK, PMC_EINTR to
+ * stop early (what ran so far is reported; a partly run block is redone
+ * later), or an error (with err filled) that stops the whole generation on
+ * all ranks. */
+typedef int (*pmc_attempt_fn)(void *ctx, size_t slot, uint64_t first, uint64_t end,
+                              void *record, uint64_t *ran, uint64_t *accepted, pmc_err *err);
+
+/* The slots of one call of pmc_schedule_run_slots. */
+typedef struct {
+    size_t nslots;
+    size_t record_size;    /* of the accepted attempt's record */
+    size_t first_size;     /* bytes kept from attempt 0 of each slot; 0 = none */
+    uint64_t max_attempts; /* cap on the attempts the slots use up to their accepted
+                              ones, summed over the slots of this call; 0 = none */
+    double attempts_hint;  /* expected attempts per slot; <= 1 = unknown */
+} pmc_slot_spec;
 
 /* Why work stopped before every slot was done. */
 typedef enum {
     PMC_STOP_NONE = 0,
-    PMC_STOP_SAVE = 1, /* checkpoint_interval elapsed: save what is done, then go on */
-    PMC_STOP_EXIT = 2  /* signal or deadline: save what is done, then exit 75 */
+    PMC_STOP_SAVE = 1,  /* checkpoint_interval elapsed: save what is done, then go on */
+    PMC_STOP_EXIT = 2,  /* signal or deadline: save what is done, then exit 75 */
+    PMC_STOP_BUDGET = 3 /* the slots need more than max_attempts: nothing to save */
 } pmc_stop_kind;
 
 /* When to stop early. Times are pmc_now() values (monotonic seconds). */
@@ -118,23 +139,31 @@ typedef struct {
     double busy_min, busy_mean, busy_max; /* fraction of wall time inside fn, over ranks */
     double wall;                          /* seconds for the whole call */
     uint64_t requests;                    /* chunk requests served */
+    uint64_t attempts;   /* attempts run by all ranks, including speculative ones
+                            past a slot's accepted attempt (which are discarded) */
     double wait_cpu_max; /* max over ranks of CPU seconds per second spent waiting */
     int stop;            /* pmc_stop_kind that ended the call early */
     size_t computed;     /* slots computed by this call */
 } pmc_schedule_stats;
 
-/* Computes the slots i < nslots with done[i] == 0 over all ranks and gathers
- * the results: on return every rank holds the new records in `records`
- * (nslots * record_size bytes), placed by slot index whatever rank computed
- * them, and done[i] = 1 for them. done must be identical on all ranks.
+/* Computes the slots i < spec->nslots with done[i] == 0 over all ranks
+ * and gathers the results: on return every rank holds the new records in
+ * `records` (nslots * (record_size + first_size) bytes), placed by slot
+ * index whatever rank computed them, and done[i] = 1 for them. done must be
+ * identical on all ranks. A slot's record is that of its lowest-index
+ * accepted attempt, with the first-attempt bytes of its attempt 0, so the
+ * records do not depend on the number of ranks or on which rank ran what.
+ * When fewer slots are unfinished than ranks are idle, idle ranks run later
+ * attempts of unfinished slots (speculation; stats->attempts counts them).
  *
  * Returns PMC_OK when every slot is done. Returns PMC_EINTR when the run
  * control or a signal stopped the work early (stats->stop says why; the
  * slots finished so far are gathered and marked, so the caller can save
- * them). fn may return PMC_EINTR to abandon a slot. If fn fails on any rank,
- * all ranks stop taking work and return that error (the one of the lowest
- * failing rank, prefixed with the rank and slot). Collective. */
-int pmc_schedule_run_slots(pmc_schedule *s, size_t nslots, size_t record_size, pmc_slot_fn fn,
+ * them). Returns PMC_EBUDGET, on every rank and whatever their number, when
+ * the slots need more than spec->max_attempts attempts. If fn fails on any
+ * rank, all ranks stop taking work and return that error (the one of the
+ * lowest failing rank, prefixed with the rank and slot). Collective. */
+int pmc_schedule_run_slots(pmc_schedule *s, const pmc_slot_spec *spec, pmc_attempt_fn fn,
                            void *ctx, void *records, unsigned char *done,
                            pmc_schedule_stats *stats, pmc_err *err);
 

@@ -278,7 +278,11 @@ PMC_TEST(checkpoint_write_rejects_bad_block)
         .config_text = config,
     };
     MPI_Comm c = comm_world();
+    /* Row blocks exist only in a collective write; a file this small is
+     * otherwise written by rank 0 alone. */
+    setenv("PMCABC_COLLECTIVE_IO_MIN_MB", "0", 1);
     PMC_CHECK_INT(pmc_checkpoint_write_generation(&c, dir, &meta, &v, &err), PMC_EINVAL);
+    unsetenv("PMCABC_COLLECTIVE_IO_MIN_MB");
     PMC_CHECK_CONTAINS(err.msg, "gen-0003.h5: row block [3, 6) outside [0, 5)");
     list_dir(dir, listing, sizeof listing);
     PMC_CHECK_INT(strlen(listing), 0);
@@ -403,17 +407,40 @@ static void set_attr(hid_t f, const char *name, hid_t t, const void *value)
     H5Aclose(a);
 }
 
-static void set_format_version_2(hid_t f)
+static void set_format_version_3(hid_t f)
 {
-    uint32_t v = 2;
+    uint32_t v = 3;
     set_attr(f, "format_version", H5T_NATIVE_UINT32, &v);
 }
 
 PMC_TEST(checkpoint_read_future_format_version)
 {
     pmc_err err = {0};
-    PMC_CHECK_INT(read_damaged(set_format_version_2, &err), PMC_EINVAL);
-    PMC_CHECK_CONTAINS(err.msg, "format_version 2: this pmcabc reads version 1");
+    PMC_CHECK_INT(read_damaged(set_format_version_3, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "format_version 3: this pmcabc reads versions 1 to 2");
+}
+
+static void set_format_version_1(hid_t f)
+{
+    uint32_t v = 1;
+    set_attr(f, "format_version", H5T_NATIVE_UINT32, &v);
+}
+
+/* Version 1 files (streams of before per-attempt streams) have the same
+ * layout: they are read, and pmc_pmcabc refuses to resume them. */
+PMC_TEST(checkpoint_read_format_version_1)
+{
+    char dir[64], path[128];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    gen_path(path, sizeof path, dir);
+    PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
+    damage(path, set_format_version_1);
+    pmc_generation g;
+    PMC_CHECK_INT(pmc_checkpoint_read_generation(path, &g, &err), PMC_OK);
+    PMC_CHECK_INT(g.format_version, 1);
+    pmc_generation_free(&g);
+    remove_tree(dir);
 }
 
 /* Replaces /theta by a float64 dataset of the given shape. */
@@ -1102,6 +1129,7 @@ const pmc_test_case pmc_tests_checkpoint[] = {
     PMC_TEST_ENTRY(checkpoint_read_truncated),
     PMC_TEST_ENTRY(checkpoint_read_without_format_version),
     PMC_TEST_ENTRY(checkpoint_read_future_format_version),
+    PMC_TEST_ENTRY(checkpoint_read_format_version_1),
     PMC_TEST_ENTRY(checkpoint_read_theta_wrong_shape),
     PMC_TEST_ENTRY(checkpoint_read_theta_wrong_rank),
     PMC_TEST_ENTRY(checkpoint_read_theta_integer),

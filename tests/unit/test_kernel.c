@@ -142,7 +142,7 @@ PMC_TEST(kernel_fit_all_collapsed)
 static void make_population(double *theta, double *w, size_t n)
 {
     gsl_rng *r = pmc_rng_alloc();
-    pmc_rng_set_stream(r, 11, 0, 0);
+    pmc_rng_set_stream(r, 11, 0, 0, 0);
     double sum = 0;
     for (size_t i = 0; i < n; i++) {
         double a = gsl_ran_gaussian(r, 1), b = gsl_ran_gaussian(r, 1), c = gsl_ran_gaussian(r, 1);
@@ -217,10 +217,10 @@ PMC_TEST(kernel_perturb_is_center_plus_l_z)
     double theta[n * d], w[n], out[d], z[d];
     pmc_kernel k = fit_population(theta, w, n);
     gsl_rng *r = pmc_rng_alloc();
-    pmc_rng_set_stream(r, 3, 2, 1);
+    pmc_rng_set_stream(r, 3, 2, 1, 0);
     pmc_kernel_perturb(&k, theta, r, out);
     /* Same stream: z is d ziggurat gaussian draws in order. */
-    pmc_rng_set_stream(r, 3, 2, 1);
+    pmc_rng_set_stream(r, 3, 2, 1, 0);
     for (size_t a = 0; a < d; a++)
         z[a] = gsl_ran_gaussian_ziggurat(r, 1.0);
     for (size_t a = 0; a < d; a++) {
@@ -244,7 +244,7 @@ PMC_TEST(kernel_perturb_moments)
     pmc_err err;
     PMC_CHECK_INT(pmc_kernel_fit(&k, hand_theta, hand_w, 3, 2, &err), PMC_OK);
     gsl_rng *r = pmc_rng_alloc();
-    pmc_rng_set_stream(r, 8, 0, 0);
+    pmc_rng_set_stream(r, 8, 0, 0, 0);
     enum { n = 200000 };
     double s[2] = {0, 0}, ss[4] = {0, 0, 0, 0}, x[2];
     for (int i = 0; i < n; i++) {

@@ -229,7 +229,7 @@ PMC_TEST(model_missing_data_file)
 static int simulate(const pmc_model *m, const double *theta, gsl_rng *r, uint64_t slot,
                     double stats[2], pmc_err *err)
 {
-    pmc_rng_set_stream(r, 99, 3, slot);
+    pmc_rng_set_stream(r, 99, 3, slot, 0);
     return pmc_model_simulate(m, theta, r, stats, err);
 }
 
@@ -387,7 +387,7 @@ PMC_TEST(model_ma2_triangle)
         PMC_CHECK_INT(pmc_model_in_support(box, out1), 1);
         double s[2];
         pmc_err err;
-        pmc_rng_set_stream(r, 1, 0, 0);
+        pmc_rng_set_stream(r, 1, 0, 0, 0);
         PMC_CHECK_INT(pmc_model_simulate(m, out1, r, s, &err), PMC_ERUNTIME);
         PMC_CHECK_CONTAINS(err.msg, "outside the invertibility triangle");
         PMC_CHECK_INT(pmc_model_simulate(box, out1, r, s, &err), PMC_OK);
@@ -423,7 +423,7 @@ PMC_TEST(model_ma2_simulate_autocov)
         const double theta[2] = {0.6, 0.2};
         double s[2];
         pmc_err err;
-        pmc_rng_set_stream(r, 5, 0, 0);
+        pmc_rng_set_stream(r, 5, 0, 0, 0);
         PMC_CHECK_INT(pmc_model_simulate(m, theta, r, s, &err), PMC_OK);
         /* The sd of a lag-k sample autocovariance of an MA(2) with these
          * parameters is below 2.5 / sqrt(N) (Bartlett; gamma0 = 1.4):
@@ -474,9 +474,9 @@ PMC_TEST(model_lotka_volterra)
         const double theta[3] = {1.0, 0.005, 0.6};
         double a[8], b[8];
         pmc_err err;
-        pmc_rng_set_stream(r, 3, 1, 4);
+        pmc_rng_set_stream(r, 3, 1, 4, 0);
         PMC_CHECK_INT(pmc_model_simulate(m, theta, r, a, &err), PMC_OK);
-        pmc_rng_set_stream(r, 3, 1, 4);
+        pmc_rng_set_stream(r, 3, 1, 4, 0);
         PMC_CHECK_INT(pmc_model_simulate(m, theta, r, b, &err), PMC_OK);
         PMC_CHECK(memcmp(a, b, sizeof a) == 0);
         for (int i = 0; i < 8; i++)
@@ -527,7 +527,7 @@ PMC_TEST(model_sir)
         double a[8];
         pmc_err err;
         const double theta[2] = {1.5, 0.2};
-        pmc_rng_set_stream(r, 3, 1, 4);
+        pmc_rng_set_stream(r, 3, 1, 4, 0);
         PMC_CHECK_INT(pmc_model_simulate(m, theta, r, a, &err), PMC_OK);
         double total = 0.0;
         for (int i = 0; i < 8; i++) {
@@ -582,9 +582,9 @@ PMC_TEST(model_plugin_example)
         const double theta[1] = {4.0};
         double s1[1], s2[1];
         pmc_err err;
-        pmc_rng_set_stream(r, 9, 2, 7);
+        pmc_rng_set_stream(r, 9, 2, 7, 0);
         PMC_CHECK_INT(pmc_model_simulate(m, theta, r, s1, &err), PMC_OK);
-        pmc_rng_set_stream(r, 9, 2, 7);
+        pmc_rng_set_stream(r, 9, 2, 7, 0);
         PMC_CHECK_INT(pmc_model_simulate(m, theta, r, s2, &err), PMC_OK);
         PMC_CHECK(s1[0] == s2[0] && isfinite(s1[0]));
     }

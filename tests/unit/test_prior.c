@@ -55,7 +55,7 @@ static void check_moments(const char *text, uint64_t slot, double mean, double v
 {
     pmc_prior_spec s = parse_ok(text);
     gsl_rng *r = pmc_rng_alloc();
-    pmc_rng_set_stream(r, 31337, 0, slot);
+    pmc_rng_set_stream(r, 31337, 0, slot, 0);
     double sum = 0, sum2 = 0;
     size_t outside = 0;
     for (int i = 0; i < N_DRAWS; i++) {
@@ -430,9 +430,9 @@ PMC_TEST(prior_sample_joint_order)
     pmc_prior_spec s[2] = {parse_ok("uniform(0, 1)"), parse_ok("normal(0, 1)")};
     gsl_rng *r = pmc_rng_alloc();
     double joint[2];
-    pmc_rng_set_stream(r, 5, 6, 7);
+    pmc_rng_set_stream(r, 5, 6, 7, 0);
     pmc_prior_sample_joint(s, 2, r, joint);
-    pmc_rng_set_stream(r, 5, 6, 7);
+    pmc_rng_set_stream(r, 5, 6, 7, 0);
     double x0 = pmc_prior_sample(&s[0], r);
     double x1 = pmc_prior_sample(&s[1], r);
     PMC_CHECK(joint[0] == x0 && joint[1] == x1);

@@ -32,7 +32,7 @@ PMC_TEST(rng_known_answer)
     }
     /* get_double: the top 53 bits of a fresh block's first word, times 2^-53;
      * after a high half, a double skips the low half and takes the next word. */
-    pmc_rng_set_stream(r, 0, 0, 0);
+    pmc_rng_set_stream(r, 0, 0, 0, 0);
     PMC_CHECK(gsl_rng_uniform(r) == (double)(kat_zero[0] >> 11) * 0x1.0p-53);
     PMC_CHECK_INT(gsl_rng_get(r), kat_zero[1] >> 32);
     PMC_CHECK(gsl_rng_uniform(r) == (double)(kat_zero[2] >> 11) * 0x1.0p-53);
@@ -42,8 +42,8 @@ PMC_TEST(rng_known_answer)
 PMC_TEST(rng_same_stream_same_sequence)
 {
     gsl_rng *a = pmc_rng_alloc(), *b = pmc_rng_alloc();
-    pmc_rng_set_stream(a, 42, 3, 17);
-    pmc_rng_set_stream(b, 42, 3, 17);
+    pmc_rng_set_stream(a, 42, 3, 17, 0);
+    pmc_rng_set_stream(b, 42, 3, 17, 0);
     int same = 1;
     for (int i = 0; i < 1000; i++) {
         same &= gsl_rng_get(a) == gsl_rng_get(b);
@@ -51,10 +51,10 @@ PMC_TEST(rng_same_stream_same_sequence)
     }
     PMC_CHECK(same);
     /* Repositioning restarts the stream, buffer included. */
-    pmc_rng_set_stream(a, 42, 3, 17);
-    pmc_rng_set_stream(b, 42, 3, 17);
+    pmc_rng_set_stream(a, 42, 3, 17, 0);
+    pmc_rng_set_stream(b, 42, 3, 17, 0);
     gsl_rng_get(b);
-    pmc_rng_set_stream(b, 42, 3, 17);
+    pmc_rng_set_stream(b, 42, 3, 17, 0);
     PMC_CHECK_INT(gsl_rng_get(a), gsl_rng_get(b));
     gsl_rng_free(a);
     gsl_rng_free(b);
@@ -63,7 +63,7 @@ PMC_TEST(rng_same_stream_same_sequence)
 PMC_TEST(rng_clone_continues_stream)
 {
     gsl_rng *a = pmc_rng_alloc();
-    pmc_rng_set_stream(a, 7, 1, 2);
+    pmc_rng_set_stream(a, 7, 1, 2, 0);
     for (int i = 0; i < 5; i++) /* mid-buffer, so the buffer must be copied too */
         gsl_rng_get(a);
     gsl_rng *b = gsl_rng_clone(a);
@@ -84,7 +84,7 @@ PMC_TEST(rng_gsl_set_selects_seed_stream)
 {
     gsl_rng *a = pmc_rng_alloc(), *b = pmc_rng_alloc();
     gsl_rng_set(a, 12345);
-    pmc_rng_set_stream(b, 12345, 0, 0);
+    pmc_rng_set_stream(b, 12345, 0, 0, 0);
     for (int i = 0; i < 10; i++)
         PMC_CHECK_INT(gsl_rng_get(a), gsl_rng_get(b));
     gsl_rng_free(a);
@@ -101,7 +101,7 @@ PMC_TEST(rng_streams_differ)
     unsigned long first[sizeof streams / sizeof streams[0]];
     gsl_rng *r = pmc_rng_alloc();
     for (size_t s = 0; s < ns; s++) {
-        pmc_rng_set_stream(r, streams[s][0], (uint32_t)streams[s][1], streams[s][2]);
+        pmc_rng_set_stream(r, streams[s][0], (uint32_t)streams[s][1], streams[s][2], 0);
         first[s] = gsl_rng_get(r);
     }
     for (size_t s = 0; s < ns; s++)
@@ -115,8 +115,8 @@ PMC_TEST(rng_streams_uncorrelated)
     /* Neighbouring slots: the sample correlation of independent uniforms has
      * standard error 1/sqrt(n); allow 5 of them. */
     gsl_rng *a = pmc_rng_alloc(), *b = pmc_rng_alloc();
-    pmc_rng_set_stream(a, 99, 4, 10);
-    pmc_rng_set_stream(b, 99, 4, 11);
+    pmc_rng_set_stream(a, 99, 4, 10, 0);
+    pmc_rng_set_stream(b, 99, 4, 11, 0);
     double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
     for (int i = 0; i < N_DRAWS; i++) {
         double x = gsl_rng_uniform(a), y = gsl_rng_uniform(b);
@@ -139,7 +139,7 @@ PMC_TEST(rng_uniform_moments)
     /* U(0,1): mean 1/2, variance 1/12, fourth central moment 1/80, so the
      * sample variance has standard error sqrt((1/80 - 1/144) / n). */
     gsl_rng *r = pmc_rng_alloc();
-    pmc_rng_set_stream(r, 2024, 0, 5);
+    pmc_rng_set_stream(r, 2024, 0, 5, 0);
     double s = 0, ss = 0, lo = 1, hi = 0;
     for (int i = 0; i < N_DRAWS; i++) {
         double u = gsl_rng_uniform(r);
@@ -161,7 +161,7 @@ PMC_TEST(rng_gaussian_moments)
 {
     /* N(0,1) through GSL: mean SE 1/sqrt(n); variance SE sqrt((3 - 1)/n). */
     gsl_rng *r = pmc_rng_alloc();
-    pmc_rng_set_stream(r, 2024, 1, 0);
+    pmc_rng_set_stream(r, 2024, 1, 0, 0);
     double s = 0, ss = 0;
     for (int i = 0; i < N_DRAWS; i++) {
         double x = gsl_ran_gaussian(r, 1.0);
@@ -196,7 +196,7 @@ static void check_frequency(long count, double p, const char *what)
 PMC_TEST(rng_ziggurat_normal_distribution)
 {
     gsl_rng *r = pmc_rng_alloc();
-    pmc_rng_set_stream(r, 77, 3, 5);
+    pmc_rng_set_stream(r, 77, 3, 5, 0);
     long bins[N_BINS] = {0}, tail_r = 0, tail_far = 0;
     double edges[N_BINS - 1], m[5] = {0};
     for (int b = 0; b < N_BINS - 1; b++)
