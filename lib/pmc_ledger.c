@@ -44,6 +44,7 @@ struct pmc_ledger {
     uint64_t max_attempts, total_lb;
     double hint;
     uint64_t max_ahead;  /* speculation limit (max_ahead()), set by each take */
+    uint64_t speculative; /* attempts handed out past ones still in flight */
     int n_workers;
     size_t *outstanding; /* per worker */
 };
@@ -108,6 +109,7 @@ void pmc_ledger_free(pmc_ledger *l)
 size_t pmc_ledger_outstanding(const pmc_ledger *l, int w) { return l->outstanding[w]; }
 int pmc_ledger_done(const pmc_ledger *l) { return l->finished == l->ntodo; }
 size_t pmc_ledger_finished(const pmc_ledger *l) { return l->finished; }
+uint64_t pmc_ledger_speculative(const pmc_ledger *l) { return l->speculative; }
 
 int pmc_ledger_over_budget(const pmc_ledger *l)
 {
@@ -223,8 +225,9 @@ static uint64_t max_ahead(double attempts_per_slot)
 
 /* Next slot to give a block: a returned unaccepted slot, an unstarted one,
  * or the open slot with the fewest blocks in flight; SIZE_MAX if none. */
-static size_t pick_slot(pmc_ledger *l)
+static size_t pick_slot(pmc_ledger *l, int *speculative)
 {
+    *speculative = 0;
     while (l->qlen > 0) {
         size_t k = l->queue[l->qhead];
         l->qhead = (l->qhead + 1) % l->ntodo;
@@ -248,6 +251,7 @@ static size_t pick_slot(pmc_ledger *l)
             best_ahead = ahead;
         }
     }
+    *speculative = best != SIZE_MAX;
     return best;
 }
 
@@ -285,7 +289,8 @@ size_t pmc_ledger_take(pmc_ledger *l, int w, uint64_t want, pmc_block *out, size
     uint64_t total = 0;
     size_t nb = 0;
     while (nb < max_blocks && total < want) {
-        size_t k = pick_slot(l);
+        int spec;
+        size_t k = pick_slot(l, &spec);
         if (k == SIZE_MAX)
             break;
         slot_state *ss = &l->s[k];
@@ -302,6 +307,8 @@ size_t pmc_ledger_take(pmc_ledger *l, int w, uint64_t want, pmc_block *out, size
         out[nb++] = (pmc_block){ l->todo[k], ss->next, ss->next + len };
         ss->next += len;
         total += len;
+        if (spec)
+            l->speculative += len;
         if (ss->next >= cap_of(l))
             open_remove(l, k);
     }

@@ -74,6 +74,9 @@ int pmc_ledger_over_budget(const pmc_ledger *l);
 
 size_t pmc_ledger_finished(const pmc_ledger *l);
 
+/* Attempts handed out speculatively: to a slot that had attempts in flight. */
+uint64_t pmc_ledger_speculative(const pmc_ledger *l);
+
 /* Accepted attempt of todo[k] if that slot is finished, else PMC_ATTEMPT_NONE. */
 uint64_t pmc_ledger_accepted(const pmc_ledger *l, size_t k);
 

@@ -376,8 +376,10 @@ static void log_generation(const pmc_gen_meta *m, const pmc_schedule_stats *ss,
                  m->wall_time > 0 ? (double)m->gen_simulations / m->wall_time : 0.0,
                  m->wall_time, ss->busy_min, ss->busy_mean, ss->busy_max,
                  (unsigned long long)discarded, elapsed);
-    pmc_log_debug("gen %u: %llu chunk requests; waiting ranks used at most %.3f%% of a core "
-                  "while waiting", m->generation, (unsigned long long)ss->requests,
+    pmc_log_debug("gen %u: %llu chunk requests; %llu attempts run, %llu of them handed out "
+                  "speculatively; waiting ranks used at most %.3f%% of a core while waiting",
+                  m->generation, (unsigned long long)ss->requests,
+                  (unsigned long long)ss->attempts, (unsigned long long)ss->speculative,
                   100.0 * ss->wait_cpu_max);
 }
 
@@ -487,7 +489,7 @@ static int budget_left(const run_state *st, uint64_t *left)
  * sums the attempts of every call. */
 static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc_err *err)
 {
-    uint64_t attempts = 0;
+    uint64_t attempts = 0, speculative = 0;
     for (;;) {
         pmc_slot_spec spec = { st->n, record_main_size(st->d, st->ns), st->ns * sizeof(double),
                                0, st->attempts_hint };
@@ -496,7 +498,9 @@ static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc
             rc = pmc_schedule_run_slots(st->sched, &spec, compute_attempts, c, st->records,
                                         st->done, ss, err);
         attempts += ss->attempts;
+        speculative += ss->speculative;
         ss->attempts = attempts;
+        ss->speculative = speculative;
         if (rc == PMC_EBUDGET) /* deterministic text: the same for any rank count */
             pmc_err_set(err, PMC_EBUDGET, "generation %u needs more than the %llu simulations "
                         "left", c->generation, (unsigned long long)spec.max_attempts);

@@ -1250,6 +1250,8 @@ int pmc_schedule_run_slots(pmc_schedule *s, const pmc_slot_spec *spec, pmc_attem
         rc = pmc_schedule_agree(s, rc, err);
     }
     reduce_stats(s, busy, wall, d.requests, res.attempts, stats);
+    /* Rank 0's count; the others learn it for the log's sake only. */
+    stats->speculative = d.ledger ? pmc_ledger_speculative(d.ledger) : 0;
     stats->stop = pmc_schedule_any(s, stop);
     stats->computed = placed;
     if (rc == PMC_OK && stats->stop == PMC_STOP_BUDGET)

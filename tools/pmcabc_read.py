@@ -123,8 +123,9 @@ class Partial:
 
 
 def _check_kind(path, attrs, expect_partial):
-    if attrs.get("format_version") != 1:
-        raise ValueError(f"{path}: format_version {attrs.get('format_version')!r}: expected 1 "
+    # Version 2 changed the random streams, not the layout: both read alike.
+    if attrs.get("format_version") not in (1, 2):
+        raise ValueError(f"{path}: format_version {attrs.get('format_version')!r}: expected 1 or 2 "
                          "(not a pmcabc checkpoint?)")
     if (attrs.get("kind") == "partial") != expect_partial:
         raise ValueError(f"{path}: expected a {'partial' if expect_partial else 'generation'} file")

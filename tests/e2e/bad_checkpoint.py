@@ -75,7 +75,7 @@ def gcol_zero_free_space(src, dst):
     open(dst, "wb").write(bytes(data))
 
 
-def partial(src, dst, slots=None, n_done=None, seed_delta=0):
+def partial(src, dst, slots=None, n_done=None, seed_delta=0, version=2):
     """A partial file of generation 1 holding the slots given, from SRC's rows."""
     with h5py.File(src, "r") as g:
         n, d = int(g.attrs["n_particles"]), int(g.attrs["n_params"])
@@ -89,7 +89,7 @@ def partial(src, dst, slots=None, n_done=None, seed_delta=0):
         f["slots"], f["theta"], f["distances"], f["n_sims"] = slots, theta, dist, n_sims
         a = f.attrs
         s = h5py.string_dtype("utf-8")
-        a.create("format_version", np.uint32(1), dtype="<u4")
+        a.create("format_version", np.uint32(version), dtype="<u4")
         a.create("kind", "partial", dtype=s)
         a.create("generation", np.uint32(1), dtype="<u4")
         a.create("epsilon", float(np.max(dist_all)), dtype="<f8")
@@ -108,7 +108,8 @@ KINDS = {
     "empty": lambda s, d: truncate(s, d, 0),
     "random": lambda s, d: random_bytes(d, 4096),
     "foreign": lambda s, d: foreign(d),
-    "format_version_2": lambda s, d: copy_and(s, d, lambda f: set_attr(f, "format_version", np.uint32(2))),
+    "format_version_3": lambda s, d: copy_and(s, d, lambda f: set_attr(f, "format_version", np.uint32(3))),
+    "format_version_1": lambda s, d: copy_and(s, d, lambda f: set_attr(f, "format_version", np.uint32(1))),
     "n_particles_2_62": lambda s, d: copy_and(s, d, lambda f: set_attr(f, "n_particles", np.uint64(1 << 62))),
     "generation_string": lambda s, d: copy_and(s, d, lambda f: set_attr(f, "generation", "zero")),
     "epsilon_nan": lambda s, d: copy_and(s, d, lambda f: set_attr(f, "epsilon", np.float64("nan"))),
@@ -127,6 +128,7 @@ KINDS = {
     "partial_slots_descending": lambda s, d: partial(s, d, slots=[5, 3]),
     "partial_n_done_too_big": lambda s, d: partial(s, d, n_done=300),
     "partial_other_seed": lambda s, d: partial(s, d, seed_delta=1),
+    "partial_format_version_1": lambda s, d: partial(s, d, version=1),
 }
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import sys
 import h5py
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 # Root attributes: name -> numpy dtype kind ('u' unsigned int, 'f' float).
 NUMERIC_ATTRS = {

@@ -28,7 +28,9 @@ CASES=(
 "empty_file             |only    |empty                |2 |not usable (not an HDF5 file (no HDF5 signature))"
 "random_bytes           |only    |random               |2 |not usable (not an HDF5 file (no HDF5 signature))"
 "other_programs_hdf5    |only    |foreign              |2 |attribute format_version: missing (not a pmcabc generation file)"
-"format_version_2       |only    |format_version_2     |2 |format_version 2: this pmcabc reads version 1"
+"format_version_3       |only    |format_version_3     |2 |format_version 3: this pmcabc reads versions 1 to 2"
+"format_version_1       |only    |format_version_1     |2 |gen-0000.h5 has format_version 1, this pmcabc"
+"partial_format_version_1|partial|partial_format_version_1|2|partial-0001.h5 has format_version 1, this pmcabc"
 "n_particles_2_62       |only    |n_particles_2_62     |2 |attribute n_particles = 4611686018427387904: expected 1..1099511627775"
 "generation_is_a_string |only    |generation_string    |2 |attribute generation: expected a scalar integer"
 "epsilon_nan            |only    |epsilon_nan          |2 |attribute epsilon = nan: expected 0..inf"
@@ -75,7 +77,9 @@ run_case() {
     [ $RC -ne 137 ] || fail "$name: the run hung (killed after 120 s)"
     expect_status "$name" "$code" "$frag"
     [ "$code" -ne 2 ] || grep -qF "holds generation files but none is usable" "$WORK/out" ||
-        grep -qF "holds generation 0, its name says" "$WORK/out" || fail "$name: no refusal message"
+        grep -qF "holds generation 0, its name says" "$WORK/out" ||
+        grep -qF "so continuing the run would mix results of two samplers" "$WORK/out" ||
+        fail "$name: no refusal message"
     if [ "$layout" = partial ]; then
         digest "$dir" | grep ' ./gen-0000.h5$' | cmp -s - <(grep ' ./gen-0000.h5$' "$WORK/before") ||
             fail "$name: gen-0000.h5 changed"

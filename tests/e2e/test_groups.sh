@@ -98,7 +98,7 @@ fail_run after 1 after_reduce
 # reported (rank 0's, or rank 2's when rank 0 had no slot yet).
 expect_status "member fails after the collective: exit 1" 1 \
     "(rank 1 of its group): model mpi_walk: injected failure after the reduction"
-grep -qE "pmcabc: error: rank [02]: slot [0-9]+: generation 0, parameters \(mu = " "$WORK/out" &&
+grep -qE "pmcabc: error: rank [02]: slot [0-9]+: generation 0, attempt [0-9]+, parameters \(mu = " "$WORK/out" &&
     pass "the leader reports it with slot and parameters" ||
     { fail "leader's message"; sed 's/^/    /' "$WORK/out" >&2; }
 [ "$(echo "$ELAPSED < 15" | bc)" = 1 ] && pass "ended in $ELAPSED s" || fail "took $ELAPSED s"
