@@ -45,6 +45,7 @@ struct pmc_ledger {
     double hint;
     uint64_t max_ahead;  /* speculation limit (max_ahead()), set by each take */
     uint64_t speculative; /* attempts handed out past ones still in flight */
+    int draining;         /* start no more slots (pmc_ledger_drain) */
     int n_workers;
     size_t *outstanding; /* per worker */
 };
@@ -110,6 +111,8 @@ size_t pmc_ledger_outstanding(const pmc_ledger *l, int w) { return l->outstandin
 int pmc_ledger_done(const pmc_ledger *l) { return l->finished == l->ntodo; }
 size_t pmc_ledger_finished(const pmc_ledger *l) { return l->finished; }
 uint64_t pmc_ledger_speculative(const pmc_ledger *l) { return l->speculative; }
+void pmc_ledger_drain(pmc_ledger *l) { l->draining = 1; }
+int pmc_ledger_drained(const pmc_ledger *l) { return l->finished == l->started; }
 
 int pmc_ledger_over_budget(const pmc_ledger *l)
 {
@@ -236,7 +239,7 @@ static size_t pick_slot(pmc_ledger *l, int *speculative)
         if (can_extend(l, k) && l->s[k].inflight == 0)
             return k;
     }
-    if (l->started < l->ntodo) {
+    if (l->started < l->ntodo && !l->draining) {
         size_t k = l->started++;
         open_add(l, k);
         return k;
@@ -280,7 +283,7 @@ size_t pmc_ledger_take(pmc_ledger *l, int w, uint64_t want, pmc_block *out, size
     l->max_ahead = max_ahead(attempts_per_slot(l));
     /* Guided self-scheduling: no worker takes more than its share of the
      * work thought to be left, so the end of a call is spread over all. */
-    double left = (double)(l->ntodo - l->started + l->nopen) * (double)len0;
+    double left = (double)((l->draining ? 0 : l->ntodo - l->started) + l->nopen) * (double)len0;
     double share = left / (2.0 * l->n_workers);
     if (share < 1.0)
         share = 1.0;

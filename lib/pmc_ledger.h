@@ -66,6 +66,16 @@ int pmc_ledger_report(pmc_ledger *l, int w, const pmc_block_outcome *o, pmc_err 
 /* Blocks worker w holds that have not been reported. */
 size_t pmc_ledger_outstanding(const pmc_ledger *l, int w);
 
+/* From now on no slot is started; the started ones are still continued
+ * (and speculated on) until they finish. For a periodic save: a slot's
+ * attempts are not saved, only finished slots, so abandoning a started slot
+ * would lose its work (and a slot longer than the save interval would never
+ * finish). */
+void pmc_ledger_drain(pmc_ledger *l);
+
+/* Every started slot is finished. */
+int pmc_ledger_drained(const pmc_ledger *l);
+
 /* Every slot is finished. */
 int pmc_ledger_done(const pmc_ledger *l);
 

@@ -1037,6 +1037,10 @@ static int run_loop(run_state *st, start_point *sp, int *last_in_cur, pmc_err *e
             return rc;
         if (st->rank == 0)
             pmc_checkpoint_cleanup(cfg->checkpoint_dir, gen, cfg->keep_last);
+        /* The generation file is a save: the next partial one is due a whole
+         * checkpoint_interval later (not at once, with no slot done). */
+        st->ctl.last_save = pmc_now();
+        pmc_schedule_set_control(st->sched, &st->ctl);
         sp->last = meta;
         *last_in_cur = 1;
         if (eps <= cfg->eps_minimum) {

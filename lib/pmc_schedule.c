@@ -646,12 +646,15 @@ static uint64_t wanted_chunk(const pmc_schedule *s, double busy, uint64_t attemp
     return (uint64_t)want;
 }
 
-/* Raises the dispenser's stop level (never lowers it). */
+/* Raises the dispenser's stop level (never lowers it). A periodic save
+ * lets the started slots finish first (pmc_ledger_drain). */
 static void dispenser_stop(dispenser *d, int kind)
 {
     pthread_mutex_lock(&d->lock);
     if (kind > d->stop)
         d->stop = kind;
+    if (kind == PMC_STOP_SAVE)
+        pmc_ledger_drain(d->ledger);
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -682,6 +685,8 @@ static void dispenser_report(dispenser *d, int w, const pmc_block_outcome *o, si
 /* Under d->lock: no more work for anyone in this call. */
 static int dispenser_finished(const dispenser *d)
 {
+    if (d->stop == PMC_STOP_SAVE)
+        return pmc_ledger_drained(d->ledger);
     return d->stop != PMC_STOP_NONE || pmc_ledger_done(d->ledger);
 }
 
