@@ -296,26 +296,38 @@ typedef struct {
     pmc_lock lock;             /* run-directory lock, held by rank 0 */
 } run_state;
 
-/* Importance weights of the new population (Beaumont 2009, step 2.2); each
- * rank computes a block of i, then all ranks gather and normalise in index
- * order, so every rank holds bit-identical weights. */
+/* Below this many kernel terms (N^2 d) every rank computes all weights
+ * itself (a few ms with the vectorised kernel, docs/performance.md): that
+ * costs the same on any number of ranks, while sharing the work costs two
+ * collectives, which grew with the rank count (issue 15). */
+#define WEIGHTS_LOCAL_MAX_TERMS 1.6e7
+
+/* Importance weights of the new population (Beaumont 2009, step 2.2). Each
+ * weight depends on its own particle only, so computing them in blocks on
+ * several ranks and gathering gives the same bits as computing all on one;
+ * every rank then normalises in index order and holds bit-identical
+ * weights. */
 static int compute_weights(run_state *st, pmc_err *err)
 {
-    size_t n = st->n, d = st->d, lo, hi;
+    size_t n = st->n, d = st->d, lo = 0, hi = n;
     population *cur = &st->cur;
     if (!st->have_prev) {
         for (size_t i = 0; i < n; i++)
             cur->weights[i] = 1.0 / (double)n;
         return PMC_OK;
     }
-    pmc_schedule_block(st->sched, n, &lo, &hi);
+    int shared = (double)n * (double)st->prev.n * (double)d > WEIGHTS_LOCAL_MAX_TERMS;
+    if (shared)
+        pmc_schedule_block(st->sched, n, &lo, &hi);
     for (size_t i = lo; i < hi; i++)
         st->logprior[i] = pmc_prior_logpdf_joint(st->cfg->prior, d, cur->theta + i * d);
     pmc_kernel_whiten(&st->kernel, cur->theta, n, st->z);
     int rc = pmc_weights_block(st->z, st->logprior, lo, hi, st->z_prev, st->prev.weights,
                                st->prev.n, d, cur->weights + lo, err);
-    rc = pmc_schedule_agree(st->sched, rc, err);
-    if (rc == PMC_OK)
+    /* Unshared, every rank got the same status from the same inputs. */
+    if (shared)
+        rc = pmc_schedule_agree(st->sched, rc, err);
+    if (rc == PMC_OK && shared)
         rc = pmc_schedule_allgather_blocks(st->sched, cur->weights, n, 1, err);
     if (rc == PMC_OK)
         rc = pmc_weights_normalise(cur->weights, n, err);

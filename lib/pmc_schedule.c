@@ -58,6 +58,13 @@ enum { TAG_REQUEST = 101, TAG_REPLY = 102, TAG_GROUP_CALL = 103 };
  * sleeps in short steps: a blocking call would spin for all of that time,
  * and a long sleep would delay each step of a multi-step collective. */
 #define COLLECTIVE_SLEEP_MAX_NS 100000L
+/* Polls of a collective that ranks reach at different times (the end of the
+ * work, where they arrive as their last blocks end, or the status of a file
+ * rank 0 writes alone): longer sleeps than COLLECTIVE_SLEEP_MAX_NS, since
+ * dozens of ranks polling every 100 us starve the ones still working of
+ * CPU on a small node, but not 4 ms: each of the collective's few steps
+ * waits for a polling rank. */
+#define END_SLEEP_MAX_NS 1000000L
 /* A group member whose simulation failed waits this long (or 4 times its
  * longest simulation, if more) for the rest of its group to report; longer
  * means they are stuck in a collective of the model that it left, and only
@@ -333,7 +340,9 @@ int pmc_schedule_comm_agree(void *comm, int ok, int *first)
     MPI_Request req;
     if (MPI_Iallreduce(&mine, &least, 1, MPI_INT, MPI_MIN, c, &req) != MPI_SUCCESS)
         return PMC_EIO;
-    wait_collective(&req);
+    /* Ranks may wait here for rank 0's fsync or its whole write of a small
+     * file: polling every 100 us, dozens of them would starve it of CPU. */
+    wait_polling(&req, 0.0, END_SLEEP_MAX_NS);
     *first = least == size ? -1 : least;
     return PMC_OK;
 }
@@ -1050,67 +1059,79 @@ static int place_parts(const unsigned char *items, size_t m, size_t item, const 
     return PMC_OK;
 }
 
-/* Every rank receives the records of the slots finished in this call
- * (rank 0's ledger decides which, and which attempt each accepted), places
- * them by slot and marks the slots done. Returns the number placed. */
-static int gather_results(pmc_schedule *s, const local_results *res, const pmc_slot_spec *spec,
-                          const size_t *todo, size_t ntodo, uint64_t *acc, void *records,
-                          unsigned char *done, size_t *placed, pmc_err *err)
+/* Buffers of the gather, allocated before the work ends so that running
+ * out of memory is known in the reduction that ends it: at most one item
+ * per local block is sent and two per slot (its accepted record and its
+ * attempt-0 bytes) received. */
+typedef struct {
+    size_t item;
+    unsigned char *send, *recv, *seen;
+    int *counts, *displs;
+} gather_bufs;
+
+static int gather_alloc(const pmc_schedule *s, const local_results *res, size_t ntodo,
+                        gather_bufs *g, pmc_err *err)
 {
-    size_t item = 2 * sizeof(uint64_t) + res->record_size;
-    int *counts = calloc((size_t)s->size, sizeof *counts);
-    int *displs = calloc((size_t)s->size, sizeof *displs);
-    unsigned char *sendbuf = malloc(res->n * item + 1);
-    unsigned char *seen = calloc(ntodo ? ntodo : 1, 1);
-    unsigned char *recvbuf = NULL;
-    int rc = PMC_OK;
+    g->item = 2 * sizeof(uint64_t) + res->record_size;
+    g->send = malloc(res->n * g->item + 1);
+    g->recv = malloc(2 * ntodo * g->item + 1);
+    g->seen = calloc(ntodo ? ntodo : 1, 1);
+    g->counts = calloc((size_t)s->size, sizeof *g->counts);
+    g->displs = calloc((size_t)s->size, sizeof *g->displs);
+    if (!g->send || !g->recv || !g->seen || !g->counts || !g->displs)
+        return pmc_err_set(err, PMC_ENOMEM, "out of memory gathering %zu results", ntodo);
+    if (2 * ntodo * g->item > (size_t)2147483647)
+        return pmc_err_set(err, PMC_ERUNTIME, "population too large to gather (%zu bytes)",
+                           2 * ntodo * g->item);
+    return PMC_OK;
+}
+
+static void gather_free(gather_bufs *g)
+{
+    free(g->send);
+    free(g->recv);
+    free(g->seen);
+    free(g->counts);
+    free(g->displs);
+}
+
+/* Every rank receives the records of the slots finished in this call
+ * (acc: rank 0's ledger decided which, and which attempt each accepted),
+ * places them by slot and marks the slots done. Every rank sees the same
+ * gathered bytes, so all return the same status. Returns the number placed. */
+static int gather_results(pmc_schedule *s, const local_results *res, const pmc_slot_spec *spec,
+                          const size_t *todo, size_t ntodo, const uint64_t *acc, gather_bufs *g,
+                          void *records, unsigned char *done, size_t *placed, pmc_err *err)
+{
     *placed = 0;
-    if (!counts || !displs || !sendbuf || !seen) {
-        rc = pmc_err_set(err, PMC_ENOMEM, "out of memory gathering %zu results", ntodo);
-        goto done;
-    }
-    if (2 * ntodo * item > (size_t)2147483647) {
-        rc = pmc_err_set(err, PMC_ERUNTIME, "population too large to gather (%zu bytes)",
-                         2 * ntodo * item);
-        goto done;
-    }
+    size_t m = pack_parts(res, todo, ntodo, acc, spec->first_size, g->send, g->item);
+    int mine = (int)(m * g->item);
     MPI_Request req;
-    MPI_Ibcast(acc, (int)(ntodo * sizeof *acc), MPI_BYTE, 0, s->comm, &req);
-    wait_collective(&req);
-    size_t m = pack_parts(res, todo, ntodo, acc, spec->first_size, sendbuf, item);
-    int mine = (int)(m * item);
-    MPI_Iallgather(&mine, 1, MPI_INT, counts, 1, MPI_INT, s->comm, &req);
+    MPI_Iallgather(&mine, 1, MPI_INT, g->counts, 1, MPI_INT, s->comm, &req);
     wait_collective(&req);
     long total = 0;
     for (int r = 0; r < s->size; r++) {
-        displs[r] = (int)total;
-        total += counts[r];
+        g->displs[r] = (int)total;
+        total += g->counts[r];
     }
-    recvbuf = malloc((size_t)total + 1);
-    if (!recvbuf) {
-        rc = pmc_err_set(err, PMC_ENOMEM, "out of memory gathering %zu results", ntodo);
-        goto done;
-    }
-    MPI_Iallgatherv(sendbuf, mine, MPI_BYTE, recvbuf, counts, displs, MPI_BYTE, s->comm, &req);
+    if ((size_t)total > 2 * ntodo * g->item)
+        return pmc_err_set(err, PMC_ERUNTIME, "internal error: %ld bytes of results for %zu "
+                           "slots", total, ntodo);
+    MPI_Iallgatherv(g->send, mine, MPI_BYTE, g->recv, g->counts, g->displs, MPI_BYTE, s->comm,
+                    &req);
     wait_collective(&req);
-    rc = place_parts(recvbuf, (size_t)total / item, item, todo, ntodo, acc, spec->record_size,
-                     spec->first_size, records, seen, err);
+    int rc = place_parts(g->recv, (size_t)total / g->item, g->item, todo, ntodo, acc,
+                         spec->record_size, spec->first_size, records, g->seen, err);
     unsigned char want = (unsigned char)(PART_MAIN | (spec->first_size ? PART_FIRST : 0));
     for (size_t k = 0; rc == PMC_OK && k < ntodo; k++) {
         if (acc[k] == PMC_ATTEMPT_NONE)
             continue;
-        if (seen[k] != want)
-            rc = pmc_err_set(err, PMC_ERUNTIME, "internal error: slot %zu finished but its "
-                             "record did not arrive", todo[k]);
+        if (g->seen[k] != want)
+            return pmc_err_set(err, PMC_ERUNTIME, "internal error: slot %zu finished but its "
+                               "record did not arrive", todo[k]);
         done[todo[k]] = 1;
         (*placed)++;
     }
-done:
-    free(counts);
-    free(displs);
-    free(sendbuf);
-    free(seen);
-    free(recvbuf);
     return rc;
 }
 
@@ -1132,10 +1153,15 @@ int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err)
     return local.code;
 }
 
-/* busy[0]: wall seconds inside fn, busy[1]: CPU seconds inside fn,
- * busy[2]: CPU seconds of the whole call. */
-static void reduce_stats(pmc_schedule *s, const double *busy, double wall, uint64_t requests,
-                         uint64_t attempts, pmc_schedule_stats *stats)
+/* Ends the work of a call in one round of collectives, without a barrier:
+ * every rank learns whether one failed (and the lowest failing rank's
+ * message), the strongest stop, the load-balance figures, and rank 0's
+ * accepted attempts (acc, ntodo values). busy[0]: wall seconds inside fn,
+ * busy[1]: CPU seconds inside fn, busy[2]: CPU seconds of the whole call.
+ * Returns the agreed status. */
+static int finish_work(pmc_schedule *s, int rc, int stop, const double *busy, double wall,
+                       uint64_t requests, uint64_t attempts, uint64_t speculative,
+                       uint64_t *acc, size_t ntodo, pmc_schedule_stats *stats, pmc_err *err)
 {
     double frac = wall > 0 ? busy[0] / wall : 1.0;
     /* CPU used while not simulating, per second of waiting; only meaningful
@@ -1144,23 +1170,39 @@ static void reduce_stats(pmc_schedule *s, const double *busy, double wall, uint6
     double wait_wall = wall - busy[0];
     double wait_cpu = wait_wall > 0.2 && wait_wall > 0.5 * wall
                           ? (busy[2] - busy[1]) / wait_wall : 0.0;
-    /* Two reductions instead of one per figure: each is a point where ranks
-     * wait for each other. Only rank 0 counts requests, so their sum is
-     * rank 0's count (exact in a double below 2^53, as are the attempts). */
-    double in_max[4] = { -frac, wait_cpu, wall, frac }, mx[4];
-    double in_sum[3] = { frac, (double)requests, (double)attempts }, sum[3];
-    MPI_Request req[2];
-    MPI_Iallreduce(in_max, mx, 4, MPI_DOUBLE, MPI_MAX, s->comm, &req[0]);
-    MPI_Iallreduce(in_sum, sum, 3, MPI_DOUBLE, MPI_SUM, s->comm, &req[1]);
-    wait_collective(&req[0]);
-    wait_collective(&req[1]);
-    stats->busy_min = -mx[0];
-    stats->busy_max = mx[3];
+    /* Maxima and sums in one reduction each. The lowest failing rank is the
+     * maximum of -rank; counts only rank 0 keeps (requests, speculative)
+     * sum to its value, exact in a double below 2^53 as are the attempts. */
+    double mx[6] = { rc != PMC_OK ? -(double)s->rank : -(double)s->size, (double)stop, -frac,
+                     wait_cpu, wall, frac };
+    double sum[4] = { frac, (double)requests, (double)attempts, (double)speculative };
+    MPI_Request req[3];
+    MPI_Iallreduce(MPI_IN_PLACE, mx, 6, MPI_DOUBLE, MPI_MAX, s->comm, &req[0]);
+    MPI_Iallreduce(MPI_IN_PLACE, sum, 4, MPI_DOUBLE, MPI_SUM, s->comm, &req[1]);
+    MPI_Ibcast(acc, (int)(ntodo * sizeof *acc), MPI_BYTE, 0, s->comm, &req[2]);
+    for (int i = 0; i < 3; i++)
+        wait_polling(&req[i], 0.0, END_SLEEP_MAX_NS);
+    stats->stop = (int)mx[1];
+    stats->busy_min = -mx[2];
+    stats->wait_cpu_max = mx[3];
+    stats->wall = mx[4];
+    stats->busy_max = mx[5];
     stats->busy_mean = sum[0] / s->size;
-    stats->wait_cpu_max = mx[1];
-    stats->wall = mx[2];
     stats->requests = (uint64_t)sum[1];
     stats->attempts = (uint64_t)sum[2];
+    stats->speculative = (uint64_t)sum[3];
+    int first = (int)-mx[0];
+    if (first >= s->size)
+        return PMC_OK;
+    pmc_err e;
+    pmc_err_clear(&e);
+    if (s->rank == first) {
+        e = *err;
+        e.code = rc;
+    }
+    pmc_schedule_comm_bcast(&s->comm, &e, sizeof e, first);
+    *err = e;
+    return e.code;
 }
 
 /* The slots not done yet, ascending. */
@@ -1245,19 +1287,17 @@ int pmc_schedule_run_slots(pmc_schedule *s, const pmc_slot_spec *spec, pmc_attem
         group_send(s, GROUP_DONE, NULL, 0);
     if (rc != PMC_OK)
         pmc_err_prefix(err, "rank %d", s->rank);
-    rc = pmc_schedule_agree(s, rc, err);
+    gather_bufs g = { 0 };
+    if (rc == PMC_OK)
+        rc = gather_alloc(s, &res, ntodo, &g, err);
     double wall = pmc_now() - t0;
     busy[2] = cpu_now() - c0;
-    size_t placed = 0;
     accepted_attempts(&d, ntodo, acc);
-    if (rc == PMC_OK) {
-        rc = gather_results(s, &res, spec, todo, ntodo, acc, records, done, &placed, err);
-        rc = pmc_schedule_agree(s, rc, err);
-    }
-    reduce_stats(s, busy, wall, d.requests, res.attempts, stats);
-    /* Rank 0's count; the others learn it for the log's sake only. */
-    stats->speculative = d.ledger ? pmc_ledger_speculative(d.ledger) : 0;
-    stats->stop = pmc_schedule_any(s, stop);
+    rc = finish_work(s, rc, stop, busy, wall, d.requests, res.attempts,
+                     d.ledger ? pmc_ledger_speculative(d.ledger) : 0, acc, ntodo, stats, err);
+    size_t placed = 0;
+    if (rc == PMC_OK)
+        rc = gather_results(s, &res, spec, todo, ntodo, acc, &g, records, done, &placed, err);
     stats->computed = placed;
     if (rc == PMC_OK && stats->stop == PMC_STOP_BUDGET)
         rc = pmc_err_set(err, PMC_EBUDGET, "more than the %llu simulations left",
@@ -1267,6 +1307,7 @@ int pmc_schedule_run_slots(pmc_schedule *s, const pmc_slot_spec *spec, pmc_attem
                  ? PMC_EINTR
                  : pmc_err_set(err, PMC_ERUNTIME, "internal error: %zu of %zu slots computed",
                                placed, ntodo);
+    gather_free(&g);
     results_free(&res);
     dispenser_free(&d);
     free(todo);
