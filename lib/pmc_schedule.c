@@ -881,10 +881,13 @@ static void post_request(pmc_schedule *s, request_msg *req, work_reply *rep, MPI
     MPI_Isend(req, (int)len, MPI_BYTE, 0, TAG_REQUEST, s->work_comm, &r[0]);
 }
 
+/* The reply usually comes within a millisecond (or when work turns up for
+ * a held-back request): polling at most every 1 ms keeps that latency well
+ * under a slow attempt's time. */
 static void finish_request(MPI_Request r[2])
 {
-    wait_sleeping(&r[0]);
-    wait_sleeping(&r[1]);
+    wait_polling(&r[0], 0.0, END_SLEEP_MAX_NS);
+    wait_polling(&r[1], 0.0, END_SLEEP_MAX_NS);
 }
 
 /* Fills the request header and moves the unreported outcomes into it. */
