@@ -38,4 +38,17 @@ for np in 2 4; do
         fail "test_slow: np 1 != np $np"
     fi
 done
+# N = 3000, d = 2: N^2 d = 1.8e7 kernel terms, above the 1.6e7 below which
+# every rank computes all weights itself: here ranks compute blocks of them
+# and gather (pmc_pmcabc.c, compute_weights).
+for np in 1 3; do
+    pmc "$np" run "$WORK/g.ini" --set run.checkpoint_dir="$WORK/big$np" --set run.particles=3000 \
+        --set run.generations=3
+    [ "$RC" -eq 0 ] || { fail "N = 3000 np=$np exit $RC"; cat "$WORK/out" >&2; }
+done
+if "$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$WORK/big1" "$WORK/big3"; then
+    pass "N = 3000 (weights shared out): np 1 == np 3"
+else
+    fail "N = 3000 (weights shared out): np 1 != np 3"
+fi
 finish
