@@ -213,16 +213,22 @@ static uint64_t in_flight_attempts(const pmc_ledger *l, const slot_state *ss)
 /* How many attempts of one slot may be in flight before a worker is given
  * a later one (speculation). A simulation cannot be interrupted, so a
  * speculative attempt that turns out useless (an earlier one accepted) can
- * only delay the end of the call; it is worth starting only while the
- * attempts ahead of it all reject with probability (1 - p)^ahead >= 1/4,
+ * delay the end of the call; it is started only while the attempts ahead of
+ * it all reject with probability (1 - p)^ahead >= SPECULATION_MIN_USEFUL,
  * p estimated as 1 / (attempts per slot). p = 1 (generation 0, or nothing
- * known yet) allows none. */
+ * known yet) allows none. The threshold comes from tools/sim-speculation
+ * (docs/scaling.md): 0.1 gave the shortest generations over N = 64-1000,
+ * P = N/8-N, p = 0.02-0.36, fixed and varying simulation times; 1 (no
+ * speculation) was 1.2-4.9x slower, no limit up to 3 % slower with varying
+ * times. */
+#define SPECULATION_MIN_USEFUL 0.1
+
 static uint64_t max_ahead(double attempts_per_slot)
 {
     if (attempts_per_slot <= 1.0)
         return 0;
     double p = 1.0 / attempts_per_slot;
-    double ahead = log(0.25) / log1p(-p);
+    double ahead = log(SPECULATION_MIN_USEFUL) / log1p(-p);
     return ahead > 1e12 ? (uint64_t)1e12 : (uint64_t)ahead;
 }
 
