@@ -371,6 +371,60 @@ def check_layout():
     return problems
 
 
+def check_models():
+    """Every model of lib/pmc_model.c's table has its section in
+    docs/models.md (a "## name" heading, or a "- `name`:" item for the
+    test-only ones) giving its parameter count and naming each of its keys."""
+    raw = read("lib/pmc_model.c")
+    table = re.search(r"static const model_ops models\[\] = \{(.*?)\n\};", raw, re.S)
+    if not table:
+        return ["lib/pmc_model.c: no `static const model_ops models[]` table"]
+    models = re.findall(r'\{"(\w+)", (\d+), [^,]*(?:"[^"]*")?[^,]*, (\w+),', table.group(1))
+    text, problems = read("docs/models.md"), []
+    for name, n_params, key_fn in models:
+        m = re.search(r"^## %s\n(.*?)(?=^## |\Z)" % name, text, re.S | re.M) or \
+            re.search(r"^- `%s`:(.*?)(?=^- |\Z)" % name, text, re.S | re.M)
+        if not m:
+            problems.append("docs/models.md: model %s (lib/pmc_model.c) has no section" % name)
+            continue
+        body = m.group(1)
+        count = re.search(r"Parameters \((\d+)", body)
+        if n_params != "0" and count and count.group(1) != n_params:
+            problems.append("docs/models.md: %s: %s parameters, lib/pmc_model.c says %s"
+                            % (name, count.group(1), n_params))
+        fn = re.search(r"static int %s\(.*?\n\}\n" % key_fn, raw, re.S)
+        keys = re.findall(r'strcmp\(kv->key, "(\w+)"\)', fn.group(0)) if fn else []
+        for key in keys:
+            if not re.search(r"`%s(`| =)" % key, body):
+                problems.append("docs/models.md: %s: key %s (%s in lib/pmc_model.c) not documented"
+                                % (name, key, key_fn))
+    print("  %d models: %s" % (len(models), " ".join(n for n, _, _ in models)))
+    return problems
+
+
+def check_priors_distances():
+    """docs/config.md's prior table has exactly the specs of lib/pmc_prior.c,
+    and its distance list exactly the names of lib/pmc_distance.c."""
+    text, problems = read("docs/config.md"), []
+    specs = re.findall(r'\{"\w+", \d+, "([^"]+)"\}', read("lib/pmc_prior.c"))
+    documented = [r[0].strip("`") for r in md_table(text, "spec")]
+    if documented != specs:
+        problems.append("docs/config.md: prior specs %s, lib/pmc_prior.c: %s" % (documented, specs))
+    names = re.findall(r'"(\w+)"', re.search(r"kind_names\[\] = \{(.*?)\};",
+                                             read("lib/pmc_distance.c")).group(1))
+    section = text.split("### `[distance]`", 1)[1].split("\n### ", 1)[0]
+    items = re.findall(r"^- `(\w+)`:", section, re.M)
+    if items != names:
+        problems.append("docs/config.md: [distance] items %s, lib/pmc_distance.c: %s" % (items, names))
+    row = [r for r in md_table(section, "key") if r[0] == "`name`"]
+    listed = re.findall(r"`(\w+)`", row[0][-1]) if row else []
+    if listed != names:
+        problems.append("docs/config.md: [distance] name row lists %s, lib/pmc_distance.c: %s"
+                        % (listed, names))
+    print("  %d prior specs, %d distances" % (len(specs), len(names)))
+    return problems
+
+
 CHECKS = {
     "links": check_links,
     "paths": check_paths,
@@ -380,6 +434,8 @@ CHECKS = {
     "options": check_options,
     "exit_codes": check_exit_codes,
     "layout": check_layout,
+    "models": check_models,
+    "priors_distances": check_priors_distances,
 }
 
 
