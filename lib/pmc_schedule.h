@@ -1,8 +1,10 @@
-/* The only MPI module. It starts and stops MPI, hands particle slots to ranks
- * dynamically (every rank, rank 0 included, simulates), gathers per-slot
- * results by slot index, and provides the few collectives the generation
- * loop needs. Waiting ranks never spin: they poll non-blocking requests with
- * short sleeps, because MPICH's blocking calls busy-poll a whole core. */
+/* The MPI module (pmc_checkpoint uses MPI only through the communicator it
+ * gets from here, for parallel HDF5, and its rank in it). It starts and stops
+ * MPI, hands particle slots to ranks dynamically (every rank, rank 0
+ * included, simulates), gathers per-slot results by slot index, and provides
+ * the few collectives the generation loop needs. Waiting ranks never spin:
+ * they poll non-blocking requests with short sleeps, because MPICH's blocking
+ * calls busy-poll a whole core. */
 #ifndef PMC_SCHEDULE_H
 #define PMC_SCHEDULE_H
 
