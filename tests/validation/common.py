@@ -65,3 +65,74 @@ def t_quantile(p, df):
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if cdf(mid) < p else (lo, mid)
     return 0.5 * (lo + hi)
+
+
+def moments(theta, w):
+    """Weighted mean, sd and fourth central moment of each column of theta."""
+    m = w @ theta
+    c = theta - m
+    return m, np.sqrt(w @ c ** 2), w @ c ** 4
+
+
+def compare_with_rejection(label, names, ref, runs, family_alpha=1e-3):
+    """Checks the posterior mean and sd of each parameter, averaged over the
+    pmcabc runs [(theta, weights), ...], against the independent samples ref
+    of a rejection-ABC reference of the same target. Prints every check;
+    returns True when all pass.
+
+    Reference: its draws are independent, so its ESS is their number n:
+    se(mean) = s / sqrt(n) and, by the delta method,
+    se(sd) = sqrt((m4 - s^4) / (4 s^2 n)) (m4 the fourth central moment).
+    pmcabc: the estimate is the average of the R runs' weighted values; its
+    standard error is the larger of
+      - ESS-based: sqrt(sum_r v_r / ESS_r) / R, v_r = s_r^2 for a mean and
+        (m4_r - s_r^4) / (4 s_r^2) for an sd, ESS_r = 1 / sum w^2 (Kish);
+      - replicate-based: s_R / sqrt(R), the spread of the R estimates, which
+        also catches what Kish's ESS misses (the particles of a generation
+        share ancestors; docs/algorithm.md reports a spread ~1.5x the ESS
+        prediction for the Gaussian model).
+    Tolerance: t_{R-1}(1 - alpha / 2) sqrt(se_pmc^2 + se_ref^2), alpha =
+    family_alpha / (number of checks) (Bonferroni: the whole comparison fails
+    by chance with probability below family_alpha, whatever the random
+    streams). Student's t with R - 1 degrees of freedom because se_pmc may
+    come from R replicates; the reference term has more, so this is
+    conservative."""
+    n_ref = len(ref)
+    r_mean, r_sd, r_m4 = moments(ref, np.full(n_ref, 1.0 / n_ref))
+    stats = [moments(theta, w) + (1.0 / (w @ w),) for theta, w in runs]
+    reps = len(runs)
+    ess = np.array([s[3] for s in stats])
+    print("%s: reference %d independent draws; pmcabc %d runs, ESS %.0f .. %.0f"
+          % (label, n_ref, reps, ess.min(), ess.max()))
+    alpha = family_alpha / (2 * len(names))
+    q = t_quantile(1 - alpha / 2, reps - 1)
+    print("tolerance = t_%d(1 - %.3g) = %.3f x sqrt(se_pmc^2 + se_ref^2)" % (reps - 1, alpha / 2, q))
+    ok = True
+    for what, est, var, ref_value, ref_se in (
+            ("mean", np.array([s[0] for s in stats]), np.array([s[1] ** 2 / s[3] for s in stats]),
+             r_mean, r_sd / math.sqrt(n_ref)),
+            ("sd", np.array([s[1] for s in stats]),
+             np.array([(s[2] - s[1] ** 4) / (4 * s[1] ** 2) / s[3] for s in stats]),
+             r_sd, np.sqrt((r_m4 - r_sd ** 4) / (4 * r_sd ** 2 * n_ref)))):
+        se_ess = np.sqrt(var.sum(0)) / reps
+        se_rep = est.std(0, ddof=1) / math.sqrt(reps)
+        for j, name in enumerate(names):
+            se_pmc = max(se_ess[j], se_rep[j])
+            print("  %s %-4s se_pmc: ESS-based %.5f, replicates %.5f; se_ref %.5f"
+                  % (name, what, se_ess[j], se_rep[j], ref_se[j]))
+            ok &= check("%s x%d %s %s" % (label, reps, name, what), est[:, j].mean(), ref_value[j],
+                        q * math.hypot(se_pmc, ref_se[j]))
+    return ok
+
+
+def run_replicates(config_text, tmp, tag, reps, eps_min):
+    """Runs pmcabc with seeds 1..reps; returns [(theta, weights)] of their
+    last generations, each of which must have stopped at epsilon eps_min."""
+    runs = []
+    for seed in range(1, reps + 1):
+        theta, w, eps = run(config_text, tmp, "%s_%d" % (tag, seed), "run.seed=%d" % seed)
+        if abs(eps - eps_min) > 1e-12:
+            raise SystemExit("FAIL: seed %d stopped at epsilon %g, not at the minimum %g"
+                             % (seed, eps, eps_min))
+        runs.append((theta, w))
+    return runs

@@ -19,32 +19,19 @@ interpolation (numpy's default), then E4, E6 - E2, (E6 + E2 - 2 E4) / (E6 - E2),
 (E7 - E5 + E3 - E1) / (E6 - E2). EPS = 0.22 accepts about 0.5 % of prior draws.
 
 Reference: M = 3e6 prior draws (numpy default_rng(20261204)), about 15000
-accepted. They are independent, so its ESS is the accepted count n_acc:
-se(mean) = s / sqrt(n_acc) and, by the delta method,
-se(sd) = sqrt((m4 - s^4) / (4 s^2 n_acc)) (m4 the fourth central moment).
-
-pmcabc: R = 20 runs (seeds 1..20, N = 1000, quantile 0.5, down to minimum
-EPS); the estimate is the average of the R weighted means (sds). Its
-standard error is the larger of
-  - ESS-based: sqrt(sum_r v_r / ESS_r) / R with v_r = s_r^2 for a mean and
-    (m4_r - s_r^4) / (4 s_r^2) for an sd, ESS_r = 1 / sum w^2 (Kish);
-  - replicate-based: s_R / sqrt(R), the spread of the R estimates, which also
-    catches what Kish's ESS misses (particles of one generation share their
-    ancestors; docs/algorithm.md reports a spread ~1.5x the ESS prediction).
-Tolerance per check: t_{R-1}(1 - ALPHA / 2) sqrt(se_pmc^2 + se_ref^2), with
-ALPHA = 1e-3 / 8 (Bonferroni over the 8 checks: the test fails by chance
-with probability below 1e-3 whatever the random streams). Student's t with
-R - 1 degrees of freedom because se_pmc may come from R replicates; the
-reference term has more, so this is conservative.
+accepted. pmcabc: R = 20 runs (seeds 1..20, N = 1000, quantile 0.5, down to
+minimum EPS). Tolerances (common.compare_with_rejection): the Monte-Carlo
+errors of both sides, ESS-based (the reference's ESS is its accepted count)
+or, for pmcabc, from the spread of the R runs when that is larger, times a
+Student-t quantile Bonferroni-corrected over the 8 checks (family error 1e-3).
 """
-import math
 import os
 import sys
 import tempfile
 
 import numpy as np
 
-from common import SRC, check, run, t_quantile
+from common import SRC, compare_with_rejection, run_replicates
 
 EPS = 0.22
 N_DATA = 100
@@ -54,7 +41,6 @@ CHUNK = 50_000
 NAMES = ("A", "B", "g", "k")
 LOWER = np.array([2.4, 0.4, 0.0, 0.0])
 UPPER = np.array([3.6, 2.0, 4.0, 1.0])
-ALPHA = 1e-3 / (2 * len(NAMES))
 CONFIG = """
 [run]
 seed = 1
@@ -102,57 +88,18 @@ def rejection_reference(x):
     return np.concatenate(acc)
 
 
-def moments(theta, w):
-    """Weighted mean, sd and fourth central moment of each column."""
-    m = w @ theta
-    c = theta - m
-    return m, np.sqrt(w @ c ** 2), w @ c ** 4
-
-
 def main():
     with open(os.path.join(SRC, "jobs", "data", "gandk.csv")) as f:
         lines = [s for s in f if s.strip() and not s.lstrip().startswith("#")][:N_DATA]
     x = np.array([float(s) for s in lines])
     ref = rejection_reference(x)
-    n_acc = len(ref)
-    r_mean, r_sd, r_m4 = moments(ref, np.full(n_acc, 1.0 / n_acc))
-    print("rejection reference: %d of %d prior draws accepted at eps %g (ESS %d)"
-          % (n_acc, M, EPS, n_acc))
-    means, sds, var_mean, var_sd, ess = [], [], [], [], []
+    print("rejection reference: %d of %d prior draws accepted at eps %g" % (len(ref), M, EPS))
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "gandk100.csv")
         with open(data, "w") as f:
             f.writelines(lines)
-        config = CONFIG % (EPS, data)
-        for seed in range(1, REPS + 1):
-            theta, w, eps = run(config, tmp, "gandk_%d" % seed, "run.seed=%d" % seed)
-            if abs(eps - EPS) > 1e-12:
-                print("FAIL: seed %d stopped at epsilon %g, not at the minimum %g" % (seed, eps, EPS))
-                return 1
-            m, sd, m4 = moments(theta, w)
-            e = 1.0 / (w @ w)
-            means.append(m)
-            sds.append(sd)
-            var_mean.append(sd ** 2 / e)
-            var_sd.append((m4 - sd ** 4) / (4 * sd ** 2) / e)
-            ess.append(e)
-    print("pmcabc: %d runs, N = %d, ESS %.0f .. %.0f" % (REPS, len(w), min(ess), max(ess)))
-    q = t_quantile(1 - ALPHA / 2, REPS - 1)
-    print("tolerance = t_%d(1 - %.3g) = %.3f x sqrt(se_pmc^2 + se_ref^2)" % (REPS - 1, ALPHA / 2, q))
-    ok = True
-    for what, est, var, ref_value, ref_se in (
-            ("mean", np.array(means), np.array(var_mean), r_mean, r_sd / math.sqrt(n_acc)),
-            ("sd", np.array(sds), np.array(var_sd), r_sd,
-             np.sqrt((r_m4 - r_sd ** 4) / (4 * r_sd ** 2 * n_acc)))):
-        se_ess = np.sqrt(var.sum(0)) / REPS
-        se_rep = est.std(0, ddof=1) / math.sqrt(REPS)
-        for j, name in enumerate(NAMES):
-            se_pmc = max(se_ess[j], se_rep[j])
-            tol = q * math.hypot(se_pmc, ref_se[j])
-            print("  %s %-4s se_pmc: ESS-based %.5f, replicates %.5f; se_ref %.5f"
-                  % (name, what, se_ess[j], se_rep[j], ref_se[j]))
-            ok &= check("gandk PMC eps=%g x%d %s %s" % (EPS, REPS, name, what),
-                        est[:, j].mean(), ref_value[j], tol)
+        runs = run_replicates(CONFIG % (EPS, data), tmp, "gandk", REPS, EPS)
+    ok = compare_with_rejection("gandk PMC eps=%g" % EPS, NAMES, ref, runs)
     print("all checks passed" if ok else "FAIL: posterior differs from the rejection reference")
     return 0 if ok else 1
 
