@@ -3,6 +3,7 @@ generation, compare with a reference under a printed tolerance."""
 import math
 import os
 import subprocess
+import tempfile
 
 import h5py
 import numpy as np
@@ -125,6 +126,15 @@ def compare_with_rejection(label, names, ref, runs, family_alpha=1e-3):
     return ok
 
 
+def replicate_config(eps_min, model, prior):
+    """Config text of the replicate runs: N = 1000, quantile 0.5, from
+    epsilon inf down to eps_min; model and prior are [(key, value)]."""
+    lines = ["[run]", "seed = 1", "particles = 1000", "generations = 60", "",
+             "[epsilon]", "initial = inf", "quantile = 0.5", "minimum = %r" % eps_min, "", "[model]"]
+    lines += ["%s = %s" % kv for kv in model] + ["", "[prior]"] + ["%s = %s" % kv for kv in prior]
+    return "\n".join(lines) + "\n"
+
+
 def run_replicates(config_text, tmp, tag, reps, eps_min):
     """Runs pmcabc with seeds 1..reps; returns [(theta, weights)] of their
     last generations, each of which must have stopped at epsilon eps_min."""
@@ -136,3 +146,19 @@ def run_replicates(config_text, tmp, tag, reps, eps_min):
                              % (seed, eps, eps_min))
         runs.append((theta, w))
     return runs
+
+
+def check_against_rejection(label, names, ref, data_text, model, prior, reps, eps_min):
+    """Writes data_text as the observed data, runs pmcabc reps times down to
+    eps_min (model: [(key, value)] of [model] without data, prior: of
+    [prior]) and compares with the reference draws ref
+    (compare_with_rejection). Returns the exit status of the test."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "data.csv")
+        with open(data, "w") as f:
+            f.write(data_text)
+        config = replicate_config(eps_min, model[:1] + [("data", data)] + model[1:], prior)
+        runs = run_replicates(config, tmp, label.split()[0], reps, eps_min)
+    ok = compare_with_rejection(label, names, ref, runs)
+    print("all checks passed" if ok else "FAIL: posterior differs from the rejection reference")
+    return 0 if ok else 1

@@ -25,13 +25,11 @@ minimum EPS). Tolerances: common.compare_with_rejection (Monte-Carlo errors
 of both sides, ESS- or replicate-based, Student t, Bonferroni over the 4
 checks, family error 1e-3).
 """
-import os
 import sys
-import tempfile
 
 import numpy as np
 
-from common import compare_with_rejection, run_replicates
+from common import check_against_rejection
 
 DATA = [1, 3, 4, 7, 10, 11, 8, 7, 8, 5]
 POPULATION = 100
@@ -42,28 +40,6 @@ REPS = 20
 M = 2_000_000
 CHUNK = 250_000
 NAMES = ("beta", "gamma")
-CONFIG = """
-[run]
-seed = 1
-particles = 1000
-generations = 60
-
-[epsilon]
-initial = inf
-quantile = 0.5
-minimum = %g
-
-[model]
-name = sir
-data = %%s
-population = %d
-infected = %d
-dt = %g
-
-[prior]
-beta = uniform(0, 2)
-gamma = uniform(0, 1)
-""" % (EPS, POPULATION, INFECTED, DT)
 
 
 def incidence(beta, gamma, rng):
@@ -109,14 +85,10 @@ def rejection_reference():
 def main():
     ref = rejection_reference()
     print("rejection reference: %d of %d prior draws accepted at eps %g" % (len(ref), M, EPS))
-    with tempfile.TemporaryDirectory() as tmp:
-        data = os.path.join(tmp, "sir.csv")
-        with open(data, "w") as f:
-            f.write("".join("%d\n" % c for c in DATA))
-        runs = run_replicates(CONFIG % data, tmp, "sir", REPS, EPS)
-    ok = compare_with_rejection("sir PMC eps=%g" % EPS, NAMES, ref, runs)
-    print("all checks passed" if ok else "FAIL: posterior differs from the rejection reference")
-    return 0 if ok else 1
+    model = [("name", "sir"), ("population", POPULATION), ("infected", INFECTED), ("dt", DT)]
+    prior = [("beta", "uniform(0, 2)"), ("gamma", "uniform(0, 1)")]
+    return check_against_rejection("sir PMC eps=%g" % EPS, NAMES, ref,
+                                   "".join("%d\n" % c for c in DATA), model, prior, REPS, EPS)
 
 
 if __name__ == "__main__":
