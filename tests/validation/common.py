@@ -100,9 +100,9 @@ def compare_with_rejection(label, names, ref, runs, family_alpha=1e-3):
     conservative."""
     n_ref = len(ref)
     r_mean, r_sd, r_m4 = moments(ref, np.full(n_ref, 1.0 / n_ref))
-    stats = [moments(theta, w) + (1.0 / (w @ w),) for theta, w in runs]
+    mean, sd, m4 = (np.array(x) for x in zip(*(moments(theta, w) for theta, w in runs)))
+    ess = np.array([[1.0 / (w @ w)] for _, w in runs])
     reps = len(runs)
-    ess = np.array([s[3] for s in stats])
     print("%s: reference %d independent draws; pmcabc %d runs, ESS %.0f .. %.0f"
           % (label, n_ref, reps, ess.min(), ess.max()))
     alpha = family_alpha / (2 * len(names))
@@ -110,11 +110,9 @@ def compare_with_rejection(label, names, ref, runs, family_alpha=1e-3):
     print("tolerance = t_%d(1 - %.3g) = %.3f x sqrt(se_pmc^2 + se_ref^2)" % (reps - 1, alpha / 2, q))
     ok = True
     for what, est, var, ref_value, ref_se in (
-            ("mean", np.array([s[0] for s in stats]), np.array([s[1] ** 2 / s[3] for s in stats]),
-             r_mean, r_sd / math.sqrt(n_ref)),
-            ("sd", np.array([s[1] for s in stats]),
-             np.array([(s[2] - s[1] ** 4) / (4 * s[1] ** 2) / s[3] for s in stats]),
-             r_sd, np.sqrt((r_m4 - r_sd ** 4) / (4 * r_sd ** 2 * n_ref)))):
+            ("mean", mean, sd ** 2 / ess, r_mean, r_sd / math.sqrt(n_ref)),
+            ("sd", sd, (m4 - sd ** 4) / (4 * sd ** 2) / ess, r_sd,
+             np.sqrt((r_m4 - r_sd ** 4) / (4 * r_sd ** 2 * n_ref)))):
         se_ess = np.sqrt(var.sum(0)) / reps
         se_rep = est.std(0, ddof=1) / math.sqrt(reps)
         for j, name in enumerate(names):
