@@ -110,7 +110,8 @@ def md_table(text, first_header):
 
 
 def c_source_code(rel):
-    """The C file without comments and string literals (for looking up calls)."""
+    """The C file without comments and string literals, so that a mention
+    there does not count as use."""
     text = re.sub(r"/\*.*?\*/", " ", read(rel), flags=re.S)
     text = re.sub(r"//[^\n]*", " ", text)
     return re.sub(r'"(\\.|[^"\\\n])*"', '""', text)
@@ -178,9 +179,9 @@ def parser_sections():
 
 
 def effective_defaults(keys):
-    """{(section, key): value} of the effective config (docs/config.md) of a
-    run that sets only the required keys and the data file, as the binary
-    stores it in gen-0000.h5."""
+    """({(section, key): value}, keys it set): the effective config
+    (docs/config.md) of a run that sets only the required keys and the data
+    file, as the binary stores it in gen-0000.h5, and the keys that run set."""
     required = {(s, k) for s, k, r in keys if r}
     minimal = {("run", "seed"): "1", ("run", "particles"): "2", ("run", "generations"): "1",
                ("epsilon", "initial"): "inf", ("epsilon", "quantile"): "0.5",
