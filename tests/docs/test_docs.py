@@ -8,6 +8,7 @@ compares (config keys, options, exit codes) are derived from lib/, app/ and
 `pmcabc --help`, never copied here, so a new key or option fails the test
 until it is documented.
 """
+import json
 import os
 import re
 import subprocess
@@ -178,31 +179,40 @@ def parser_sections():
     return re.findall(r'"(\w+)"', re.search(r"sections\[\] = \{(.*?)\};", src, re.S).group(1))
 
 
+# The smallest run: the required keys, the data file the model needs, N = 2,
+# one generation.
+MINIMAL = {("run", "seed"): "1", ("run", "particles"): "2", ("run", "generations"): "1",
+           ("epsilon", "initial"): "inf", ("epsilon", "quantile"): "0.5",
+           ("model", "name"): "gaussian",
+           ("model", "data"): os.path.join(SRC, "jobs", "data", "heights.csv")}
+
+
+def run_minimal(tmp):
+    """Runs MINIMAL in tmp without checkpoint_dir, so the default directory
+    is made there; returns that directory."""
+    text = ""
+    for section in ("run", "epsilon", "model"):
+        text += "[%s]\n" % section + "".join(
+            "%s = %s\n" % (k, v) for (s, k), v in MINIMAL.items() if s == section)
+    text += "[prior]\nmu = uniform(150, 200)\nsigma = uniform(5, 25)\n"
+    with open(os.path.join(tmp, "minimal.ini"), "w") as f:
+        f.write(text)
+    rc, out = run_pmcabc(["run", "minimal.ini", "--quiet"], cwd=tmp)
+    if rc != 0:
+        raise SystemExit("FAIL: a minimal run exited with %d:\n%s" % (rc, out))
+    return os.path.join(tmp, "checkpoints")
+
+
 def effective_defaults(keys):
     """({(section, key): value}, keys it set): the effective config
-    (docs/config.md) of a run that sets only the required keys and the data
-    file, as the binary stores it in gen-0000.h5, and the keys that run set."""
+    (docs/config.md) of MINIMAL as the binary stores it in gen-0000.h5, and
+    the keys MINIMAL sets."""
     required = {(s, k) for s, k, r in keys if r}
-    minimal = {("run", "seed"): "1", ("run", "particles"): "2", ("run", "generations"): "1",
-               ("epsilon", "initial"): "inf", ("epsilon", "quantile"): "0.5",
-               ("model", "name"): "gaussian",
-               ("model", "data"): os.path.join(SRC, "jobs", "data", "heights.csv")}
-    if not required <= set(minimal):
-        raise SystemExit("FAIL: required keys %s: test_docs.py's minimal config does not set them"
-                         % sorted(required - set(minimal)))
+    if not required <= set(MINIMAL):
+        raise SystemExit("FAIL: required keys %s: test_docs.py's MINIMAL does not set them"
+                         % sorted(required - set(MINIMAL)))
     with tempfile.TemporaryDirectory() as tmp:
-        text = ""
-        for section in ("run", "epsilon", "model"):
-            text += "[%s]\n" % section + "".join(
-                "%s = %s\n" % (k, v) for (s, k), v in minimal.items() if s == section)
-        text += "[prior]\nmu = uniform(150, 200)\nsigma = uniform(5, 25)\n"
-        with open(os.path.join(tmp, "minimal.ini"), "w") as f:
-            f.write(text)
-        rc, out = run_pmcabc(["run", "minimal.ini", "--quiet"], cwd=tmp)
-        if rc != 0:
-            raise SystemExit("FAIL: a minimal run exited with %d:\n%s" % (rc, out))
-        # Run from tmp without checkpoint_dir: the default directory is made there.
-        with h5py.File(os.path.join(tmp, "checkpoints", "gen-0000.h5"), "r") as f:
+        with h5py.File(os.path.join(run_minimal(tmp), "gen-0000.h5"), "r") as f:
             stored = f.attrs["config"]
     stored = stored.decode() if isinstance(stored, bytes) else str(stored)
     values, section = {}, None
@@ -213,7 +223,7 @@ def effective_defaults(keys):
         elif "=" in line:
             k, v = (p.strip() for p in line.split("=", 1))
             values[(section, k)] = v
-    return values, set(minimal)
+    return values, set(MINIMAL)
 
 
 def config_md_tables():
@@ -426,6 +436,39 @@ def check_priors_distances():
     return problems
 
 
+def json_keys(value, where=""):
+    """The paths (.a.b[].c) of every key in a JSON value; a list contributes
+    its first element as path[]."""
+    out = set()
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out |= {"%s.%s" % (where, k)} | json_keys(v, "%s.%s" % (where, k))
+    elif isinstance(value, list) and value:
+        out |= json_keys(value[0], where + "[]")
+    return out
+
+
+def check_inspect_json():
+    """The example of `pmcabc inspect --json` in docs/postprocessing.md has
+    the keys of the binary's output for a finished run."""
+    text = read("docs/postprocessing.md").split("### `--json`", 1)[1]
+    block = re.search(r"```json\n(.*?)```", text, re.S)
+    if not block:
+        return ["docs/postprocessing.md: no ```json example under ### `--json`"]
+    example = json.loads(re.sub(r",\s*\.\.\.\s*\]", "]", block.group(1)))
+    with tempfile.TemporaryDirectory() as tmp:
+        rc, out = run_pmcabc(["inspect", run_minimal(tmp), "--json"])
+    if rc != 0:
+        return ["pmcabc inspect --json exited with %d: %s" % (rc, out)]
+    doc_keys, bin_keys = json_keys(example), json_keys(json.loads(out))
+    problems = ["docs/postprocessing.md: --json example has %s, the binary does not print it" % k
+                for k in sorted(doc_keys - bin_keys)]
+    problems += ["docs/postprocessing.md: --json example lacks %s, which the binary prints" % k
+                 for k in sorted(bin_keys - doc_keys)]
+    print("  %d keys" % len(bin_keys))
+    return problems
+
+
 CHECKS = {
     "links": check_links,
     "paths": check_paths,
@@ -437,6 +480,7 @@ CHECKS = {
     "layout": check_layout,
     "models": check_models,
     "priors_distances": check_priors_distances,
+    "inspect_json": check_inspect_json,
 }
 
 
