@@ -1,9 +1,11 @@
-/* The only MPI module of the engine (pmc_checkpoint uses MPI-IO through
- * HDF5). It starts and stops MPI, hands blocks of proposal attempts of
+/* The MPI module (pmc_checkpoint uses MPI only through the communicator it
+ * gets from here, for parallel HDF5 or its single-writer status, and its
+ * rank in it). It starts and stops MPI, hands blocks of proposal attempts of
  * particle slots to ranks dynamically (every rank, rank 0 included,
  * simulates; pmc_ledger keeps the books), gathers per-slot results by slot
- * index, and provides the few collectives the generation loop needs. Waiting ranks never spin: they poll non-blocking requests with
- * short sleeps, because MPICH's blocking calls busy-poll a whole core. */
+ * index, and provides the few collectives the generation loop needs.
+ * Waiting ranks never spin: they poll non-blocking requests with short
+ * sleeps, because MPICH's blocking calls busy-poll a whole core. */
 #ifndef PMC_SCHEDULE_H
 #define PMC_SCHEDULE_H
 

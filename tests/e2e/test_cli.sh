@@ -38,7 +38,6 @@ expect_status "--set without value" 2 "--set needs SECTION.KEY=VALUE"
 [ ! -e "$WORK/good.ck" ] || fail "usage errors: checkpoint dir $WORK/good.ck was created"
 
 # A config that does not exist is a usage error: exit 2, naming the path.
-# (docs/config.md and unit.config_load_missing_file still say PMC_EIO, exit 1.)
 missing="$WORK/no/such/job.ini"
 pmc 1 run "$missing"
 expect_status "nonexistent config" 2 "$missing: cannot open config"
