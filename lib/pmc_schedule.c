@@ -52,18 +52,18 @@ enum { TAG_REQUEST = 101, TAG_REPLY = 102, TAG_GROUP_CALL = 103 };
 #define POLL_SLEEP_MIN_NS 10000L
 #define POLL_SLEEP_MAX_NS 4000000L
 #define DISPATCH_SLEEP_MAX_NS 1000000L
-/* A collective runs right after a sleeping barrier, so it ends as soon as
- * the last rank notices that the barrier is done, which takes at most that
- * rank's current sleep (up to POLL_SLEEP_MAX_NS). Its own wait therefore
- * sleeps in short steps: a blocking call would spin for all of that time,
- * and a long sleep would delay each step of a multi-step collective. */
+/* A collective that ranks enter together (right after another one) ends
+ * within a few polls, so its wait sleeps in short steps: a blocking call
+ * would spin, and a long sleep would delay each step of a multi-step
+ * collective. */
 #define COLLECTIVE_SLEEP_MAX_NS 100000L
-/* Polls of a collective that ranks reach at different times (the end of the
- * work, where they arrive as their last blocks end, or the status of a file
- * rank 0 writes alone): longer sleeps than COLLECTIVE_SLEEP_MAX_NS, since
- * dozens of ranks polling every 100 us starve the ones still working of
- * CPU on a small node, but not 4 ms: each of the collective's few steps
- * waits for a polling rank. */
+/* Polls of a collective that ranks may reach at different times (the end
+ * of the work, where they arrive as their last blocks end; the status of a
+ * file rank 0 writes alone; any agreement between phases): longer sleeps
+ * than COLLECTIVE_SLEEP_MAX_NS, since dozens of ranks polling every 100 us
+ * starve the ones still working of CPU on a small node, but not 4 ms: each
+ * of the collective's few steps waits for a polling rank. One such
+ * collective costs less than a sleeping barrier followed by a fast one. */
 #define END_SLEEP_MAX_NS 1000000L
 /* A group member whose simulation failed waits this long (or 4 times its
  * longest simulation, if more) for the rest of its group to report; longer
@@ -352,7 +352,7 @@ int pmc_schedule_comm_bcast(void *comm, void *buf, size_t len, int root)
     MPI_Request req;
     if (MPI_Ibcast(buf, (int)len, MPI_BYTE, root, *(MPI_Comm *)comm, &req) != MPI_SUCCESS)
         return PMC_EIO;
-    wait_collective(&req);
+    wait_polling(&req, 0.0, END_SLEEP_MAX_NS); /* the root may still be busy */
     return PMC_OK;
 }
 
@@ -571,9 +571,8 @@ int pmc_schedule_any(pmc_schedule *s, int flag)
 {
     int any = 0;
     MPI_Request req;
-    pmc_schedule_barrier(s);
     MPI_Iallreduce(&flag, &any, 1, MPI_INT, MPI_MAX, s->comm, &req);
-    wait_collective(&req);
+    wait_polling(&req, 0.0, END_SLEEP_MAX_NS);
     return any;
 }
 
@@ -1140,7 +1139,6 @@ static int gather_results(pmc_schedule *s, const local_results *res, const pmc_s
 
 int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err)
 {
-    pmc_schedule_barrier(s);
     int first;
     pmc_schedule_comm_agree(&s->comm, status == PMC_OK, &first);
     if (first < 0)
@@ -1340,10 +1338,9 @@ int pmc_schedule_allgather_blocks(pmc_schedule *s, double *data, size_t n, size_
         displs[r] = (int)(lo * stride);
     }
     MPI_Request req;
-    pmc_schedule_barrier(s);
     MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, counts, displs, MPI_DOUBLE, s->comm,
                     &req);
-    wait_collective(&req);
+    wait_polling(&req, 0.0, END_SLEEP_MAX_NS);
     free(counts);
     free(displs);
     return PMC_OK;
@@ -1351,6 +1348,5 @@ int pmc_schedule_allgather_blocks(pmc_schedule *s, double *data, size_t n, size_
 
 void pmc_schedule_bcast(pmc_schedule *s, void *buf, size_t len)
 {
-    pmc_schedule_barrier(s);
     pmc_schedule_comm_bcast(&s->comm, buf, len, 0);
 }
