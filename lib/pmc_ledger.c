@@ -112,6 +112,11 @@ int pmc_ledger_done(const pmc_ledger *l) { return l->finished == l->ntodo; }
 size_t pmc_ledger_finished(const pmc_ledger *l) { return l->finished; }
 uint64_t pmc_ledger_speculative(const pmc_ledger *l) { return l->speculative; }
 void pmc_ledger_drain(pmc_ledger *l) { l->draining = 1; }
+
+int pmc_ledger_plenty(const pmc_ledger *l)
+{
+    return !l->draining && l->ntodo - l->started > (size_t)l->n_workers;
+}
 int pmc_ledger_drained(const pmc_ledger *l) { return l->finished == l->started; }
 
 int pmc_ledger_over_budget(const pmc_ledger *l)

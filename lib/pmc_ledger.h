@@ -73,6 +73,11 @@ size_t pmc_ledger_outstanding(const pmc_ledger *l, int w);
  * finish). */
 void pmc_ledger_drain(pmc_ledger *l);
 
+/* More slots are unstarted than there are workers: a worker may be given
+ * blocks it will start only after its current ones without delaying the
+ * end of the call. */
+int pmc_ledger_plenty(const pmc_ledger *l);
+
 /* Every started slot is finished. */
 int pmc_ledger_drained(const pmc_ledger *l);
 

@@ -41,9 +41,11 @@ enum { TAG_REQUEST = 101, TAG_REPLY = 102, TAG_GROUP_CALL = 103 };
 /* Adaptive chunks aim at this much work per request, so that messaging is a
  * negligible fraction even for microsecond simulations. */
 #define CHUNK_TARGET_SECONDS 0.02
-/* Above this time per slot, a worker stops prefetching its next chunk, so
- * that the last slots of a generation of a slow model are not held by a
- * rank that has not started them. */
+/* Above this time per attempt a worker's early request for its next blocks
+ * (sent before it computes the current ones, to hide the round trip) is
+ * granted only while many slots are unstarted (pmc_ledger_plenty), so that
+ * the last attempts of a generation of a slow model are not held by a rank
+ * that has not started them. */
 #define PREFETCH_MAX_SLOT_SECONDS 0.01
 /* Polling sleeps back off from 10 us to 4 ms: a rank waiting for the end of
  * a generation then wakes 250 times a second, well under 1 % of a core,
@@ -124,6 +126,8 @@ typedef struct {
     int32_t stop;        /* a pmc_stop_kind */
     uint64_t work;       /* its work counter (simulations), for progress */
     uint64_t n_outcomes;
+    uint64_t early;      /* sent before computing its blocks, attempts are slow:
+                            grant only plenty of fresh work (PREFETCH_MAX_SLOT_SECONDS) */
 } work_request;
 
 typedef struct {
@@ -708,14 +712,15 @@ static void send_reply(pmc_schedule *s, int w, const work_reply *rep)
 
 /* Under d->lock: the reply to worker w's request for `want` attempts, or
  * 0 if the request is to be held back (nothing now, nothing in its hands). */
-static int make_reply(dispenser *d, int w, uint64_t want, work_reply *rep)
+static int make_reply(dispenser *d, int w, uint64_t want, int early, work_reply *rep)
 {
     rep->n = 0;
     if (dispenser_finished(d)) {
         rep->kind = REPLY_DONE;
         return 1;
     }
-    rep->n = pmc_ledger_take(d->ledger, w, want, rep->blocks, MAX_BLOCKS);
+    if (!early || pmc_ledger_plenty(d->ledger))
+        rep->n = pmc_ledger_take(d->ledger, w, want, rep->blocks, MAX_BLOCKS);
     if (rep->n > 0) {
         rep->kind = REPLY_WORK;
         return 1;
@@ -736,7 +741,7 @@ static void serve_deferred(dispenser *d)
             continue;
         work_reply rep;
         pthread_mutex_lock(&d->lock);
-        int ready = make_reply(d, w, d->deferred[w], &rep);
+        int ready = make_reply(d, w, d->deferred[w], 0, &rep);
         pthread_mutex_unlock(&d->lock);
         if (!ready)
             continue;
@@ -767,7 +772,8 @@ static void serve_request(dispenser *d, const MPI_Status *st, request_msg *msg)
         d->stop = msg->h.stop;
     /* A failed or stopping worker asks for nothing: it is told DONE. */
     uint64_t want = msg->h.failed || msg->h.stop ? 0 : (msg->h.want ? msg->h.want : 1);
-    int ready = want ? make_reply(d, w, want, &rep) : (rep.kind = REPLY_DONE, rep.n = 0, 1);
+    int ready = want ? make_reply(d, w, want, msg->h.early != 0, &rep)
+                     : (rep.kind = REPLY_DONE, rep.n = 0, 1);
     pthread_mutex_unlock(&d->lock);
     if (!ready) {
         d->deferred[w] = want;
@@ -893,6 +899,7 @@ static void finish_request(MPI_Request r[2])
 static void fill_request(pmc_schedule *s, request_msg *req, uint64_t want, int failed, int stop,
                          pmc_block_outcome *unreported, size_t *nrep)
 {
+    req->h.early = 0;
     req->h.want = want;
     req->h.failed = failed;
     req->h.stop = stop;
@@ -945,13 +952,12 @@ static int run_worker(pmc_schedule *s, pmc_attempt_fn fn, void *ctx, local_resul
             ncur = 0;
             continue;
         }
+        /* Ask for the next blocks now; the reply arrives while these run. */
         double per_attempt = res->attempts ? busy[0] / (double)res->attempts : 1.0;
-        if (per_attempt < PREFETCH_MAX_SLOT_SECONDS) {
-            fill_request(s, req, wanted_chunk(s, busy[0], res->attempts), 0, 0, unreported,
-                         &nrep);
-            post_request(s, req, rep, r);
-            pending = 1;
-        }
+        fill_request(s, req, wanted_chunk(s, busy[0], res->attempts), 0, 0, unreported, &nrep);
+        req->h.early = per_attempt >= PREFETCH_MAX_SLOT_SECONDS;
+        post_request(s, req, rep, r);
+        pending = 1;
         rc = compute_chunk(cur, ncur, fn, ctx, res, unreported, &nrep, busy, err);
         ncur = 0;
         if (rc == PMC_EINTR) {
