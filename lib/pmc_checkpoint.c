@@ -338,7 +338,7 @@ static void ckpt_writer_init(ckpt_writer *w, void *comm, const char *dir)
  * path (H5Fclose is collective and must be called by all or none). */
 static int ckpt_agree(ckpt_writer *w, int status)
 {
-    int first;
+    int first = -1;
     if (pmc_schedule_comm_agree(&w->comm, status == PMC_OK, &first) != PMC_OK)
         return pmc_err_set(&w->e, PMC_EIO, "%s: MPI_Iallreduce failed", w->path);
     if (first < 0)
@@ -878,7 +878,7 @@ static int ckpt_serial(uint64_t bytes)
  * message. */
 static int ckpt_share_status(MPI_Comm *all, int rank, int st, pmc_err *err)
 {
-    int first;
+    int first = -1;
     pmc_err e;
     pmc_err_clear(&e);
     if (rank == 0 && st != PMC_OK && err)

@@ -341,6 +341,7 @@ int pmc_schedule_comm_agree(void *comm, int ok, int *first)
     MPI_Comm_rank(c, &rank);
     MPI_Comm_size(c, &size);
     int mine = ok ? size : rank, least = size;
+    *first = -1;
     MPI_Request req;
     if (MPI_Iallreduce(&mine, &least, 1, MPI_INT, MPI_MIN, c, &req) != MPI_SUCCESS)
         return PMC_EIO;
@@ -1145,7 +1146,7 @@ static int gather_results(pmc_schedule *s, const local_results *res, const pmc_s
 
 int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err)
 {
-    int first;
+    int first = -1;
     pmc_schedule_comm_agree(&s->comm, status == PMC_OK, &first);
     if (first < 0)
         return PMC_OK;
