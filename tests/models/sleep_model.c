@@ -75,8 +75,9 @@ static int sleep_init(const char *const *keys, const char *const *values, size_t
 
 static void sleep_finalize(void *state) { free(state); }
 
-/* Sample mean and sample standard deviation (n - 1), as the gaussian model's
- * observed statistics; Welford's update, exact enough for heights ~ 170. */
+/* Sample mean and sample standard deviation (n - 1), a copy of the gaussian model's
+ * mean_sd in lib/pmc_model.c (a plugin links nothing of pmcabc); Welford's
+ * update, exact for data far from zero (heights ~ 170). */
 static void mean_sd(const double *x, size_t n, double out[2])
 {
     double mean = 0.0, m2 = 0.0;
