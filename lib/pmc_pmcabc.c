@@ -388,9 +388,11 @@ static void log_generation(const pmc_gen_meta *m, const pmc_schedule_stats *ss,
                  m->wall_time > 0 ? (double)m->gen_simulations / m->wall_time : 0.0,
                  m->wall_time, ss->busy_min, ss->busy_mean, ss->busy_max,
                  (unsigned long long)discarded, elapsed);
-    pmc_log_debug("gen %u: %llu chunk requests; %llu attempts run, %llu of them handed out "
-                  "speculatively; waiting ranks used at most %.3f%% of a core while waiting",
-                  m->generation, (unsigned long long)ss->requests,
+    pmc_log_debug("gen %u: %llu chunk requests (dispatcher CPU %.3g us per request); %llu "
+                  "attempts run, %llu of them handed out speculatively; waiting ranks used at "
+                  "most %.3f%% of a core while waiting", m->generation,
+                  (unsigned long long)ss->requests,
+                  ss->requests ? 1e6 * ss->dispatch_cpu / (double)ss->requests : 0.0,
                   (unsigned long long)ss->attempts, (unsigned long long)ss->speculative,
                   100.0 * ss->wait_cpu_max);
 }
@@ -501,7 +503,8 @@ static int budget_left(const run_state *st, uint64_t *left)
  * sums the attempts of every call. */
 static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc_err *err)
 {
-    uint64_t attempts = 0, speculative = 0;
+    uint64_t attempts = 0, speculative = 0, requests = 0;
+    double dispatch_cpu = 0.0;
     for (;;) {
         pmc_slot_spec spec = { st->n, record_main_size(st->d, st->ns), st->ns * sizeof(double),
                                0, st->attempts_hint };
@@ -509,10 +512,15 @@ static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc
         if (rc == PMC_OK)
             rc = pmc_schedule_run_slots(st->sched, &spec, compute_attempts, c, st->records,
                                         st->done, ss, err);
+        /* Counts over every call of this generation (periodic saves split it). */
         attempts += ss->attempts;
         speculative += ss->speculative;
+        requests += ss->requests;
+        dispatch_cpu += ss->dispatch_cpu;
         ss->attempts = attempts;
         ss->speculative = speculative;
+        ss->requests = requests;
+        ss->dispatch_cpu = dispatch_cpu;
         if (rc == PMC_EBUDGET) /* deterministic text: the same for any rank count */
             pmc_err_set(err, PMC_EBUDGET, "generation %u needs more than the %llu simulations "
                         "left", c->generation, (unsigned long long)spec.max_attempts);

@@ -39,8 +39,13 @@
 enum { TAG_REQUEST = 101, TAG_REPLY = 102, TAG_GROUP_CALL = 103 };
 
 /* Adaptive chunks aim at this much work per request, so that messaging is a
- * negligible fraction even for microsecond simulations. */
+ * negligible fraction even for microsecond simulations... */
 #define CHUNK_TARGET_SECONDS 0.02
+/* ...or more with many workers, so that the single dispatcher on rank 0 is
+ * asked at most 1 / DISPATCH_SECONDS_PER_REQUEST = 50,000 times a second in
+ * all (a tenth or less of what it can serve: docs/scaling.md measures its
+ * CPU per request). 4,096 workers then ask for 82 ms of work at a time. */
+#define DISPATCH_SECONDS_PER_REQUEST 20e-6
 /* Above this time per attempt a worker's early request for its next blocks
  * (sent before it computes the current ones, to hide the round trip) is
  * granted only while many slots are unstarted (pmc_ledger_plenty), so that
@@ -165,6 +170,7 @@ typedef struct {
     pmc_err err; /* why the dispatcher failed (STOP_FAILED on rank 0 alone) */
     int failed_here;
     uint64_t requests;
+    double dispatch_cpu; /* CPU seconds of the dispatcher thread */
     pmc_schedule *s;
     /* Progress, rank 0 only: per-rank work counters as last reported, and
      * when the progress line was last printed. */
@@ -651,7 +657,10 @@ static uint64_t wanted_chunk(const pmc_schedule *s, double busy, uint64_t attemp
         return s->chunk;
     if (attempts == 0 || busy <= 0.0)
         return 1;
-    double want = CHUNK_TARGET_SECONDS / (busy / (double)attempts);
+    double target = (double)s->n_workers * DISPATCH_SECONDS_PER_REQUEST;
+    if (target < CHUNK_TARGET_SECONDS)
+        target = CHUNK_TARGET_SECONDS;
+    double want = target / (busy / (double)attempts);
     if (want < 1.0)
         return 1;
     if (want > 1e6)
@@ -786,10 +795,19 @@ static void serve_request(dispenser *d, const MPI_Status *st, request_msg *msg)
         d->active--;
 }
 
+/* CPU time of the calling thread, for the dispatcher's cost per request. */
+static double thread_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void *dispatcher_main(void *arg)
 {
     dispenser *d = arg;
     pmc_schedule *s = d->s;
+    double c0 = thread_cpu_now();
     request_msg msg;
     long ns = POLL_SLEEP_MIN_NS;
     while (d->active > 0) {
@@ -810,6 +828,7 @@ static void *dispatcher_main(void *arg)
         ns = POLL_SLEEP_MIN_NS;
         serve_request(d, &st, &msg);
     }
+    d->dispatch_cpu = thread_cpu_now() - c0;
     return NULL;
 }
 
@@ -1168,8 +1187,8 @@ int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err)
  * busy[1]: CPU seconds inside fn, busy[2]: CPU seconds of the whole call.
  * Returns the agreed status. */
 static int finish_work(pmc_schedule *s, int rc, int stop, const double *busy, double wall,
-                       uint64_t requests, uint64_t attempts, uint64_t speculative,
-                       uint64_t *acc, size_t ntodo, pmc_schedule_stats *stats, pmc_err *err)
+                       const dispenser *d, uint64_t attempts, uint64_t *acc, size_t ntodo,
+                       pmc_schedule_stats *stats, pmc_err *err)
 {
     double frac = wall > 0 ? busy[0] / wall : 1.0;
     /* CPU used while not simulating, per second of waiting; only meaningful
@@ -1179,14 +1198,17 @@ static int finish_work(pmc_schedule *s, int rc, int stop, const double *busy, do
     double wait_cpu = wait_wall > 0.2 && wait_wall > 0.5 * wall
                           ? (busy[2] - busy[1]) / wait_wall : 0.0;
     /* Maxima and sums in one reduction each. The lowest failing rank is the
-     * maximum of -rank; counts only rank 0 keeps (requests, speculative)
-     * sum to its value, exact in a double below 2^53 as are the attempts. */
+     * maximum of -rank; what only rank 0 keeps (requests, speculative,
+     * dispatcher CPU) sums to its value, counts exact in a double below
+     * 2^53 as are the attempts. */
     double mx[6] = { rc != PMC_OK ? -(double)s->rank : -(double)s->size, (double)stop, -frac,
                      wait_cpu, wall, frac };
-    double sum[4] = { frac, (double)requests, (double)attempts, (double)speculative };
+    double sum[5] = { frac, (double)d->requests, (double)attempts,
+                      d->ledger ? (double)pmc_ledger_speculative(d->ledger) : 0.0,
+                      d->dispatch_cpu };
     MPI_Request req[3];
     MPI_Iallreduce(MPI_IN_PLACE, mx, 6, MPI_DOUBLE, MPI_MAX, s->comm, &req[0]);
-    MPI_Iallreduce(MPI_IN_PLACE, sum, 4, MPI_DOUBLE, MPI_SUM, s->comm, &req[1]);
+    MPI_Iallreduce(MPI_IN_PLACE, sum, 5, MPI_DOUBLE, MPI_SUM, s->comm, &req[1]);
     MPI_Ibcast(acc, (int)(ntodo * sizeof *acc), MPI_BYTE, 0, s->comm, &req[2]);
     for (int i = 0; i < 3; i++)
         wait_polling(&req[i], 0.0, END_SLEEP_MAX_NS);
@@ -1199,6 +1221,7 @@ static int finish_work(pmc_schedule *s, int rc, int stop, const double *busy, do
     stats->requests = (uint64_t)sum[1];
     stats->attempts = (uint64_t)sum[2];
     stats->speculative = (uint64_t)sum[3];
+    stats->dispatch_cpu = sum[4];
     int first = (int)-mx[0];
     if (first >= s->size)
         return PMC_OK;
@@ -1301,8 +1324,7 @@ int pmc_schedule_run_slots(pmc_schedule *s, const pmc_slot_spec *spec, pmc_attem
     double wall = pmc_now() - t0;
     busy[2] = cpu_now() - c0;
     accepted_attempts(&d, ntodo, acc);
-    rc = finish_work(s, rc, stop, busy, wall, d.requests, res.attempts,
-                     d.ledger ? pmc_ledger_speculative(d.ledger) : 0, acc, ntodo, stats, err);
+    rc = finish_work(s, rc, stop, busy, wall, &d, res.attempts, acc, ntodo, stats, err);
     size_t placed = 0;
     if (rc == PMC_OK)
         rc = gather_results(s, &res, spec, todo, ntodo, acc, &g, records, done, &placed, err);

@@ -144,6 +144,7 @@ typedef struct {
     uint64_t attempts;   /* attempts run by all ranks, including speculative ones
                             past a slot's accepted attempt (which are discarded) */
     uint64_t speculative; /* attempts handed to a slot that had some in flight */
+    double dispatch_cpu;  /* CPU seconds of rank 0's dispatcher thread (idle polls included) */
     double wait_cpu_max; /* max over ranks of CPU seconds per second spent waiting */
     int stop;            /* pmc_stop_kind that ended the call early */
     size_t computed;     /* slots computed by this call */
