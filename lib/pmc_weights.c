@@ -236,7 +236,16 @@ pmc__mixture_avx2(const double *z, size_t i0, size_t i1, const pmc__prev_cols *p
     pmc__mixture_all(z, i0, i1, p, denom);
 }
 
-__attribute__((target("avx512f,fma,prefer-vector-width=512"))) static void
+/* GCC vectorises for AVX-512 with 256-bit registers unless told otherwise;
+ * clang 14 does not know prefer-vector-width in target() and would then drop
+ * the whole attribute, compiling this copy as the baseline. With a generic
+ * CPU clang prefers 512-bit vectors for avx512f already. */
+#if defined(__clang__)
+#define PMC__AVX512_TARGET "avx512f,fma"
+#else
+#define PMC__AVX512_TARGET "avx512f,fma,prefer-vector-width=512"
+#endif
+__attribute__((target(PMC__AVX512_TARGET))) static void
 pmc__mixture_avx512(const double *z, size_t i0, size_t i1, const pmc__prev_cols *p,
                     double *denom)
 {
