@@ -100,12 +100,13 @@ gate_waiting() { [ -e "$WORK/$1.gate/waiting" ]; }
 # wait_until PID TIMEOUT COMMAND...: polls COMMAND until it succeeds. Returns
 # 1 when process PID ended first (and COMMAND still fails) or after TIMEOUT s:
 # a bound for a broken run only, as the runs waited for cannot end first.
+# (Its locals have odd names: COMMAND may set variables of the caller.)
 wait_until() {
-    local pid=$1 end=$(($(date +%s) + $2))
+    local wu_pid=$1 wu_end=$(($(date +%s) + $2))
     shift 2
     until "$@"; do
-        if ! kill -0 "$pid" 2>/dev/null; then "$@"; return; fi
-        [ "$(date +%s)" -lt "$end" ] || return 1
+        if ! kill -0 "$wu_pid" 2>/dev/null; then "$@"; return; fi
+        [ "$(date +%s)" -lt "$wu_end" ] || return 1
         sleep 0.02
     done
 }
