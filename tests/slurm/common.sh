@@ -191,48 +191,38 @@ gate_at() { echo "$2 ${3:-0}" >"$WORK/$1/gate/at"; }
 # gate_open NAME: every waiting simulation goes on, and none waits again.
 gate_open() { touch "$WORK/$1/gate/open"; note "$1: gate opened"; }
 
-# wait_gate NAME PATH TIMEOUT JOB: until a process of NAME's job waits at the
-# gate set by `gate_at NAME PATH` (its DIR/waiting names PATH), releasing
-# requeues; gives up when JOB has ended. TIMEOUT only bounds a broken run.
-wait_gate() {
-    local end state
-    end=$(($(date +%s) + $3))
+# wait_for_job JOB TIMEOUT WHAT COMMAND...: until COMMAND succeeds, releasing
+# JOB's requeues; fails, saying the job is not WHAT, when JOB has ended first
+# or after TIMEOUT s (a bound for a broken run only).
+wait_for_job() {
+    local job=$1 end=$(($(date +%s) + $2)) what=$3 state
+    shift 3
     while [ "$(date +%s)" -lt "$end" ]; do
-        if [ "$(cat "$WORK/$1/gate/waiting" 2>/dev/null)" = "$2" ]; then
-            note "$1: job $4 waits at the gate ($2)"
-            return 0
-        fi
-        state=$(job_field "$4" JobState)
+        "$@" && return 0
+        state=$(job_field "$job" JobState)
         case "$state" in
-            PENDING) release_requeued "$4" ;;
+            PENDING) release_requeued "$job" ;;
             RUNNING | CONFIGURING | COMPLETING | REQUEUED | REQUEUE_HOLD | REQUEUE_FED) ;;
-            *) fail "job $4 ended ($state) before it reached the gate at $2"; return 1 ;;
+            *) "$@" && return 0
+               fail "job $job ended ($state), not $what"; return 1 ;;
         esac
         sleep 0.2
     done
-    fail "job $4 not at the gate ($2) after $3 s"
+    fail "job $job: not $what after $2 s"
     return 1
 }
 
-# wait_log NAME TEXT TIMEOUT JOB: until the job log of NAME holds TEXT,
-# releasing requeues; gives up when JOB has ended without it.
-wait_log() {
-    local end state
-    end=$(($(date +%s) + $3))
-    while [ "$(date +%s)" -lt "$end" ]; do
-        grep -qF -- "$2" "$WORK/$1/job.log" 2>/dev/null && return 0
-        state=$(job_field "$4" JobState)
-        case "$state" in
-            PENDING) release_requeued "$4" ;;
-            RUNNING | CONFIGURING | COMPLETING | REQUEUED | REQUEUE_HOLD | REQUEUE_FED) ;;
-            *) grep -qF -- "$2" "$WORK/$1/job.log" 2>/dev/null && return 0
-               fail "job $4 ended ($state) without '$2' in its log"; return 1 ;;
-        esac
-        sleep 0.2
-    done
-    fail "job $4: no '$2' in its log after $3 s"
-    return 1
+# wait_gate NAME PATH TIMEOUT JOB: until a process of NAME's job waits at the
+# gate set by `gate_at NAME PATH` (its DIR/waiting names PATH).
+gate_is() { [ "$(cat "$WORK/$1/gate/waiting" 2>/dev/null)" = "$2" ]; }
+wait_gate() {
+    wait_for_job "$4" "$3" "waiting at the gate at $2" gate_is "$1" "$2" &&
+        note "$1: job $4 waits at the gate ($2)"
 }
+
+# wait_log NAME TEXT TIMEOUT JOB: until the job log of NAME holds TEXT.
+log_has() { grep -qF -- "$2" "$WORK/$1/job.log" 2>/dev/null; }
+wait_log() { wait_for_job "$4" "$3" "with '$2' in its log" log_has "$1" "$2"; }
 
 # wait_state JOB STATE TIMEOUT: until JobState is STATE (releasing requeues).
 wait_state() {
@@ -255,26 +245,9 @@ count_gens() {
     echo "$n"
 }
 
-# wait_gens DIR N TIMEOUT [JOB]: until DIR holds at least N generation files;
-# gives up early when JOB has ended.
-wait_gens() {
-    local end state
-    end=$(($(date +%s) + $3))
-    while [ "$(date +%s)" -lt "$end" ]; do
-        [ "$(count_gens "$1")" -ge "$2" ] && return 0
-        if [ -n "${4:-}" ]; then
-            state=$(job_field "$4" JobState)
-            case "$state" in
-                PENDING) release_requeued "$4" ;;
-                RUNNING | CONFIGURING | COMPLETING | REQUEUED | REQUEUE_HOLD | REQUEUE_FED) ;;
-                *) fail "job $4 ended ($state) before $1 held $2 generation files"; return 1 ;;
-            esac
-        fi
-        sleep 0.2
-    done
-    fail "$1: fewer than $2 generation files after $3 s"
-    return 1
-}
+# wait_gens DIR N TIMEOUT JOB: until DIR holds at least N generation files.
+gens_at_least() { [ "$(count_gens "$1")" -ge "$2" ]; }
+wait_gens() { wait_for_job "$4" "$3" "with $2 generation files in $1" gens_at_least "$1" "$2"; }
 
 # same_gens DIR_A DIR_B LABEL: both checkpoint directories hold identical
 # generation files (tests/e2e/compare_gens.py).
