@@ -169,17 +169,17 @@ static int tg_init(const char *const *keys, const char *const *values, size_t n_
 
 static void tg_finalize(void *state) { free(state); }
 
-/* Sample mean and sd (n - 1 denominator) by Welford's update. */
+/* Sample mean and sd (n - 1 denominator), in two passes. */
 static void mean_sd(const double *x, size_t n, double out[2])
 {
-    double mean = 0.0, m2 = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double delta = x[i] - mean;
-        mean += delta / (double)(i + 1);
-        m2 += delta * (x[i] - mean);
-    }
+    double sum = 0.0, ss = 0.0;
+    for (size_t i = 0; i < n; i++)
+        sum += x[i];
+    double mean = sum / (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (x[i] - mean) * (x[i] - mean);
     out[0] = mean;
-    out[1] = sqrt(m2 / (double)(n - 1));
+    out[1] = sqrt(ss / (double)(n - 1));
 }
 
 static int tg_observed_stats(const double *data, size_t n_data, double *out, void *state,
