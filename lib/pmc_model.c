@@ -27,7 +27,7 @@ struct pmc_model {
     double *obs;
     uint64_t data_checksum;
 
-    double work_us, work_spread, sleep_us; /* test_slow */
+    double work_us, work_spread; /* test_slow */
     double fail_above;           /* test_fail */
     int fail_nan;                /* test_fail: return NaN instead of an error */
     int triangle;                /* ma2: constraint = triangle */
@@ -256,8 +256,6 @@ static int test_slow_key(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
         return parse_number(kv, 0.0, &m->work_us, err);
     if (!strcmp(kv->key, "work_spread"))
         return parse_number(kv, 1.0, &m->work_spread, err);
-    if (!strcmp(kv->key, "sleep_us"))
-        return parse_number(kv, 0.0, &m->sleep_us, err);
     return PMC_ENOTFOUND;
 }
 
@@ -266,14 +264,6 @@ static int test_slow_simulate(const pmc_model *m, const double *theta, gsl_rng *
 {
     double frac = fabs(theta[0]) - floor(fabs(theta[0]));
     burn_cpu_us(m->work_us * (1.0 + (m->work_spread - 1.0) * frac));
-    /* Sleeping instead of burning lets dozens of oversubscribed ranks
-     * "simulate" at once on a small machine: scaling tests and benchmarks. */
-    if (m->sleep_us > 0.0) {
-        double us = m->sleep_us * (1.0 + (m->work_spread - 1.0) * frac);
-        struct timespec ts = { (time_t)(us / 1e6), (long)(fmod(us, 1e6) * 1e3) };
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-        }
-    }
     return gaussian_simulate(m, theta, rng, stats, err);
 }
 

@@ -1,8 +1,9 @@
 """Runs pmcabc with the sleeping test model and reads its rank-0 log.
 
 Shared by tools/bench-scaling and tools/bench-dispatch (issue 15). The model
-is tests/models/sleep_model.c (target pmc_sleep_model): the gaussian model of
-jobs/gaussian.ini plus nanosleep([model] sleep_ms) per simulation.
+is the test_gate plugin (tests/models/test_gate.c, target pmc_test_gate): the
+gaussian model of jobs/gaussian.ini plus a sleep of [model] sleep_us per
+simulation (its gate stays open without PMC_TEST_GATE).
 
 What the log gives (lib/pmc_pmcabc.c, log_generation): the generation line is
 printed when the generation's simulations, gather and weights are done, before
@@ -57,7 +58,7 @@ def run(pmc, plugin, np, particles, sleep_ms, generations, quantile, extra=(), t
     with tempfile.TemporaryDirectory(prefix="pmc-scaleout-") as ckpt:
         cmd = ["mpiexec.mpich", "-n", str(np), pmc, "run", "jobs/gaussian.ini", "--verbose",
                "--set", "model.name=plugin", "--set", "model.plugin=" + plugin,
-               "--set", "model.sleep_ms=%g" % sleep_ms,
+               "--set", "model.sleep_us=%g" % (1000.0 * sleep_ms),
                "--set", "run.particles=%d" % particles,
                "--set", "run.generations=%d" % generations,
                "--set", "epsilon.quantile=%g" % quantile,
@@ -99,7 +100,7 @@ def loadavg():
 def paths(build):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     pmc = os.path.join(build, "app", "pmcabc")
-    plugin = os.path.abspath(os.path.join(build, "tests", "models", "libpmc_sleep_model.so"))
+    plugin = os.path.abspath(os.path.join(build, "tests", "models", "libpmc_test_gate.so"))
     for f in (pmc, plugin):
         if not os.path.exists(f):
             raise SystemExit("%s missing: tools/build %s (with tests) first" % (f, build))

@@ -79,3 +79,34 @@ signal_ranks() {
     done
     return 0
 }
+
+# The test_gate plugin (tests/models/test_gate.c; PMC_GATE_PLUGIN, set by
+# CTest): the Gaussian model, with `--set model.sleep_us=U` a sleep per
+# simulation (a lower bound on a run's wall time on any machine), and behind
+# PMC_TEST_GATE=DIR a gate that holds every simulation until DIR/open exists
+# or the process gets a stop signal. Tests that must hit a run while it
+# runs wait for the gate (DIR/waiting) instead of sleeping and hoping.
+GATE_MODEL=(--set model.name=plugin --set "model.plugin=${PMC_GATE_PLUGIN:?set by CTest}")
+
+# gate_new NAME [PATH [SKIP]]: a new gate $WORK/NAME.gate, closed from the
+# first simulation, or once PATH exists and each process ran SKIP more.
+gate_new() {
+    mkdir -p "$WORK/$1.gate"
+    [ -z "${2:-}" ] || echo "$2 ${3:-0}" >"$WORK/$1.gate/at"
+}
+gate_open() { touch "$WORK/$1.gate/open"; }
+gate_waiting() { [ -e "$WORK/$1.gate/waiting" ]; }
+
+# wait_until PID TIMEOUT COMMAND...: polls COMMAND until it succeeds. Returns
+# 1 when process PID ended first (and COMMAND still fails) or after TIMEOUT s:
+# a bound for a broken run only, as the runs waited for cannot end first.
+# (Its locals have odd names: COMMAND may set variables of the caller.)
+wait_until() {
+    local wu_pid=$1 wu_end=$(($(date +%s) + $2))
+    shift 2
+    until "$@"; do
+        if ! kill -0 "$wu_pid" 2>/dev/null; then "$@"; return; fi
+        [ "$(date +%s)" -lt "$wu_end" ] || return 1
+        sleep 0.02
+    done
+}

@@ -5,7 +5,8 @@
 . "$(dirname "$0")/common.sh"
 
 make_config a
-AD=(--set distance.name=adaptive --set model.name=test_slow --set model.work_us=1500
+# The test_gate model: the Gaussian model with a gate for the interruption.
+AD=(--set distance.name=adaptive "${GATE_MODEL[@]}"
     --set run.particles=300 --set run.generations=5 --set run.checkpoint_interval=0.3)
 same() { "$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$1" "$2" >/dev/null; }
 
@@ -33,17 +34,18 @@ with h5py.File(files[0], "r") as f:
     assert f.attrs["distance"] == "adaptive(1, 1)", f.attrs["distance"]
 PY
 
-# Interrupted by SIGTERM while generation 2+ runs, resumed on 2 ranks.
+# Interrupted by SIGTERM in generation 3, resumed on 2 ranks: the gate holds
+# the run 20 simulations per rank into generation 3 until the signal.
 dir="$WORK/term"
-"$PMC_MPIEXEC" "$PMC_NPFLAG" 2 "$PMCABC" run "$WORK/a.ini" "${AD[@]}" \
+gate_new term "$dir/gen-0002.h5" 20
+PMC_TEST_GATE="$WORK/term.gate" "$PMC_MPIEXEC" "$PMC_NPFLAG" 2 "$PMCABC" run "$WORK/a.ini" "${AD[@]}" \
     --set run.checkpoint_dir="$dir" >"$WORK/out" 2>&1 &
 pid=$!
-for _ in $(seq 1 400); do [ -e "$dir/gen-0002.h5" ] && break; sleep 0.025; done
-sleep 0.1
+wait_until "$pid" 300 gate_waiting term || fail "the run never reached the gate in generation 3"
 signal_ranks TERM "run.checkpoint_dir=$dir"
 wait "$pid"
 RC=$?
-expect_status "SIGTERM -> 75" 75 "interrupted by SIGTERM"
+expect_status "SIGTERM -> 75" 75 "interrupted by SIGTERM during generation 3"
 pmc 2 run "$WORK/a.ini" "${AD[@]}" --set run.checkpoint_dir="$dir"
 expect_status "resume" 0 "resuming"
 same "$WORK/one" "$dir" && pass "interrupted + resumed == uninterrupted" || fail "resumed adaptive run differs"

@@ -66,10 +66,12 @@ for c in "${STEPS[@]}"; do
         fail "$step: resumed run differs from the uninterrupted one"
     no_temps "$dir" "$step, after the resume"
 done
-# A failing mid-generation save (partial file) is an I/O error too.
+# A failing mid-generation save (partial file) is an I/O error too. The save
+# is due 0.2 s in; generation 0 sleeps 2 s at least (200 simulations of 20 ms
+# on 2 ranks, test_gate model), on any machine, so it is partial-0000.h5.
 dir="$WORK/partial"
 PMC_TEST_FAIL_AT=rename PMC_TEST_FAIL_KIND=partial pmc 2 run "$WORK/f.ini" \
-    --set run.checkpoint_dir="$dir" --set model.name=test_slow --set model.work_us=2000 \
+    --set run.checkpoint_dir="$dir" "${GATE_MODEL[@]}" --set model.sleep_us=20000 \
     --set run.checkpoint_interval=0.2
 expect_status "partial save fails: exit 1" 1 "partial-0000.h5: rename: Input/output error"
 faults=$((faults + 1))

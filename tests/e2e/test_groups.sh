@@ -116,7 +116,11 @@ done
 walk_config slow 300 300 4
 pmc 2 run "$WORK/slow.ini" --set "run.checkpoint_dir=$WORK/slow_ref.ck"
 expect_status "reference of the resume, np 2, k 1" 0 "posterior: generation 3"
-pmc 4 run "$WORK/slow.ini" --set mpi.ranks_per_simulation=2 --time-limit 1.5
+# The limit 1.2 s stops the run 0.2 s in (pmcabc keeps a 1 s margin): mid-
+# generation 0 or 1 of a run that needs 6 s on a 2-core machine (2454 walks
+# of 300 steps), and 1-2 s on 4 fast cores: a wide margin, though not a
+# proof like a sleeping model's (mpi_walk is the only MPI-parallel model).
+pmc 4 run "$WORK/slow.ini" --set mpi.ranks_per_simulation=2 --time-limit 1.2
 expect_status "np 4, k 2 stops at its time limit" 75 "time limit"
 ls "$WORK/slow.ck" | grep -q partial && pass "a partial generation was saved" ||
     echo "note: stopped between generations (no partial file): $(ls "$WORK/slow.ck" | tr '\n' ' ')"
@@ -138,11 +142,10 @@ walk_config sig 300 300 4
 "$PMC_MPIEXEC" "$PMC_NPFLAG" 4 "$PMCABC" run "$WORK/sig.ini" --set mpi.ranks_per_simulation=2 \
     >"$WORK/out" 2>&1 &
 bg=$!
-for _ in $(seq 100); do
-    pid=$(rank_pid 1 "$WORK/sig.ini")
-    [ -n "$pid" ] && [ -e "$WORK/sig.ck/gen-0000.h5" ] && break
-    sleep 0.1
-done
+# Once generation 0 is saved: 3 generations (5 s here) remain.
+rank1_after_gen0() { [ -e "$WORK/sig.ck/gen-0000.h5" ] && pid=$(rank_pid 1 "$WORK/sig.ini") && [ -n "$pid" ]; }
+pid=""
+wait_until "$bg" 300 rank1_after_gen0 || fail "no gen-0000.h5 and rank 1 before the run ended"
 [ -n "$pid" ] && kill -TERM "$pid"
 wait "$bg"
 RC=$?

@@ -148,20 +148,35 @@ assert a == b, (a, b)
 EOF
 
 # Interrupted mid-generation: the partial state, k of N slots as in the file.
+# Two stops: --time-limit 1, whose deadline (1 s minus pmcabc's 1 s margin)
+# is the start, so generation 0 stops at once; and SIGTERM while the run
+# waits at a gate 30 simulations into generation 2 (test_gate model).
 SLOW=(--set model.name=test_slow --set model.work_us=2000 --set run.particles=200)
-for limit in 1 3; do
+for limit in 1 term; do
     dir="$WORK/slow$limit"
-    pmc 1 run "$WORK/r.ini" "${SLOW[@]}" --set run.checkpoint_dir="$dir" --time-limit $limit
-    expect_status "--time-limit $limit -> exit 75" 75 "interrupted by the time limit"
+    if [ "$limit" = term ]; then
+        gate_new term "$dir/gen-0001.h5" 30
+        PMC_TEST_GATE="$WORK/term.gate" "$PMCABC" run "$WORK/r.ini" "${GATE_MODEL[@]}" \
+            --set run.particles=200 --set run.checkpoint_dir="$dir" >"$WORK/out" 2>&1 &
+        pid=$!
+        wait_until "$pid" 300 gate_waiting term || fail "the run never reached the gate in generation 2"
+        kill -TERM "$pid"
+        wait "$pid"
+        RC=$?
+        expect_status "SIGTERM in generation 2 -> exit 75" 75 "interrupted by SIGTERM during generation 2"
+    else
+        pmc 1 run "$WORK/r.ini" "${SLOW[@]}" --set run.checkpoint_dir="$dir" --time-limit $limit
+        expect_status "--time-limit $limit -> exit 75" 75 "interrupted by the time limit"
+    fi
     partial=$(find "$dir" -name 'partial-*.h5' | sort | tail -1)
     if [ -z "$partial" ]; then
-        fail "--time-limit $limit: no partial file in $dir: $(ls "$dir")"
+        fail "stop $limit: no partial file in $dir: $(ls "$dir")"
         continue
     fi
-    inspect_unchanged "partial run ($limit s)" "$dir" inspect "$dir"
-    expect_status "inspect partial run ($limit s)" 0 "of 200 slots"
+    inspect_unchanged "partial run ($limit)" "$dir" inspect "$dir"
+    expect_status "inspect partial run ($limit)" 0 "of 200 slots"
     grep -qE "^state +partial generation [0-9]+ with [0-9]+ of 200 slots" "$WORK/out" \
-        || fail "inspect partial run ($limit s): no partial state line"
+        || fail "inspect partial run ($limit): no partial state line"
     pmc 1 inspect "$dir" --json
     cp "$WORK/out" "$WORK/p$limit.json"
     out=$(check partial "$WORK/p$limit.json" "$partial") && pass "partial state == $partial" \

@@ -8,18 +8,24 @@
 . "$(dirname "$0")/common.sh"
 
 make_config l
-# ~4 s on one rank: 20 ms per simulation, 4 generations of 20 particles.
-SLOW=(--set model.name=test_slow --set model.work_us=20000 --set run.particles=20
+# test_gate model, 20 ms of sleep per simulation, 4 generations of 20
+# particles: about 230 simulations, at least 2.3 s on 2 ranks on any machine.
+SLOW=("${GATE_MODEL[@]}" --set model.sleep_us=20000 --set run.particles=20
       --set run.generations=4)
 host=$(hostname)
 lock_gone() { [ ! -e "$1/.lock" ] && pass "$2: lock file removed" || fail "$2: $1/.lock left: $(cat "$1/.lock")"; }
-wait_lock() { for _ in $(seq 1 200); do [ -s "$1/.lock" ] && return 0; sleep 0.025; done; return 1; }
-start_first() {  # start_first DIR [ARGS]: slow run in the background, pid in $first
+# start_first DIR [ARGS]: the lock holder, in the background (pid in $first),
+# held at its first simulation by a new gate $WORK/first.gate (so it holds
+# the lock until the test opens the gate or kills it).
+start_first() {
     local dir=$1; shift
-    "$PMCABC" run "$WORK/l.ini" "${SLOW[@]}" --set run.checkpoint_dir="$dir" "$@" \
-        >"$WORK/first.out" 2>&1 &
+    rm -rf "$WORK/first.gate"
+    gate_new first
+    PMC_TEST_GATE="$WORK/first.gate" "$PMCABC" run "$WORK/l.ini" "${SLOW[@]}" \
+        --set run.checkpoint_dir="$dir" "$@" >"$WORK/first.out" 2>&1 &
     first=$!
-    wait_lock "$dir" || fail "the first run made no lock file in $dir"
+    wait_until "$first" 300 gate_waiting first || fail "the first run did not reach its first simulation"
+    [ -s "$dir/.lock" ] || fail "the first run made no lock file in $dir"
 }
 wait_first() { wait "$first"; RC=$?; cp "$WORK/first.out" "$WORK/out"; }
 
@@ -43,16 +49,24 @@ PMCABC_LOCK_WAIT=abc pmc 1 run "$WORK/l.ini" "${SLOW[@]}" --set run.checkpoint_d
 expect_status "PMCABC_LOCK_WAIT=abc refused" 2 "PMCABC_LOCK_WAIT=abc: expected a number of seconds >= 0"
 [ -e "$dir/.lock" ] && [ "$(cut -d' ' -f2 "$dir/.lock")" = "$first" ] &&
     pass "refused runs left the holder's lock alone" || fail "the holder's lock file changed"
+gate_open first
 wait_first
 expect_status "first run finishes" 0 "all 4 generations done"
 lock_gone "$dir" "after a finished run"
 
 # PMCABC_LOCK_WAIT: the second run waits for the first, then continues its
-# run (one more generation).
+# run (one more generation). The first goes on once the second says it waits.
 dir="$WORK/wait"
 start_first "$dir"
-PMCABC_LOCK_WAIT=120 pmc 1 run "$WORK/l.ini" "${SLOW[@]}" --set run.checkpoint_dir="$dir" \
-    --set run.generations=5
+PMCABC_LOCK_WAIT=120 "$PMCABC" run "$WORK/l.ini" "${SLOW[@]}" --set run.checkpoint_dir="$dir" \
+    --set run.generations=5 >"$WORK/second.out" 2>&1 &
+second=$!
+wait_until "$second" 300 grep -qF "waiting up to 120 s" "$WORK/second.out" ||
+    fail "the second run did not say it waits"
+gate_open first
+wait "$second"
+RC=$?
+cp "$WORK/second.out" "$WORK/out"
 expect_status "PMCABC_LOCK_WAIT=120: waits, then resumes" 0 "resuming from generation 3"
 grep -qF "waiting up to 120 s" "$WORK/out" || fail "waiting run did not say it waits"
 wait "$first" || fail "first run (waited for) exited $?"
@@ -86,6 +100,7 @@ expect_status "after kill -9: lock taken over, run finished" 0 "taking over the 
 lock_gone "$dir" "after resuming a killed run"
 
 # The lock is released on every other exit: 75 (time limit), 1 (I/O error), 2.
+# The limit 1.5 s stops the run 0.5 s in, before its 2.3 s of sleep.
 dir="$WORK/exits"
 pmc 2 run "$WORK/l.ini" "${SLOW[@]}" --set run.checkpoint_dir="$dir" --time-limit 1.5
 expect_status "time limit -> 75" 75 "interrupted"

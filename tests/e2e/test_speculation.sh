@@ -13,7 +13,8 @@
 
 make_config s
 # quantile 0.3: acceptance falls from 1 to a few per cent over 6 generations.
-SLEEP=(--set model.name=test_slow --set model.work_us=0 --set model.sleep_us=20000
+# The model is the test_gate plugin's Gaussian with a 20 ms sleep (no gate).
+SLEEP=("${GATE_MODEL[@]}" --set model.sleep_us=20000
        --set run.particles=12 --set run.generations=6 --set epsilon.quantile=0.3)
 for np in 1 3 8 32; do
     pmc "$np" run "$WORK/s.ini" "${SLEEP[@]}" --verbose --set run.checkpoint_dir="$WORK/s$np"

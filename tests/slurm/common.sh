@@ -167,13 +167,62 @@ wait_restarted() {
     return 1
 }
 
-# slow_config NAME: make_config with the test_slow model, 20 ms of CPU per
-# simulation: about 2900 simulations, 30-45 s on 2 ranks.
-slow_config() {
+# gate_config NAME [PARTICLES GENERATIONS]: make_config with the test_gate
+# plugin (tests/models/test_gate.c; PMC_GATE_PLUGIN, set by CTest): the
+# Gaussian model, whose simulations wait at a gate in $WORK/NAME/gate when a
+# job runs with PMC_TEST_GATE=$WORK/NAME/gate (gate_env NAME). A job at the
+# gate cannot finish before the test opens it (gate_open) or the job is
+# signalled, however fast the machine: no test races the clock.
+gate_config() {
+    : "${PMC_GATE_PLUGIN:?set by CTest: the test_gate plugin}"
     make_config "$1"
-    sed -i -e 's/^particles = 200/particles = 100/' -e 's/^generations = 4/generations = 8/' \
-        -e 's/^name = gaussian/name = test_slow\nwork_us = 20000/' "$WORK/$1/$1.ini"
+    sed -i -e "s/^particles = 200/particles = ${2:-200}/" -e "s/^generations = 4/generations = ${3:-4}/" \
+        -e "s|^name = gaussian|name = plugin\nplugin = $PMC_GATE_PLUGIN|" "$WORK/$1/$1.ini"
+    mkdir -p "$WORK/$1/gate"
 }
+
+# gate_env NAME: the sbatch --export value that puts NAME's jobs behind its gate.
+gate_env() { echo "ALL,PMC_TEST_GATE=$WORK/$1/gate${2:+,$2}"; }
+
+# gate_at NAME PATH [SKIP]: processes started from now on close the gate once
+# PATH exists and they have run SKIP more simulations (test_gate.c).
+gate_at() { echo "$2 ${3:-0}" >"$WORK/$1/gate/at"; }
+
+# gate_open NAME: every waiting simulation goes on, and none waits again.
+gate_open() { touch "$WORK/$1/gate/open"; note "$1: gate opened"; }
+
+# wait_for_job JOB TIMEOUT WHAT COMMAND...: until COMMAND succeeds, releasing
+# JOB's requeues; fails, saying the job is not WHAT, when JOB has ended first
+# or after TIMEOUT s (a bound for a broken run only).
+wait_for_job() {
+    local job=$1 end=$(($(date +%s) + $2)) what=$3 state
+    shift 3
+    while [ "$(date +%s)" -lt "$end" ]; do
+        "$@" && return 0
+        state=$(job_field "$job" JobState)
+        case "$state" in
+            PENDING) release_requeued "$job" ;;
+            RUNNING | CONFIGURING | COMPLETING | REQUEUED | REQUEUE_HOLD | REQUEUE_FED) ;;
+            *) "$@" && return 0
+               fail "job $job ended ($state), not $what"; return 1 ;;
+        esac
+        sleep 0.2
+    done
+    fail "job $job: not $what after $2 s"
+    return 1
+}
+
+# wait_gate NAME PATH TIMEOUT JOB: until a process of NAME's job waits at the
+# gate set by `gate_at NAME PATH` (its DIR/waiting names PATH).
+gate_is() { [ "$(cat "$WORK/$1/gate/waiting" 2>/dev/null)" = "$2" ]; }
+wait_gate() {
+    wait_for_job "$4" "$3" "waiting at the gate at $2" gate_is "$1" "$2" &&
+        note "$1: job $4 waits at the gate ($2)"
+}
+
+# wait_log NAME TEXT TIMEOUT JOB: until the job log of NAME holds TEXT.
+log_has() { grep -qF -- "$2" "$WORK/$1/job.log" 2>/dev/null; }
+wait_log() { wait_for_job "$4" "$3" "with '$2' in its log" log_has "$1" "$2"; }
 
 # wait_state JOB STATE TIMEOUT: until JobState is STATE (releasing requeues).
 wait_state() {
@@ -196,26 +245,9 @@ count_gens() {
     echo "$n"
 }
 
-# wait_gens DIR N TIMEOUT [JOB]: until DIR holds at least N generation files;
-# gives up early when JOB has ended.
-wait_gens() {
-    local end state
-    end=$(($(date +%s) + $3))
-    while [ "$(date +%s)" -lt "$end" ]; do
-        [ "$(count_gens "$1")" -ge "$2" ] && return 0
-        if [ -n "${4:-}" ]; then
-            state=$(job_field "$4" JobState)
-            case "$state" in
-                PENDING) release_requeued "$4" ;;
-                RUNNING | CONFIGURING | COMPLETING | REQUEUED | REQUEUE_HOLD | REQUEUE_FED) ;;
-                *) fail "job $4 ended ($state) before $1 held $2 generation files"; return 1 ;;
-            esac
-        fi
-        sleep 0.2
-    done
-    fail "$1: fewer than $2 generation files after $3 s"
-    return 1
-}
+# wait_gens DIR N TIMEOUT JOB: until DIR holds at least N generation files.
+gens_at_least() { [ "$(count_gens "$1")" -ge "$2" ]; }
+wait_gens() { wait_for_job "$4" "$3" "with $2 generation files in $1" gens_at_least "$1" "$2"; }
 
 # same_gens DIR_A DIR_B LABEL: both checkpoint directories hold identical
 # generation files (tests/e2e/compare_gens.py).
