@@ -71,7 +71,7 @@ static int nm_observed_stats(const double *data, size_t n_data, double *out, voi
 }
 
 /* Draws n values from Normal(mu, sigma0) with pmcabc's stream only, so that
- * the result depends on (seed, generation, slot) alone. */
+ * the result depends on (seed, generation, slot, attempt) alone. */
 static int nm_simulate(const double *params, pmcabc_rng *rng, double *out, void *state,
                        char *errbuf, size_t errlen)
 {

@@ -12,8 +12,8 @@
  *
  * Reproducibility contract: simulate() must draw randomness only from the
  * `rng` it is given and must give the same statistics for the same
- * parameters and the same stream. pmcabc positions that stream per particle
- * slot (seed, generation, slot), so results are then bit-identical for any
+ * parameters and the same stream. pmcabc positions that stream per proposal
+ * attempt (seed, generation, slot, attempt), so results are then bit-identical for any
  * number of MPI ranks and across kill/resume.
  *
  * MPI-parallel models (ABI version 2): with `[mpi] ranks_per_simulation = k`

@@ -4,7 +4,7 @@
  * The model is the Gaussian one (parameters mu, sigma; statistics: sample
  * mean and standard deviation of n draws, n = the number of data values),
  * drawing only from pmcabc's stream: results depend on (seed, generation,
- * slot) alone, as for any plugin (docs/writing-a-model.md).
+ * slot, attempt) alone, as for any plugin (docs/writing-a-model.md).
  *
  * Two test aids, neither of which changes a result bit:
  *

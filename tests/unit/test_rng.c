@@ -15,7 +15,7 @@
 
 /* Philox4x64-10 known answer for counter 0 and key 0, from Random123's
  * kat_vectors; stream (0, 0, 0) is exactly that block, which pins the
- * (seed, generation, slot) -> (key, counter) layout. */
+ * (seed, generation, slot, attempt) -> (key, counter) layout. */
 static const uint64_t kat_zero[4] = {0x16554d9eca36314cULL, 0xdb20fe9d672d0fdcULL,
                                      0xd7e772cee186176bULL, 0x7e68b68aec7ba23bULL};
 
@@ -93,15 +93,19 @@ PMC_TEST(rng_gsl_set_selects_seed_stream)
 
 PMC_TEST(rng_streams_differ)
 {
-    /* Varying each of seed, generation and slot, including values that an
-     * additive packing would confuse (seed+1 vs slot+1). */
-    const uint64_t streams[][3] = {{1, 0, 0}, {2, 0, 0}, {1, 1, 0}, {1, 0, 1},
-                                   {0, 1, 1}, {1, 1, 1}, {1, 0, 1ULL << 40}};
+    /* Varying each of seed, generation, slot and attempt, including values
+     * that an additive packing would confuse (seed+1 vs slot+1, generation+1
+     * vs attempt+1), and an attempt beyond 32 bits. */
+    const uint64_t streams[][4] = {{1, 0, 0, 0}, {2, 0, 0, 0}, {1, 1, 0, 0}, {1, 0, 1, 0},
+                                   {0, 1, 1, 0}, {1, 1, 1, 0}, {1, 0, 1ULL << 40, 0},
+                                   {1, 0, 0, 1}, {1, 1, 0, 1}, {1, 0, 1, 1}, {1, 0, 0, 2},
+                                   {1, 0, 0, 1ULL << 40}};
     const size_t ns = sizeof streams / sizeof streams[0];
     unsigned long first[sizeof streams / sizeof streams[0]];
     gsl_rng *r = pmc_rng_alloc();
     for (size_t s = 0; s < ns; s++) {
-        pmc_rng_set_stream(r, streams[s][0], (uint32_t)streams[s][1], streams[s][2], 0);
+        pmc_rng_set_stream(r, streams[s][0], (uint32_t)streams[s][1], streams[s][2],
+                           streams[s][3]);
         first[s] = gsl_rng_get(r);
     }
     for (size_t s = 0; s < ns; s++)
