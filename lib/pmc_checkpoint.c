@@ -895,46 +895,77 @@ static int ckpt_share_status(MPI_Comm *all, int rank, int st, pmc_err *err)
     return e.code;
 }
 
+/* One kind of file written on a communicator, alone (serial) or
+ * collectively; args are the kind's own arguments. */
+typedef int (*ckpt_write_fn)(MPI_Comm *comm, int serial, const void *args, pmc_err *err);
+
+/* Writes a file of `bytes` data bytes: collectively with each rank's rows
+ * (mine), or, below the threshold, by rank 0 alone with every row (whole). */
+static int ckpt_write_file(void *comm, uint64_t bytes, ckpt_write_fn fn, const void *mine,
+                           const void *whole, pmc_err *err)
+{
+    MPI_Comm *all = comm;
+    int rank = 0;
+    if (!ckpt_serial(bytes) || MPI_Comm_rank(*all, &rank) != MPI_SUCCESS)
+        return fn(all, 0, mine, err);
+    MPI_Comm self = MPI_COMM_SELF;
+    int st = rank == 0 ? fn(&self, 1, whole, err) : PMC_OK;
+    return ckpt_share_status(all, rank, st, err);
+}
+
+typedef struct {
+    const char *dir;
+    const pmc_gen_meta *meta;
+    const pmc_population_view *pop;
+} gen_args;
+
+static int gen_write(MPI_Comm *comm, int serial, const void *args, pmc_err *err)
+{
+    const gen_args *a = args;
+    return write_generation(comm, serial, a->dir, a->meta, a->pop, err);
+}
+
+typedef struct {
+    const char *dir;
+    const pmc_partial_view *p;
+} partial_args;
+
+static int partial_write(MPI_Comm *comm, int serial, const void *args, pmc_err *err)
+{
+    const partial_args *a = args;
+    return write_partial(comm, serial, a->dir, a->p, err);
+}
+
 /* Contract: see pmc_checkpoint.h. */
 int pmc_checkpoint_write_generation(void *comm, const char *dir, const pmc_gen_meta *meta,
                                     const pmc_population_view *pop, pmc_err *err)
 {
-    MPI_Comm *all = comm;
+    pmc_population_view whole = { 0 };
+    if (pop) {
+        whole = *pop;
+        whole.lo = 0;
+        whole.hi = pop->n;
+    }
+    gen_args mine = { dir, meta, pop }, all = { dir, meta, pop ? &whole : NULL };
     uint64_t bytes = pop && meta ? 8 * ((uint64_t)pop->n * (pop->d + 2 + 2 * pop->n_stats) +
                                         meta->generation + 1)
                                  : 0;
-    int rank = 0;
-    if (!ckpt_serial(bytes) || MPI_Comm_rank(*all, &rank) != MPI_SUCCESS)
-        return write_generation(all, 0, dir, meta, pop, err);
-    int st = PMC_OK;
-    if (rank == 0) {
-        MPI_Comm self = MPI_COMM_SELF;
-        pmc_population_view whole = *pop;
-        whole.lo = 0;
-        whole.hi = pop->n;
-        st = write_generation(&self, 1, dir, meta, &whole, err);
-    }
-    return ckpt_share_status(all, rank, st, err);
+    return ckpt_write_file(comm, bytes, gen_write, &mine, &all, err);
 }
 
 /* Contract: see pmc_checkpoint.h. */
 int pmc_checkpoint_write_partial(void *comm, const char *dir, const pmc_partial_view *p,
                                  pmc_err *err)
 {
-    MPI_Comm *all = comm;
-    uint64_t bytes = p ? 8 * (uint64_t)p->k * (p->d + 3 + 2 * p->n_stats) : 0;
-    int rank = 0;
-    if (!ckpt_serial(bytes) || MPI_Comm_rank(*all, &rank) != MPI_SUCCESS)
-        return write_partial(all, 0, dir, p, err);
-    int st = PMC_OK;
-    if (rank == 0) {
-        MPI_Comm self = MPI_COMM_SELF;
-        pmc_partial_view whole = *p;
+    pmc_partial_view whole = { 0 };
+    if (p) {
+        whole = *p;
         whole.lo = 0;
         whole.hi = p->k;
-        st = write_partial(&self, 1, dir, &whole, err);
     }
-    return ckpt_share_status(all, rank, st, err);
+    partial_args mine = { dir, p }, all = { dir, p ? &whole : NULL };
+    uint64_t bytes = p ? 8 * (uint64_t)p->k * (p->d + 3 + 2 * p->n_stats) : 0;
+    return ckpt_write_file(comm, bytes, partial_write, &mine, &all, err);
 }
 
 /* ------------------------------------------------------------------------
