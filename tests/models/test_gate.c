@@ -78,6 +78,8 @@ static void gate_on_signal(int sig)
     }
 }
 
+static int chained; /* gate_on_signal is installed */
+
 static int chain_signals(char *errbuf, size_t errlen)
 {
     struct sigaction sa;
@@ -91,7 +93,18 @@ static int chain_signals(char *errbuf, size_t errlen)
             return 1;
         }
     }
+    chained = 1;
     return 0;
+}
+
+/* pmcabc unloads the plugin (dlclose) after finalize: a handler left
+ * pointing into it would turn a late SIGTERM (Slurm sends more than one)
+ * into a segmentation fault, exit 139 instead of 75. */
+static void unchain_signals(void)
+{
+    for (int i = 0; chained && i < 3; i++)
+        sigaction(gate_signals[i], &gate_prev[i], NULL);
+    chained = 0;
 }
 
 static int file_exists(const char *path)
@@ -167,7 +180,11 @@ static int tg_init(const char *const *keys, const char *const *values, size_t n_
     return 0;
 }
 
-static void tg_finalize(void *state) { free(state); }
+static void tg_finalize(void *state)
+{
+    unchain_signals();
+    free(state);
+}
 
 /* Sample mean and sd (n - 1 denominator), in two passes. */
 static void mean_sd(const double *x, size_t n, double out[2])
