@@ -20,8 +20,9 @@
  *   - while closed, a simulation waits (polling every 10 ms) until DIR/open
  *     exists, or until this process has received SIGTERM, SIGUSR1 or SIGINT:
  *     pmcabc's own handlers (installed before a model's init) still run,
- *     this plugin only chains a flag in front of them, so a signalled run
- *     stops and checkpoints exactly as it would with any model;
+ *     this plugin only chains a flag in front of them (from init to
+ *     finalize), so a signalled run stops and checkpoints exactly as it
+ *     would with any model;
  *   - the first time a process waits, it creates DIR/waiting holding PATH
  *     (or "start"), atomically (written under another name, then renamed):
  *     the event a test waits for before it signals, requeues or locks.
@@ -78,6 +79,11 @@ static void gate_on_signal(int sig)
     }
 }
 
+/* Whether gate_prev holds handlers to put back in finalize: pmcabc unloads
+ * the plugin after finalize, and a later signal (srun and Slurm send more
+ * than one) must not jump into unmapped code. */
+static int gate_chained;
+
 static int chain_signals(char *errbuf, size_t errlen)
 {
     struct sigaction sa;
@@ -88,10 +94,22 @@ static int chain_signals(char *errbuf, size_t errlen)
     for (int i = 0; i < 3; i++) {
         if (sigaction(gate_signals[i], &sa, &gate_prev[i]) != 0) {
             snprintf(errbuf, errlen, "PMC_TEST_GATE: sigaction: %s", strerror(errno));
+            while (i-- > 0)
+                sigaction(gate_signals[i], &gate_prev[i], NULL);
             return 1;
         }
     }
+    gate_chained = 1;
     return 0;
+}
+
+static void unchain_signals(void)
+{
+    if (!gate_chained)
+        return;
+    for (int i = 0; i < 3; i++)
+        sigaction(gate_signals[i], &gate_prev[i], NULL);
+    gate_chained = 0;
 }
 
 static int file_exists(const char *path)
@@ -167,7 +185,11 @@ static int tg_init(const char *const *keys, const char *const *values, size_t n_
     return 0;
 }
 
-static void tg_finalize(void *state) { free(state); }
+static void tg_finalize(void *state)
+{
+    unchain_signals();
+    free(state);
+}
 
 /* Sample mean and sd (n - 1 denominator), in two passes. */
 static void mean_sd(const double *x, size_t n, double out[2])
