@@ -20,8 +20,9 @@
  *   - while closed, a simulation waits (polling every 10 ms) until DIR/open
  *     exists, or until this process has received SIGTERM, SIGUSR1 or SIGINT:
  *     pmcabc's own handlers (installed before a model's init) still run,
- *     this plugin only chains a flag in front of them, so a signalled run
- *     stops and checkpoints exactly as it would with any model;
+ *     this plugin only chains a flag in front of them (from init to
+ *     finalize), so a signalled run stops and checkpoints exactly as it
+ *     would with any model;
  *   - the first time a process waits, it creates DIR/waiting holding PATH
  *     (or "start"), atomically (written under another name, then renamed):
  *     the event a test waits for before it signals, requeues or locks.
@@ -78,7 +79,10 @@ static void gate_on_signal(int sig)
     }
 }
 
-static int chained; /* gate_on_signal is installed */
+/* Whether gate_prev holds handlers to put back in finalize: pmcabc unloads
+ * the plugin after finalize, and a later signal (srun and Slurm send more
+ * than one) must not jump into unmapped code. */
+static int gate_chained;
 
 static int chain_signals(char *errbuf, size_t errlen)
 {
@@ -90,21 +94,22 @@ static int chain_signals(char *errbuf, size_t errlen)
     for (int i = 0; i < 3; i++) {
         if (sigaction(gate_signals[i], &sa, &gate_prev[i]) != 0) {
             snprintf(errbuf, errlen, "PMC_TEST_GATE: sigaction: %s", strerror(errno));
+            while (i-- > 0)
+                sigaction(gate_signals[i], &gate_prev[i], NULL);
             return 1;
         }
     }
-    chained = 1;
+    gate_chained = 1;
     return 0;
 }
 
-/* pmcabc unloads the plugin (dlclose) after finalize: a handler left
- * pointing into it would turn a late SIGTERM (Slurm sends more than one)
- * into a segmentation fault, exit 139 instead of 75. */
 static void unchain_signals(void)
 {
-    for (int i = 0; chained && i < 3; i++)
+    if (!gate_chained)
+        return;
+    for (int i = 0; i < 3; i++)
         sigaction(gate_signals[i], &gate_prev[i], NULL);
-    chained = 0;
+    gate_chained = 0;
 }
 
 static int file_exists(const char *path)
