@@ -191,12 +191,14 @@ typedef struct {
 
 static int local_stop(const pmc_schedule *s);
 
-static double cpu_now(void)
+static double clock_seconds(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+static double cpu_now(void) { return clock_seconds(CLOCK_PROCESS_CPUTIME_ID); }
 
 static void sleep_ns(long ns)
 {
@@ -795,19 +797,11 @@ static void serve_request(dispenser *d, const MPI_Status *st, request_msg *msg)
         d->active--;
 }
 
-/* CPU time of the calling thread, for the dispatcher's cost per request. */
-static double thread_cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void *dispatcher_main(void *arg)
 {
     dispenser *d = arg;
     pmc_schedule *s = d->s;
-    double c0 = thread_cpu_now();
+    double c0 = clock_seconds(CLOCK_THREAD_CPUTIME_ID); /* its cost per request */
     request_msg msg;
     long ns = POLL_SLEEP_MIN_NS;
     while (d->active > 0) {
@@ -828,7 +822,7 @@ static void *dispatcher_main(void *arg)
         ns = POLL_SLEEP_MIN_NS;
         serve_request(d, &st, &msg);
     }
-    d->dispatch_cpu = thread_cpu_now() - c0;
+    d->dispatch_cpu = clock_seconds(CLOCK_THREAD_CPUTIME_ID) - c0;
     return NULL;
 }
 
@@ -1163,21 +1157,26 @@ static int gather_results(pmc_schedule *s, const local_results *res, const pmc_s
     return rc;
 }
 
+/* Every rank gets rank `first`'s status and message (first failed). */
+static int share_error(pmc_schedule *s, int first, int status, pmc_err *err)
+{
+    pmc_err e;
+    pmc_err_clear(&e);
+    if (s->rank == first && err)
+        e = *err;
+    if (s->rank == first)
+        e.code = status;
+    pmc_schedule_comm_bcast(&s->comm, &e, sizeof e, first);
+    if (err)
+        *err = e;
+    return e.code;
+}
+
 int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err)
 {
     int first = -1;
     pmc_schedule_comm_agree(&s->comm, status == PMC_OK, &first);
-    if (first < 0)
-        return PMC_OK;
-    pmc_err local;
-    if (s->rank == first) {
-        local = *err;
-        local.code = status;
-    }
-    pmc_schedule_comm_bcast(&s->comm, &local, sizeof local, first);
-    if (err)
-        *err = local;
-    return local.code;
+    return first < 0 ? PMC_OK : share_error(s, first, status, err);
 }
 
 /* Ends the work of a call in one round of collectives, without a barrier:
@@ -1223,17 +1222,7 @@ static int finish_work(pmc_schedule *s, int rc, int stop, const double *busy, do
     stats->speculative = (uint64_t)sum[3];
     stats->dispatch_cpu = sum[4];
     int first = (int)-mx[0];
-    if (first >= s->size)
-        return PMC_OK;
-    pmc_err e;
-    pmc_err_clear(&e);
-    if (s->rank == first) {
-        e = *err;
-        e.code = rc;
-    }
-    pmc_schedule_comm_bcast(&s->comm, &e, sizeof e, first);
-    *err = e;
-    return e.code;
+    return first < s->size ? share_error(s, first, rc, err) : PMC_OK;
 }
 
 /* The slots not done yet, ascending. */
