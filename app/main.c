@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pmc_checkpoint.h"
 #include "pmc_config.h"
 #include "pmc_error.h"
 #include "pmc_inspect.h"
 #include "pmc_log.h"
 #include "pmc_pmcabc.h"
 #include "pmc_schedule.h"
+#include "pmc_version.h"
 
 #define MAX_OVERRIDES 256
 
@@ -264,7 +266,10 @@ int main(int argc, char **argv)
             fputs(usage_text, stdout);
     } else if (rc == PMC_OK && args.version) {
         if (rank == 0)
-            printf("pmcabc %s\n", PMC_VERSION);
+            printf("pmcabc %s\nresult streams %d (a run is continued only by a pmcabc with the "
+                   "same)\ncheckpoint format %d (reads formats 1 to %d)\n", PMC_VERSION,
+                   PMC_STREAM_VERSION, PMC_CHECKPOINT_FORMAT_VERSION,
+                   PMC_CHECKPOINT_FORMAT_VERSION);
     } else if (rc == PMC_OK && args.inspect) {
         rc = inspect_command(&args, s, &err);
     } else if (rc == PMC_OK) {

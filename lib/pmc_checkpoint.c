@@ -30,10 +30,7 @@
 
 #include "pmc_log.h"
 #include "pmc_schedule.h"
-
-#ifndef PMC_VERSION
-#define PMC_VERSION "unknown"
-#endif
+#include "pmc_version.h"
 
 /* Bounds that keep every size product (n * d * 8 bytes) far from overflow
  * and reject files whose attributes are nonsense before we allocate. */
@@ -41,10 +38,10 @@
 #define CKPT_MAX_PARAMS ((uint64_t)1 << 20)
 #define CKPT_MAX_GENERATION ((uint64_t)1 << 24)
 
-/* Both file kinds hold four datasets. */
-/* Four required datasets per file kind, plus the optional /stats and
- * /proposal_stats of the adaptive distance (name NULL when absent). */
-#define CKPT_NDATASETS 6
+/* Four required datasets per file kind, the optional /stats and
+ * /proposal_stats of the adaptive distance, and a partial file's optional
+ * /rejected (name NULL when absent). */
+#define CKPT_NDATASETS 7
 #define CKPT_MAX_STATS 4096
 
 /* ------------------------------------------------------------------------
@@ -229,6 +226,9 @@ static uint64_t fnv_f64s(uint64_t h, const double *v, size_t n)
 /* Checksum of a generation file (docs/checkpoint-format.md, "Checksums"):
  * the datasets in this order, then the attributes that identify the
  * population, each at its file width. */
+/* The build identity (stream_version, model_digest) is not covered: a
+ * damaged value can only make a resume refuse the file, never accept a
+ * foreign one, and the checksums of format 1 and 2 stay valid. */
 static uint64_t gen_checksum(const pmc_gen_meta *m, const pmc_population_view *p)
 {
     uint64_t h = PMC_FNV1A_INIT;
@@ -268,6 +268,8 @@ static uint64_t partial_checksum(const pmc_partial_view *p)
         h = fnv_f64s(h, p->stats, p->k * p->n_stats);
         h = fnv_f64s(h, p->proposal_stats, p->k * p->n_stats);
     }
+    if (p->rejected) /* format 3 */
+        h = fnv_u64s(h, p->rejected, p->n);
     return h;
 }
 
@@ -479,6 +481,7 @@ static void ckpt_describe_gen(ckpt_writer *w, const pmc_gen_meta *m, const pmc_p
          w->rank == 0 ? p->epsilons : NULL, -1, -1},
         {NULL, f64, dbl, 0, {0, 0}, {0, 0}, {0, 0}, NULL, -1, -1},
         {NULL, f64, dbl, 0, {0, 0}, {0, 0}, {0, 0}, NULL, -1, -1},
+        {NULL, f64, dbl, 0, {0, 0}, {0, 0}, {0, 0}, NULL, -1, -1},
     };
     memcpy(w->ds, init, sizeof init);
     ckpt_describe_stats(w, p->n, p->lo, p->hi, p->n_stats, p->stats, p->proposal_stats);
@@ -500,9 +503,14 @@ static void ckpt_describe_partial(ckpt_writer *w, const pmc_partial_view *p)
          CKPT_ROWS(p->n_sims, p->lo, rows, 1), -1, -1},
         {NULL, f64, dbl, 0, {0, 0}, {0, 0}, {0, 0}, NULL, -1, -1},
         {NULL, f64, dbl, 0, {0, 0}, {0, 0}, {0, 0}, NULL, -1, -1},
+        {NULL, f64, dbl, 0, {0, 0}, {0, 0}, {0, 0}, NULL, -1, -1},
     };
     memcpy(w->ds, init, sizeof init);
     ckpt_describe_stats(w, p->k, p->lo, p->hi, p->n_stats, p->stats, p->proposal_stats);
+    if (p->rejected) /* per slot, not per done row: rank 0 writes all of it */
+        w->ds[6] = (ckpt_dset){"/rejected", u64, nu64, 1, {p->n, 0}, {0, 0},
+                               {w->rank == 0 ? p->n : 0, 0}, w->rank == 0 ? p->rejected : NULL,
+                               -1, -1};
 }
 
 /* File and memory dataspaces of one dataset; both local operations. A rank
@@ -547,8 +555,8 @@ static int ckpt_prepare(ckpt_writer *w, size_t d)
     w->str_type = h5_vlen_utf8();
     if (w->scalar < 0 || w->names_space < 0 || w->str_type < 0)
         return h5_fail(&w->e, PMC_EIO, w->path, "create attribute types");
-    for (int i = 0; i < CKPT_NDATASETS && w->ds[i].name; i++) {
-        int st = ckpt_dset_spaces(w, &w->ds[i]);
+    for (int i = 0; i < CKPT_NDATASETS; i++) {
+        int st = w->ds[i].name ? ckpt_dset_spaces(w, &w->ds[i]) : PMC_OK;
         if (st != PMC_OK)
             return st;
     }
@@ -625,7 +633,7 @@ static int ckpt_write_attrs(ckpt_writer *w, const ckpt_attr_spec *attrs, size_t 
 static int ckpt_write_gen_attrs(ckpt_writer *w, const pmc_gen_meta *m, const pmc_population_view *p)
 {
     const uint32_t generation = m->generation, n_params = (uint32_t)p->d;
-    const uint32_t version = PMC_CHECKPOINT_FORMAT_VERSION;
+    const uint32_t version = PMC_CHECKPOINT_FORMAT_VERSION, stream = PMC_STREAM_VERSION;
     const uint64_t n_particles = p->n, checksum = gen_checksum(m, p);
     const char *config = p->config_text ? p->config_text : "";
     const char *creator = "pmcabc " PMC_VERSION;
@@ -634,6 +642,7 @@ static int ckpt_write_gen_attrs(ckpt_writer *w, const pmc_gen_meta *m, const pmc
     hid_t nu32 = H5T_NATIVE_UINT32, nu64 = H5T_NATIVE_UINT64, dbl = H5T_NATIVE_DOUBLE;
     const ckpt_attr_spec attrs[] = {
         {"format_version", u32, nu32, w->scalar, &version},
+        {"stream_version", u32, nu32, w->scalar, &stream},
         {"generation", u32, nu32, w->scalar, &generation},
         {"epsilon", f64, dbl, w->scalar, &m->epsilon},
         {"n_simulations", u64, nu64, w->scalar, &m->n_simulations},
@@ -645,6 +654,7 @@ static int ckpt_write_gen_attrs(ckpt_writer *w, const pmc_gen_meta *m, const pmc
         {"n_particles", u64, nu64, w->scalar, &n_particles},
         {"n_params", u32, nu32, w->scalar, &n_params},
         {"data_checksum", u64, nu64, w->scalar, &m->data_checksum},
+        {"model_digest", u64, nu64, w->scalar, &m->model_digest},
         {"checksum", u64, nu64, w->scalar, &checksum},
         {"parameter_names", w->str_type, w->str_type, w->names_space, p->param_names},
         {"config", w->str_type, w->str_type, w->scalar, &config},
@@ -657,7 +667,7 @@ static int ckpt_write_gen_attrs(ckpt_writer *w, const pmc_gen_meta *m, const pmc
 static int ckpt_write_partial_attrs(ckpt_writer *w, const pmc_partial_view *p)
 {
     const uint32_t generation = p->generation, n_params = (uint32_t)p->d;
-    const uint32_t version = PMC_CHECKPOINT_FORMAT_VERSION;
+    const uint32_t version = PMC_CHECKPOINT_FORMAT_VERSION, stream = PMC_STREAM_VERSION;
     const uint64_t n_particles = p->n, n_done = p->k, checksum = partial_checksum(p);
     const char *config = p->config_text ? p->config_text : "";
     const char *creator = "pmcabc " PMC_VERSION, *kind = "partial";
@@ -665,6 +675,7 @@ static int ckpt_write_partial_attrs(ckpt_writer *w, const pmc_partial_view *p)
     hid_t nu32 = H5T_NATIVE_UINT32, nu64 = H5T_NATIVE_UINT64;
     const ckpt_attr_spec attrs[] = {
         {"format_version", u32, nu32, w->scalar, &version},
+        {"stream_version", u32, nu32, w->scalar, &stream},
         {"kind", w->str_type, w->str_type, w->scalar, &kind},
         {"generation", u32, nu32, w->scalar, &generation},
         {"epsilon", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, w->scalar, &p->epsilon},
@@ -672,6 +683,7 @@ static int ckpt_write_partial_attrs(ckpt_writer *w, const pmc_partial_view *p)
         {"n_particles", u64, nu64, w->scalar, &n_particles},
         {"n_params", u32, nu32, w->scalar, &n_params},
         {"n_done", u64, nu64, w->scalar, &n_done},
+        {"model_digest", u64, nu64, w->scalar, &p->model_digest},
         {"checksum", u64, nu64, w->scalar, &checksum},
         {"config", w->str_type, w->str_type, w->scalar, &config},
         {"creator", w->str_type, w->str_type, w->scalar, &creator},
@@ -741,8 +753,8 @@ static int ckpt_begin(ckpt_writer *w, int st)
         return st;
     if ((st = ckpt_agree(w, ckpt_create_file(w))) != PMC_OK)
         return st;
-    for (int i = 0; i < CKPT_NDATASETS && w->ds[i].name; i++)
-        if ((st = ckpt_write_dset(w, &w->ds[i])) != PMC_OK)
+    for (int i = 0; i < CKPT_NDATASETS; i++)
+        if (w->ds[i].name && (st = ckpt_write_dset(w, &w->ds[i])) != PMC_OK)
             return st;
     return PMC_OK;
 }
@@ -844,7 +856,8 @@ static int write_partial(MPI_Comm *comm, int serial, const char *dir, const pmc_
         st = ckpt_prepare(&w, p->d);
     }
     if (st == PMC_OK)
-        st = ckpt_check_space(&w, 8 * (uint64_t)p->k * (p->d + 3), p->config_text);
+        st = ckpt_check_space(&w, 8 * ((uint64_t)p->k * (p->d + 3) + (p->rejected ? p->n : 0)),
+                              p->config_text);
     st = ckpt_begin(&w, st);
     if (st == PMC_OK)
         st = ckpt_agree(&w, ckpt_write_partial_attrs(&w, p));
@@ -1094,8 +1107,9 @@ static int read_format_version(hid_t file, const char *path, const char *what, u
                               &version, err);
     if (st != PMC_OK)
         return st;
-    /* Versions 1 and 2 share the layout (2 changed the random streams):
-     * both are read; pmc_pmcabc refuses to resume a version it did not write. */
+    /* Versions 1 and 2 share the layout (2 changed the random streams); 3
+     * added attributes and /rejected. All are read; pmc_pmcabc refuses to
+     * resume a file of another stream version (read_build). */
     if (version < 1 || version > PMC_CHECKPOINT_FORMAT_VERSION)
         return pmc_err_set(err, PMC_EINVAL, "%s: format_version %llu: this pmcabc reads versions "
                            "1 to %d", path, (unsigned long long)version,
@@ -1147,6 +1161,34 @@ static int read_float_attrs(hid_t file, const char *path, const ckpt_float_attr 
                                floats[i].name, v, floats[i].lo, floats[i].hi);
     }
     return PMC_OK;
+}
+
+/* The build identity after the format version: format 3 stores the stream
+ * version and the model digest; for older files the stream version is the
+ * format version and there is no digest (*digest left 0). The creator is
+ * informative only: a file without one says "unknown". */
+static int read_build(hid_t file, const char *path, pmc_file_build *b, uint64_t *digest,
+                      pmc_err *err)
+{
+    b->stream_version = b->format_version;
+    b->has_model_digest = 0;
+    if (b->format_version >= 3) {
+        uint64_t stream = 0;
+        const ckpt_uint_attr ints[] = {
+            {"stream_version", &stream, 1, UINT32_MAX},
+            {"model_digest", digest, 0, UINT64_MAX},
+        };
+        int st = read_uint_attrs(file, path, ints, sizeof ints / sizeof ints[0], err);
+        if (st != PMC_OK)
+            return st;
+        b->stream_version = (unsigned)stream;
+        b->has_model_digest = 1;
+    }
+    if (H5Aexists(file, "creator") > 0)
+        return attr_read_strings(file, path, "creator", 0, 1, &b->creator, err);
+    H5Eclear2(H5E_DEFAULT);
+    b->creator = strdup("unknown");
+    return b->creator ? PMC_OK : pmc_err_set(err, PMC_ENOMEM, "%s: out of memory", path);
 }
 
 static int read_gen_attrs(hid_t file, const char *path, pmc_generation *g, uint64_t *n,
@@ -1259,7 +1301,7 @@ static int dset_read(hid_t id, const char *path, ckpt_read_dset *ds, pmc_err *er
  * no buffer is left allocated. */
 static int read_dsets(hid_t file, const char *path, ckpt_read_dset *ds, int count, pmc_err *err)
 {
-    hid_t ids[CKPT_NDATASETS] = {-1, -1, -1, -1, -1, -1};
+    hid_t ids[CKPT_NDATASETS] = {-1, -1, -1, -1, -1, -1, -1};
     int st = PMC_OK;
     for (int i = 0; i < count && st == PMC_OK; i++)
         st = dset_open(file, path, ds[i].name, ds[i].cls, ds[i].ndims, ds[i].dims, &ids[i], err);
@@ -1349,7 +1391,9 @@ static int read_gen_datasets(hid_t file, const char *path, pmc_generation *g, pm
 static int read_gen_contents(hid_t file, const char *path, pmc_generation *g, pmc_err *err)
 {
     uint64_t n = 0, d = 0, checksum = 0;
-    int st = read_format_version(file, path, "generation", &g->format_version, err);
+    int st = read_format_version(file, path, "generation", &g->build.format_version, err);
+    if (st == PMC_OK)
+        st = read_build(file, path, &g->build, &g->meta.model_digest, err);
     if (st == PMC_OK)
         st = read_gen_attrs(file, path, g, &n, &d, &checksum, err);
     if (st != PMC_OK)
@@ -1378,7 +1422,9 @@ static int read_partial_attrs(hid_t file, const char *path, pmc_partial *p, uint
                               pmc_err *err)
 {
     char *kind = NULL;
-    int st = read_format_version(file, path, "partial", &p->format_version, err);
+    int st = read_format_version(file, path, "partial", &p->build.format_version, err);
+    if (st == PMC_OK)
+        st = read_build(file, path, &p->build, &p->model_digest, err);
     if (st == PMC_OK)
         st = attr_read_strings(file, path, "kind", 0, 1, &kind, err);
     if (st == PMC_OK && strcmp(kind, "partial") != 0)
@@ -1412,6 +1458,24 @@ static int read_partial_attrs(hid_t file, const char *path, pmc_partial *p, uint
     return PMC_OK;
 }
 
+/* The optional /rejected (n values); p->rejected is n zeros without it. */
+static int read_rejected(hid_t file, const char *path, pmc_partial *p, int *has, pmc_err *err)
+{
+    *has = 0;
+    if (H5Lexists(file, "/rejected", H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        p->rejected = calloc(p->n, sizeof *p->rejected);
+        return p->rejected ? PMC_OK : pmc_err_set(err, PMC_ENOMEM, "%s: out of memory", path);
+    }
+    ckpt_read_dset ds[1] = {
+        {"/rejected", H5T_INTEGER, H5T_NATIVE_UINT64, sizeof(uint64_t), 1, {p->n, 0}, NULL},
+    };
+    int st = read_dsets(file, path, ds, 1, err);
+    p->rejected = ds[0].buf;
+    *has = st == PMC_OK;
+    return st;
+}
+
 static int read_partial_contents(hid_t file, const char *path, pmc_partial *p, pmc_err *err)
 {
     uint64_t checksum = 0;
@@ -1434,12 +1498,17 @@ static int read_partial_contents(hid_t file, const char *path, pmc_partial *p, p
     p->n_sims = ds[3].buf;
     if (st == PMC_OK)
         st = read_stats(file, path, p->k, &p->n_stats, &p->stats, &p->proposal_stats, err);
+    int has_rejected = 0;
+    if (st == PMC_OK)
+        st = read_rejected(file, path, p, &has_rejected, err);
     if (st != PMC_OK)
         return st;
     const pmc_partial_view v = {.generation = p->generation, .epsilon = p->epsilon,
                                 .seed = p->seed, .n = p->n, .d = p->d, .k = p->k,
                                 .slots = p->slots, .theta = p->theta,
                                 .distances = p->distances, .n_sims = p->n_sims,
+                                .rejected = has_rejected ? p->rejected : NULL,
+                                .model_digest = p->model_digest,
                                 .n_stats = p->n_stats, .stats = p->stats,
                                 .proposal_stats = p->proposal_stats};
     /* Checksum first: damage is reported as damage, and only an intact file
@@ -1589,6 +1658,7 @@ void pmc_generation_free(pmc_generation *g)
             free(g->param_names[j]);
     free(g->param_names);
     free(g->config_text);
+    free(g->build.creator);
     free(g->theta);
     free(g->weights);
     free(g->distances);
@@ -1621,7 +1691,9 @@ void pmc_partial_free(pmc_partial *p)
     free(p->theta);
     free(p->distances);
     free(p->n_sims);
+    free(p->rejected);
     free(p->config_text);
+    free(p->build.creator);
     free(p->stats);
     free(p->proposal_stats);
     memset(p, 0, sizeof *p);

@@ -10,9 +10,13 @@
 
 #include "pmc_error.h"
 
-/* 2: random streams per proposal attempt (pmc_rng); the layout is that of
- * version 1, whose files are still read (inspect) but not resumed. */
-#define PMC_CHECKPOINT_FORMAT_VERSION 2
+/* The layout of the files (docs/checkpoint-format.md). 2: random streams
+ * per proposal attempt (pmc_rng), layout of version 1. 3: the build
+ * identity (attributes stream_version, model_digest) in both kinds and the
+ * rejected attempts of unfinished slots (/rejected) in partial files.
+ * Versions 1 to 3 are read; whether a run may be continued is decided by
+ * the stream version (pmc_version.h), not by this number. */
+#define PMC_CHECKPOINT_FORMAT_VERSION 3
 
 /* Root attributes of a generation file. */
 typedef struct {
@@ -25,7 +29,18 @@ typedef struct {
     uint64_t seed;
     double wall_time;         /* seconds spent on this generation */
     uint64_t data_checksum;   /* FNV-1a 64 of the observed data values (pmc_checksum_fnv1a) */
+    uint64_t model_digest;    /* FNV-1a 64 of a plugin's file; 0 for a built-in model */
 } pmc_gen_meta;
+
+/* Which build wrote a file, as read back. Files of format 1 and 2 have no
+ * stream_version attribute: theirs is their format version (the two
+ * changed together), and no model digest (has_model_digest 0). */
+typedef struct {
+    unsigned format_version;
+    unsigned stream_version;
+    int has_model_digest;
+    char *creator; /* e.g. "pmcabc 0.2.0"; "unknown" if the file has none */
+} pmc_file_build;
 
 /* FNV-1a 64-bit hash of n bytes, continuing from h (start with
  * PMC_FNV1A_INIT). Used for the integrity checksum of checkpoint files and
@@ -74,7 +89,7 @@ typedef struct {
     double *epsilons;
     char **param_names;
     char *config_text;
-    unsigned format_version;
+    pmc_file_build build;
     size_t n_stats;                 /* 0 when the file has no /stats */
     double *stats, *proposal_stats; /* n x n_stats, or NULL */
 } pmc_generation;
@@ -112,6 +127,10 @@ typedef struct {
     const double *theta;     /* k x d */
     const double *distances; /* k */
     const uint64_t *n_sims;  /* k: simulations each slot used */
+    /* n: for a slot not done, how many of its first attempts are known to be
+     * rejected (a resume starts it there; 0 for done slots); NULL = none. */
+    const uint64_t *rejected;
+    uint64_t model_digest;   /* as in pmc_gen_meta */
     const char *config_text;
     size_t n_stats;          /* optional, as in pmc_population_view (k rows) */
     const double *stats, *proposal_stats;
@@ -122,7 +141,7 @@ int pmc_checkpoint_write_partial(void *comm, const char *dir, const pmc_partial_
                                  pmc_err *err);
 
 typedef struct {
-    unsigned format_version;
+    pmc_file_build build;
     unsigned generation;
     double epsilon;
     uint64_t seed;
@@ -130,6 +149,8 @@ typedef struct {
     uint64_t *slots;
     double *theta, *distances;
     uint64_t *n_sims;
+    uint64_t *rejected;      /* n values (all 0 in files of format 1 and 2) */
+    uint64_t model_digest;
     char *config_text;
     size_t n_stats;
     double *stats, *proposal_stats;

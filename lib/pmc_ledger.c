@@ -51,8 +51,8 @@ struct pmc_ledger {
 };
 
 int pmc_ledger_create(const size_t *todo, size_t ntodo, size_t nslots, int n_workers,
-                      uint64_t max_attempts, double attempts_hint, pmc_ledger **out,
-                      pmc_err *err)
+                      uint64_t max_attempts, double attempts_hint, const uint64_t *start,
+                      pmc_ledger **out, pmc_err *err)
 {
     pmc_ledger *l = calloc(1, sizeof *l);
     if (!l)
@@ -86,9 +86,12 @@ int pmc_ledger_create(const size_t *todo, size_t ntodo, size_t nslots, int n_wor
         ss->accepted = ss->hole = PMC_ATTEMPT_NONE;
         ss->head = NIL;
         ss->open_at = SIZE_MAX;
-        ss->lb = 1; /* every slot needs at least one attempt */
+        /* Attempts below start are known rejected; the slot needs at least
+         * one more. */
+        ss->next = start ? start[todo[k]] : 0;
+        ss->lb = ss->next + 1;
+        l->total_lb += ss->lb;
     }
-    l->total_lb = ntodo;
     *out = l;
     return PMC_OK;
 }
@@ -127,6 +130,13 @@ int pmc_ledger_over_budget(const pmc_ledger *l)
 uint64_t pmc_ledger_accepted(const pmc_ledger *l, size_t k)
 {
     return l->s[k].finished ? l->s[k].accepted : PMC_ATTEMPT_NONE;
+}
+
+static uint64_t known_prefix(const pmc_ledger *l, const slot_state *ss);
+
+uint64_t pmc_ledger_rejected(const pmc_ledger *l, size_t k)
+{
+    return l->s[k].finished ? 0 : known_prefix(l, &l->s[k]);
 }
 
 /* --- the open set (candidates for more blocks) ------------------------------ */

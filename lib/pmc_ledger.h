@@ -39,15 +39,17 @@ typedef struct {
 typedef struct pmc_ledger pmc_ledger;
 
 /* A ledger for the slots todo[0 .. ntodo) (ascending, each < nslots), shared
- * by n_workers workers (0 .. n_workers-1). max_attempts caps the attempts
+ * by n_workers workers (0 .. n_workers-1). start (nslots values, indexed by
+ * slot; NULL = all 0): attempts of each slot already known to be rejected
+ * (by an earlier call, saved in a partial file); the slot goes on from there. max_attempts caps the attempts
  * the finished slots may use in total (0 = no cap): once the attempts the
  * slots need are known to exceed it, pmc_ledger_over_budget says so and no
  * more work is handed out. attempts_hint is the expected number of attempts
  * per slot (e.g. 1 / the previous generation's acceptance rate; <= 1 means
  * unknown): the length of the blocks that start a slot. PMC_ENOMEM. */
 int pmc_ledger_create(const size_t *todo, size_t ntodo, size_t nslots, int n_workers,
-                      uint64_t max_attempts, double attempts_hint, pmc_ledger **out,
-                      pmc_err *err);
+                      uint64_t max_attempts, double attempts_hint, const uint64_t *start,
+                      pmc_ledger **out, pmc_err *err);
 
 void pmc_ledger_free(pmc_ledger *l);
 
@@ -94,5 +96,10 @@ uint64_t pmc_ledger_speculative(const pmc_ledger *l);
 
 /* Accepted attempt of todo[k] if that slot is finished, else PMC_ATTEMPT_NONE. */
 uint64_t pmc_ledger_accepted(const pmc_ledger *l, size_t k);
+
+/* For an unfinished todo[k]: how many of its first attempts are known to be
+ * rejected (all evaluated, none accepted); 0 for a finished slot. What a
+ * later call may start from (pmc_ledger_create's start). */
+uint64_t pmc_ledger_rejected(const pmc_ledger *l, size_t k);
 
 #endif

@@ -26,6 +26,7 @@ struct pmc_model {
     size_t n_data, n_stats;
     double *obs;
     uint64_t data_checksum;
+    uint64_t digest; /* of the plugin file; 0 for a built-in model */
 
     double work_us, work_spread; /* test_slow */
     double fail_above;           /* test_fail */
@@ -62,6 +63,8 @@ struct model_ops {
 };
 
 uint64_t pmc_model_data_checksum(const pmc_model *m) { return m->data_checksum; }
+uint64_t pmc_model_digest(const pmc_model *m) { return m->digest; }
+const char *pmc_model_plugin_path(const pmc_model *m) { return m->pl ? m->plugin_path : NULL; }
 
 size_t pmc_model_n_stats(const pmc_model *m) { return m->n_stats; }
 
@@ -708,6 +711,30 @@ static int plugin_resolve(pmc_model *m, pmc_err *err)
     return PMC_OK;
 }
 
+/* FNV-1a 64 of the plugin file's bytes, so that a resume notices a rebuilt
+ * plugin (a different simulate would silently change the posterior). The
+ * file is hashed, not the loaded image, because the file is what a user
+ * rebuilds; hashing it costs one read at start. */
+static int plugin_digest(pmc_model *m, const char *where, pmc_err *err)
+{
+    FILE *f = fopen(m->plugin_path, "rb");
+    if (!f)
+        return pmc_err_set(err, PMC_EINVAL, "%s: cannot read plugin %s: %s", where,
+                           m->plugin_path, strerror(errno));
+    unsigned char buf[65536];
+    uint64_t h = PMC_FNV1A_INIT;
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        h = pmc_checksum_fnv1a(h, buf, got);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return pmc_err_set(err, PMC_EIO, "%s: read error in plugin %s", where, m->plugin_path);
+    /* 0 marks a built-in model in checkpoints. */
+    m->digest = h ? h : 1;
+    return PMC_OK;
+}
+
 static int plugin_load(pmc_model *m, pmc_err *err)
 {
     char where[PMC_PATH_MAX + PMC_VALUE_MAX + 64];
@@ -716,6 +743,9 @@ static int plugin_load(pmc_model *m, pmc_err *err)
     if (stat(m->plugin_path, &st) != 0)
         return pmc_err_set(err, PMC_EINVAL, "%s: cannot open plugin %s: %s", where,
                            m->plugin_path, strerror(errno));
+    int rc = plugin_digest(m, where, err);
+    if (rc != PMC_OK)
+        return rc;
     m->dl = dlopen(m->plugin_path, RTLD_NOW | RTLD_LOCAL);
     if (!m->dl)
         return pmc_err_set(err, PMC_EINVAL, "%s: not a loadable shared object: %s", where,

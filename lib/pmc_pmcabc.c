@@ -28,6 +28,7 @@
 #include "pmc_prior.h"
 #include "pmc_rng.h"
 #include "pmc_signal.h"
+#include "pmc_version.h"
 #include "pmc_weights.h"
 #include <gsl/gsl_errno.h>
 
@@ -287,11 +288,14 @@ typedef struct {
     unsigned char *group_msg;  /* NULL unless simulations go through group calls */
     unsigned char *records;
     unsigned char *done;       /* per slot of the current generation */
+    uint64_t *rejected;        /* per slot not done: its first attempts known rejected */
     size_t ns;                 /* statistics kept per particle: n_stats if adaptive, else 0 */
     double *dist_tmp;          /* distances under the next generation's adaptive metric */
     const char *names[PMC_MAX_PARAMS];
     pmc_run_control ctl;
     uint64_t data_checksum;
+    uint64_t model_digest;     /* pmc_model_digest */
+    int budget_saved;          /* the budget stopped a generation and its work is saved */
     int rank;
     pmc_lock lock;             /* run-directory lock, held by rank 0 */
 } run_state;
@@ -397,6 +401,13 @@ static void log_generation(const pmc_gen_meta *m, const pmc_schedule_stats *ss,
                   100.0 * ss->wait_cpu_max);
 }
 
+/* A new generation: no slot done, no attempt known. */
+static void clear_slots(run_state *st)
+{
+    memset(st->done, 0, st->n);
+    memset(st->rejected, 0, st->n * sizeof *st->rejected);
+}
+
 /* Packs the finished slots of the current generation for a partial file. */
 static int write_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
 {
@@ -437,6 +448,8 @@ static int write_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
         v.theta = theta;
         v.distances = dist;
         v.n_sims = sims;
+        v.rejected = st->rejected;
+        v.model_digest = st->model_digest;
         v.config_text = st->cfg->text;
         v.n_stats = ns;
         v.stats = ns ? stats : NULL;
@@ -481,33 +494,41 @@ static uint64_t done_simulations(const run_state *st)
 }
 
 /* What is left of max_simulations for the slots not done yet (0 = no cap);
- * PMC_EBUDGET if not even one simulation per slot is left. */
+ * PMC_EBUDGET if the slots are already known to need more: each needs its
+ * known rejected attempts and at least one more. The budget counts the
+ * simulations the result needs (attempts up to each slot's accepted one),
+ * which do not depend on the rank count; speculative attempts past them are
+ * not counted (the log reports them). */
 static int budget_left(const run_state *st, uint64_t *left)
 {
     uint64_t max = st->cfg->max_simulations, used = st->total_sims + done_simulations(st);
-    size_t ntodo = 0;
+    uint64_t need = 0;
     *left = 0;
     if (!max)
         return PMC_OK;
     for (size_t i = 0; i < st->n; i++)
-        ntodo += !st->done[i];
+        need += st->done[i] ? 0 : st->rejected[i] + 1;
     *left = max > used ? max - used : 0;
-    if (*left < ntodo)
+    if (*left < need)
         return PMC_EBUDGET; /* compute_slots words the message */
     return PMC_OK;
 }
 
 /* Computes the slots of generation gen not yet done (st->done), saving
  * partial files when the run control asks for it. PMC_EINTR after a stop
- * that ends the process (the partial file is then on disk). ss->attempts
- * sums the attempts of every call. */
+ * that ends the process (the partial file is then on disk). PMC_EBUDGET
+ * once the slots are known to need more than max_simulations allows; what
+ * this process simulated of the generation is then saved in a partial file
+ * (st->budget_saved), so a later run with a larger budget goes on from it
+ * and the same command again simulates nothing. ss->attempts sums the
+ * attempts of every call. */
 static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc_err *err)
 {
     uint64_t attempts = 0, speculative = 0, requests = 0;
     double dispatch_cpu = 0.0;
     for (;;) {
         pmc_slot_spec spec = { st->n, record_main_size(st->d, st->ns), st->ns * sizeof(double),
-                               0, st->attempts_hint };
+                               0, st->attempts_hint, st->rejected };
         int rc = budget_left(st, &spec.max_attempts);
         if (rc == PMC_OK)
             rc = pmc_schedule_run_slots(st->sched, &spec, compute_attempts, c, st->records,
@@ -521,9 +542,17 @@ static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc
         ss->speculative = speculative;
         ss->requests = requests;
         ss->dispatch_cpu = dispatch_cpu;
-        if (rc == PMC_EBUDGET) /* deterministic text: the same for any rank count */
+        if (rc == PMC_EBUDGET && attempts > 0) {
+            rc = write_partial(st, c->generation, c->epsilon, err);
+            st->budget_saved = rc == PMC_OK;
+            rc = rc == PMC_OK ? PMC_EBUDGET : rc;
+        }
+        if (rc == PMC_EBUDGET) { /* deterministic text: the same for any rank count */
+            uint64_t max = st->cfg->max_simulations;
             pmc_err_set(err, PMC_EBUDGET, "generation %u needs more than the %llu simulations "
-                        "left", c->generation, (unsigned long long)spec.max_attempts);
+                        "left of it", c->generation,
+                        (unsigned long long)(max > st->total_sims ? max - st->total_sims : 0));
+        }
         if (rc != PMC_EINTR)
             return rc;
         rc = write_partial(st, c->generation, c->epsilon, err);
@@ -592,6 +621,7 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     meta->seed = st->cfg->seed;
     meta->wall_time = pmc_now() - t0;
     meta->data_checksum = st->data_checksum;
+    meta->model_digest = st->model_digest;
     st->attempts_hint = (double)gen_sims / (double)st->n;
     uint64_t used = gen_sims - sims_before;
     log_generation(meta, &ss, ss.attempts > used ? ss.attempts - used : 0, pmc_log_elapsed());
@@ -660,9 +690,10 @@ static int alloc_state(run_state *st, unsigned max_gens, pmc_err *err)
     st->records = malloc(n * record_size(d, st->ns));
     st->dist_tmp = malloc(n * sizeof(double));
     st->done = calloc(n, 1);
+    st->rejected = calloc(n, sizeof *st->rejected);
     st->rng = pmc_rng_alloc();
     if (!st->cumw || !st->z || !st->z_prev || !st->logprior || !st->epsilons || !st->stats ||
-        !st->records || !st->done || !st->rng || !st->dist_tmp)
+        !st->records || !st->done || !st->rejected || !st->rng || !st->dist_tmp)
         return pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu particles", n);
     for (size_t k = 0; k < d; k++)
         st->names[k] = st->cfg->prior[k].name;
@@ -682,6 +713,7 @@ static void free_state(run_state *st)
     free(st->stats);
     free(st->records);
     free(st->done);
+    free(st->rejected);
     free(st->dist_tmp);
     free(st->group_msg);
     if (st->rng)
@@ -736,25 +768,41 @@ static int find_checkpoint(run_state *st, pmc_generation *g, char *path, size_t 
 
 /* A checkpoint can be continued only with a config that gives the same
  * results: docs/config.md lists the keys that may change. */
-/* A run is continued only by a pmcabc that draws the same random streams:
- * a file of another format_version would mix two samplers in one run. */
-static int check_format(const char *path, unsigned version, pmc_err *err)
+/* A run is continued only by a build that gives the same bits (its stream
+ * version, pmc_version.h) with the same model code (a plugin's digest):
+ * anything else would mix two samplers or two models in one run. Files of
+ * format 1 and 2 hold no digest: a plugin is then not checked (rank 0
+ * warns). */
+static int check_build(const run_state *st, const char *path, const pmc_file_build *b,
+                       uint64_t digest, pmc_err *err)
 {
-    if (version == PMC_CHECKPOINT_FORMAT_VERSION)
-        return PMC_OK;
-    return pmc_err_set(err, PMC_EINVAL,
-                       "%s has format_version %u, this pmcabc %s writes format_version %d: their "
-                       "random streams differ (version 2 gives every proposal attempt its own), "
-                       "so continuing the run would mix results of two samplers; finish it with "
-                       "the pmcabc that started it (its creator attribute names it) or use "
-                       "another checkpoint_dir", path, version, PMC_VERSION,
-                       PMC_CHECKPOINT_FORMAT_VERSION);
+    if (b->stream_version != PMC_STREAM_VERSION)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s was written by %s (result streams %u, checkpoint format %u); this "
+                           "is pmcabc %s (result streams %d): the same seed gives different "
+                           "results, so continuing the run would mix two samplers; finish it with "
+                           "a pmcabc of result streams %u (pmcabc --version says) or use another "
+                           "checkpoint_dir", path, b->creator, b->stream_version,
+                           b->format_version, PMC_VERSION, PMC_STREAM_VERSION,
+                           b->stream_version);
+    if (b->has_model_digest && digest != st->model_digest)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s was computed with another build of the model plugin: %s changed "
+                           "since the run started (digest %016llx, now %016llx), and continuing "
+                           "would mix two models in one run; restore the plugin that started the "
+                           "run or use another checkpoint_dir", path,
+                           pmc_model_plugin_path(st->model), (unsigned long long)digest,
+                           (unsigned long long)st->model_digest);
+    if (!b->has_model_digest && st->model_digest && st->rank == 0)
+        pmc_log_warn("%s was written by %s, which did not record the plugin's digest: a rebuilt "
+                     "plugin cannot be detected for this run", path, b->creator);
+    return PMC_OK;
 }
 
 static int check_compatible(const run_state *st, const pmc_generation *g, const char *path,
                             pmc_err *err)
 {
-    int rc = check_format(path, g->format_version, err);
+    int rc = check_build(st, path, &g->build, g->meta.model_digest, err);
     if (rc != PMC_OK)
         return rc;
     char diff[PMC_ERR_MSG_MAX / 2];
@@ -835,7 +883,8 @@ static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
     pmc_partial p;
     pmc_err perr;
     int rc = pmc_checkpoint_read_partial(path, &p, &perr);
-    int format_ok = rc != PMC_OK || check_format(path, p.format_version, err) == PMC_OK;
+    int format_ok = rc != PMC_OK ||
+                    check_build(st, path, &p.build, p.model_digest, err) == PMC_OK;
     if (pmc_schedule_any(st->sched, !format_ok)) {
         if (rc == PMC_OK)
             pmc_partial_free(&p);
@@ -851,7 +900,7 @@ static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
                      path, gen);
     else if (rc != PMC_OK && rc != PMC_ENOTFOUND && st->rank == 0)
         pmc_log_warn("ignoring a partial file: %s", perr.msg);
-    memset(st->done, 0, st->n);
+    clear_slots(st);
     if (all) {
         size_t d = st->d, ns = st->ns, rs = record_size(d, ns);
         for (size_t j = 0; j < p.k; j++) {
@@ -865,6 +914,7 @@ static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
             }
             st->done[p.slots[j]] = 1;
         }
+        memcpy(st->rejected, p.rejected, st->n * sizeof *st->rejected);
         pmc_log_info("resuming generation %u from %s: %zu of %zu slots already done", gen, path,
                      p.k, st->n);
     }
@@ -912,6 +962,7 @@ static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
     int rc = pmc_model_create(cfg, &st->model, err);
     if (rc == PMC_OK) {
         st->data_checksum = pmc_model_data_checksum(st->model);
+        st->model_digest = pmc_model_digest(st->model);
         rc = pmc_distance_create(cfg, st->model, &st->distance, err);
         if (rc == PMC_OK && pmc_distance_kind_of(st->distance) == PMC_DISTANCE_ADAPTIVE)
             st->ns = pmc_model_n_stats(st->model);
@@ -936,8 +987,8 @@ static void log_start(const run_state *st)
     if (k > 1)
         snprintf(groups, sizeof groups, " in %d group%s of %d (ranks_per_simulation)",
                  ranks / k, ranks / k > 1 ? "s" : "", k);
-    pmc_log_info("pmcabc %s: config %s, model %s, %zu parameters, N = %zu, seed %llu, "
-                 "%d rank%s%s", PMC_VERSION, cfg->path, cfg->model_name, st->d, st->n,
+    pmc_log_info("pmcabc %s (result streams %d): config %s, model %s, %zu parameters, "
+                 "N = %zu, seed %llu, %d rank%s%s", PMC_VERSION, PMC_STREAM_VERSION, cfg->path, cfg->model_name, st->d, st->n,
                  (unsigned long long)cfg->seed, ranks, ranks > 1 ? "s" : "", groups);
     pmc_log_info("checkpoints in %s; generations %u, epsilon initial %g, quantile %g, "
                  "minimum %g, max_simulations %llu", cfg->checkpoint_dir, cfg->generations,
@@ -1073,13 +1124,43 @@ static int run_loop(run_state *st, start_point *sp, int *last_in_cur, pmc_err *e
         if (rc == PMC_OK)
             rc = prepare_next(st, err);
         *last_in_cur = 0;
-        memset(st->done, 0, st->n);
+        clear_slots(st);
         if (rc == PMC_OK)
             rc = stop_between_generations(st, gen, err);
         if (rc != PMC_OK)
             return rc;
     }
     pmc_log_info("stopping: all %u generations done", cfg->generations);
+    return PMC_OK;
+}
+
+/* The end of a run at max_simulations (docs/config.md, [run]
+ * max_simulations): the last complete generation is the result (exit 0);
+ * without one the budget is too small (exit 1). Either way what was
+ * simulated of the unfinished generation is in its partial file. */
+static int report_budget(const run_state *st, const start_point *sp, int have_result,
+                         pmc_err *err)
+{
+    const pmc_config *cfg = st->cfg;
+    char saved[PMC_PATH_MAX + 160] = "";
+    unsigned gen = have_result ? sp->last.generation + 1 : 0;
+    if (st->budget_saved)
+        snprintf(saved, sizeof saved, "; its simulations so far are saved in %s/partial-%04u.h5: "
+                 "a run with a larger max_simulations goes on from them",
+                 cfg->checkpoint_dir, gen);
+    else
+        snprintf(saved, sizeof saved, "; nothing was simulated now (raise max_simulations to "
+                 "go on)");
+    if (!have_result) {
+        pmc_err_prefix(err, "max_simulations = %llu is too small to complete generation 0",
+                       (unsigned long long)cfg->max_simulations);
+        size_t len = strlen(err->msg);
+        snprintf(err->msg + len, sizeof err->msg - len, "%s", saved);
+        return PMC_ERUNTIME;
+    }
+    pmc_log_info("stopping: max_simulations = %llu is reached (%s); the result is generation "
+                 "%u%s", (unsigned long long)cfg->max_simulations, err->msg,
+                 sp->last.generation, saved);
     return PMC_OK;
 }
 
@@ -1114,16 +1195,8 @@ int pmc_run(const pmc_config *cfg, const pmc_run_options *opt, pmc_schedule *s, 
         rc = run_loop(&st, &sp, &last_in_cur, err);
         have_result = have_result || sp.last.n_simulations > 0;
     }
-    if (rc == PMC_EBUDGET && have_result) {
-        pmc_log_info("stopping: the next generation would exceed max_simulations = %llu (%s); "
-                     "the result is generation %u",
-                     (unsigned long long)cfg->max_simulations, err->msg, sp.last.generation);
-        rc = PMC_OK;
-    } else if (rc == PMC_EBUDGET) {
-        pmc_err_prefix(err, "max_simulations = %llu is too small to complete generation 0",
-                       (unsigned long long)cfg->max_simulations);
-        rc = PMC_ERUNTIME;
-    }
+    if (rc == PMC_EBUDGET)
+        rc = report_budget(&st, &sp, have_result, err);
     if (rc == PMC_OK && have_result)
         log_posterior(&st, last_in_cur ? &st.cur : &st.prev, &sp.last);
     pmc_lock_release(&st.lock);

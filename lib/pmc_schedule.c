@@ -1182,7 +1182,7 @@ int pmc_schedule_agree(pmc_schedule *s, int status, pmc_err *err)
 /* Ends the work of a call in one round of collectives, without a barrier:
  * every rank learns whether one failed (and the lowest failing rank's
  * message), the strongest stop, the load-balance figures, and rank 0's
- * accepted attempts (acc, ntodo values). busy[0]: wall seconds inside fn,
+ * accepted and known rejected attempts (acc, 2 * ntodo values). busy[0]: wall seconds inside fn,
  * busy[1]: CPU seconds inside fn, busy[2]: CPU seconds of the whole call.
  * Returns the agreed status. */
 static int finish_work(pmc_schedule *s, int rc, int stop, const double *busy, double wall,
@@ -1208,7 +1208,7 @@ static int finish_work(pmc_schedule *s, int rc, int stop, const double *busy, do
     MPI_Request req[3];
     MPI_Iallreduce(MPI_IN_PLACE, mx, 6, MPI_DOUBLE, MPI_MAX, s->comm, &req[0]);
     MPI_Iallreduce(MPI_IN_PLACE, sum, 5, MPI_DOUBLE, MPI_SUM, s->comm, &req[1]);
-    MPI_Ibcast(acc, (int)(ntodo * sizeof *acc), MPI_BYTE, 0, s->comm, &req[2]);
+    MPI_Ibcast(acc, (int)(2 * ntodo * sizeof *acc), MPI_BYTE, 0, s->comm, &req[2]);
     for (int i = 0; i < 3; i++)
         wait_polling(&req[i], 0.0, END_SLEEP_MAX_NS);
     stats->stop = (int)mx[1];
@@ -1256,7 +1256,7 @@ static int dispenser_init(dispenser *d, pmc_schedule *s, const pmc_slot_spec *sp
     if (s->rank != 0)
         return PMC_OK;
     return pmc_ledger_create(todo, ntodo, spec->nslots, s->n_workers, spec->max_attempts,
-                             spec->attempts_hint, &d->ledger, err);
+                             spec->attempts_hint, spec->rejected, &d->ledger, err);
 }
 
 static void dispenser_free(dispenser *d)
@@ -1267,11 +1267,24 @@ static void dispenser_free(dispenser *d)
     free(d->deferred);
 }
 
-/* Rank 0: the accepted attempt of every slot finished in this call. */
+/* Rank 0: the accepted attempt of every slot finished in this call
+ * (acc[k]), and the known rejected attempts of every other (acc[ntodo + k]). */
 static void accepted_attempts(const dispenser *d, size_t ntodo, uint64_t *acc)
 {
-    for (size_t k = 0; k < ntodo; k++)
+    for (size_t k = 0; k < ntodo; k++) {
         acc[k] = d->ledger ? pmc_ledger_accepted(d->ledger, k) : PMC_ATTEMPT_NONE;
+        acc[ntodo + k] = d->ledger ? pmc_ledger_rejected(d->ledger, k) : 0;
+    }
+}
+
+/* Unfinished slots go on later from their known rejected attempts. */
+static void keep_rejected(const pmc_slot_spec *spec, const size_t *todo, size_t ntodo,
+                          const uint64_t *acc)
+{
+    if (!spec->rejected)
+        return;
+    for (size_t k = 0; k < ntodo; k++)
+        spec->rejected[todo[k]] = acc[k] == PMC_ATTEMPT_NONE ? acc[ntodo + k] : 0;
 }
 
 int pmc_schedule_run_slots(pmc_schedule *s, const pmc_slot_spec *spec, pmc_attempt_fn fn,
@@ -1283,7 +1296,7 @@ int pmc_schedule_run_slots(pmc_schedule *s, const pmc_slot_spec *spec, pmc_attem
     local_results res = { 0, 0, spec->record_size + spec->first_size, NULL, NULL, 0 };
     size_t ntodo = 0;
     size_t *todo = make_todo(done, spec->nslots, &ntodo);
-    uint64_t *acc = malloc((ntodo ? ntodo : 1) * sizeof *acc);
+    uint64_t *acc = malloc((ntodo ? 2 * ntodo : 1) * sizeof *acc);
     dispenser d;
     int rc = todo && acc ? dispenser_init(&d, s, spec, todo, ntodo, t0, err)
                          : pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu slots",
@@ -1314,6 +1327,8 @@ int pmc_schedule_run_slots(pmc_schedule *s, const pmc_slot_spec *spec, pmc_attem
     busy[2] = cpu_now() - c0;
     accepted_attempts(&d, ntodo, acc);
     rc = finish_work(s, rc, stop, busy, wall, &d, res.attempts, acc, ntodo, stats, err);
+    if (rc == PMC_OK)
+        keep_rejected(spec, todo, ntodo, acc);
     size_t placed = 0;
     if (rc == PMC_OK)
         rc = gather_results(s, &res, spec, todo, ntodo, acc, &g, records, done, &placed, err);

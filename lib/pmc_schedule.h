@@ -104,6 +104,11 @@ typedef struct {
     uint64_t max_attempts; /* cap on the attempts the slots use up to their accepted
                               ones, summed over the slots of this call; 0 = none */
     double attempts_hint;  /* expected attempts per slot; <= 1 = unknown */
+    /* nslots values or NULL. In: for each slot not done, how many of its
+     * first attempts are known rejected (it goes on from there). Out: the
+     * same for the slots still not done (0 for the ones done), identical
+     * on every rank, so a partial file can keep them. */
+    uint64_t *rejected;
 } pmc_slot_spec;
 
 /* Why work stopped before every slot was done. */
@@ -111,7 +116,7 @@ typedef enum {
     PMC_STOP_NONE = 0,
     PMC_STOP_SAVE = 1,  /* checkpoint_interval elapsed: save what is done, then go on */
     PMC_STOP_EXIT = 2,  /* signal or deadline: save what is done, then exit 75 */
-    PMC_STOP_BUDGET = 3 /* the slots need more than max_attempts: nothing to save */
+    PMC_STOP_BUDGET = 3 /* the slots need more than max_attempts: save what is done */
 } pmc_stop_kind;
 
 /* When to stop early. Times are pmc_now() values (monotonic seconds). */

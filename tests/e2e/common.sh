@@ -4,6 +4,7 @@ set -u
 : "${PMCABC:?set by CTest}" "${PMC_SOURCE_DIR:?}" "${PMC_MPIEXEC:=mpiexec.mpich}" "${PMC_NPFLAG:=-n}"
 : "${PMC_PYTHON:=/usr/bin/python3}"
 E2E_DIR="$PMC_SOURCE_DIR/tests/e2e"
+PMC_VERSION=$("$PMCABC" --version | sed -n '1s/^pmcabc //p')
 FAILURES=0
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pmc-e2e.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT

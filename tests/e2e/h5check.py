@@ -15,7 +15,7 @@ import sys
 import h5py
 import numpy as np
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 # Root attributes: name -> numpy dtype kind ('u' unsigned int, 'f' float).
 NUMERIC_ATTRS = {
@@ -31,6 +31,8 @@ NUMERIC_ATTRS = {
     "n_particles": "u",
     "n_params": "u",
     "data_checksum": "u",
+    "stream_version": "u",
+    "model_digest": "u",
     "checksum": "u",
 }
 PARTIAL_NUMERIC_ATTRS = {
@@ -41,6 +43,8 @@ PARTIAL_NUMERIC_ATTRS = {
     "n_particles": "u",
     "n_params": "u",
     "n_done": "u",
+    "stream_version": "u",
+    "model_digest": "u",
     "checksum": "u",
 }
 STRING_ATTRS = ("config", "creator")
@@ -87,7 +91,10 @@ def partial_checksum(slots, theta, dist, n_sims, a, f):
         h = fnv1a(h, le_bytes(array, dtype))
     tail = struct.pack("<IdQQIQ", int(a["generation"]), float(a["epsilon"]), int(a["seed"]),
                        int(a["n_particles"]), int(a["n_params"]), int(a["n_done"]))
-    return stats_tail(fnv1a(h, tail), f)
+    h = stats_tail(fnv1a(h, tail), f)
+    if "rejected" in f:  # format 3
+        h = fnv1a(h, le_bytes(f["rejected"][()], "<u8"))
+    return h
 
 
 class CheckError(Exception):
@@ -186,6 +193,8 @@ def check_partial(path, f):
     n_sims = typed_dataset(f, "n_sims", (k,), np.uint64)
     require(np.all(slots < n), f"dataset slots: values must be below n_particles {n}")
     require(np.all(np.diff(slots.astype(np.int64)) > 0), "dataset slots: expected strictly ascending")
+    rejected = typed_dataset(f, "rejected", (n,), np.uint64)
+    require(not np.any(rejected[slots.astype(np.int64)]), "dataset rejected: nonzero for a done slot")
     want = partial_checksum(slots, theta, dist, n_sims, a, f)
     require(int(a["checksum"]) == want,
             f"attribute checksum {int(a['checksum']):#018x}: recomputed {want:#018x}")

@@ -28,9 +28,10 @@ CASES=(
 "empty_file             |only    |empty                |2 |not usable (not an HDF5 file (no HDF5 signature))"
 "random_bytes           |only    |random               |2 |not usable (not an HDF5 file (no HDF5 signature))"
 "other_programs_hdf5    |only    |foreign              |2 |attribute format_version: missing (not a pmcabc generation file)"
-"format_version_3       |only    |format_version_3     |2 |format_version 3: this pmcabc reads versions 1 to 2"
-"format_version_1       |only    |format_version_1     |2 |gen-0000.h5 has format_version 1, this pmcabc"
-"partial_format_version_1|partial|partial_format_version_1|2|partial-0001.h5 has format_version 1, this pmcabc"
+"format_version_4       |only    |format_version_4     |2 |format_version 4: this pmcabc reads versions 1 to 3"
+"format_version_1       |only    |format_version_1     |2 |gen-0000.h5 was written by pmcabc $PMC_VERSION (result streams 1, checkpoint format 1); this is pmcabc $PMC_VERSION (result streams 2)"
+"stream_version_3       |only    |stream_version_3     |2 |gen-0000.h5 was written by pmcabc $PMC_VERSION (result streams 3, checkpoint format 3)"
+"partial_format_version_1|partial|partial_format_version_1|2|partial-0001.h5 was written by bad_checkpoint.py (result streams 1, checkpoint format 1)"
 "n_particles_2_62       |only    |n_particles_2_62     |2 |attribute n_particles = 4611686018427387904: expected 1..1099511627775"
 "generation_is_a_string |only    |generation_string    |2 |attribute generation: expected a scalar integer"
 "epsilon_nan            |only    |epsilon_nan          |2 |attribute epsilon = nan: expected 0..inf"
@@ -78,7 +79,7 @@ run_case() {
     expect_status "$name" "$code" "$frag"
     [ "$code" -ne 2 ] || grep -qF "holds generation files but none is usable" "$WORK/out" ||
         grep -qF "holds generation 0, its name says" "$WORK/out" ||
-        grep -qF "so continuing the run would mix results of two samplers" "$WORK/out" ||
+        grep -qF "so continuing the run would mix two samplers" "$WORK/out" ||
         fail "$name: no refusal message"
     if [ "$layout" = partial ]; then
         digest "$dir" | grep ' ./gen-0000.h5$' | cmp -s - <(grep ' ./gen-0000.h5$' "$WORK/before") ||

@@ -15,6 +15,7 @@
 
 #include "pmc_checkpoint.h"
 #include "pmc_test.h"
+#include "pmc_version.h"
 
 #define N 5
 #define D 2
@@ -38,6 +39,7 @@ static const pmc_gen_meta meta = {
     .seed = 0xfedcba9876543210ULL,
     .wall_time = 1.5,
     .data_checksum = 0x0123456789abcdefULL,
+    .model_digest = 0x1234abcd5678ef00ULL,
 };
 
 static MPI_Comm comm_world(void)
@@ -191,7 +193,11 @@ PMC_TEST(checkpoint_roundtrip_values)
     PMC_CHECK_INT(g.n, N);
     PMC_CHECK_INT(g.d, D);
     PMC_CHECK_INT(g.n_epsilons, GEN + 1);
-    PMC_CHECK_INT(g.format_version, PMC_CHECKPOINT_FORMAT_VERSION);
+    PMC_CHECK_INT(g.build.format_version, PMC_CHECKPOINT_FORMAT_VERSION);
+    PMC_CHECK_INT(g.build.stream_version, PMC_STREAM_VERSION);
+    PMC_CHECK_INT(g.build.has_model_digest, 1);
+    PMC_CHECK(g.build.creator && strcmp(g.build.creator, "pmcabc " PMC_VERSION) == 0);
+    PMC_CHECK(g.meta.model_digest == 0x1234abcd5678ef00ULL);
     if (g.n == N && g.d == D && g.n_epsilons == GEN + 1) {
         PMC_CHECK(same_bits(g.theta, theta, N * D));
         PMC_CHECK(same_bits(g.weights, weights, N));
@@ -407,17 +413,17 @@ static void set_attr(hid_t f, const char *name, hid_t t, const void *value)
     H5Aclose(a);
 }
 
-static void set_format_version_3(hid_t f)
+static void set_format_version_4(hid_t f)
 {
-    uint32_t v = 3;
+    uint32_t v = 4;
     set_attr(f, "format_version", H5T_NATIVE_UINT32, &v);
 }
 
 PMC_TEST(checkpoint_read_future_format_version)
 {
     pmc_err err = {0};
-    PMC_CHECK_INT(read_damaged(set_format_version_3, &err), PMC_EINVAL);
-    PMC_CHECK_CONTAINS(err.msg, "format_version 3: this pmcabc reads versions 1 to 2");
+    PMC_CHECK_INT(read_damaged(set_format_version_4, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "format_version 4: this pmcabc reads versions 1 to 3");
 }
 
 static void set_format_version_1(hid_t f)
@@ -438,7 +444,9 @@ PMC_TEST(checkpoint_read_format_version_1)
     damage(path, set_format_version_1);
     pmc_generation g;
     PMC_CHECK_INT(pmc_checkpoint_read_generation(path, &g, &err), PMC_OK);
-    PMC_CHECK_INT(g.format_version, 1);
+    PMC_CHECK_INT(g.build.format_version, 1);
+    PMC_CHECK_INT(g.build.stream_version, 1); /* implied by format 1 */
+    PMC_CHECK_INT(g.build.has_model_digest, 0);
     pmc_generation_free(&g);
     remove_tree(dir);
 }
@@ -858,13 +866,14 @@ PMC_TEST(checkpoint_find_latest_rejects_renamed_file)
 static const uint64_t all_slots[N] = {0, 1, 2, 3, 4};
 static const uint64_t odd_slots[3] = {0, 2, 4};
 static const uint64_t n_sims[N] = {7, 1, 123456789012345ULL, 2, 9};
+static const uint64_t rejected[N] = {0, 41, 0, 9876543210ULL, 0};
 
 static pmc_partial_view partial_view(size_t k, const uint64_t *slots)
 {
     pmc_partial_view v = {
         .generation = GEN, .epsilon = 0.875, .seed = meta.seed, .n = N, .d = D, .k = k,
         .slots = slots, .theta = theta, .distances = distances, .n_sims = n_sims,
-        .config_text = config,
+        .rejected = rejected, .model_digest = 77, .config_text = config,
     };
     my_block(k, &v.lo, &v.hi);
     return v;
@@ -901,6 +910,9 @@ static void partial_round_trip(size_t k, const uint64_t *slots)
     PMC_CHECK_INT(p.d, D);
     PMC_CHECK_INT(p.k, k);
     PMC_CHECK(p.slots && p.theta && p.distances && p.n_sims); /* also for k = 0 */
+    PMC_CHECK(p.rejected && memcmp(p.rejected, rejected, sizeof rejected) == 0);
+    PMC_CHECK(p.model_digest == 77);
+    PMC_CHECK_INT(p.build.stream_version, PMC_STREAM_VERSION);
     if (p.k == k && k > 0) {
         PMC_CHECK(memcmp(p.slots, slots, k * sizeof *slots) == 0);
         PMC_CHECK(same_bits(p.theta, theta, k * D));

@@ -89,7 +89,7 @@ PMC_TEST(ledger_finds_lowest_accepted_attempt)
         pmc_ledger *l = NULL;
         pmc_err err;
         /* hint 4: attempts-per-slot ~ 4 allows speculation (p = 1/4). */
-        PMC_CHECK_INT(pmc_ledger_create(todo, n, 50, NW, 0, 4.0, &l, &err), PMC_OK);
+        PMC_CHECK_INT(pmc_ledger_create(todo, n, 50, NW, 0, 4.0, NULL, &l, &err), PMC_OK);
         sim_state st;
         simulate(l, 50, n, seed * 0x9e3779b97f4a7c15ULL, seed % 3 == 0 ? 1 : 3, &st);
         PMC_CHECK(pmc_ledger_done(l));
@@ -110,7 +110,7 @@ PMC_TEST(ledger_no_speculation_when_every_attempt_accepts)
     pmc_ledger *l = NULL;
     pmc_err err;
     pmc_block b[4];
-    PMC_CHECK_INT(pmc_ledger_create(todo, 3, 3, 4, 0, 1.0, &l, &err), PMC_OK);
+    PMC_CHECK_INT(pmc_ledger_create(todo, 3, 3, 4, 0, 1.0, NULL, &l, &err), PMC_OK);
     PMC_CHECK_INT(pmc_ledger_take(l, 0, 1, b, 4), 1);
     PMC_CHECK_INT(pmc_ledger_take(l, 1, 1, b, 4), 1);
     PMC_CHECK_INT(pmc_ledger_take(l, 2, 1, b, 4), 1);
@@ -126,7 +126,7 @@ PMC_TEST(ledger_speculates_on_slow_slots)
     pmc_ledger *l = NULL;
     pmc_err err;
     pmc_block b[1];
-    PMC_CHECK_INT(pmc_ledger_create(todo, 1, 1, 4, 0, 100.0, &l, &err), PMC_OK);
+    PMC_CHECK_INT(pmc_ledger_create(todo, 1, 1, 4, 0, 100.0, NULL, &l, &err), PMC_OK);
     for (int w = 0; w < 4; w++) {
         PMC_CHECK_INT(pmc_ledger_take(l, w, 1, b, 1), 1);
         PMC_CHECK(b[0].slot == 0 && b[0].first == (uint64_t)w && b[0].end == (uint64_t)w + 1);
@@ -157,7 +157,7 @@ PMC_TEST(ledger_budget_exact_and_exceeded)
     for (int over = 0; over <= 1; over++) {
         pmc_ledger *l = NULL;
         pmc_err err;
-        PMC_CHECK_INT(pmc_ledger_create(todo, 30, 30, NW, need - (uint64_t)over, 3.0, &l, &err),
+        PMC_CHECK_INT(pmc_ledger_create(todo, 30, 30, NW, need - (uint64_t)over, 3.0, NULL, &l, &err),
                       PMC_OK);
         sim_state st;
         simulate(l, 30, 30, 77 + (uint64_t)over, 2, &st);
@@ -178,7 +178,7 @@ PMC_TEST(ledger_interrupted_block_leaves_slot_unfinished)
     pmc_ledger *l = NULL;
     pmc_err err;
     pmc_block b[2];
-    PMC_CHECK_INT(pmc_ledger_create(todo, 1, 6, 2, 0, 10.0, &l, &err), PMC_OK);
+    PMC_CHECK_INT(pmc_ledger_create(todo, 1, 6, 2, 0, 10.0, NULL, &l, &err), PMC_OK);
     PMC_CHECK_INT(pmc_ledger_take(l, 0, 4, b, 1), 1);
     PMC_CHECK_INT(pmc_ledger_take(l, 1, 4, b + 1, 1), 1);
     PMC_CHECK(b[0].first == 0 && b[0].end >= 2 && b[1].first == b[0].end);
@@ -198,7 +198,7 @@ PMC_TEST(ledger_rejects_inconsistent_reports)
     pmc_ledger *l = NULL;
     pmc_err err;
     pmc_block b[1];
-    PMC_CHECK_INT(pmc_ledger_create(todo, 2, 2, 2, 0, 2.0, &l, &err), PMC_OK);
+    PMC_CHECK_INT(pmc_ledger_create(todo, 2, 2, 2, 0, 2.0, NULL, &l, &err), PMC_OK);
     PMC_CHECK_INT(pmc_ledger_take(l, 0, 2, b, 1), 1); /* slot 0, [0, 2) */
     pmc_block_outcome not_held = { 0, 0, 1, PMC_ATTEMPT_NONE };
     PMC_CHECK_INT(pmc_ledger_report(l, 1, &not_held, &err), PMC_ERUNTIME);
