@@ -42,6 +42,11 @@ struct pmc_ledger {
     size_t finished;
     uint64_t used;     /* attempts the finished slots used */
     uint64_t max_attempts, total_lb;
+    /* Attempts the slots would need if every attempt in flight were
+     * rejected: for a finished slot accepted + 1, for any other `next`.
+     * Kept at most max_attempts, so the attempts a result counts never
+     * exceed the budget, whoever runs them. */
+    uint64_t committed;
     double hint;
     uint64_t max_ahead;  /* speculation limit (max_ahead()), set by each take */
     uint64_t speculative; /* attempts handed out past ones still in flight */
@@ -91,6 +96,7 @@ int pmc_ledger_create(const size_t *todo, size_t ntodo, size_t nslots, int n_wor
         ss->next = start ? start[todo[k]] : 0;
         ss->lb = ss->next + 1;
         l->total_lb += ss->lb;
+        l->committed += ss->next;
     }
     *out = l;
     return PMC_OK;
@@ -300,6 +306,10 @@ size_t pmc_ledger_take(pmc_ledger *l, int w, uint64_t want, pmc_block *out, size
 {
     if (pmc_ledger_over_budget(l) || want == 0)
         return 0;
+    if (l->max_attempts && want > l->max_attempts - l->committed)
+        want = l->max_attempts - l->committed;
+    if (want == 0)
+        return 0; /* the budget is committed: wait for outcomes */
     uint64_t len0 = block_length(l);
     l->max_ahead = max_ahead(attempts_per_slot(l));
     /* Guided self-scheduling: no worker takes more than its share of the
@@ -330,6 +340,7 @@ size_t pmc_ledger_take(pmc_ledger *l, int w, uint64_t want, pmc_block *out, size
         l->outstanding[w]++;
         out[nb++] = (pmc_block){ l->todo[k], ss->next, ss->next + len };
         ss->next += len;
+        l->committed += len;
         total += len;
         if (spec)
             l->speculative += len;
@@ -352,6 +363,7 @@ static void check_finished(pmc_ledger *l, slot_state *ss)
     ss->finished = 1;
     l->finished++;
     l->used += ss->accepted + 1;
+    l->committed = l->committed - ss->next + ss->accepted + 1;
 }
 
 int pmc_ledger_report(pmc_ledger *l, int w, const pmc_block_outcome *o, pmc_err *err)

@@ -89,7 +89,7 @@ BUDGET=(--set run.generations=12 --set run.max_simulations=20000)
 for np in 1 16; do
     pmc "$np" run "$WORK/s.ini" "${BUDGET[@]}" --set run.checkpoint_dir="$WORK/b$np"
     [ "$RC" -eq 0 ] || { fail "budget np=$np exit $RC"; sed 's/^/    /' "$WORK/out" >&2; }
-    grep "stopping: the next generation would exceed max_simulations" "$WORK/out" |
+    grep "stopping: max_simulations = 20000 is reached" "$WORK/out" |
         sed 's/^\[[^]]*\] //' >"$WORK/stop$np"
 done
 [ -s "$WORK/stop1" ] && cmp -s "$WORK/stop1" "$WORK/stop16" &&

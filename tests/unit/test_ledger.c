@@ -41,11 +41,13 @@ typedef struct {
  * done; checks no attempt is handed out twice (every attempt index of a
  * slot below its frontier is given exactly once, since blocks go out in
  * order). Returns the number of steps. */
-static size_t simulate(pmc_ledger *l, size_t nslots, size_t ntodo, uint64_t seed, uint64_t want,
-                       sim_state *st)
+static size_t simulate_from(pmc_ledger *l, size_t nslots, size_t ntodo, uint64_t seed,
+                            uint64_t want, const uint64_t *start, sim_state *st)
 {
     size_t started = 0;
     uint64_t *frontier = calloc(nslots, sizeof *frontier);
+    for (size_t i = 0; start && i < nslots; i++)
+        frontier[i] = start[i];
     size_t steps = 0;
     memset(st, 0, sizeof *st);
     while (!pmc_ledger_done(l) && !pmc_ledger_over_budget(l) && steps < 100000) {
@@ -67,7 +69,7 @@ static size_t simulate(pmc_ledger *l, size_t nslots, size_t ntodo, uint64_t seed
         for (size_t i = 0; i < nb; i++) {
             PMC_CHECK(b[i].first == frontier[b[i].slot]); /* contiguous, never twice */
             PMC_CHECK(b[i].end > b[i].first);
-            started += b[i].first == 0;
+            started += b[i].first == (start ? start[b[i].slot] : 0);
             frontier[b[i].slot] = b[i].end;
             st->held[w][st->nheld[w]++] = b[i];
             st->handed += b[i].end - b[i].first;
@@ -77,6 +79,12 @@ static size_t simulate(pmc_ledger *l, size_t nslots, size_t ntodo, uint64_t seed
     }
     free(frontier);
     return steps;
+}
+
+static size_t simulate(pmc_ledger *l, size_t nslots, size_t ntodo, uint64_t seed, uint64_t want,
+                       sim_state *st)
+{
+    return simulate_from(l, nslots, ntodo, seed, want, NULL, st);
 }
 
 PMC_TEST(ledger_finds_lowest_accepted_attempt)
@@ -172,6 +180,54 @@ PMC_TEST(ledger_budget_exact_and_exceeded)
     }
 }
 
+/* Whatever the budget and order of events, the attempts a result would
+ * count (accepted + 1 per finished slot, the known rejected ones per other
+ * slot) never exceed the budget; the stop is over budget exactly when the
+ * slots need more. A second ledger started from the first's rejected
+ * attempts, with the budget raised, finishes every slot at its true
+ * attempt (what a resume with a larger max_simulations does). */
+PMC_TEST(ledger_budget_caps_counted_attempts)
+{
+    size_t todo[30];
+    uint64_t need = 0;
+    for (size_t i = 0; i < 30; i++) {
+        todo[i] = i;
+        need += truth(i) + 1;
+    }
+    for (uint64_t budget = 30; budget <= need + 5; budget += 17) {
+        pmc_ledger *l = NULL;
+        pmc_err err;
+        PMC_CHECK_INT(pmc_ledger_create(todo, 30, 30, NW, budget, 3.0, NULL, &l, &err), PMC_OK);
+        sim_state st;
+        simulate(l, 30, 30, budget, 3, &st);
+        PMC_CHECK_INT(pmc_ledger_over_budget(l), need > budget);
+        uint64_t counted = 0, rejected[30] = { 0 };
+        size_t left[30], nleft = 0;
+        for (size_t k = 0; k < 30; k++) {
+            uint64_t a = pmc_ledger_accepted(l, k);
+            if (a != PMC_ATTEMPT_NONE) {
+                PMC_CHECK_INT(a, truth(k));
+                counted += a + 1;
+            } else {
+                rejected[k] = pmc_ledger_rejected(l, k);
+                PMC_CHECK(rejected[k] <= truth(k));
+                counted += rejected[k];
+                left[nleft++] = k;
+            }
+        }
+        PMC_CHECK(counted <= budget);
+        pmc_ledger_free(l);
+        if (nleft == 0)
+            continue;
+        PMC_CHECK_INT(pmc_ledger_create(left, nleft, 30, NW, 0, 3.0, rejected, &l, &err), PMC_OK);
+        simulate_from(l, 30, nleft, budget + 1, 3, rejected, &st);
+        PMC_CHECK(pmc_ledger_done(l));
+        for (size_t k = 0; k < nleft; k++)
+            PMC_CHECK_INT(pmc_ledger_accepted(l, k), truth(left[k]));
+        pmc_ledger_free(l);
+    }
+}
+
 PMC_TEST(ledger_interrupted_block_leaves_slot_unfinished)
 {
     size_t todo[1] = { 5 };
@@ -217,6 +273,7 @@ const pmc_test_case pmc_tests_ledger[] = {
     PMC_TEST_ENTRY(ledger_no_speculation_when_every_attempt_accepts),
     PMC_TEST_ENTRY(ledger_speculates_on_slow_slots),
     PMC_TEST_ENTRY(ledger_budget_exact_and_exceeded),
+    PMC_TEST_ENTRY(ledger_budget_caps_counted_attempts),
     PMC_TEST_ENTRY(ledger_interrupted_block_leaves_slot_unfinished),
     PMC_TEST_ENTRY(ledger_rejects_inconsistent_reports),
     {NULL, NULL},
