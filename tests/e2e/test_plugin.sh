@@ -140,4 +140,22 @@ grep -qF "is too large" "$WORK/out" && grep -qF "parameters (mu = " "$WORK/out" 
     pass "sim_error: message has the plugin text and the parameters" ||
     { fail "sim_error message"; sed 's/^/    /' "$WORK/out" >&2; }
 check_bad sim_nan plugin/libnans.so 1 "model nans returned a non-finite summary statistic 0 (nan)"
+
+# A resume refuses a rebuilt plugin (its file digest is in every checkpoint):
+# simulate changed to params[0] * 2, as a user editing the model would.
+cp "$WORK/plugin/libnormal_mean.so" "$WORK/plugin/librebuilt.so"
+plugin_config rebuilt plugin/librebuilt.so
+pmc 1 run "$WORK/rebuilt.ini" --set run.generations=3
+expect_status "rebuilt: first 3 generations" 0 "posterior: generation 2"
+sed 's/sum += params\[0\] +/sum += 2.0 * params[0] +/' "$WORK/plugin/normal_mean.c" >"$WORK/plugin/changed.c"
+grep -qF "2.0 * params[0]" "$WORK/plugin/changed.c" || fail "rebuilt: the source edit did not apply"
+$CC -std=c11 -shared -fPIC -O2 $CFLAGS_PMC "$WORK/plugin/changed.c" -o "$WORK/plugin/librebuilt.so" -lm
+ls -l "$WORK/rebuilt.ck" >"$WORK/rebuilt.before"
+pmc 1 run "$WORK/rebuilt.ini"
+expect_status "rebuilt: resume refused" 2 "gen-0002.h5 was computed with another build of the model plugin: $WORK/plugin/librebuilt.so changed since the run started (digest"
+ls -l "$WORK/rebuilt.ck" | cmp -s - "$WORK/rebuilt.before" && pass "rebuilt: nothing written" ||
+    fail "rebuilt: the checkpoint directory changed"
+cp "$WORK/plugin/libnormal_mean.so" "$WORK/plugin/librebuilt.so"
+pmc 1 run "$WORK/rebuilt.ini"
+expect_status "rebuilt: the original plugin back resumes" 0 "resuming from generation 2"
 finish
