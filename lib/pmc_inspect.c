@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "pmc_config.h"
+#include "pmc_version.h"
 
 /* --- posterior summary ------------------------------------------------------ */
 
@@ -153,6 +154,48 @@ static int take_config(pmc_inspect_report *r, const char *text, const char *file
     return st;
 }
 
+/* [run] max_simulations of a stored config text (0 = none). */
+static int stored_budget(const char *text, const char *file, uint64_t *max, pmc_err *err)
+{
+    pmc_config *cfg = malloc(sizeof *cfg);
+    if (!cfg)
+        return out_of_memory(err, file);
+    char label[PMC_PATH_MAX + 32];
+    snprintf(label, sizeof label, "%s: stored config", file);
+    int st = pmc_config_parse(text, label, NULL, 0, cfg, err);
+    if (st == PMC_OK) {
+        *max = cfg->max_simulations;
+        pmc_config_free(cfg);
+    }
+    free(cfg);
+    return st == PMC_OK ? PMC_OK : as_input_error(st, err);
+}
+
+/* Keeps the build identity of the newest file read. */
+static void take_build(pmc_inspect_report *r, pmc_file_build *b)
+{
+    free(r->build.creator);
+    r->build = *b;
+    b->creator = NULL;
+    r->build_compatible = r->build.stream_version == PMC_STREAM_VERSION;
+}
+
+/* A run whose next generation cannot finish within max_simulations is
+ * finished: pmcabc run stops at once, simulating nothing (pmc_pmcabc.c,
+ * budget_left: the same rule). max: the budget of the newest file's config;
+ * need: simulations the next generation is known to need at least. */
+static void check_budget(pmc_inspect_report *r, uint64_t max, uint64_t done, uint64_t need)
+{
+    if (!max || r->state == PMC_STATE_FINISHED)
+        return;
+    r->budget_max = max;
+    r->budget_left = max > done ? max - done : 0;
+    if (need > r->budget_left) {
+        r->budget_reached = 1;
+        r->state = PMC_STATE_FINISHED;
+    }
+}
+
 /* Takes over the newest usable generation: identity, history, summary. */
 static int take_generation(pmc_inspect_report *r, pmc_generation *g, const char *file,
                            pmc_err *err)
@@ -180,6 +223,7 @@ static int take_generation(pmc_inspect_report *r, pmc_generation *g, const char 
     r->state = r->last.generation + 1 >= r->generations || r->last.epsilon <= r->eps_minimum
                    ? PMC_STATE_FINISHED : PMC_STATE_RESUMABLE;
     r->next_generation = r->last.generation + 1;
+    take_build(r, &g->build);
     return PMC_OK;
 }
 
@@ -197,9 +241,16 @@ static int read_one_generation(pmc_inspect_report *r, const char *path, pmc_err 
 }
 
 /* The state "partial generation G with K of N slots" from partial file p. */
-static int take_partial(pmc_inspect_report *r, const pmc_partial *p, const char *path,
+static int take_partial(pmc_inspect_report *r, pmc_partial *p, const char *path,
                         pmc_err *err)
 {
+    take_build(r, &p->build);
+    /* The partial file is newer than the generation file: its config holds
+     * the budget of the latest run. */
+    uint64_t max = 0;
+    int st = stored_budget(p->config_text, path, &max, err);
+    if (st != PMC_OK)
+        return st;
     r->state = PMC_STATE_PARTIAL;
     r->next_generation = p->generation;
     r->slots_done = p->k;
@@ -207,6 +258,12 @@ static int take_partial(pmc_inspect_report *r, const pmc_partial *p, const char 
     r->partial_simulations = 0;
     for (size_t i = 0; i < p->k; i++)
         r->partial_simulations += p->n_sims[i];
+    /* Each slot not done needs its known rejected attempts and one more. */
+    uint64_t need = r->partial_simulations + (p->n - p->k);
+    for (size_t i = 0; i < p->n; i++)
+        need += p->rejected[i];
+    if (r->kind == PMC_INSPECT_RUN) /* a lone partial file does not say what came before */
+        check_budget(r, max, r->has_posterior ? r->last.n_simulations : 0, need);
     r->partial_file = strdup(path);
     return r->partial_file ? PMC_OK : out_of_memory(err, path);
 }
@@ -399,6 +456,8 @@ static int read_run_dir(pmc_inspect_report *r, const char *dir, pmc_err *err)
         st = take_generation(r, &newest, newest_path, err);
     if (st == PMC_OK && r->state == PMC_STATE_RESUMABLE)
         st = look_for_partial(r, dir, err);
+    if (st == PMC_OK && r->state == PMC_STATE_RESUMABLE) /* no partial file */
+        check_budget(r, r->max_simulations, r->last.n_simulations, r->n); /* one per slot */
     pmc_generation_free(&newest);
     free_entries(list, count);
     return st;
@@ -456,6 +515,7 @@ void pmc_inspect_free(pmc_inspect_report *r)
     free(r->path);
     free(r->model);
     free(r->partial_file);
+    free(r->build.creator);
     free(r->epsilons);
     free(r->summary);
     memset(r, 0, sizeof *r);
@@ -482,7 +542,12 @@ void pmc_inspect_state_text(const pmc_inspect_report *r, char *buf, size_t len)
 /* Why the state is what it is, in the terms of the config. */
 static void state_reason(const pmc_inspect_report *r, char *buf, size_t len)
 {
-    if (r->state == PMC_STATE_FINISHED && r->last.epsilon <= r->eps_minimum)
+    if (r->budget_reached)
+        snprintf(buf, len, "max_simulations = %llu reached: generation %u needs more than the "
+                 "%llu simulations left%s", (unsigned long long)r->budget_max,
+                 r->next_generation, (unsigned long long)r->budget_left,
+                 r->partial_file ? "; its work so far is in the partial file" : "");
+    else if (r->state == PMC_STATE_FINISHED && r->last.epsilon <= r->eps_minimum)
         snprintf(buf, len, "epsilon %.6g reached minimum %.6g", r->last.epsilon, r->eps_minimum);
     else if (r->state == PMC_STATE_FINISHED)
         snprintf(buf, len, "generation %u is the last of generations = %u", r->last.generation,
@@ -549,6 +614,10 @@ void pmc_inspect_print_text(const pmc_inspect_report *r, FILE *out)
     fprintf(out, "\n%-12s %llu\n", "seed", (unsigned long long)r->seed);
     fprintf(out, "%-12s %zu\n", "particles", r->n);
     fprintf(out, "%-12s %s (%s)\n", "state", state, reason);
+    fprintf(out, "%-12s %s (result streams %u, checkpoint format %u)%s\n", "written by",
+            r->build.creator, r->build.stream_version, r->build.format_version,
+            r->build_compatible ? "" : "; a pmcabc of result streams "
+                                       PMC_STRINGIFY(PMC_STREAM_VERSION) " cannot continue it");
     if (r->partial_file && r->kind == PMC_INSPECT_RUN)
         fprintf(out, "%-12s %s\n", "partial", r->partial_file);
     for (size_t i = 0; i < r->n_skipped; i++)
@@ -643,6 +712,16 @@ static void json_state(FILE *out, const pmc_inspect_report *r)
     json_string(out, state_name(r->state));
     fputs(", \"text\": ", out);
     json_string(out, text);
+    fputs(", \"budget_reached\": ", out);
+    fputs(r->budget_reached ? "true" : "false", out);
+    if (r->budget_reached) {
+        fprintf(out, ", \"max_simulations\": %llu, \"budget_left\": %llu, \"partial_file\": ",
+                (unsigned long long)r->budget_max, (unsigned long long)r->budget_left);
+        if (r->partial_file)
+            json_string(out, r->partial_file);
+        else
+            fputs("null", out);
+    }
     if (r->state == PMC_STATE_FINISHED)
         fputs(", \"next_generation\": null", out);
     else
@@ -712,6 +791,12 @@ void pmc_inspect_print_json(const pmc_inspect_report *r, FILE *out)
     fprintf(out, "{\"generations\": %u, \"epsilon_minimum\": ", r->generations);
     json_number(out, r->eps_minimum);
     fprintf(out, ", \"max_simulations\": %llu}", (unsigned long long)r->max_simulations);
+    json_key(out, "build", 0);
+    fputs("{\"creator\": ", out);
+    json_string(out, r->build.creator);
+    fprintf(out, ", \"stream_version\": %u, \"format_version\": %u, \"compatible\": %s}",
+            r->build.stream_version, r->build.format_version,
+            r->build_compatible ? "true" : "false");
     json_key(out, "state", 0);
     json_state(out, r);
     json_key(out, "generations", 0);

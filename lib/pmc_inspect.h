@@ -39,7 +39,7 @@ typedef enum {
 } pmc_inspect_kind;
 
 typedef enum {
-    PMC_STATE_FINISHED = 0, /* the newest generation ends the run */
+    PMC_STATE_FINISHED = 0, /* the newest generation ends the run, or max_simulations does */
     PMC_STATE_RESUMABLE,    /* a run would go on with next_generation */
     PMC_STATE_PARTIAL       /* next_generation has slots_done of n slots saved */
 } pmc_run_state;
@@ -73,6 +73,15 @@ typedef struct {
     uint64_t partial_simulations; /* PARTIAL: simulations used by the saved slots */
     double partial_epsilon;       /* PARTIAL: tolerance of next_generation */
     char *partial_file;           /* PARTIAL */
+    /* FINISHED by max_simulations: the next generation (its partial file's
+     * slots and known rejected attempts included) needs more than the
+     * budget_left simulations the stored config leaves. */
+    int budget_reached;
+    uint64_t budget_max, budget_left;
+    /* Which build wrote the newest file read (pmc_checkpoint.h), and
+     * whether this pmcabc may continue the run (same stream version). */
+    pmc_file_build build;
+    int build_compatible;
     size_t n_rows;
     pmc_inspect_row *rows; /* usable generation files, ascending generation */
     size_t n_skipped;

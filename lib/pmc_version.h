@@ -24,4 +24,7 @@
 
 #define PMC_STREAM_VERSION 2
 
+#define PMC_STRINGIFY_(x) #x
+#define PMC_STRINGIFY(x) PMC_STRINGIFY_(x)
+
 #endif

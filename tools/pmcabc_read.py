@@ -102,13 +102,14 @@ class Partial:
     n is the generation's particle count, k the slots done.
     """
 
-    def __init__(self, path, slots, theta, distances, n_sims, attrs):
+    def __init__(self, path, slots, theta, distances, n_sims, attrs, rejected):
         self.path = path
         self.slots = slots
         self.theta = theta
         self.distances = distances
         self.n_sims = n_sims
         self.attrs = attrs
+        self.rejected = rejected
 
     generation = property(lambda self: int(self.attrs["generation"]))
     epsilon = property(lambda self: float(self.attrs["epsilon"]))
@@ -122,10 +123,16 @@ class Partial:
         return f"Partial({self.generation}, {self.k} of {self.n} slots, path={self.path!r})"
 
 
+# The result stream version of this pmcabc (lib/pmc_version.h): a run is
+# continued only by a pmcabc of the same.
+STREAM_VERSION = 2
+
+
 def _check_kind(path, attrs, expect_partial):
-    # Version 2 changed the random streams, not the layout: both read alike.
-    if attrs.get("format_version") not in (1, 2):
-        raise ValueError(f"{path}: format_version {attrs.get('format_version')!r}: expected 1 or 2 "
+    # Version 2 changed the random streams, 3 added attributes and /rejected:
+    # all read alike.
+    if attrs.get("format_version") not in (1, 2, 3):
+        raise ValueError(f"{path}: format_version {attrs.get('format_version')!r}: expected 1 to 3 "
                          "(not a pmcabc checkpoint?)")
     if (attrs.get("kind") == "partial") != expect_partial:
         raise ValueError(f"{path}: expected a {'partial' if expect_partial else 'generation'} file")
@@ -155,9 +162,12 @@ def read_partial(path):
             theta = np.asarray(f["theta"][()], dtype=np.float64)
             distances = np.asarray(f["distances"][()], dtype=np.float64)
             n_sims = np.asarray(f["n_sims"][()], dtype=np.uint64)
+            # Format 3: per slot not done, its first attempts known rejected.
+            rejected = (np.asarray(f["rejected"][()], dtype=np.uint64) if "rejected" in f
+                        else np.zeros(int(attrs["n_particles"]), dtype=np.uint64))
         except KeyError as e:
             raise ValueError(f"{path}: missing dataset ({e})") from None
-    return Partial(path, slots, theta, distances, n_sims, attrs)
+    return Partial(path, slots, theta, distances, n_sims, attrs, rejected)
 
 
 class Run:
@@ -327,12 +337,49 @@ def _partial_state(p):
             "partial_file": p.path}
 
 
+def _budget_reached(run):
+    """Whether max_simulations ends the run: the next generation needs more
+    than what is left (each slot not done: its known rejected attempts and
+    one more), as pmcabc run decides it (lib/pmc_pmcabc.c, budget_left).
+    Returns what is left if so, else None."""
+    src = run.partial if run.partial is not None else run.last
+    cap = _config_numbers(src.config)["max_simulations"]
+    if not cap:
+        return None
+    done = run.last.n_simulations if run.last is not None else 0
+    if run.partial is None:
+        need = run.last.n
+    else:
+        p = run.partial
+        need = p.simulations + (p.n - p.k) + int(p.rejected.sum(dtype=np.uint64))
+    left = max(cap - done, 0)
+    return left if need > left else None
+
+
 def run_state(run):
-    """{"status": "finished" | "resumable" | "partial", "text": ..., ...} as
-    `pmcabc inspect --json` reports it."""
-    if run.partial is not None:
-        return _partial_state(run.partial)
-    return run_state_of(run.last)
+    """{"status": "finished" | "resumable" | "partial", "text": ...,
+    "budget_reached": ..., ...} as `pmcabc inspect --json` reports it."""
+    state = run_state_of(run.last) if run.partial is None else _partial_state(run.partial)
+    left = _budget_reached(run) if state["status"] != "finished" else None
+    if left is None:
+        state["budget_reached"] = False
+        return state
+    src = run.partial if run.partial is not None else run.last
+    return {"status": "finished", "text": "finished", "budget_reached": True,
+            "next_generation": None,
+            "max_simulations": _config_numbers(src.config)["max_simulations"], "budget_left": left,
+            "partial_file": run.partial.path if run.partial is not None else None}
+
+
+def build_of(f):
+    """Which build wrote a Generation or Partial: creator, stream and format
+    version (files of format 1 and 2 have no stream_version: theirs is their
+    format version), and whether this pmcabc may continue the run."""
+    a = f.attrs
+    fmt = int(a["format_version"])
+    stream = int(a.get("stream_version", fmt))
+    return {"creator": a.get("creator", "unknown"), "stream_version": stream,
+            "format_version": fmt, "compatible": stream == STREAM_VERSION}
 
 
 def _meta(gen):
@@ -358,6 +405,7 @@ def summary(directory):
         "seed": src.seed,
         "particles": src.n,
         "config": _config_numbers(src.config),
+        "build": build_of(run.partial if run.partial is not None else last),
         "state": run_state(run),
         "generations": [dict(_meta(g), file=g.path) for g in run.generations],
         "not_usable": [{"file": f, "error": e} for f, e in run.skipped],
