@@ -6,9 +6,8 @@
  * the epoch) into the file, for messages. A lock file that nobody holds the
  * flock of belongs to a run that is gone (kill -9 at any moment, node
  * failure), whatever the file holds: it is reported with a warning and
- * taken over. No MPI: rank
- * 0 takes the lock and the ranks agree on the status. Reference:
- * docs/reliability.md. */
+ * taken over. No MPI: rank 0 takes the lock and the ranks agree on the
+ * status. Reference: docs/reliability.md. */
 #ifndef PMC_LOCK_H
 #define PMC_LOCK_H
 
