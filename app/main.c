@@ -246,6 +246,18 @@ static void set_mpi_startup_defaults(void)
         setenv("UCX_TLS", strcmp(size, "1") ? "self,sm" : "self", 0);
 }
 
+/* Rank 0's one line about a failed run. An interruption (exit 75) is the
+ * expected end of a job that is stopped and resumed, not an error: it gets
+ * "pmcabc: interrupted by ...", so that logs can be searched for real errors. */
+static void print_status(int rc, const pmc_err *err)
+{
+    if (rc == PMC_EINTR)
+        fprintf(stderr, "pmcabc: %s%s\n",
+                strncmp(err->msg, "interrupted", 11) ? "interrupted: " : "", err->msg);
+    else
+        fprintf(stderr, "pmcabc: error: %s\n", err->msg);
+}
+
 int main(int argc, char **argv)
 {
     pmc_schedule *s = NULL;
@@ -276,7 +288,7 @@ int main(int argc, char **argv)
         rc = run_command(&args, s, &err);
     }
     if (rc != PMC_OK && rank == 0)
-        fprintf(stderr, "pmcabc: error: %s\n", err.msg);
+        print_status(rc, &err);
     pmc_schedule_finalize(s);
     return pmc_exit_code(rc);
 }

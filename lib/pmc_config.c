@@ -201,6 +201,15 @@ static const char *set_particles(parse_ctx *ctx, const char *v)
     /* Weights and the kernel covariance need at least two particles. */
     if (x < 2)
         return "expected at least 2 particles";
+    /* Every rank holds two populations and their work arrays, (5 d + 9) x 8
+     * bytes per particle for d parameters (pmc_pmcabc.c: alloc_state), so
+     * a typo such as 1000000000000 would only fail at allocation time. */
+    if (x > PMC_PARTICLES_MAX) {
+        snprintf(ctx->why, sizeof ctx->why, "expected at most %d particles (every rank holds "
+                 "the whole population, over 100 bytes per particle: 1e8 particles need over "
+                 "10 GB on each rank)", PMC_PARTICLES_MAX);
+        return ctx->why;
+    }
     ctx->cfg->particles = (size_t)x;
     return NULL;
 }
@@ -866,6 +875,9 @@ int pmc_config_parse(const char *text, const char *path, const char *const *over
     strcpy(cfg->model_name_origin.file, path);
     strcpy(cfg->distance_origin.file, path);
     strcpy(cfg->mpi_ranks_per_simulation_origin.file, path);
+    /* Editors on Windows may start a UTF-8 file with a byte-order mark. */
+    if (!strncmp(text, PMC_UTF8_BOM, 3))
+        text += 3;
     char *copy = strdup(text);
     if (!copy)
         return pmc_err_set(err, PMC_ENOMEM, "%s: out of memory", path);

@@ -17,6 +17,9 @@
 #define PMC_MODEL_KEYS_MAX 32
 #define PMC_VALUE_MAX 1024
 #define PMC_DISTANCE_WEIGHTS_MAX 256
+/* [run] particles: at most 1e8 (docs/config.md): every rank holds the whole
+ * population, over 100 bytes per particle. */
+#define PMC_PARTICLES_MAX 100000000
 
 /* Where a value came from, for error messages in later stages (e.g. the
  * data reader or model setup report the config line of the key at fault). */

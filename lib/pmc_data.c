@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Lines longer than this are rejected rather than silently split. */
 #define DATA_LINE_MAX 4096
@@ -73,17 +74,28 @@ int pmc_data_read_column(const char *path, const char *origin, double **values, 
 {
     const char *pre = origin ? origin : "";
     const char *sep = origin ? ": " : "";
+    *values = NULL;
+    *n = 0;
     FILE *f = fopen(path, "r");
     if (!f)
         return pmc_err_set(err, PMC_EINVAL, "%s%scannot open data file %s: %s", pre, sep, path,
                            strerror(errno));
+    /* fopen opens a directory; its first read fails with EISDIR, which is a
+     * wrong path (exit 2), not an I/O failure. */
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fclose(f);
+        return pmc_err_set(err, PMC_EINVAL, "%s%scannot open data file %s: %s (expected a file "
+                           "of numbers)", pre, sep, path, strerror(EISDIR));
+    }
     char line[DATA_LINE_MAX];
     size_t cap = 0, lineno = 0;
     int rc = PMC_OK;
-    *values = NULL;
-    *n = 0;
     while (rc == PMC_OK && fgets(line, sizeof line, f)) {
         lineno++;
+        /* A UTF-8 byte-order mark (some spreadsheet exports) is not data. */
+        if (lineno == 1 && !strncmp(line, PMC_UTF8_BOM, 3))
+            memmove(line, line + 3, strlen(line + 3) + 1);
         if (!strchr(line, '\n') && !feof(f)) {
             rc = pmc_err_set(err, PMC_EINVAL, "%s%s%s:%zu: line longer than %d characters", pre,
                              sep, path, lineno, DATA_LINE_MAX - 2);
@@ -101,7 +113,7 @@ int pmc_data_read_column(const char *path, const char *origin, double **values, 
             rc = pmc_err_set(err, PMC_ENOMEM, "out of memory reading %s", path);
     }
     if (rc == PMC_OK && ferror(f))
-        rc = pmc_err_set(err, PMC_EIO, "%s%s%s: read error", pre, sep, path);
+        rc = pmc_err_set(err, PMC_EIO, "%s%s%s: read error: %s", pre, sep, path, strerror(errno));
     fclose(f);
     if (rc == PMC_OK && *n == 0)
         rc = pmc_err_set(err, PMC_EINVAL, "%s%s%s: no data (the file holds no numbers)", pre,

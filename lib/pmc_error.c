@@ -19,6 +19,68 @@ const char *pmc_strerror(int code)
     }
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4) and its code point in *cp;
+ * 0 if s does not start one (stray continuation byte, overlong form,
+ * surrogate, truncated). */
+static size_t utf8_sequence(const unsigned char *s, unsigned long *cp)
+{
+    size_t len = s[0] >= 0xF0 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC0 ? 2 : 0;
+    if (len == 0 || s[0] > 0xF4)
+        return 0;
+    unsigned long c = s[0] & (0x3F >> (len - 1));
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        c = c << 6 | (s[i] & 0x3F);
+    }
+    static const unsigned long min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (c < min[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+/* Characters that print as nothing or as a plain space: C1 controls, no-break
+ * and soft hyphen, zero-width and direction marks, line/paragraph separators,
+ * word joiners, the byte-order mark. */
+static int invisible(unsigned long c)
+{
+    return (c >= 0x80 && c <= 0xA0) || c == 0xAD || (c >= 0x200B && c <= 0x200F) ||
+           (c >= 0x2028 && c <= 0x202F) || (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF;
+}
+
+/* Rewrites msg (NUL-terminated, capacity PMC_ERR_MSG_MAX) with invisible
+ * bytes as \xNN (contract in pmc_error.h); the end is cut if it grows. */
+static void escape_invisible(char *msg)
+{
+    char out[PMC_ERR_MSG_MAX];
+    size_t o = 0;
+    const unsigned char *s = (const unsigned char *)msg;
+    while (*s && o + 1 < sizeof out) {
+        unsigned long cp = 0;
+        size_t len = *s < 0x80 ? 1 : utf8_sequence(s, &cp);
+        int plain = *s < 0x80 ? (*s >= 0x20 && *s != 0x7F) || *s == '\n'
+                              : len > 0 && !invisible(cp);
+        if (plain) {
+            if (o + len >= sizeof out)
+                break;
+            memcpy(out + o, s, len);
+            o += len;
+            s += len;
+            continue;
+        }
+        /* Every byte of an invisible character, so its encoding can be looked up. */
+        for (size_t i = 0; i < (len ? len : 1); i++, s++) {
+            if (o + 4 >= sizeof out)
+                goto done;
+            o += (size_t)snprintf(out + o, sizeof out - o, "\\x%02X", *s);
+        }
+    }
+done:
+    out[o] = '\0';
+    memcpy(msg, out, o + 1);
+}
+
 int pmc_err_set(pmc_err *err, int code, const char *fmt, ...)
 {
     if (err) {
@@ -27,6 +89,7 @@ int pmc_err_set(pmc_err *err, int code, const char *fmt, ...)
         err->code = code;
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        escape_invisible(err->msg);
     }
     return code;
 }
@@ -49,6 +112,7 @@ int pmc_err_prefix(pmc_err *err, const char *fmt, ...)
     /* Long messages keep their beginning, which names the place of the error. */
     memcpy(err->msg, buf, PMC_ERR_MSG_MAX - 1);
     err->msg[PMC_ERR_MSG_MAX - 1] = '\0';
+    escape_invisible(err->msg);
     return err->code;
 }
 

@@ -38,8 +38,15 @@ typedef struct {
 /* Short text of a status code ("invalid input", ...). Never NULL. */
 const char *pmc_strerror(int code);
 
+/* A UTF-8 byte-order mark, which config and data files may start with. */
+#define PMC_UTF8_BOM "\xEF\xBB\xBF"
+
 /* Records code and a printf-style message in err (err may be NULL) and
- * returns code, so callers can write `return pmc_err_set(err, ...)`. */
+ * returns code, so callers can write `return pmc_err_set(err, ...)`.
+ * Bytes that would not show on a terminal (control characters but '\n',
+ * invalid UTF-8, and invisible characters such as a byte-order mark, a
+ * zero-width or a no-break space) are written as \xNN, so that the culprit
+ * of a message quoting input text can be seen. pmc_err_prefix does the same. */
 int pmc_err_set(pmc_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -1,10 +1,18 @@
 /* Run-directory lock (pmc_lock.h). Two mechanisms together:
  *
- * - the file <dir>/.lock, created with O_CREAT|O_EXCL, says who holds the
- *   lock (host, pid, start time) for the messages;
- * - an exclusive flock(2) on that file, held until the run ends, says
- *   whether the holder still exists: the kernel drops it when the process
- *   dies, however it dies. A lock file whose flock is free is stale.
+ * - an exclusive flock(2) on the file <dir>/.lock (created with
+ *   O_CREAT|O_EXCL), held until the run ends, decides: the kernel drops it
+ *   when the process dies, however it dies, so whoever gets the flock of
+ *   the file under that name holds the lock, and a lock file whose flock is
+ *   free is stale whatever it holds (empty, half written, a dead run's);
+ * - the line "HOST PID START" written after the flock is taken says who
+ *   holds the lock, for the messages only.
+ *
+ * So a run killed at any moment (between creating the file and taking its
+ * flock, or before writing its owner line) leaves a file the next run takes
+ * over at once. Two runs starting together: the one that creates the file
+ * may lose its flock to the other, which found the new file unlocked; it
+ * then reports the lock as busy (the other run holds it) instead of waiting.
  *
  * On a file system without flock (ENOLCK, EOPNOTSUPP) the pid decides: a
  * holder on this host whose pid is not running is stale; one on another
@@ -25,9 +33,6 @@
 #include "pmc_log.h"
 #include "pmc_signal.h"
 
-/* A lock file younger than this with no readable owner line is being
- * written by the run that just created it, not stale. */
-#define LOCK_FRESH_SECONDS 5.0
 #define LOCK_POLL_NS 100000000L /* 0.1 s between attempts while waiting */
 #define LOCK_HOST_MAX 256
 
@@ -138,15 +143,32 @@ static int flock_unsupported(int e)
     return e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS || e == EINVAL;
 }
 
-/* The lock file did not exist: we created it (fd) and hold it once it is
- * flocked and names us. */
-static lock_outcome take_new(pmc_lock *l, int fd, pmc_err *err, int *st)
+/* Test-only (tests/e2e/test_lock.sh): PMC_TEST_LOCK_KILL=created or
+ * =locked kills this process with SIGKILL right after it created the lock
+ * file, before its flock, or right after the flock, before the owner line:
+ * the two moments a kill -9 leaves a lock file without an owner line. */
+static void lock_test_kill(const char *moment)
 {
+    const char *at = getenv("PMC_TEST_LOCK_KILL");
+    if (at && strcmp(at, moment) == 0)
+        raise(SIGKILL);
+}
+
+/* The lock file did not exist: we created it (fd) and hold it once it is
+ * flocked and names us. Not blocking: a run that opened the new file before
+ * our flock found it unlocked, took it over as stale and holds it now
+ * (LOCK_BUSY, *owner filled if it wrote its line yet). */
+static lock_outcome take_new(pmc_lock *l, int fd, lock_owner *owner, pmc_err *err, int *st)
+{
+    lock_test_kill("created");
     l->fd = fd;
-    /* Blocking: another run that opened the new, still empty file holds the
-     * flock only while it sees that the file is fresh, then lets go. */
-    if (flock(fd, LOCK_EX) != 0) {
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
+        if (e == EWOULDBLOCK) {
+            read_owner(fd, owner);
+            close(fd);
+            return LOCK_BUSY;
+        }
         if (!flock_unsupported(e)) {
             *st = pmc_err_set(err, PMC_EIO, "%s: flock: %s", l->path, strerror(e));
             unlink(l->path);
@@ -156,6 +178,7 @@ static lock_outcome take_new(pmc_lock *l, int fd, pmc_err *err, int *st)
         pmc_log_warn("%s: the file system does not support flock (%s); a stale lock is "
                      "recognised by its pid on this host only", l->path, strerror(e));
     }
+    lock_test_kill("locked");
     *st = write_owner(l, err);
     if (*st != PMC_OK) {
         unlink(l->path);
@@ -181,14 +204,14 @@ static lock_outcome take_existing(pmc_lock *l, lock_owner *owner, pmc_err *err, 
     int locked = flock(fd, LOCK_EX | LOCK_NB) == 0, e = errno;
     int stale;
     if (locked) {
-        struct stat sb;
-        double age = fstat(fd, &sb) == 0 ? difftime(time(NULL), sb.st_mtime) : 1e9;
         if (!same_file(fd, l->path)) {
             close(fd);
             return LOCK_RETRY;
         }
-        read_owner(fd, owner); /* now final: its writer holds no flock */
-        stale = owner->valid || age > LOCK_FRESH_SECONDS;
+        /* No live process holds it: stale, whatever the file holds (an
+         * empty one is a run killed before its owner line). */
+        read_owner(fd, owner);
+        stale = 1;
     } else if (e == EWOULDBLOCK) {
         stale = 0;
     } else if (flock_unsupported(e)) {
@@ -224,7 +247,7 @@ static lock_outcome try_lock(pmc_lock *l, lock_owner *owner, pmc_err *err, int *
     int fd = open(l->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     lock_outcome got;
     if (fd >= 0) {
-        got = take_new(l, fd, err, st);
+        got = take_new(l, fd, owner, err, st);
     } else if (errno == EEXIST) {
         got = take_existing(l, owner, err, st);
     } else {

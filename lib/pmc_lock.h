@@ -1,12 +1,13 @@
 /* Run-directory lock: one pmcabc run per checkpoint directory at a time.
  *
- * The lock is the file <checkpoint_dir>/.lock, created with O_CREAT|O_EXCL
- * and holding one line "HOST PID START" (START in seconds since the epoch),
- * plus an exclusive flock(2) on it held for the run's lifetime. A lock file
- * that nobody holds the flock of belongs to a run that is gone (kill -9,
- * node failure): it is reported with a warning and taken over. No MPI: rank
- * 0 takes the lock and the ranks agree on the status. Reference:
- * docs/reliability.md. */
+ * The lock is an exclusive flock(2) on the file <checkpoint_dir>/.lock
+ * (created with O_CREAT|O_EXCL), held for the run's lifetime; once it holds
+ * the flock the run writes one line "HOST PID START" (START in seconds since
+ * the epoch) into the file, for messages. A lock file that nobody holds the
+ * flock of belongs to a run that is gone (kill -9 at any moment, node
+ * failure), whatever the file holds: it is reported with a warning and
+ * taken over. No MPI: rank 0 takes the lock and the ranks agree on the
+ * status. Reference: docs/reliability.md. */
 #ifndef PMC_LOCK_H
 #define PMC_LOCK_H
 

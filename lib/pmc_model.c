@@ -239,7 +239,13 @@ static int gaussian_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
 static int gaussian_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
                             pmc_err *err)
 {
-    (void)cfg, (void)err;
+    /* One value has no standard deviation: the statistic would be a silent 0. */
+    if (n < 2)
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s: [model] data: %s: %zu value: model %s needs at least 2 (its "
+                           "statistics are the mean and the standard deviation)",
+                           PMC_ORIGIN_TEXT(&cfg->model_data_origin), cfg->model_data, n,
+                           cfg->model_name);
     m->n_stats = 2;
     mean_sd(x, n, m->obs);
     return PMC_OK;
@@ -699,6 +705,10 @@ static int plugin_resolve(pmc_model *m, pmc_err *err)
     const pmc_config_kv *kv = m->plugin_kv;
     const char *v = kv->value, *slash = strrchr(kv->origin.file, '/');
     int n;
+    if (!v[0]) /* would resolve to the config's directory */
+        return pmc_err_set(err, PMC_EINVAL, "%s: [model] plugin: (empty): expected the path of "
+                           "a shared object (plugin = path/to/libmodel.so)",
+                           PMC_ORIGIN_TEXT(&kv->origin));
     if (v[0] == '/')
         n = snprintf(m->plugin_path, sizeof m->plugin_path, "%s", v);
     else if (kv->origin.line > 0 && slash)
@@ -740,9 +750,10 @@ static int plugin_load(pmc_model *m, pmc_err *err)
     char where[PMC_PATH_MAX + PMC_VALUE_MAX + 64];
     plugin_where(m, where, sizeof where);
     struct stat st;
-    if (stat(m->plugin_path, &st) != 0)
+    int e = stat(m->plugin_path, &st) != 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : 0;
+    if (e)
         return pmc_err_set(err, PMC_EINVAL, "%s: cannot open plugin %s: %s", where,
-                           m->plugin_path, strerror(errno));
+                           m->plugin_path, strerror(e));
     int rc = plugin_digest(m, where, err);
     if (rc != PMC_OK)
         return rc;
@@ -797,8 +808,9 @@ static int plugin_check_params(const pmc_model *m, const pmc_config *cfg, pmc_er
         char where[PMC_PATH_MAX + PMC_VALUE_MAX + 64];
         plugin_where(m, where, sizeof where);
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s: model %s has %zu parameters, the [prior] section defines %zu",
-                           where, pl->name, pl->n_params, cfg->n_params);
+                           "%s: model %s has %zu parameter%s, the [prior] section defines %zu",
+                           where, pl->name, pl->n_params, pl->n_params == 1 ? "" : "s",
+                           cfg->n_params);
     }
     if (!pl->param_names)
         return PMC_OK;
@@ -835,11 +847,16 @@ static int plugin_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
     return rc;
 }
 
-/* A plugin message "KEY: ..." about one of the keys it was given gets that
- * key's FILE:LINE; any other message gets the plugin key's. */
+/* A plugin message "KEY: ..." about one of the keys it was given, or
+ * "data: ..." about the data, gets that key's FILE:LINE; any other message
+ * gets the plugin key's. */
 static int plugin_fail(const pmc_model *m, const pmc_config *cfg, const char *what,
                        const char *msg, pmc_err *err)
 {
+    if (cfg->model_data[0] && !strncmp(msg, "data:", 5))
+        return pmc_err_set(err, PMC_EINVAL, "%s: [model] data: %s: model %s: %s",
+                           PMC_ORIGIN_TEXT(&cfg->model_data_origin), cfg->model_data, m->name,
+                           msg + (msg[5] == ' ' ? 6 : 5));
     for (size_t i = 0; i < cfg->n_model_keys; i++) {
         const pmc_config_kv *kv = &cfg->model_keys[i];
         size_t len = strlen(kv->key);

@@ -10,12 +10,14 @@
 #include "pmc_pmcabc.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pmc_checkpoint.h"
 #include "pmc_distance.h"
@@ -298,6 +300,8 @@ typedef struct {
     int budget_saved;          /* the budget stopped a generation and its work is saved */
     int rank;
     pmc_lock lock;             /* run-directory lock, held by rank 0 */
+    int read_only;             /* checkpoint_dir not writable: only a finished run may go on */
+    char created[PMC_PATH_MAX]; /* rank 0: top directory level this run created, or "" */
 } run_state;
 
 /* Below this many kernel terms (N^2 d) every rank computes all weights
@@ -383,13 +387,15 @@ static int write_generation(run_state *st, const pmc_gen_meta *meta, pmc_err *er
  * simulations run but not counted in `sims` (speculative attempts past a
  * slot's accepted one, and slots left unfinished at a periodic save). */
 static void log_generation(const pmc_gen_meta *m, const pmc_schedule_stats *ss,
-                           uint64_t discarded, double elapsed)
+                           uint64_t sims_now, uint64_t discarded, double elapsed)
 {
+    /* sims/s: this invocation's simulations over its time; the slots a
+     * partial file brought in were simulated by an earlier one. */
     pmc_log_info("gen %4u  eps %-11.5g accept %-9.4g ESS %-8.1f sims %-9llu total %-10llu "
                  "%9.3g sims/s  %7.2fs  busy %.2f/%.2f/%.2f  discarded %llu  elapsed %.1fs",
                  m->generation, m->epsilon, m->acceptance_rate, m->ess,
                  (unsigned long long)m->gen_simulations, (unsigned long long)m->n_simulations,
-                 m->wall_time > 0 ? (double)m->gen_simulations / m->wall_time : 0.0,
+                 m->wall_time > 0 ? (double)sims_now / m->wall_time : 0.0,
                  m->wall_time, ss->busy_min, ss->busy_mean, ss->busy_max,
                  (unsigned long long)discarded, elapsed);
     pmc_log_debug("gen %u: %llu chunk requests (dispatcher CPU %.3g us per request); %llu "
@@ -624,7 +630,8 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     meta->model_digest = st->model_digest;
     st->attempts_hint = (double)gen_sims / (double)st->n;
     uint64_t used = gen_sims - sims_before;
-    log_generation(meta, &ss, ss.attempts > used ? ss.attempts - used : 0, pmc_log_elapsed());
+    log_generation(meta, &ss, used, ss.attempts > used ? ss.attempts - used : 0,
+                   pmc_log_elapsed());
     return PMC_OK;
 }
 
@@ -940,6 +947,67 @@ static int lock_run_dir(run_state *st, const pmc_run_options *opt, pmc_err *err)
     return rc == PMC_OK ? pmc_lock_acquire(&st->lock, st->cfg->checkpoint_dir, wait, err) : rc;
 }
 
+/* The top level of dir that does not exist yet (the first one
+ * pmc_checkpoint_prepare_dir will create), in top; "" if dir exists. */
+static void first_missing_level(const char *dir, char *top, size_t len)
+{
+    struct stat sb;
+    top[0] = '\0';
+    if (stat(dir, &sb) == 0 || snprintf(top, len, "%s", dir) >= (int)len) {
+        top[0] = '\0';
+        return;
+    }
+    for (char *p = top + 1; *p; p++) {
+        if (*p != '/' || p[-1] == '/')
+            continue;
+        *p = '\0';
+        if (stat(top, &sb) != 0)
+            return;
+        *p = '/';
+    }
+}
+
+/* Removes dir and its parents up to top (what this run created), as far as
+ * they are empty: a run that fails having written nothing leaves nothing,
+ * as docs/config.md promises (e.g. out of memory for the population). */
+static void remove_created_dirs(const char *dir, const char *top)
+{
+    char level[PMC_PATH_MAX];
+    size_t n = strlen(top);
+    if (!n || snprintf(level, sizeof level, "%s", dir) >= (int)sizeof level)
+        return;
+    for (;;) {
+        size_t len = strlen(level);
+        while (len > n && level[len - 1] == '/')
+            level[--len] = '\0';
+        if (len < n || rmdir(level) != 0 || len == n)
+            return;
+        char *slash = strrchr(level, '/');
+        if (!slash)
+            return;
+        *slash = '\0';
+    }
+}
+
+/* Whether dir exists and cannot be written to (a read-only mount, another
+ * user's directory): then a finished run may still be reported (exit 0,
+ * nothing to write, so no lock), anything else fails after the checkpoint
+ * was read (read_only_error). */
+static int dir_read_only(const char *dir)
+{
+    struct stat sb;
+    return stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && access(dir, W_OK | X_OK) != 0 &&
+           (errno == EROFS || errno == EACCES);
+}
+
+static int read_only_error(const run_state *st, pmc_err *err)
+{
+    const char *dir = st->cfg->checkpoint_dir;
+    int e = access(dir, W_OK | X_OK) != 0 ? errno : EROFS;
+    return pmc_err_set(err, PMC_EIO, "%s: directory not writable: %s (only a finished run can "
+                       "be started again there, to report it)", dir, strerror(e));
+}
+
 /* Splits the ranks into groups of [mpi] ranks_per_simulation; only a model
  * that can share a simulation may run in groups of more than one rank. */
 static int setup_groups(run_state *st, pmc_err *err)
@@ -976,8 +1044,18 @@ static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
         rc = setup_groups(st, err);
     if (rc != PMC_OK)
         return rc;
-    if (st->rank == 0 && opt->restart != PMC_RESTART_REQUIRE)
+    st->read_only = pmc_schedule_any(st->sched, st->rank == 0 &&
+                                                    dir_read_only(cfg->checkpoint_dir));
+    if (st->read_only) {
+        /* Nothing may be written, so nothing can run there: no lock either. */
+        if (st->rank == 0)
+            pmc_log_info("%s is not writable: reading it only", cfg->checkpoint_dir);
+        return PMC_OK;
+    }
+    if (st->rank == 0 && opt->restart != PMC_RESTART_REQUIRE) {
+        first_missing_level(cfg->checkpoint_dir, st->created, sizeof st->created);
         rc = pmc_checkpoint_prepare_dir(cfg->checkpoint_dir, err);
+    }
     if (st->rank == 0 && rc == PMC_OK)
         rc = lock_run_dir(st, opt, err);
     return pmc_schedule_agree(st->sched, rc, err);
@@ -991,8 +1069,10 @@ static void log_start(const run_state *st)
     if (k > 1)
         snprintf(groups, sizeof groups, " in %d group%s of %d (ranks_per_simulation)",
                  ranks / k, ranks / k > 1 ? "s" : "", k);
-    pmc_log_info("pmcabc %s (result streams %d): config %s, model %s, %zu parameters, "
-                 "N = %zu, seed %llu, %d rank%s%s", PMC_VERSION, PMC_STREAM_VERSION, cfg->path, cfg->model_name, st->d, st->n,
+    /* The model's own name: a plugin's from its description, not "plugin". */
+    pmc_log_info("pmcabc %s (result streams %d): config %s, model %s, %zu parameter%s, "
+                 "N = %zu, seed %llu, %d rank%s%s", PMC_VERSION, PMC_STREAM_VERSION, cfg->path,
+                 pmc_model_name(st->model), st->d, st->d == 1 ? "" : "s", st->n,
                  (unsigned long long)cfg->seed, ranks, ranks > 1 ? "s" : "", groups);
     pmc_log_info("checkpoints in %s; generations %u, epsilon initial %g, quantile %g, "
                  "minimum %g, max_simulations %llu", cfg->checkpoint_dir, cfg->generations,
@@ -1134,7 +1214,10 @@ static int run_loop(run_state *st, start_point *sp, int *last_in_cur, pmc_err *e
         if (rc != PMC_OK)
             return rc;
     }
-    pmc_log_info("stopping: all %u generations done", cfg->generations);
+    if (cfg->generations == 1)
+        pmc_log_info("stopping: the only generation is done (generations = 1)");
+    else
+        pmc_log_info("stopping: all %u generations done", cfg->generations);
     return PMC_OK;
 }
 
@@ -1185,6 +1268,8 @@ int pmc_run(const pmc_config *cfg, const pmc_run_options *opt, pmc_schedule *s, 
         log_start(&st);
         init_control(&st, opt);
         rc = resume_or_start(&st, opt, &sp, err);
+        if (rc == PMC_OK && st.read_only && !sp.finished)
+            rc = read_only_error(&st, err);
         /* A resumed, unfinished run has moved its last generation to st.prev. */
         last_in_cur = !(sp.next_gen > 0 && !sp.finished);
     }
@@ -1201,6 +1286,8 @@ int pmc_run(const pmc_config *cfg, const pmc_run_options *opt, pmc_schedule *s, 
     if (rc == PMC_OK && have_result)
         log_posterior(&st, last_in_cur ? &st.cur : &st.prev, &sp.last);
     pmc_lock_release(&st.lock);
+    if (rc != PMC_OK)
+        remove_created_dirs(cfg->checkpoint_dir, st.created);
     free_state(&st);
     return rc;
 }

@@ -11,7 +11,7 @@
 
 make_config b
 pmc 2 run "$WORK/b.ini" --set run.checkpoint_dir="$WORK/base" --set run.generations=1
-expect_status "base run" 0 "all 1 generations done"
+expect_status "base run" 0 "the only generation is done"
 GOOD="$WORK/base/gen-0000.h5"
 
 # NAME | LAYOUT | KIND | CODE | FRAGMENT

@@ -3,8 +3,8 @@
 # anything is written: exit 2, a message saying what was wrong (with the
 # config FILE:LINE where the input has one) and no checkpoint directory.
 # Then: a checkpoint directory that already holds a run is refused (with
-# --restart=never) or left alone (finished run) and its
-# generation files are left byte-identical.
+# --restart=never) or left alone (finished run, also on a read-only mount)
+# and its generation files are left byte-identical.
 . "$(dirname "$0")/common.sh"
 
 # make_config writes these lines (numbers matter below):
@@ -58,6 +58,14 @@ CASES=(
 "set_unknown_section |set    |runn.seed=3                   |--set |[runn]: unknown section"
 "set_model_key       |set    |model.noise_sd=2              |--set |[model] noise_sd: 2: unknown key for this model"
 "set_prior_positive  |set    |prior.sigma=normal(10, 2)     |--set |[prior] sigma: model gaussian needs a prior on positive values"
+"particles_too_many  |line:3 |particles = 1000000000000     |3     |[run] particles: 1000000000000: expected at most 100000000 particles"
+"data_directory      |line:13|data = .                      |13    |cannot open data file $WORK/.: Is a directory (expected a file of numbers)"
+"data_one_value      |data   |170.1\n                       |13    |data_one_value.csv: 1 value: model gaussian needs at least 2"
+"data_bom_inside     |data   |170.1\n\xEF\xBB\xBF171\n        |13    |data_bom_inside.csv:2: '\xEF\xBB\xBF171': not a number"
+"config_nbsp_key     |add    |[run]\n\xC2\xA0keep_last = 1    |19    |[run] \xC2\xA0keep_last: 1: unknown key"
+"config_control_char |add    |[prior]\ntau = uniform(0,\x011)|19    |[prior] tau: uniform(0,\x011):"
+"plugin_empty        |line:12|name = plugin\nplugin =       |13    |[model] plugin: (empty): expected the path of a shared object"
+"plugin_directory    |line:12|name = plugin\nplugin = .     |13    |[model] plugin: .: cannot open plugin $WORK/.: Is a directory"
 )
 
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
@@ -95,6 +103,37 @@ for c in "${CASES[@]}"; do
 done
 [ "${#CASES[@]}" -ge 25 ] || fail "corpus has ${#CASES[@]} cases, expected at least 25"
 
+# A plugin's init message "data: ..." is reported at the data key's line
+# (test_gate's init wants 2 values at least).
+make_config plugin_data
+printf '170.1\n' >"$WORK/plugin_data.csv"
+sed -i "12s|.*|name = plugin\nplugin = $PMC_GATE_PLUGIN|; 13s|.*|data = plugin_data.csv|" "$WORK/plugin_data.ini"
+pmc 1 run "$WORK/plugin_data.ini"
+expect_status "plugin init message 'data: ...' at the data line" 2 \
+    "plugin_data.ini:14: [model] data: $WORK/plugin_data.csv: model test_gate: 1 value: expected at least 2"
+[ ! -e "$WORK/plugin_data.ck" ] || fail "plugin init failure: checkpoint dir was created"
+
+# A UTF-8 byte-order mark at the start of the config and of the data file is
+# skipped; the log names a plugin model by its own name, not "plugin".
+make_config bom
+{ printf '\xEF\xBB\xBF'; cat "$WORK/bom.ini"; } >"$WORK/bom.tmp" && mv "$WORK/bom.tmp" "$WORK/bom.ini"
+{ printf '\xEF\xBB\xBF'; cat "$WORK/heights.csv"; } >"$WORK/bom.csv"
+pmc 1 run "$WORK/bom.ini" --set "model.data=$WORK/bom.csv" "${GATE_MODEL[@]}" --set run.generations=1
+expect_status "byte-order marks at the start of config and data skipped" 0 \
+    "stopping: the only generation is done (generations = 1)"
+grep -qF "model test_gate, 2 parameters," "$WORK/out" && pass "log names the plugin model test_gate" ||
+    fail "log does not name the plugin model test_gate"
+
+# Out of memory for the population (an address-space limit below what 9e7
+# particles need): exit 1, and the directories the run created (3 levels)
+# are gone again, as for a config error.
+(ulimit -v 3000000 && pmc 1 run "$WORK/bom.ini" --set run.particles=90000000 \
+    --set "run.checkpoint_dir=$WORK/oom/a/b" && echo "RC=$RC" >"$WORK/oom.rc")
+RC=$(sed -n 's/^RC=//p' "$WORK/oom.rc" 2>/dev/null)
+RC=${RC:-99}
+expect_status "out of memory for the particles -> 1" 1 "out of memory for 90000000 particles"
+[ ! -e "$WORK/oom" ] && pass "out of memory: no directory left" || fail "out of memory: left $(find "$WORK/oom")"
+
 # Two ranks refuse the same way, with one message.
 make_config np2
 pmc 2 run "$WORK/np2.ini" --set epsilon.quantile=1.5
@@ -125,4 +164,27 @@ for np in 1 2; do
     cmp -s "$WORK/before" "$WORK/after" || {
         fail "rerun np=$np: checkpoint dir changed:"; diff "$WORK/before" "$WORK/after" >&2; }
 done
+
+# The finished run on a read-only mount (a read-only bind mount of it; needs
+# root): it is reported (exit 0, nothing written, no lock); anything that
+# would have to write fails, naming the directory.
+ro="$WORK/again-ro"
+mkdir -p "$ro"
+if mount --bind "$WORK/again.ck" "$ro" 2>/dev/null && mount -o remount,ro,bind "$ro" 2>/dev/null; then
+    trap 'umount "$ro" 2>/dev/null; rm -rf "$WORK"' EXIT
+    for np in 1 2; do
+        pmc "$np" run "$WORK/again.ini" --set "run.checkpoint_dir=$ro"
+        expect_status "finished run on a read-only mount, np=$np" 0 "already finished"
+        grep -qF "$ro is not writable: reading it only" "$WORK/out" || fail "read-only np=$np: not said"
+    done
+    pmc 2 run "$WORK/again.ini" --set "run.checkpoint_dir=$ro" --set run.generations=5
+    expect_status "unfinished run on a read-only mount -> 1" 1 \
+        "pmcabc: error: $ro: directory not writable: Read-only file system"
+    snapshot >"$WORK/after"
+    cmp -s "$WORK/before" "$WORK/after" || fail "read-only runs: checkpoint dir changed"
+    umount "$ro"
+else
+    umount "$ro" 2>/dev/null
+    echo "skipped: read-only bind mount not allowed here (needs root)"
+fi
 finish

@@ -4,7 +4,7 @@
 # host and pid; PMCABC_LOCK_WAIT lets it wait; a stale lock (dead pid, or
 # nobody holds its flock) is taken over with a warning; the lock file is
 # gone after every exit (0, 1, 2, 75, and after the holder's kill -9 the next
-# run takes over).
+# run takes over, also right after a kill at the lock step itself).
 . "$(dirname "$0")/common.sh"
 
 make_config l
@@ -98,6 +98,24 @@ kill -9 "$first"; wait "$first" 2>/dev/null
 pmc 1 run "$WORK/l.ini" "${SLOW[@]}" --set run.checkpoint_dir="$dir"
 expect_status "after kill -9: lock taken over, run finished" 0 "taking over the stale lock"
 lock_gone "$dir" "after resuming a killed run"
+
+# kill -9 at the lock step itself, then a restart at once (no wait): after
+# the lock file was created but before its flock, and after the flock but
+# before the owner line. Either way no process holds the flock: the restart
+# takes the empty lock file over and finishes (it used to be refused for 5 s
+# as "owner unknown").
+for moment in created locked; do
+    dir="$WORK/killed-$moment"
+    PMC_TEST_LOCK_KILL=$moment pmc 1 run "$WORK/l.ini" --set run.checkpoint_dir="$dir"
+    [ "$RC" -eq 137 ] && [ -e "$dir/.lock" ] && [ ! -s "$dir/.lock" ] &&
+        pass "killed at the lock step ($moment): empty lock file left" ||
+        fail "PMC_TEST_LOCK_KILL=$moment: exit $RC, lock file: $(ls -l "$dir/.lock" 2>&1)"
+    pmc 1 run "$WORK/l.ini" --set run.checkpoint_dir="$dir"
+    expect_status "restart right after a kill at the lock step ($moment)" 0 \
+        "taking over the stale lock $dir/.lock (owner unknown: the lock file holds no 'HOST PID START' line): no running process holds it"
+    grep -qF "all 4 generations done" "$WORK/out" || fail "restart after the kill ($moment) did not finish"
+    lock_gone "$dir" "after the restart ($moment)"
+done
 
 # The lock is released on every other exit: 75 (time limit), 1 (I/O error), 2.
 # The limit 1.5 s stops the run 0.5 s in, before its 2.3 s of sleep.

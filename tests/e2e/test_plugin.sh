@@ -133,7 +133,7 @@ check_bad not_shared plugin/libtext.so 2 "not_shared.ini:13: [model] plugin: plu
 check_bad no_entry plugin/libnoentry.so 2 "no_entry.ini:13: [model] plugin: plugin/libnoentry.so: no symbol pmcabc_model_plugin"
 check_bad abi plugin/libabi99.so 2 "abi.ini:13: [model] plugin: plugin/libabi99.so: plugin ABI version 99, but this pmcabc supports versions 1 to 2"
 check_bad nosim plugin/libnosim.so 2 "nosim.ini:13: [model] plugin: plugin/libnosim.so: the plugin description lacks simulate (or simulate_group)"
-check_bad count plugin/libnormal_mean.so 2 "count.ini:13: [model] plugin: plugin/libnormal_mean.so: model normal_mean has 1 parameters, the [prior] section defines 2" $'mu = normal(0, 3)\nsd = uniform(1, 2)'
+check_bad count plugin/libnormal_mean.so 2 "count.ini:13: [model] plugin: plugin/libnormal_mean.so: model normal_mean has 1 parameter, the [prior] section defines 2" $'mu = normal(0, 3)\nsd = uniform(1, 2)'
 check_bad names plugin/libnormal_mean.so 2 "names.ini:17: [prior] theta: model normal_mean expects parameter 1 to be named mu" 'theta = normal(0, 3)'
 check_bad sim_error plugin/libfails.so 1 "model failing: mu"
 grep -qF "is too large" "$WORK/out" && grep -qF "parameters (mu = " "$WORK/out" &&

@@ -29,9 +29,32 @@ signal_ranks TERM "run.checkpoint_dir=$dir"
 wait "$pid"
 RC=$?
 expect_status "SIGTERM -> exit 75" 75 "interrupted by SIGTERM during generation 2"
+# An interruption is the expected end of a stopped job, not an error line.
+grep -qF "pmcabc: interrupted by SIGTERM during generation 2" "$WORK/out" &&
+    ! grep -qF "pmcabc: error" "$WORK/out" && pass "exit 75 printed as 'pmcabc: interrupted by'" ||
+    fail "exit 75: expected 'pmcabc: interrupted by SIGTERM', no 'pmcabc: error'"
 ls "$dir" | grep -qE '^partial-0002\.h5$' || fail "SIGTERM: no partial-0002.h5 in $dir: $(ls "$dir")"
+partial_sims=$("$PMC_PYTHON" -c 'import h5py, sys; print(int(h5py.File(sys.argv[1], "r")["n_sims"][:].sum()))' \
+    "$dir/partial-0002.h5")
 pmc 3 run "$WORK/r.ini" "${SLOW[@]}" --set run.checkpoint_dir="$dir"
 expect_status "resume after SIGTERM on 3 ranks" 0 "resuming"
+# sims/s of the resumed generation counts this invocation's simulations only
+# (its sims minus the partial file's) over this invocation's wall time; the
+# tolerance is the rounding of the printed rate (3 digits) and time (0.01 s).
+if awk -v p="$partial_sims" '$3 == "gen" && $4 == 2 {
+        for (i = 1; i < NF; i++) {
+            if ($i == "sims") s = $(i + 1)
+            if ($i == "sims/s") { r = $(i - 1); w = $(i + 1) }
+        }
+        sub(/s$/, "", w); now = s - p
+        d = r * w - now; if (d < 0) d = -d
+        ok = p > 0 && d <= 0.006 * now + 0.006 * r + 1
+        printf "gen 2: sims %s, from the partial file %s, rate %s, wall %s s\n", s, p, r, w
+        found = 1 } END { exit !(found && ok) }' "$WORK/out"; then
+    pass "resumed generation: sims/s over this invocation's simulations"
+else
+    fail "resumed generation: sims/s x wall time != sims - partial sims ($partial_sims)"; grep -F "gen    2" "$WORK/out" >&2
+fi
 same "$WORK/ref" "$dir" && pass "SIGTERM + resume == uninterrupted" || fail "SIGTERM + resume differs"
 
 # Time limit -> exit 75 before the run is done; resume is identical. The

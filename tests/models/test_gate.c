@@ -152,7 +152,8 @@ static int tg_init(const char *const *keys, const char *const *values, size_t n_
 {
     (void)data;
     if (n_data < 2) {
-        snprintf(errbuf, errlen, "needs at least 2 observed values ([model] data)");
+        snprintf(errbuf, errlen, "data: %zu value%s: expected at least 2", n_data,
+                 n_data == 1 ? "" : "s");
         return 1;
     }
     gate_state *s = calloc(1, sizeof *s);

@@ -1140,6 +1140,39 @@ PMC_TEST(config_diff_truncated)
     free(now);
 }
 
+PMC_TEST(config_particles_upper_limit)
+{
+    expect_line_error(3, "particles = 1000000000000",
+                      "jobs/g.ini:3: [run] particles: 1000000000000: expected at most 100000000 "
+                      "particles");
+    pmc_config *cfg = parse_good(3, "particles = 100000000", NULL, 0);
+    PMC_CHECK_INT(cfg->particles, 100000000);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_leading_bom_skipped)
+{
+    char text[4096] = "\xEF\xBB\xBF";
+    good_with(0, "", text + 3, sizeof text - 3);
+    pmc_config *cfg = parse_ok(text, PATH, NULL, 0);
+    PMC_CHECK(cfg->text && strcmp(cfg->text, good_text_expected) == 0);
+    drop_cfg(cfg);
+}
+
+/* Bytes that would not show on a terminal are written as \xNN: a
+ * byte-order mark or a no-break space inside a key, a control character
+ * in a value. Plain UTF-8 is kept. */
+PMC_TEST(config_invisible_bytes_shown_escaped)
+{
+    expect_line_error(2, "\xEF\xBB\xBFseed = 42",
+                      "jobs/g.ini:2: [run] \\xEF\\xBB\\xBFseed: 42: unknown key");
+    expect_line_error(3, "particles = 100\xC2\xA0",
+                      "jobs/g.ini:3: [run] particles: 100\\xC2\\xA0: expected a non-negative");
+    expect_line_error(3, "particles = 1\x01" "00", "[run] particles: 1\\x0100: expected");
+    expect_line_error(3, "particles = 100\xFF", "[run] particles: 100\\xFF: expected");
+    expect_line_error(3, "particles = 100µ", "[run] particles: 100µ: expected");
+}
+
 const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_good),
     PMC_TEST_ENTRY(config_defaults),
@@ -1261,5 +1294,8 @@ const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_diff_null_texts),
     PMC_TEST_ENTRY(config_diff_no_output_buffer),
     PMC_TEST_ENTRY(config_diff_truncated),
+    PMC_TEST_ENTRY(config_particles_upper_limit),
+    PMC_TEST_ENTRY(config_leading_bom_skipped),
+    PMC_TEST_ENTRY(config_invisible_bytes_shown_escaped),
     {NULL, NULL},
 };

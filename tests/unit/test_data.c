@@ -168,6 +168,41 @@ PMC_TEST(data_out_of_range)
     expect_error("-1e999\n", 1, "number out of range");
 }
 
+PMC_TEST(data_directory)
+{
+    /* fopen opens a directory; the reader must say what it is (exit 2), not
+     * report a read error (exit 1). */
+    double *x = (double *)&x;
+    size_t n = 99;
+    pmc_err err;
+    pmc_err_clear(&err);
+    PMC_CHECK_INT(pmc_data_read_column("/tmp", ORIGIN, &x, &n, &err), PMC_EINVAL);
+    PMC_CHECK(x == NULL);
+    PMC_CHECK_CONTAINS(err.msg, ORIGIN ": cannot open data file /tmp: Is a directory");
+}
+
+PMC_TEST(data_leading_bom_skipped)
+{
+    char path[64];
+    const char *text = "\xEF\xBB\xBF" "170.5\n171\n";
+    write_temp(text, strlen(text), path);
+    double *x = NULL;
+    size_t n = 0;
+    pmc_err err;
+    pmc_err_clear(&err);
+    PMC_CHECK_INT(pmc_data_read_column(path, ORIGIN, &x, &n, &err), PMC_OK);
+    PMC_CHECK_INT(n, 2);
+    if (n == 2)
+        PMC_CHECK(x[0] == 170.5 && x[1] == 171.0);
+    free(x);
+    unlink(path);
+}
+
+PMC_TEST(data_bom_inside_shown_escaped)
+{
+    expect_error("170\n\xEF\xBB\xBF" "171\n", 2, "'\\xEF\\xBB\\xBF171': not a number");
+}
+
 const pmc_test_case pmc_tests_data[] = {
     PMC_TEST_ENTRY(data_good_with_comments),
     PMC_TEST_ENTRY(data_not_a_number),
@@ -180,5 +215,8 @@ const pmc_test_case pmc_tests_data[] = {
     PMC_TEST_ENTRY(data_missing_file),
     PMC_TEST_ENTRY(data_overlong_line),
     PMC_TEST_ENTRY(data_out_of_range),
+    PMC_TEST_ENTRY(data_directory),
+    PMC_TEST_ENTRY(data_leading_bom_skipped),
+    PMC_TEST_ENTRY(data_bom_inside_shown_escaped),
     {NULL, NULL},
 };

@@ -224,6 +224,23 @@ PMC_TEST(model_missing_data_file)
     drop_cfg(cfg);
 }
 
+/* One value has no standard deviation: refused at the data line, with the count. */
+PMC_TEST(model_gaussian_one_value)
+{
+    char data[64];
+    write_data("170.5\n", data);
+    pmc_config *cfg = parse_cfg("gaussian", data, "", GOOD_PRIORS);
+    pmc_model *m = NULL;
+    pmc_err err;
+    pmc_err_clear(&err);
+    PMC_CHECK_INT(pmc_model_create(cfg, &m, &err), PMC_EINVAL);
+    PMC_CHECK(m == NULL);
+    PMC_CHECK_CONTAINS(err.msg, PATH ":10: [model] data: ");
+    PMC_CHECK_CONTAINS(err.msg, ": 1 value: model gaussian needs at least 2");
+    drop_cfg(cfg);
+    unlink(data);
+}
+
 /* ---- simulation ------------------------------------------------------------ */
 
 static int simulate(const pmc_model *m, const double *theta, gsl_rng *r, uint64_t slot,
@@ -606,7 +623,7 @@ PMC_TEST(model_plugin_errors)
     expect_create_error("plugin", "plugin = " PMC_TEST_DATA_DIR "/normal50.csv",
                         "mu = normal(0, 3)", notso);
     const char *const count[] = {PATH ":11: [model] plugin: " PMC_EXAMPLE_PLUGIN ": model "
-                                 "normal_mean has 1 parameters, the [prior] section defines 2",
+                                 "normal_mean has 1 parameter, the [prior] section defines 2",
                                  NULL};
     expect_create_error("plugin", PLUGIN_KEYS, GOOD_PRIORS, count);
     const char *const name[] = {PATH ":13: [prior] m: model normal_mean expects parameter 1 to "
@@ -619,6 +636,13 @@ PMC_TEST(model_plugin_errors)
     const char *const unknown[] = {PATH ":12: [model] sigma1: 1: model normal_mean: unknown key "
                                    "(normal_mean takes only sigma0)", NULL};
     expect_create_error("plugin", PLUGIN_KEYS "\nsigma1 = 1", "mu = normal(0, 3)", unknown);
+    /* An empty path would resolve to the config's directory. */
+    const char *const empty[] = {PATH ":11: [model] plugin: (empty): expected the path of a "
+                                 "shared object", NULL};
+    expect_create_error("plugin", "plugin =", "mu = normal(0, 3)", empty);
+    const char *const dir[] = {PATH ":11: [model] plugin: /tmp: cannot open plugin /tmp: Is a "
+                               "directory", NULL};
+    expect_create_error("plugin", "plugin = /tmp", "mu = normal(0, 3)", dir);
     const char *const other[] = {PATH ":11: [model] plugin: x: unknown key for this model", NULL};
     expect_create_error("gaussian", "plugin = x", GOOD_PRIORS, other);
 }
@@ -633,6 +657,7 @@ const pmc_test_case pmc_tests_model[] = {
     PMC_TEST_ENTRY(model_test_fail_bad_mode),
     PMC_TEST_ENTRY(model_sigma_prior_normal_refused),
     PMC_TEST_ENTRY(model_missing_data_file),
+    PMC_TEST_ENTRY(model_gaussian_one_value),
     PMC_TEST_ENTRY(model_simulate_deterministic),
     PMC_TEST_ENTRY(model_simulate_mean_near_mu),
     PMC_TEST_ENTRY(model_test_fail_error_above),
