@@ -84,7 +84,7 @@ typedef struct {
     size_t n_epsilons;
     double *epsilons;              /* tolerance history stored in the newest file */
     pmc_marginal_summary *summary; /* d entries */
-    pmc_prior_spec *priors;        /* d entries, from the stored config */
+    pmc_prior_spec *priors;        /* d entries from the stored config (NULL: its count differs) */
     size_t n_bound_hits;
     pmc_bound_hit *bound_hits;     /* where the posterior piles against a prior bound */
 } pmc_inspect_report;

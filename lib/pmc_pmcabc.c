@@ -618,8 +618,10 @@ static void log_posterior(const run_state *st, const population *p, const pmc_ge
         pmc_log_info("  %-16s %14.6g %14.6g %14.6g %14.6g %14.6g", st->cfg->prior[k].name,
                      sum[k].mean, sum[k].sd, sum[k].q05, sum[k].q50, sum[k].q95);
     pmc_bound_hit hits[2 * PMC_MAX_PARAMS]; /* lib/pmc_bounds.c: the criterion */
-    size_t n_hits = pmc_bounds_check(st->cfg->prior, p->theta, p->weights, p->n, p->d, hits);
-    for (size_t i = 0; i < n_hits && pmc_schedule_rank(st->sched) == 0; i++) {
+    size_t n_hits = pmc_schedule_rank(st->sched) == 0
+                        ? pmc_bounds_check(st->cfg->prior, p->theta, p->weights, p->n, p->d, hits)
+                        : 0;
+    for (size_t i = 0; i < n_hits; i++) {
         char text[1024];
         pmc_bounds_text(&hits[i], st->cfg->prior, text, sizeof text);
         pmc_log_warn("%s", text);

@@ -299,8 +299,10 @@ def summarize(gen):
 #
 # The criterion and its reasoning are in lib/pmc_bounds.c; this is a copy of
 # it for the Python tools (pmcabc-summary, pmcabc-plot). Change both together:
-# tests/e2e/test_inspect.sh checks that `pmcabc inspect` and pmcabc-summary
-# print the same warnings, tests/e2e/test_plots.py that the plot's agree.
+# tests/e2e/test_plots.py checks that `pmcabc inspect --json` and
+# bound_warnings give the same warnings (numbers and text) for a uniform and
+# a truncnormal prior, tests/e2e/test_inspect.sh that pmcabc-summary prints
+# inspect's report.
 
 BOUND_WINDOW = 0.025     # PMC_BOUND_WINDOW: prior probability of the window next to a bound
 BOUND_MIN_MASS = 0.10    # PMC_BOUND_MIN_MASS
@@ -411,12 +413,12 @@ def bound_text(hit, prior_text):
     """The warning line of pmc_bounds_text (without "warning: ")."""
     up = hit["bound"] == "upper"
     side = "above" if up else "below"
-    return (f"{hit['parameter']} piles against the {hit['bound']} bound {'%g' % hit['value']} "
-            f"of its prior {prior_text}: {100.0 * hit['mass']:.1f} % of the posterior weight "
-            f"is at or {side} {'%g' % hit['window_edge']}, the prior's {'top' if up else 'bottom'} "
-            f"{'%g' % (100.0 * BOUND_WINDOW)} % (warning from {'%.3g' % (100.0 * hit['threshold'])} "
-            f"%); the bound may cut the posterior off: widen the prior if {hit['parameter']} can "
-            f"lie {side} {'%g' % hit['value']}")
+    name, bound, edge = hit["parameter"], "%g" % hit["value"], "%g" % hit["window_edge"]
+    window, threshold = "%g" % (100.0 * BOUND_WINDOW), "%.3g" % (100.0 * hit["threshold"])
+    return (f"{name} piles against the {hit['bound']} bound {bound} of its prior {prior_text}: "
+            f"{100.0 * hit['mass']:.1f} % of the posterior weight is at or {side} {edge}, the "
+            f"prior's {'top' if up else 'bottom'} {window} % (warning from {threshold} %); the "
+            f"bound may cut the posterior off: widen the prior if {name} can lie {side} {bound}")
 
 
 # --- run state and the inspect-compatible summary ---------------------------------
