@@ -118,6 +118,32 @@ static int add_row(pmc_inspect_report *r, const char *file, const pmc_gen_meta *
     return r->rows[r->n_rows - 1].file ? PMC_OK : out_of_memory(err, file);
 }
 
+/* The prior specs of the stored config, one per parameter of the data;
+ * none if the counts differ (a partial file's caller reports that). */
+static int take_priors(pmc_inspect_report *r, const pmc_config *cfg, const char *file,
+                       pmc_err *err)
+{
+    if (cfg->n_params != r->d)
+        return PMC_OK;
+    if (!(r->priors = malloc(r->d * sizeof *r->priors)))
+        return out_of_memory(err, file);
+    memcpy(r->priors, cfg->prior, r->d * sizeof *r->priors);
+    return PMC_OK;
+}
+
+/* The prior bounds the newest population piles against (pmc_bounds.c). */
+static int take_bound_hits(pmc_inspect_report *r, const pmc_generation *g, const char *file,
+                           pmc_err *err)
+{
+    if (!r->priors)
+        return PMC_OK;
+    if (!(r->bound_hits = malloc(2 * g->d * sizeof *r->bound_hits)))
+        return out_of_memory(err, file);
+    r->n_bound_hits = pmc_bounds_check(r->priors, g->theta, g->weights, g->n, g->d,
+                                       r->bound_hits);
+    return PMC_OK;
+}
+
 /* Model, planned generations, epsilon minimum and budget from the stored
  * config text of file; names the parameters from its [prior] if names is
  * set (a partial file stores no names of its own). */
@@ -139,6 +165,8 @@ static int take_config(pmc_inspect_report *r, const char *text, const char *file
     r->eps_minimum = cfg->eps_minimum;
     r->max_simulations = cfg->max_simulations;
     st = r->model ? PMC_OK : out_of_memory(err, file);
+    if (st == PMC_OK)
+        st = take_priors(r, cfg, file, err);
     if (st == PMC_OK && names) {
         if (cfg->n_params != r->d)
             st = pmc_err_set(err, PMC_EINVAL, "%s: stored config has %zu parameters, the data %zu",
@@ -219,6 +247,9 @@ static int take_generation(pmc_inspect_report *r, pmc_generation *g, const char 
     st = pmc_posterior_summarize(g->theta, g->weights, g->n, g->d, r->summary, err);
     if (st != PMC_OK)
         return pmc_err_prefix(err, "%s", file);
+    st = take_bound_hits(r, g, file, err);
+    if (st != PMC_OK)
+        return st;
     r->has_posterior = 1;
     r->state = r->last.generation + 1 >= r->generations || r->last.epsilon <= r->eps_minimum
                    ? PMC_STATE_FINISHED : PMC_STATE_RESUMABLE;
@@ -518,6 +549,8 @@ void pmc_inspect_free(pmc_inspect_report *r)
     free(r->build.creator);
     free(r->epsilons);
     free(r->summary);
+    free(r->priors);
+    free(r->bound_hits);
     memset(r, 0, sizeof *r);
 }
 
@@ -601,6 +634,16 @@ static void print_posterior(const pmc_inspect_report *r, FILE *out)
     }
 }
 
+/* One "warning: ..." line per prior bound the posterior piles against, as the run log. */
+static void print_bound_hits(const pmc_inspect_report *r, FILE *out)
+{
+    for (size_t i = 0; i < r->n_bound_hits; i++) {
+        char text[1024];
+        pmc_bounds_text(&r->bound_hits[i], r->priors, text, sizeof text);
+        fprintf(out, "warning: %s\n", text);
+    }
+}
+
 void pmc_inspect_print_text(const pmc_inspect_report *r, FILE *out)
 {
     char state[128], reason[256];
@@ -626,6 +669,7 @@ void pmc_inspect_print_text(const pmc_inspect_report *r, FILE *out)
         print_rows(r, out);
     if (r->has_posterior)
         print_posterior(r, out);
+    print_bound_hits(r, out);
 }
 
 /* --- JSON ----------------------------------------------------------------------- */
@@ -737,6 +781,29 @@ static void json_state(FILE *out, const pmc_inspect_report *r)
     fputc('}', out);
 }
 
+/* The elements of posterior.bound_warnings (docs/postprocessing.md). */
+static void json_bound_hits(FILE *out, const pmc_inspect_report *r)
+{
+    for (size_t i = 0; i < r->n_bound_hits; i++) {
+        const pmc_bound_hit *h = &r->bound_hits[i];
+        char text[1024];
+        pmc_bounds_text(h, r->priors, text, sizeof text);
+        fputs(i ? ",\n      {\"parameter\": " : "\n      {\"parameter\": ", out);
+        json_string(out, r->param_names[h->param]);
+        fprintf(out, ", \"bound\": \"%s\", \"value\": ", h->upper ? "upper" : "lower");
+        json_number(out, h->bound);
+        fputs(", \"window_edge\": ", out);
+        json_number(out, h->edge);
+        fputs(", \"mass\": ", out);
+        json_number(out, h->mass);
+        fputs(", \"threshold\": ", out);
+        json_number(out, h->threshold);
+        fputs(", \"text\": ", out);
+        json_string(out, text);
+        fputc('}', out);
+    }
+}
+
 static void json_posterior(FILE *out, const pmc_inspect_report *r)
 {
     if (!r->has_posterior) {
@@ -763,6 +830,8 @@ static void json_posterior(FILE *out, const pmc_inspect_report *r)
         }
         fputc('}', out);
     }
+    fputs("],\n    \"bound_warnings\": [", out);
+    json_bound_hits(out, r);
     fputs("]}", out);
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pmc_bounds.h"
 #include "pmc_checkpoint.h"
 #include "pmc_error.h"
 
@@ -92,6 +93,9 @@ typedef struct {
     size_t n_epsilons;
     double *epsilons;              /* tolerance history stored in the newest file */
     pmc_marginal_summary *summary; /* d entries */
+    pmc_prior_spec *priors;        /* d entries from the stored config (NULL: its count differs) */
+    size_t n_bound_hits;
+    pmc_bound_hit *bound_hits;     /* where the posterior piles against a prior bound */
 } pmc_inspect_report;
 
 /* Builds the report of path: a run directory (every gen-NNNN.h5 in it, the

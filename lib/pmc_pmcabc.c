@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "pmc_bounds.h"
 #include "pmc_checkpoint.h"
 #include "pmc_distance.h"
 #include "pmc_epsilon.h"
@@ -653,6 +654,15 @@ static void log_posterior(const run_state *st, const population *p, const pmc_ge
     for (size_t k = 0; k < p->d; k++)
         pmc_log_info("  %-16s %14.6g %14.6g %14.6g %14.6g %14.6g", st->cfg->prior[k].name,
                      sum[k].mean, sum[k].sd, sum[k].q05, sum[k].q50, sum[k].q95);
+    pmc_bound_hit hits[2 * PMC_MAX_PARAMS]; /* lib/pmc_bounds.c: the criterion */
+    size_t n_hits = pmc_schedule_rank(st->sched) == 0
+                        ? pmc_bounds_check(st->cfg->prior, p->theta, p->weights, p->n, p->d, hits)
+                        : 0;
+    for (size_t i = 0; i < n_hits; i++) {
+        char text[1024];
+        pmc_bounds_text(&hits[i], st->cfg->prior, text, sizeof text);
+        pmc_log_warn("%s", text);
+    }
 }
 
 /* --- set-up ------------------------------------------------------------------ */

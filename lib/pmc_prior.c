@@ -38,6 +38,16 @@ const char *pmc_prior_kind_name(pmc_prior_kind kind)
     return pmc__priors[kind].name;
 }
 
+void pmc_prior_format(const pmc_prior_spec *spec, char *buf, size_t len)
+{
+    size_t k = (size_t)spec->kind < PMC__NKINDS ? pmc__priors[spec->kind].nparams : 0;
+    int used = snprintf(buf, len, "%s(", pmc_prior_kind_name(spec->kind));
+    for (size_t i = 0; i < k && used >= 0 && (size_t)used < len; i++)
+        used += snprintf(buf + used, len - (size_t)used, "%s%g", i ? ", " : "", spec->p[i]);
+    if (used >= 0 && (size_t)used < len)
+        snprintf(buf + used, len - (size_t)used, ")");
+}
+
 /* ---- parsing ------------------------------------------------------------ */
 
 static const char *pmc__skip_space(const char *p)

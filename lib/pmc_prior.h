@@ -50,4 +50,8 @@ void pmc_prior_sample_joint(const pmc_prior_spec *specs, size_t n, gsl_rng *rng,
 /* Name of the distribution ("uniform", ...). */
 const char *pmc_prior_kind_name(pmc_prior_kind kind);
 
+/* The spec as text with its numbers in %g, e.g. "uniform(5, 25)"; the
+ * parser reads it back (to %g's 6 significant digits). Always NUL-terminated. */
+void pmc_prior_format(const pmc_prior_spec *spec, char *buf, size_t len);
+
 #endif

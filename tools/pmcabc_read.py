@@ -27,6 +27,7 @@ import json
 import math
 import os
 import re
+import statistics
 
 import h5py
 import numpy as np
@@ -35,6 +36,8 @@ __all__ = [
     "Generation", "Partial", "Run", "read_generation", "read_partial", "load_run",
     "weighted_mean", "weighted_sd", "weighted_quantile", "summarize", "parse_config",
     "run_state", "summary", "to_json", "from_json_number",
+    "parse_prior", "prior_format", "prior_support", "bound_window", "bound_threshold",
+    "bound_warnings", "bound_text",
 ]
 
 GEN_NAME = re.compile(r"gen-([0-9]{4,})\.h5")
@@ -302,6 +305,132 @@ def summarize(gen):
     return out
 
 
+# --- priors and the bound check (same criterion as lib/pmc_bounds.c) ------------
+#
+# The criterion and its reasoning are in lib/pmc_bounds.c; this is a copy of
+# it for the Python tools (pmcabc-summary, pmcabc-plot). Change both together:
+# tests/e2e/test_plots.py checks that `pmcabc inspect --json` and
+# bound_warnings give the same warnings (numbers and text) for a uniform and
+# a truncnormal prior, tests/e2e/test_inspect.sh that pmcabc-summary prints
+# inspect's report.
+
+BOUND_WINDOW = 0.025     # PMC_BOUND_WINDOW: prior probability of the window next to a bound
+BOUND_MIN_MASS = 0.10    # PMC_BOUND_MIN_MASS
+BOUND_Z = 6.0            # PMC_BOUND_Z
+_PRIOR_ARITY = {"uniform": 2, "normal": 2, "lognormal": 2, "exponential": 1, "gamma": 2,
+                "beta": 2, "truncnormal": 4}
+_STD_NORMAL = statistics.NormalDist()
+
+
+def parse_prior(text):
+    """("uniform", [5.0, 25.0]) from a stored prior spec "uniform(5, 25)"."""
+    m = re.fullmatch(r"\s*(\w+)\s*\((.*)\)\s*", text)
+    if not m or m.group(1) not in _PRIOR_ARITY:
+        raise ValueError(f"prior spec {text!r}: expected e.g. uniform(a, b)")
+    args = [float(a) for a in m.group(2).split(",")] if m.group(2).strip() else []
+    if len(args) != _PRIOR_ARITY[m.group(1)]:
+        raise ValueError(f"prior spec {text!r}: expected {_PRIOR_ARITY[m.group(1)]} numbers")
+    return m.group(1), args
+
+
+def prior_format(kind, args):
+    """The spec as lib/pmc_prior.c's pmc_prior_format writes it: numbers in %g."""
+    return f"{kind}({', '.join('%g' % a for a in args)})"
+
+
+def prior_support(kind, args):
+    """(lo, hi) of the prior's support; -inf / inf where it is unbounded."""
+    if kind == "uniform":
+        return args[0], args[1]
+    if kind == "truncnormal":
+        return args[2], args[3]
+    if kind == "beta":
+        return 0.0, 1.0
+    if kind in ("lognormal", "exponential", "gamma"):
+        return 0.0, math.inf
+    return -math.inf, math.inf
+
+
+def _std_truncnormal_quantile(alpha, beta, p):
+    """Quantile p of the standard normal on [alpha, beta], mirrored in the upper tail."""
+    if alpha > 0:
+        return -_std_truncnormal_quantile(-beta, -alpha, 1.0 - p)
+    plo, phi = _STD_NORMAL.cdf(alpha), _STD_NORMAL.cdf(beta)
+    level = plo + p * (phi - plo)
+    z = -math.inf if level <= 0 else math.inf if level >= 1 else _STD_NORMAL.inv_cdf(level)
+    return min(max(z, alpha), beta)
+
+
+def bound_window(kind, args, upper):
+    """(bound, inner edge of its window) for an explicit bound of the prior
+    (uniform, truncnormal), else None (pmc_bounds_window)."""
+    if kind == "uniform":
+        a, b = args
+        return (b, b - BOUND_WINDOW * (b - a)) if upper else (a, a + BOUND_WINDOW * (b - a))
+    if kind == "truncnormal":
+        m, sd, a, b = args
+        q = _std_truncnormal_quantile((a - m) / sd, (b - m) / sd,
+                                      1.0 - BOUND_WINDOW if upper else BOUND_WINDOW)
+        return (b if upper else a), m + sd * q
+    return None
+
+
+def bound_threshold(ess):
+    """Posterior weight in the window from which it warns (pmc_bounds_threshold)."""
+    f = BOUND_WINDOW
+    return max(BOUND_MIN_MASS, f + BOUND_Z * math.sqrt(f * (1.0 - f) / ess))
+
+
+def _index_order_sum(v):
+    return float(np.cumsum(v)[-1]) if len(v) else 0.0
+
+
+def bound_warnings(gen, priors=None):
+    """The prior bounds a Generation's population piles against, as
+    [{"parameter", "bound" ("lower" | "upper"), "value", "window_edge", "mass",
+    "threshold", "text"}] in parameter order, lower before upper: the
+    `posterior.bound_warnings` of `pmcabc inspect --json` (pmc_bounds_check).
+    priors maps each parameter name to its spec text (default: the stored config)."""
+    if priors is None:
+        priors = parse_config(gen.config).get("prior", {})
+    w = np.asarray(gen.weights, dtype=np.float64)
+    total, squares = _index_order_sum(w), _index_order_sum(w * w)
+    if w.size == 0 or not total > 0:
+        return []
+    threshold = bound_threshold(total * total / squares)
+    out = []
+    for k, name in enumerate(gen.parameter_names):
+        if name not in priors:
+            continue
+        kind, args = parse_prior(priors[name])
+        x = gen.theta[:, k]
+        for upper in (False, True):
+            window = bound_window(kind, args, upper)
+            if window is None:
+                continue
+            bound, edge = window
+            inside = x >= edge if upper else x <= edge
+            mass = _index_order_sum(np.where(inside, w, 0.0)) / total
+            if mass >= threshold:
+                hit = {"parameter": name, "bound": "upper" if upper else "lower", "value": bound,
+                       "window_edge": edge, "mass": mass, "threshold": threshold}
+                hit["text"] = bound_text(hit, prior_format(kind, args))
+                out.append(hit)
+    return out
+
+
+def bound_text(hit, prior_text):
+    """The warning line of pmc_bounds_text (without "warning: ")."""
+    up = hit["bound"] == "upper"
+    side = "above" if up else "below"
+    name, bound, edge = hit["parameter"], "%g" % hit["value"], "%g" % hit["window_edge"]
+    window, threshold = "%g" % (100.0 * BOUND_WINDOW), "%.3g" % (100.0 * hit["threshold"])
+    return (f"{name} piles against the {hit['bound']} bound {bound} of its prior {prior_text}: "
+            f"{100.0 * hit['mass']:.1f} % of the posterior weight is at or {side} {edge}, the "
+            f"prior's {'top' if up else 'bottom'} {window} % (warning from {threshold} %); the "
+            f"bound may cut the posterior off: widen the prior if {name} can lie {side} {bound}")
+
+
 # --- run state and the inspect-compatible summary ---------------------------------
 
 def parse_config(text):
@@ -413,7 +542,7 @@ def summary(directory):
     }
     if last is not None:
         report["posterior"] = dict(_meta(last), epsilons=[float(e) for e in last.epsilons],
-                                   parameters=summarize(last))
+                                   parameters=summarize(last), bound_warnings=bound_warnings(last))
     return report
 
 

@@ -9,6 +9,7 @@ int pmc_test_failures;
 
 extern const pmc_test_case pmc_tests_config[];
 extern const pmc_test_case pmc_tests_prior[];
+extern const pmc_test_case pmc_tests_bounds[];
 extern const pmc_test_case pmc_tests_rng[];
 extern const pmc_test_case pmc_tests_kernel[];
 extern const pmc_test_case pmc_tests_weights[];
@@ -23,7 +24,7 @@ extern const pmc_test_case pmc_tests_ledger[];
 static const pmc_test_case *const tables[] = {
     pmc_tests_config, pmc_tests_prior,   pmc_tests_rng,   pmc_tests_kernel,     pmc_tests_weights,
     pmc_tests_epsilon, pmc_tests_data,   pmc_tests_model, pmc_tests_checkpoint, pmc_tests_distance,
-    pmc_tests_inspect, pmc_tests_ledger,
+    pmc_tests_inspect, pmc_tests_ledger, pmc_tests_bounds,
 };
 
 static int run_case(const pmc_test_case *t)

@@ -104,6 +104,23 @@ PMC_TEST(prior_parse_uniform)
     PMC_CHECK(strcmp(pmc_prior_kind_name(s.kind), "uniform") == 0);
 }
 
+PMC_TEST(prior_format_round_trip)
+{
+    /* %g numbers, ", " between them; the parser reads the text back. */
+    const char *texts[] = {"uniform(5, 25)", "truncnormal(0, 1.5, -1, 1e+06)", "exponential(0.5)",
+                           "beta(2, 3)"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        pmc_prior_spec s = parse_ok(texts[i]);
+        char buf[64];
+        pmc_prior_format(&s, buf, sizeof buf);
+        PMC_CHECK(strcmp(buf, texts[i]) == 0);
+    }
+    pmc_prior_spec s = parse_ok("uniform( 150 ,200.0 )");
+    char small[8];
+    pmc_prior_format(&s, small, sizeof small);
+    PMC_CHECK(strcmp(small, "uniform") == 0); /* truncated, NUL-terminated */
+}
+
 PMC_TEST(prior_parse_all_kinds)
 {
     static const struct {
@@ -441,6 +458,7 @@ PMC_TEST(prior_sample_joint_order)
 
 const pmc_test_case pmc_tests_prior[] = {
     PMC_TEST_ENTRY(prior_parse_uniform),
+    PMC_TEST_ENTRY(prior_format_round_trip),
     PMC_TEST_ENTRY(prior_parse_all_kinds),
     PMC_TEST_ENTRY(prior_parse_uniform_reversed),
     PMC_TEST_ENTRY(prior_parse_uniform_equal_bounds),
