@@ -550,6 +550,15 @@ static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc
         ss->requests = requests;
         ss->dispatch_cpu = dispatch_cpu;
         if (rc == PMC_EBUDGET && attempts > 0) {
+            /* Performed may pass counted by the speculative attempts only. */
+            uint64_t counted = done_simulations(st);
+            for (size_t i = 0; i < st->n; i++)
+                counted += st->done[i] ? 0 : st->rejected[i];
+            pmc_log_info("generation %u: %llu simulations run now; %llu of the generation "
+                         "so far count toward max_simulations (finished slots and the known "
+                         "rejected attempts of the others; speculative ones do not count)",
+                         c->generation,
+                         (unsigned long long)attempts, (unsigned long long)counted);
             rc = write_partial(st, c->generation, c->epsilon, err);
             st->budget_saved = rc == PMC_OK;
             rc = rc == PMC_OK ? PMC_EBUDGET : rc;
