@@ -66,6 +66,7 @@ typedef struct {
     _Atomic uint64_t sims;    /* simulations so far on this rank, for progress */
     pmc_schedule *sched;      /* for group calls */
     unsigned char *group_msg; /* scratch for a group call; NULL: simulate here alone */
+    const uint64_t *start;    /* per slot: attempts known rejected when the call began */
 } slot_ctx;
 
 /* A stop this rank sees by itself: a signal, or the time limit's deadline. */
@@ -164,6 +165,23 @@ static int compute_attempts(void *arg, size_t slot, uint64_t first, uint64_t end
     unsigned char *r = record;
     *ran = 0;
     *accepted = PMC_ATTEMPT_NONE;
+    /* A slot going on from known rejected attempts (a partial file, an
+     * earlier save) lost its attempt-0 statistics with them: the block that
+     * starts it carries them (pmc_schedule.h), so redo attempt 0 for them.
+     * Same stream, same bits; one simulation more, not counted. */
+    if (c->rec_ns && first > 0 && first == c->start[slot] && first < end) {
+        if (must_stop(c->deadline))
+            return PMC_EINTR;
+        pmc_rng_set_stream(c->rng, c->cfg->seed, c->generation, slot, 0);
+        int rc = propose(c, theta, err);
+        if (rc == PMC_OK)
+            rc = simulate(c, theta, err);
+        if (rc != PMC_OK)
+            return pmc_err_prefix(err, "generation %u, attempt 0 again (its statistics)",
+                                  c->generation);
+        atomic_fetch_add_explicit(&c->sims, 1, memory_order_relaxed);
+        memcpy(r + REC_PSTATS(c->d, c->rec_ns), c->stats, c->rec_ns * sizeof(double));
+    }
     for (uint64_t a = first; a < end; a++) {
         /* Stopping between attempts is unbiased: an attempt's result depends
          * only on (seed, generation, slot, attempt), so redoing it later
@@ -184,7 +202,7 @@ static int compute_attempts(void *arg, size_t slot, uint64_t first, uint64_t end
         atomic_fetch_add_explicit(&c->sims, 1, memory_order_relaxed);
         /* The first simulation of a slot is a draw from the proposal's
          * predictive: the sample the adaptive distance scales by (Prangle 2017). */
-        if (c->rec_ns && a == 0)
+        if (c->rec_ns && a == 0) /* (first == 0: see above for first > 0) */
             memcpy(r + REC_PSTATS(c->d, c->rec_ns), c->stats, c->rec_ns * sizeof(double));
         double dist = pmc_distance_eval(c->distance, c->stats, pmc_model_observed_stats(c->model));
         if (dist <= c->epsilon || isinf(c->epsilon)) {
@@ -608,6 +626,7 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     c.sched = st->sched;
     c.group_msg = st->group_msg;
     c.deadline = st->ctl.deadline;
+    c.start = st->rejected;
     atomic_init(&c.sims, 0);
     char label[32];
     snprintf(label, sizeof label, "gen %u", gen);

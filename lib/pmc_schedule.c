@@ -1033,7 +1033,8 @@ enum { PART_MAIN = 1, PART_FIRST = 2 };
  * attempt of todo[k], or PMC_ATTEMPT_NONE) as items of `item` bytes:
  * slot, part, then the block's record buffer. Returns the item count. */
 static size_t pack_parts(const local_results *res, const size_t *todo, size_t ntodo,
-                         const uint64_t *acc, size_t first_size, unsigned char *out, size_t item)
+                         const uint64_t *acc, const pmc_slot_spec *spec, unsigned char *out,
+                         size_t item)
 {
     size_t m = 0;
     for (size_t i = 0; i < res->n; i++) {
@@ -1044,7 +1045,9 @@ static size_t pack_parts(const local_results *res, const size_t *todo, size_t nt
         uint64_t parts[2] = { o->slot, 0 };
         if (o->accepted == acc[k])
             parts[1] |= PART_MAIN;
-        if (first_size && o->first == 0 && o->ran > 0)
+        /* The block that starts the slot in this call carries its first bytes. */
+        uint64_t start = spec->rejected ? spec->rejected[o->slot] : 0;
+        if (spec->first_size && o->first == start && o->ran > 0)
             parts[1] |= PART_FIRST;
         if (!parts[1])
             continue;
@@ -1126,7 +1129,7 @@ static int gather_results(pmc_schedule *s, const local_results *res, const pmc_s
                           void *records, unsigned char *done, size_t *placed, pmc_err *err)
 {
     *placed = 0;
-    size_t m = pack_parts(res, todo, ntodo, acc, spec->first_size, g->send, g->item);
+    size_t m = pack_parts(res, todo, ntodo, acc, spec, g->send, g->item);
     int mine = (int)(m * g->item);
     MPI_Request req;
     MPI_Iallgather(&mine, 1, MPI_INT, g->counts, 1, MPI_INT, s->comm, &req);
@@ -1327,11 +1330,12 @@ int pmc_schedule_run_slots(pmc_schedule *s, const pmc_slot_spec *spec, pmc_attem
     busy[2] = cpu_now() - c0;
     accepted_attempts(&d, ntodo, acc);
     rc = finish_work(s, rc, stop, busy, wall, &d, res.attempts, acc, ntodo, stats, err);
-    if (rc == PMC_OK)
-        keep_rejected(spec, todo, ntodo, acc);
+    int agreed = rc == PMC_OK; /* acc is rank 0's on every rank */
     size_t placed = 0;
     if (rc == PMC_OK)
         rc = gather_results(s, &res, spec, todo, ntodo, acc, &g, records, done, &placed, err);
+    if (agreed) /* after the gather, which finds the first bytes by the old values */
+        keep_rejected(spec, todo, ntodo, acc);
     stats->computed = placed;
     if (rc == PMC_OK && stats->stop == PMC_STOP_BUDGET)
         rc = pmc_err_set(err, PMC_EBUDGET, "more than the %llu simulations left",

@@ -88,15 +88,19 @@ void pmc_schedule_block(const pmc_schedule *s, size_t n, size_t *lo, size_t *hi)
  * random stream, and stops after the first accepted one: *ran = attempts
  * evaluated, *accepted = the accepted attempt's index (PMC_ATTEMPT_NONE if
  * none). On acceptance it writes the record (record_size bytes of `record`);
- * when it runs attempt 0 it writes the slot's first-attempt bytes
- * (first_size bytes at record + record_size). Returns PMC_OK, PMC_EINTR to
+ * when first is the slot's start (0, or its known rejected attempts,
+ * pmc_slot_spec.rejected) it writes the slot's first-attempt bytes, those
+ * of attempt 0 (first_size bytes at record + record_size). Returns PMC_OK, PMC_EINTR to
  * stop early (what ran so far is reported; a partly run block is redone
  * later), or an error (with err filled) that stops the whole generation on
  * all ranks. */
 typedef int (*pmc_attempt_fn)(void *ctx, size_t slot, uint64_t first, uint64_t end,
                               void *record, uint64_t *ran, uint64_t *accepted, pmc_err *err);
 
-/* The slots of one call of pmc_schedule_run_slots. */
+/* The slots of one call of pmc_schedule_run_slots. A slot's first-attempt
+ * bytes come from the block that starts it in the call: attempt 0, or its
+ * first attempt not known rejected (spec->rejected); fn must write them for
+ * such a block too. */
 typedef struct {
     size_t nslots;
     size_t record_size;    /* of the accepted attempt's record */

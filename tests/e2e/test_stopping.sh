@@ -24,9 +24,10 @@ PY
 # Budget: generations 0-3 take 200 + ~400 + ~700 + ... simulations; a cap of
 # 1500 lets some complete and stops inside the one that would exceed it,
 # keeping its work in a partial file (docs/config.md, max_simulations).
-budget_run() {  # budget_run DIR CAP
-    pmc 2 run "$WORK/s.ini" --set run.checkpoint_dir="$1" --set run.generations=50 \
-        --set run.max_simulations="$2"
+budget_run() {  # budget_run DIR CAP [ARGS...]
+    local dir=$1 cap=$2; shift 2
+    pmc 2 run "$WORK/s.ini" --set run.checkpoint_dir="$dir" --set run.generations=50 \
+        --set run.max_simulations="$cap" "$@"
 }
 budget_run "$WORK/budget" 1500
 expect_status "max_simulations = 1500" 0 "stopping: max_simulations = 1500 is reached (generation"
@@ -61,6 +62,17 @@ budget_run "$WORK/budget3000" 3000
 expect_status "max_simulations = 3000 from the start" 0 "stopping: max_simulations = 3000 is reached"
 "$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$WORK/budget" "$WORK/budget3000" &&
     pass "budget: 1500 then 3000 == 3000 at once" || fail "budget: 1500 then 3000 != 3000 at once"
+# The same with the adaptive distance, whose slots also keep the statistics of
+# their attempt 0 (redone when a slot goes on from rejected attempts).
+ADAPT=(--set distance.name=adaptive)
+budget_run "$WORK/abudget" 1500 "${ADAPT[@]}"
+expect_status "adaptive, max_simulations = 1500" 0 "stopping: max_simulations = 1500 is reached"
+budget_run "$WORK/abudget" 3000 "${ADAPT[@]}"
+expect_status "adaptive, raised to 3000" 0 "attempts of the others known rejected"
+budget_run "$WORK/abudget3000" 3000 "${ADAPT[@]}"
+"$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$WORK/abudget" "$WORK/abudget3000" &&
+    pass "adaptive budget: 1500 then 3000 == 3000 at once" ||
+    fail "adaptive budget: 1500 then 3000 != 3000 at once"
 
 # Retention: keep_last = 2 keeps the two newest generation files only.
 pmc 2 run "$WORK/s.ini" --set run.checkpoint_dir="$WORK/keep" --set run.keep_last=2
