@@ -638,6 +638,7 @@ static int ckpt_write_gen_attrs(ckpt_writer *w, const pmc_gen_meta *m, const pmc
     const char *config = p->config_text ? p->config_text : "";
     const char *creator = "pmcabc " PMC_VERSION;
     const char *distance = p->distance ? p->distance : "euclidean";
+    const char *model = p->model ? p->model : "";
     hid_t u32 = H5T_STD_U32LE, u64 = H5T_STD_U64LE, f64 = H5T_IEEE_F64LE;
     hid_t nu32 = H5T_NATIVE_UINT32, nu64 = H5T_NATIVE_UINT64, dbl = H5T_NATIVE_DOUBLE;
     const ckpt_attr_spec attrs[] = {
@@ -660,6 +661,7 @@ static int ckpt_write_gen_attrs(ckpt_writer *w, const pmc_gen_meta *m, const pmc
         {"config", w->str_type, w->str_type, w->scalar, &config},
         {"creator", w->str_type, w->str_type, w->scalar, &creator},
         {"distance", w->str_type, w->str_type, w->scalar, &distance},
+        {"model", w->str_type, w->str_type, w->scalar, &model},
     };
     return ckpt_write_attrs(w, attrs, sizeof attrs / sizeof attrs[0]);
 }
@@ -1407,6 +1409,8 @@ static int read_gen_contents(hid_t file, const char *path, pmc_generation *g, pm
     st = attr_read_strings(file, path, "parameter_names", 1, g->d, g->param_names, err);
     if (st == PMC_OK)
         st = attr_read_strings(file, path, "config", 0, 1, &g->config_text, err);
+    if (st == PMC_OK && g->build.format_version >= 3) /* the model's own name */
+        st = attr_read_strings(file, path, "model", 0, 1, &g->model, err);
     if (st == PMC_OK)
         st = read_gen_datasets(file, path, g, err);
     if (st != PMC_OK)
@@ -1658,6 +1662,7 @@ void pmc_generation_free(pmc_generation *g)
             free(g->param_names[j]);
     free(g->param_names);
     free(g->config_text);
+    free(g->model);
     free(g->build.creator);
     free(g->theta);
     free(g->weights);

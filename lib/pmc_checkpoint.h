@@ -60,6 +60,7 @@ typedef struct {
     const char *const *param_names; /* d names */
     const char *config_text; /* effective config */
     const char *distance;    /* the distance in use, e.g. "weighted_euclidean(1, 0.5)"; may be NULL */
+    const char *model;       /* the model's own name (a plugin's, not "plugin"); may be NULL */
     /* Optional (adaptive distance): per particle, the statistics of its
      * accepted simulation and of its slot's first simulation, n x n_stats
      * each; datasets /stats and /proposal_stats. n_stats = 0: absent. */
@@ -89,6 +90,7 @@ typedef struct {
     double *epsilons;
     char **param_names;
     char *config_text;
+    char *model;                    /* attribute model (format 3); NULL in older files */
     pmc_file_build build;
     size_t n_stats;                 /* 0 when the file has no /stats */
     double *stats, *proposal_stats; /* n x n_stats, or NULL */

@@ -241,6 +241,11 @@ static int take_generation(pmc_inspect_report *r, pmc_generation *g, const char 
     int st = take_config(r, g->config_text, file, 0, err);
     if (st != PMC_OK)
         return st;
+    if (g->model && g->model[0]) { /* the model's own name: a plugin's, not "plugin" */
+        free(r->model);
+        r->model = g->model;
+        g->model = NULL;
+    }
     r->summary = malloc(r->d * sizeof *r->summary);
     if (!r->summary)
         return out_of_memory(err, file);

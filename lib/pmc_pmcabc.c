@@ -395,6 +395,7 @@ static int write_generation(run_state *st, const pmc_gen_meta *meta, pmc_err *er
     v.param_names = st->names;
     v.config_text = st->cfg->text;
     v.distance = pmc_distance_describe(st->distance);
+    v.model = pmc_model_name(st->model);
     v.n_stats = st->ns;
     v.stats = st->cur.stats;
     v.proposal_stats = st->cur.pstats;

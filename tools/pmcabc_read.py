@@ -529,7 +529,8 @@ def summary(directory):
     report = {
         "path": directory,
         "kind": "run",
-        "model": cfg["model"]["name"],
+        # The model's own name (format 3; a plugin's, not "plugin"), else the config's.
+        "model": (last.attrs.get("model") if last is not None else None) or cfg["model"]["name"],
         "parameters": names,
         "seed": src.seed,
         "particles": src.n,
