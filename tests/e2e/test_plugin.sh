@@ -66,6 +66,9 @@ pmc 2 run "$WORK/good.ini" --set "run.checkpoint_dir=$WORK/good2.ck"
 expect_status "plugin run, np=2" 0 "posterior: generation 4"
 if "$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$WORK/good.ck" "$WORK/good2.ck" >"$WORK/out" 2>&1; then
     pass "plugin: np=1 and np=2 give the same bits"
+    "$PMCABC" inspect "$WORK/good.ck" >"$WORK/out" 2>&1
+    grep -qE '^model +normal_mean$' "$WORK/out" && pass "inspect names the plugin's own model" ||
+        { fail "inspect does not name model normal_mean"; sed 's/^/    /' "$WORK/out" >&2; }
 else
     fail "plugin: np=1 and np=2 differ"; sed 's/^/    /' "$WORK/out" >&2
 fi
