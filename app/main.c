@@ -21,6 +21,7 @@ static const char usage_text[] =
     "  pmcabc run CONFIG.ini [--set SECTION.KEY=VALUE ...] [--restart=auto|never|require]\n"
     "                        [--time-limit SECONDS] [--quiet | --verbose]\n"
     "  pmcabc inspect PATH [--json]\n"
+    "  pmcabc inspect --config CONFIG.ini [--set SECTION.KEY=VALUE ...] [--json]\n"
     "  pmcabc --help\n"
     "  pmcabc --version\n"
     "\n"
@@ -35,7 +36,8 @@ static const char usage_text[] =
     "  inspect PATH        describe a run directory, a gen-NNNN.h5 or a partial-NNNN.h5:\n"
     "                      model, state (finished, resumable, partial), one line per\n"
     "                      generation and the posterior summary (docs/postprocessing.md);\n"
-    "                      reads only, on rank 0; exit 2 if PATH is missing or damaged\n"
+    "                      reads only, on rank 0; exit 2 if PATH is missing or damaged;\n"
+    "                      says whether a running pmcabc holds the directory's lock\n"
     "\n"
     "Options:\n"
     "  --set S.K=V         override key K of section S of the config (repeatable),\n"
@@ -47,7 +49,10 @@ static const char usage_text[] =
     "                      passed (exit 75); overrides [run] time_limit\n"
     "  --quiet             log warnings and errors only\n"
     "  --verbose           log debug messages too\n"
-    "  --json              inspect: print the report as one JSON object\n"
+    "  --config FILE       inspect: the run directory of config FILE (its\n"
+    "                      checkpoint_dir after any --set), the one `run FILE` uses\n"
+    "  --json              inspect: print the report as one JSON object; on failure\n"
+    "                      {\"path\": ..., \"error\": ..., \"exit\": CODE}, same exit code\n"
     "  -h, --help          show this help and exit\n"
     "  -V, --version       show the version and exit\n"
     "\n"
@@ -65,7 +70,9 @@ typedef struct {
     pmc_log_level level;
     pmc_run_options run;
     int help, version;
-    const char *inspect; /* `inspect PATH` */
+    const char *inspect;        /* `inspect PATH` */
+    const char *inspect_config; /* `inspect --config FILE` (overrides: --set) */
+    int inspecting;             /* the command is inspect */
     int json;
 } cli_args;
 
@@ -102,28 +109,61 @@ static const char *option_value(int argc, char **argv, int *i, size_t optlen)
     return *i + 1 < argc ? argv[++*i] : NULL;
 }
 
-/* `inspect PATH [--json]`. Returns PMC_OK or PMC_EINVAL with the problem in err. */
+/* Adds the value of `--set V` / `--set=V` at argv[*i] to a's overrides. */
+static int take_override(int argc, char **argv, int *i, cli_args *a, pmc_err *err)
+{
+    const char *arg = argv[*i];
+    const char *v = arg[5] == '=' ? arg + 6 : (*i + 1 < argc ? argv[++*i] : NULL);
+    if (!v)
+        return pmc_err_set(err, PMC_EINVAL, "--set needs SECTION.KEY=VALUE");
+    if (a->n_overrides == MAX_OVERRIDES)
+        return pmc_err_set(err, PMC_EINVAL, "too many --set options (at most %d)",
+                           MAX_OVERRIDES);
+    a->overrides[a->n_overrides++] = v;
+    return PMC_OK;
+}
+
+/* `inspect PATH [--json]` or `inspect --config FILE [--set S.K=V ...]
+ * [--json]`. --json is looked for first, so that a usage error is reported
+ * as JSON too. Returns PMC_OK or PMC_EINVAL with the problem in err. */
 static int parse_inspect_args(int argc, char **argv, cli_args *a, pmc_err *err)
 {
     const char *path = NULL;
+    for (int i = 2; i < argc; i++)
+        a->json |= !strcmp(argv[i], "--json");
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i];
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h"))
+        int rc = PMC_OK;
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
             a->help = 1;
-        else if (!strcmp(arg, "--json"))
-            a->json = 1;
-        else if (arg[0] == '-' && arg[1] != '\0')
-            return pmc_err_set(err, PMC_EINVAL, "inspect: unknown option '%s' (expected --json)",
-                               arg);
-        else if (!path)
+        } else if (!strcmp(arg, "--json")) {
+            continue;
+        } else if (!strcmp(arg, "--config") || !strncmp(arg, "--config=", 9)) {
+            a->inspect_config = option_value(argc, argv, &i, 8);
+            if (!a->inspect_config)
+                return pmc_err_set(err, PMC_EINVAL, "inspect: --config needs a CONFIG.ini");
+        } else if (!strcmp(arg, "--set") || !strncmp(arg, "--set=", 6)) {
+            rc = take_override(argc, argv, &i, a, err);
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            rc = pmc_err_set(err, PMC_EINVAL, "inspect: unknown option '%s' (expected --json, "
+                             "--config or --set)", arg);
+        } else if (!path) {
             path = arg;
-        else
-            return pmc_err_set(err, PMC_EINVAL, "inspect: unexpected argument '%s': one run "
-                               "directory or checkpoint file only", arg);
+        } else {
+            rc = pmc_err_set(err, PMC_EINVAL, "inspect: unexpected argument '%s': one run "
+                             "directory or checkpoint file only", arg);
+        }
+        if (rc != PMC_OK)
+            return rc;
     }
-    if (!path && !a->help)
+    if (path && a->inspect_config)
+        return pmc_err_set(err, PMC_EINVAL, "inspect: both PATH '%s' and --config %s: give one",
+                           path, a->inspect_config);
+    if (a->n_overrides > 0 && !a->inspect_config)
+        return pmc_err_set(err, PMC_EINVAL, "inspect: --set applies to --config CONFIG.ini only");
+    if (!path && !a->inspect_config && !a->help)
         return pmc_err_set(err, PMC_EINVAL, "inspect: missing PATH (a run directory or a "
-                           "gen-NNNN.h5 / partial-NNNN.h5 file)");
+                           "gen-NNNN.h5 / partial-NNNN.h5 file) or --config CONFIG.ini");
     a->inspect = path;
     return PMC_OK;
 }
@@ -146,8 +186,10 @@ static int parse_args(int argc, char **argv, cli_args *a, pmc_err *err)
         a->version = 1;
         return PMC_OK;
     }
-    if (!strcmp(cmd, "inspect"))
+    if (!strcmp(cmd, "inspect")) {
+        a->inspecting = 1;
         return parse_inspect_args(argc, argv, a, err);
+    }
     if (strcmp(cmd, "run") != 0)
         return pmc_err_set(err, PMC_EINVAL, "unknown command '%s' (expected `run`, `inspect`, "
                            "`--help` or `--version`)", cmd);
@@ -156,13 +198,9 @@ static int parse_args(int argc, char **argv, cli_args *a, pmc_err *err)
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
             a->help = 1;
         } else if (!strcmp(arg, "--set") || !strncmp(arg, "--set=", 6)) {
-            const char *v = arg[5] == '=' ? arg + 6 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!v)
-                return pmc_err_set(err, PMC_EINVAL, "--set needs SECTION.KEY=VALUE");
-            if (a->n_overrides == MAX_OVERRIDES)
-                return pmc_err_set(err, PMC_EINVAL, "too many --set options (at most %d)",
-                                   MAX_OVERRIDES);
-            a->overrides[a->n_overrides++] = v;
+            int rc = take_override(argc, argv, &i, a, err);
+            if (rc != PMC_OK)
+                return rc;
         } else if (!strcmp(arg, "--restart") || !strncmp(arg, "--restart=", 10)) {
             const char *v = option_value(argc, argv, &i, 9);
             int rc = v ? parse_restart(v, &a->run.restart, err)
@@ -204,14 +242,36 @@ static int run_command(const cli_args *a, pmc_schedule *s, pmc_err *err)
     return rc;
 }
 
+/* The path inspect reads: PATH, or the checkpoint_dir of --config FILE
+ * (with the --set overrides, so that it is the directory `run` would use). */
+static int inspect_path(const cli_args *a, char *path, size_t len, pmc_err *err)
+{
+    if (!a->inspect_config) {
+        snprintf(path, len, "%s", a->inspect);
+        return PMC_OK;
+    }
+    pmc_config cfg;
+    int rc = pmc_config_load(a->inspect_config, a->overrides, a->n_overrides, &cfg, err);
+    if (rc != PMC_OK)
+        return rc;
+    snprintf(path, len, "%s", cfg.checkpoint_dir);
+    pmc_config_free(&cfg);
+    return PMC_OK;
+}
+
 /* Only rank 0 reads and prints; the others wait for its status, so that
- * every rank exits with the same code. */
-static int inspect_command(const cli_args *a, pmc_schedule *s, pmc_err *err)
+ * every rank exits with the same code. path receives what was inspected
+ * ("" if not known), for the JSON error report. */
+static int inspect_command(const cli_args *a, pmc_schedule *s, char *path, size_t len,
+                           pmc_err *err)
 {
     int rc = PMC_OK;
     if (pmc_schedule_rank(s) == 0) {
         pmc_inspect_report r;
-        rc = pmc_inspect_load(a->inspect, &r, err);
+        memset(&r, 0, sizeof r);
+        rc = inspect_path(a, path, len, err);
+        if (rc == PMC_OK)
+            rc = pmc_inspect_load(path, &r, err);
         if (rc == PMC_OK && a->json)
             pmc_inspect_print_json(&r, stdout);
         else if (rc == PMC_OK)
@@ -271,6 +331,7 @@ int main(int argc, char **argv)
     }
     int rank = pmc_schedule_rank(s);
     cli_args args;
+    char inspected[PMC_PATH_MAX] = "";
     rc = parse_args(argc, argv, &args, &err);
     pmc_log_init(rank, args.level);
     if (rc == PMC_OK && args.help) {
@@ -282,13 +343,19 @@ int main(int argc, char **argv)
                    "same)\ncheckpoint format %d (reads formats 1 to %d)\n", PMC_VERSION,
                    PMC_STREAM_VERSION, PMC_CHECKPOINT_FORMAT_VERSION,
                    PMC_CHECKPOINT_FORMAT_VERSION);
-    } else if (rc == PMC_OK && args.inspect) {
-        rc = inspect_command(&args, s, &err);
+    } else if (rc == PMC_OK && args.inspecting) {
+        rc = inspect_command(&args, s, inspected, sizeof inspected, &err);
     } else if (rc == PMC_OK) {
         rc = run_command(&args, s, &err);
     }
     if (rc != PMC_OK && rank == 0)
         print_status(rc, &err);
+    /* A script reading `inspect --json` gets one object on stdout whatever happened. */
+    if (rc != PMC_OK && rank == 0 && args.inspecting && args.json) {
+        const char *path = *inspected ? inspected : args.inspect;
+        pmc_inspect_print_json_error(path, err.msg, pmc_exit_code(rc), stdout);
+        fflush(stdout);
+    }
     pmc_schedule_finalize(s);
     return pmc_exit_code(rc);
 }

@@ -13,6 +13,9 @@
 #include "pmc_config.h"
 #include "pmc_version.h"
 
+/* Room for pmc_lock_status_text: a host name of up to 255 bytes and words. */
+#define PMC_LOCK_TEXT_MAX 512
+
 /* --- posterior summary ------------------------------------------------------ */
 
 typedef struct {
@@ -507,6 +510,16 @@ static int is_partial_name(const char *path)
     return strncmp(base, "partial-", 8) == 0 && len > 11 && strcmp(base + len - 3, ".h5") == 0;
 }
 
+/* The directory's lock, for the report only: a lock that cannot be probed
+ * (an unreadable .lock) is reported as unknown rather than failing inspect. */
+static void read_lock(pmc_inspect_report *r, const char *dir)
+{
+    pmc_err ignored;
+    pmc_err_clear(&ignored);
+    if (pmc_lock_query(dir, &r->lock, &ignored) != PMC_OK)
+        r->lock.state = PMC_LOCK_UNKNOWN;
+}
+
 /* Contract: see pmc_inspect.h. */
 int pmc_inspect_load(const char *path, pmc_inspect_report *out, pmc_err *err)
 {
@@ -519,7 +532,14 @@ int pmc_inspect_load(const char *path, pmc_inspect_report *out, pmc_err *err)
     int st;
     if (S_ISDIR(sb.st_mode)) {
         out->kind = PMC_INSPECT_RUN;
+        read_lock(out, path);
         st = read_run_dir(out, path, err);
+        if (st == PMC_EINVAL && out->lock.state == PMC_LOCK_HELD) {
+            char lock[PMC_LOCK_TEXT_MAX];
+            pmc_lock_status_text(&out->lock, lock, sizeof lock);
+            pmc_err_prefix(err, "%s: lock %s, which has not saved a usable generation yet",
+                           path, lock);
+        }
     } else if (is_partial_name(path)) {
         out->kind = PMC_INSPECT_PARTIAL;
         st = read_one_partial(out, path, err);
@@ -668,6 +688,12 @@ void pmc_inspect_print_text(const pmc_inspect_report *r, FILE *out)
                                        PMC_STRINGIFY(PMC_STREAM_VERSION) " cannot continue it");
     if (r->partial_file && r->kind == PMC_INSPECT_RUN)
         fprintf(out, "%-12s %s\n", "partial", r->partial_file);
+    if (r->lock.state != PMC_LOCK_NONE) {
+        char lock[PMC_LOCK_TEXT_MAX];
+        pmc_lock_status_text(&r->lock, lock, sizeof lock);
+        fprintf(out, "%-12s %s%s\n", "lock", lock, r->lock.state == PMC_LOCK_HELD
+                ? ": the run is in progress and its state above may change" : "");
+    }
     for (size_t i = 0; i < r->n_skipped; i++)
         fprintf(out, "%-12s %s\n", "not usable", r->skipped[i].error);
     if (r->n_rows > 0)
@@ -809,6 +835,26 @@ static void json_bound_hits(FILE *out, const pmc_inspect_report *r)
     }
 }
 
+/* {"status": "held"|"stale"|"unknown", "text": ..., "host", "pid", "start"},
+ * the owner's fields null when the lock file holds no owner line. */
+static void json_lock(FILE *out, const pmc_lock_status *l)
+{
+    char text[PMC_LOCK_TEXT_MAX];
+    pmc_lock_status_text(l, text, sizeof text);
+    fputs("{\"status\": ", out);
+    json_string(out, l->state == PMC_LOCK_HELD ? "held"
+                     : l->state == PMC_LOCK_STALE ? "stale" : "unknown");
+    fputs(", \"text\": ", out);
+    json_string(out, text);
+    fputs(", \"host\": ", out);
+    if (l->owner_valid) {
+        json_string(out, l->host);
+        fprintf(out, ", \"pid\": %ld, \"start\": %lld}", l->pid, l->start);
+    } else {
+        fputs("null, \"pid\": null, \"start\": null}", out);
+    }
+}
+
 static void json_posterior(FILE *out, const pmc_inspect_report *r)
 {
     if (!r->has_posterior) {
@@ -873,6 +919,10 @@ void pmc_inspect_print_json(const pmc_inspect_report *r, FILE *out)
             r->build_compatible ? "true" : "false");
     json_key(out, "state", 0);
     json_state(out, r);
+    if (r->lock.state != PMC_LOCK_NONE) {
+        json_key(out, "lock", 0);
+        json_lock(out, &r->lock);
+    }
     json_key(out, "generations", 0);
     fputc('[', out);
     for (size_t i = 0; i < r->n_rows; i++) {
@@ -895,5 +945,22 @@ void pmc_inspect_print_json(const pmc_inspect_report *r, FILE *out)
     fputc(']', out);
     json_key(out, "posterior", 0);
     json_posterior(out, r);
+    fputs("\n}\n", out);
+}
+
+/* Contract: see pmc_inspect.h. */
+void pmc_inspect_print_json_error(const char *path, const char *message, int exit_code,
+                                  FILE *out)
+{
+    fputc('{', out);
+    json_key(out, "path", 1);
+    if (path)
+        json_string(out, path);
+    else
+        fputs("null", out);
+    json_key(out, "error", 0);
+    json_string(out, message);
+    json_key(out, "exit", 0);
+    fprintf(out, "%d", exit_code);
     fputs("\n}\n", out);
 }

@@ -14,6 +14,7 @@
 #include "pmc_bounds.h"
 #include "pmc_checkpoint.h"
 #include "pmc_error.h"
+#include "pmc_lock.h"
 
 /* Weighted marginal summary of one parameter under normalised weights w. */
 typedef struct {
@@ -96,6 +97,8 @@ typedef struct {
     pmc_prior_spec *priors;        /* d entries from the stored config (NULL: its count differs) */
     size_t n_bound_hits;
     pmc_bound_hit *bound_hits;     /* where the posterior piles against a prior bound */
+    /* Kind RUN: the directory's .lock (PMC_LOCK_NONE without one). */
+    pmc_lock_status lock;
 } pmc_inspect_report;
 
 /* Builds the report of path: a run directory (every gen-NNNN.h5 in it, the
@@ -104,8 +107,9 @@ typedef struct {
  * partial-*.h5). Nothing is written. Damaged files of a directory that
  * still holds a usable generation are listed in skipped. Errors: PMC_EINVAL
  * when path does not exist, is not a pmcabc checkpoint, is damaged or holds
- * no usable generation (the message names the file and the problem);
- * PMC_ENOMEM. On failure *out is empty. */
+ * no usable generation (the message names the file and the problem; for a
+ * directory whose lock a running pmcabc holds it says so too: such a run
+ * has not saved anything yet); PMC_ENOMEM. On failure *out is empty. */
 int pmc_inspect_load(const char *path, pmc_inspect_report *out, pmc_err *err);
 
 void pmc_inspect_free(pmc_inspect_report *r);
@@ -120,5 +124,11 @@ void pmc_inspect_print_text(const pmc_inspect_report *r, FILE *out);
 /* The same as one JSON object: numbers with %.17g, infinities as the
  * strings "inf" / "-inf", NaN as null. Schema in docs/postprocessing.md. */
 void pmc_inspect_print_json(const pmc_inspect_report *r, FILE *out);
+
+/* What `inspect --json` prints when it fails, so that a script always reads
+ * one JSON object: {"path": PATH or null, "error": MESSAGE, "exit": CODE}
+ * (CODE the process's exit status). */
+void pmc_inspect_print_json_error(const char *path, const char *message, int exit_code,
+                                  FILE *out);
 
 #endif

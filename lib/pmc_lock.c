@@ -335,3 +335,73 @@ void pmc_lock_release(pmc_lock *l)
     l->held = 0;
     l->fd = -1;
 }
+
+/* Contract: see pmc_lock.h. Read-only: inspect must change nothing, so the
+ * probe is a shared flock (it never blocks a holder's exclusive one) taken
+ * and dropped at once, and a stale lock file stays where it is. */
+int pmc_lock_query(const char *dir, pmc_lock_status *out, pmc_err *err)
+{
+    memset(out, 0, sizeof *out);
+    char path[PMC_PATH_MAX + 8];
+    if (snprintf(path, sizeof path, "%s/%s", dir, PMC_LOCK_NAME) >= (int)sizeof path)
+        return pmc_err_set(err, PMC_EINVAL, "%s: path too long for the lock file", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return PMC_OK; /* PMC_LOCK_NONE */
+    if (fd < 0)
+        return pmc_err_set(err, PMC_EIO, "%s: open: %s", path, strerror(errno));
+    lock_owner owner;
+    read_owner(fd, &owner);
+    int st = PMC_OK;
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        flock(fd, LOCK_UN);
+        out->state = PMC_LOCK_STALE;
+    } else if (errno == EWOULDBLOCK) {
+        out->state = PMC_LOCK_HELD;
+    } else if (flock_unsupported(errno)) {
+        char host[LOCK_HOST_MAX];
+        this_host(host);
+        out->state = owner_dead_here(&owner) ? PMC_LOCK_STALE
+                     : owner.valid && strcmp(owner.host, host) == 0 ? PMC_LOCK_HELD
+                                                                   : PMC_LOCK_UNKNOWN;
+    } else {
+        st = pmc_err_set(err, PMC_EIO, "%s: flock: %s", path, strerror(errno));
+    }
+    close(fd);
+    out->owner_valid = owner.valid;
+    if (owner.valid) {
+        snprintf(out->host, sizeof out->host, "%s", owner.host);
+        out->pid = owner.pid;
+        out->start = owner.start;
+    }
+    return st;
+}
+
+/* Contract: see pmc_lock.h. */
+void pmc_lock_status_text(const pmc_lock_status *s, char *buf, size_t len)
+{
+    lock_owner o;
+    memset(&o, 0, sizeof o);
+    o.valid = s->owner_valid;
+    snprintf(o.host, sizeof o.host, "%s", s->host);
+    o.pid = s->pid;
+    o.start = s->start;
+    char who[LOCK_HOST_MAX + 128];
+    owner_text(&o, who, sizeof who);
+    switch (s->state) {
+    case PMC_LOCK_NONE:
+        snprintf(buf, len, "none");
+        break;
+    case PMC_LOCK_HELD:
+        snprintf(buf, len, "held by a running pmcabc (%s)", who);
+        break;
+    case PMC_LOCK_STALE:
+        snprintf(buf, len, "stale (%s): no running process holds it; the next run takes it over",
+                 who);
+        break;
+    case PMC_LOCK_UNKNOWN:
+        snprintf(buf, len, "unknown (%s): no flock on this file system and the owner is on "
+                 "another host", who);
+        break;
+    }
+}

@@ -46,4 +46,36 @@ int pmc_lock_acquire(pmc_lock *lock, const char *dir, double wait_seconds, pmc_e
 /* Removes the lock file and releases the flock; nothing if not held. */
 void pmc_lock_release(pmc_lock *lock);
 
+/* --- query (inspect) ---------------------------------------------------- */
+
+typedef enum {
+    PMC_LOCK_NONE = 0, /* no lock file: no run holds the directory */
+    PMC_LOCK_HELD,     /* a live process holds the flock: a run is using it */
+    PMC_LOCK_STALE,    /* a lock file nobody holds: left by a run that is gone */
+    PMC_LOCK_UNKNOWN   /* a lock file, but flock unsupported and the owner not here */
+} pmc_lock_state;
+
+/* What the lock of a directory says, for `pmcabc inspect`. */
+typedef struct {
+    pmc_lock_state state;
+    int owner_valid; /* the owner line parsed (a new lock may not have it yet) */
+    char host[256];
+    long pid;
+    long long start; /* seconds since the epoch */
+} pmc_lock_status;
+
+/* Whether <dir>/.lock is held by a running process, without writing
+ * anything: opens the file read-only and probes the flock with a shared,
+ * non-blocking flock released at once (it is held for microseconds; a run
+ * acquiring the lock in that instant sees it busy and, with
+ * PMCABC_LOCK_WAIT, tries again 0.1 s later). Without flock support the
+ * owner's pid decides on its own host (as in pmc_lock_acquire). Returns
+ * PMC_OK with *out filled, or PMC_EIO naming the lock file when it exists
+ * but cannot be opened or probed. */
+int pmc_lock_query(const char *dir, pmc_lock_status *out, pmc_err *err);
+
+/* The status as one phrase, e.g. "held by a running pmcabc (host h, pid 12,
+ * started 2024-05-01 10:00:00)" or "none". Always NUL-terminated. */
+void pmc_lock_status_text(const pmc_lock_status *s, char *buf, size_t len);
+
 #endif
