@@ -126,13 +126,18 @@ grep -qF "model test_gate, 2 parameters," "$WORK/out" && pass "log names the plu
 
 # Out of memory for the population (an address-space limit below what 9e7
 # particles need): exit 1, and the directories the run created (3 levels)
-# are gone again, as for a config error.
-(ulimit -v 3000000 && pmc 1 run "$WORK/bom.ini" --set run.particles=90000000 \
-    --set "run.checkpoint_dir=$WORK/oom/a/b" && echo "RC=$RC" >"$WORK/oom.rc")
-RC=$(sed -n 's/^RC=//p' "$WORK/oom.rc" 2>/dev/null)
-RC=${RC:-99}
-expect_status "out of memory for the particles -> 1" 1 "out of memory for 90000000 particles"
-[ ! -e "$WORK/oom" ] && pass "out of memory: no directory left" || fail "out of memory: left $(find "$WORK/oom")"
+# are gone again, as for a config error. AddressSanitizer reserves terabytes
+# of shadow memory at start, which no ulimit -v allows: skipped there.
+if ldd "$PMCABC" 2>/dev/null | grep -q libasan; then
+    pass "out of memory: skipped under AddressSanitizer (it cannot start under ulimit -v)"
+else
+    (ulimit -v 3000000 && pmc 1 run "$WORK/bom.ini" --set run.particles=90000000 \
+        --set "run.checkpoint_dir=$WORK/oom/a/b" && echo "RC=$RC" >"$WORK/oom.rc")
+    RC=$(sed -n 's/^RC=//p' "$WORK/oom.rc" 2>/dev/null)
+    RC=${RC:-99}
+    expect_status "out of memory for the particles -> 1" 1 "out of memory for 90000000 particles"
+    [ ! -e "$WORK/oom" ] && pass "out of memory: no directory left" || fail "out of memory: left $(find "$WORK/oom")"
+fi
 
 # Two ranks refuse the same way, with one message.
 make_config np2
