@@ -820,16 +820,19 @@ static int plugin_load(pmc_model *m, pmc_err *err)
                            "to %d: rebuild the plugin against this pmcabc's <pmcabc/model.h>",
                            where, (unsigned)given->abi_version, PMCABC_MODEL_ABI_VERSION_MIN,
                            PMCABC_MODEL_ABI_VERSION);
-    /* A version 1 description ends before simulate_group: copy only what
-     * it has, so nothing past its end is ever read. */
-    size_t len = given->abi_version == 1 ? offsetof(pmcabc_model, simulate_group)
-                                         : sizeof m->pl_desc;
+    /* A version 1 description ends before simulate_group, a version 2 one
+     * before init_table: copy only what it has, so nothing past its end is
+     * ever read. */
+    size_t len = given->abi_version == 1   ? offsetof(pmcabc_model, simulate_group)
+                 : given->abi_version == 2 ? offsetof(pmcabc_model, init_table)
+                                           : sizeof m->pl_desc;
     memcpy(&m->pl_desc, given, len);
     m->pl = &m->pl_desc;
     const pmcabc_model *pl = m->pl;
     const char *missing = !pl->name || !pl->name[0]              ? "name"
                           : !pl->simulate && !pl->simulate_group ? "simulate (or simulate_group)"
-                          : !pl->observed_stats                  ? "observed_stats"
+                          : !pl->observed_stats && !pl->observed_table
+                              ? "observed_stats (or observed_table)"
                           : pl->n_params == 0                    ? "n_params (>= 1)"
                           : pl->n_stats == 0                     ? "n_stats (>= 1)"
                                                                  : NULL;
@@ -924,25 +927,36 @@ static int plugin_observe(pmc_model *m, const pmc_config *cfg, const double *x, 
         values[n_keys++] = kv->value;
     }
     char msg[PMC_ERR_MSG_MAX / 2] = "";
-    if (!pl->init && n_keys > 0) {
+    /* ABI 3: the same numbers as x, with their shape and column names. */
+    const pmc_table *t = m->table;
+    const pmcabc_table table = {t->values, t->n_rows, t->n_columns,
+                                (const char *const *)t->names, cfg->model_data};
+    const pmcabc_table *data = cfg->model_data[0] ? &table : NULL;
+    if (!pl->init && !pl->init_table && n_keys > 0) {
         const pmc_config_kv *kv = pmc_config_model_key(cfg, keys[0]);
         return key_error(kv, "unknown key: this plugin takes no keys (it has no init)", err);
     }
-    if (pl->init) {
-        if (pl->init(keys, values, n_keys, x, n, &m->pl_state, msg, sizeof msg) != 0)
-            return plugin_fail(m, cfg, "init", msg, err);
+    if (pl->init_table || pl->init) {
+        int failed = pl->init_table ? pl->init_table(keys, values, n_keys, data, &m->pl_state,
+                                                     msg, sizeof msg)
+                                    : pl->init(keys, values, n_keys, x, n, &m->pl_state, msg,
+                                               sizeof msg);
+        if (failed != 0)
+            return plugin_fail(m, cfg, pl->init_table ? "init_table" : "init", msg, err);
         m->pl_initialised = 1;
     }
     m->n_stats = pl->n_stats;
     msg[0] = '\0';
-    if (pl->observed_stats(x, n, m->obs, m->pl_state, msg, sizeof msg) != 0)
-        return plugin_fail(m, cfg, "observed_stats", msg, err);
+    const char *what = pl->observed_table ? "observed_table" : "observed_stats";
+    if ((pl->observed_table ? pl->observed_table(data, m->obs, m->pl_state, msg, sizeof msg)
+                            : pl->observed_stats(x, n, m->obs, m->pl_state, msg, sizeof msg)) != 0)
+        return plugin_fail(m, cfg, what, msg, err);
     for (size_t k = 0; k < m->n_stats; k++)
         if (!isfinite(m->obs[k])) {
-            char what[128];
-            snprintf(what, sizeof what, "observed statistic %zu is not finite (%g)", k,
+            char bad[128];
+            snprintf(bad, sizeof bad, "observed statistic %zu is not finite (%g)", k,
                      m->obs[k]);
-            return plugin_fail(m, cfg, "observed_stats", what, err);
+            return plugin_fail(m, cfg, what, bad, err);
         }
     return PMC_OK;
 }
