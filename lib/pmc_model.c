@@ -518,8 +518,9 @@ static double gillespie_wait(gsl_rng *rng, double a0)
  * and the statistics are the counts (prey, predators) at each time, in the
  * order x(dt), y(dt), x(2 dt), y(2 dt), ... (Toni et al. 2009 use the series
  * itself): a table's two columns prey, predators read row by row, or one
- * column holding them interleaved. A trajectory that needs more than max_events events (prey
- * explode when the predators die out) is frozen at its state then. */
+ * column holding them interleaved. A trajectory that needs more than
+ * max_events events (prey explode when the predators die out) is frozen at
+ * its state then. */
 static int lv_key(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
 {
     if (!strcmp(kv->key, "x0"))
@@ -934,7 +935,8 @@ static int plugin_observe(pmc_model *m, const pmc_config *cfg, const double *x, 
     const pmcabc_table *data = cfg->model_data[0] ? &table : NULL;
     if (!pl->init && !pl->init_table && n_keys > 0) {
         const pmc_config_kv *kv = pmc_config_model_key(cfg, keys[0]);
-        return key_error(kv, "unknown key: this plugin takes no keys (it has no init)", err);
+        return key_error(kv, "unknown key: this plugin takes no keys (it has no init or "
+                         "init_table)", err);
     }
     if (pl->init_table || pl->init) {
         int failed = pl->init_table ? pl->init_table(keys, values, n_keys, data, &m->pl_state,
