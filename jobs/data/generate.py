@@ -31,7 +31,8 @@ def write_table(name, header, columns, rows):
             f.write("# %s\n" % line)
         f.write(",".join(columns) + "\n")
         for row in rows:
-            f.write(",".join("%g" % v for v in row) + "\n")
+            # Counts exactly (%g would round 1234567), times shortest.
+            f.write(",".join(("%g" if isinstance(v, float) else "%d") % v for v in row) + "\n")
 
 
 def ma2(rng, t1, t2, n):
