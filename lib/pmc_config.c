@@ -16,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pmc_data.h"
+
 #define OVERRIDE_ORIGIN "--set"
 #define SECTION_LIST "[run], [epsilon], [model], [prior], [distance], [mpi]"
 
 /* Fixed-name keys (everything but [prior] and model-specific keys). */
-enum { N_KEYS = 18 };
+enum { N_KEYS = 19 };
 
 typedef struct {
     const char *file; /* config path for messages */
@@ -346,6 +348,27 @@ static const char *set_model_data(parse_ctx *ctx, const char *v)
     return NULL;
 }
 
+/* The names are checked here (none empty, none twice) and normalised, so
+ * that "prey,predator" and "prey, predator" are the same run; whether the
+ * data file has them is checked when the model reads it. An empty value
+ * selects nothing: a --set can return to a file of one number per line. */
+static const char *set_model_data_columns(parse_ctx *ctx, const char *v)
+{
+    pmc_config *cfg = ctx->cfg;
+    cfg->model_data_columns[0] = '\0';
+    cfg->n_model_data_columns = 0;
+    set_origin(&cfg->model_data_columns_origin, ctx, ctx->line);
+    if (!*v)
+        return NULL;
+    if (pmc_data_columns_normalise(v, cfg->model_data_columns, sizeof cfg->model_data_columns,
+                                   &cfg->n_model_data_columns, ctx->why,
+                                   sizeof ctx->why) != PMC_OK) {
+        cfg->model_data_columns[0] = '\0';
+        return ctx->why;
+    }
+    return NULL;
+}
+
 /* Any name is stored; pmc_distance_create checks it when the model is known. */
 static const char *set_distance_name(parse_ctx *ctx, const char *v)
 {
@@ -435,6 +458,7 @@ static const key_desc keys[] = {
     {"epsilon", "minimum", set_eps_minimum, 0, NULL},
     {"model", "name", set_model_name, 1, "expected a model name"},
     {"model", "data", set_model_data, 0, NULL},
+    {"model", "data_columns", set_model_data_columns, 0, NULL},
     {"distance", "name", set_distance_name, 0, NULL},
     {"distance", "weights", set_distance_weights, 0, NULL},
     {"mpi", "chunk", set_mpi_chunk, 0, NULL},
@@ -708,6 +732,12 @@ static int check_complete(parse_ctx *ctx)
         if (keys[k].required && !ctx->seen[k])
             return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s] %s: missing: %s", ctx->file,
                                keys[k].section, keys[k].key, keys[k].expected);
+    const pmc_config *cfg = ctx->cfg;
+    if (cfg->model_data_columns[0] && !cfg->model_data[0])
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [model] data_columns: %s: expected [model] "
+                           "data too: the table to read these columns from",
+                           where(ctx, cfg->model_data_columns_origin.line),
+                           cfg->model_data_columns);
     if (ctx->cfg->n_params == 0)
         return pmc_err_set(ctx->err, PMC_EINVAL,
                            "%s: [prior]: missing: expected at least one parameter, "
@@ -812,6 +842,8 @@ static int build_text(pmc_config *cfg, pmc_err *err)
     sb_printf(&sb, "\n[model]\nname = %s\n", cfg->model_name);
     if (cfg->model_data[0])
         sb_printf(&sb, "data = %s\n", cfg->model_data);
+    if (cfg->model_data_columns[0])
+        sb_printf(&sb, "data_columns = %s\n", cfg->model_data_columns);
     for (size_t i = 0; i < cfg->n_model_keys; i++)
         sb_printf(&sb, "%s = %s\n", cfg->model_keys[i].key, cfg->model_keys[i].value);
     sb_printf(&sb, "\n[prior]\n");

@@ -63,6 +63,10 @@ typedef struct {
     pmc_config_origin model_name_origin;
     char model_data[PMC_PATH_MAX];  /* resolved: relative paths are taken from the config file's directory */
     pmc_config_origin model_data_origin;
+    /* "" or the normalised list of the table columns to read ("prey, predator") */
+    char model_data_columns[PMC_VALUE_MAX];
+    size_t n_model_data_columns;
+    pmc_config_origin model_data_columns_origin;
     size_t n_model_keys;
     pmc_config_kv model_keys[PMC_MODEL_KEYS_MAX];
 

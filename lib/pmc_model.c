@@ -25,6 +25,7 @@ struct pmc_model {
     const char *name; /* model name for messages: the ops name or the plugin's */
     size_t n_data, n_stats;
     double *obs;
+    const pmc_table *table; /* the observed data, set while observe runs */
     uint64_t data_checksum;
     uint64_t digest; /* of the plugin file; 0 for a built-in model */
 
@@ -167,6 +168,18 @@ static int check_nonnegative_prior(const pmc_config *cfg, size_t i, const char *
     return PMC_OK;
 }
 
+/* The built-in models read one column of data (lotka_volterra: one or two):
+ * more selected columns are a mistake in [model] data_columns. */
+static int check_data_columns(const pmc_model *m, const pmc_config *cfg, size_t max,
+                              const char *reads, pmc_err *err)
+{
+    if (m->table->n_columns <= max)
+        return PMC_OK;
+    return pmc_err_set(err, PMC_EINVAL, "%s: [model] data_columns: %s: %zu columns: model %s "
+                       "reads %s", PMC_ORIGIN_TEXT(&cfg->model_data_columns_origin),
+                       cfg->model_data_columns, m->table->n_columns, cfg->model_name, reads);
+}
+
 static int no_keys(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
 {
     (void)m, (void)kv, (void)err;
@@ -239,6 +252,9 @@ static int gaussian_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
 static int gaussian_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
                             pmc_err *err)
 {
+    int rc = check_data_columns(m, cfg, 1, "one column (the sample)", err);
+    if (rc != PMC_OK)
+        return rc;
     /* One value has no standard deviation: the statistic would be a silent 0. */
     if (n < 2)
         return pmc_err_set(err, PMC_EINVAL,
@@ -346,6 +362,9 @@ static int ma2_in_support(const pmc_model *m, const double *theta)
 static int ma2_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
                        pmc_err *err)
 {
+    int rc = check_data_columns(m, cfg, 1, "one column (the series)", err);
+    if (rc != PMC_OK)
+        return rc;
     if (n < 3)
         return pmc_err_set(err, PMC_EINVAL,
                            "%s: [model] data: %s: %zu values: model ma2 needs a series of at "
@@ -438,6 +457,9 @@ static int gandk_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
 static int gandk_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
                          pmc_err *err)
 {
+    int rc = check_data_columns(m, cfg, 1, "one column (the sample)", err);
+    if (rc != PMC_OK)
+        return rc;
     if (n < 8)
         return pmc_err_set(err, PMC_EINVAL,
                            "%s: [model] data: %s: %zu values: model gandk needs at least 8 "
@@ -493,10 +515,12 @@ static double gillespie_wait(gsl_rng *rng, double a0)
  * Systems Biology", section 6.4): prey X, predators Y, reactions
  *   X -> 2X at rate c1 X,  X + Y -> 2Y at rate c2 X Y,  Y -> 0 at rate c3 Y,
  * from (x0, y0) at time 0. Observed at times dt, 2 dt, ..., T dt; the data
- * and the statistics are the counts (prey, predators) at each time,
- * interleaved: x(dt), y(dt), x(2 dt), y(2 dt), ... (Toni et al. 2009 use the
- * series itself). A trajectory that needs more than max_events events (prey
- * explode when the predators die out) is frozen at its state then. */
+ * and the statistics are the counts (prey, predators) at each time, in the
+ * order x(dt), y(dt), x(2 dt), y(2 dt), ... (Toni et al. 2009 use the series
+ * itself): a table's two columns prey, predators read row by row, or one
+ * column holding them interleaved. A trajectory that needs more than
+ * max_events events (prey explode when the predators die out) is frozen at
+ * its state then. */
 static int lv_key(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
 {
     if (!strcmp(kv->key, "x0"))
@@ -523,16 +547,27 @@ static int lv_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
     return PMC_OK;
 }
 
-/* Counts must be whole numbers >= 0: a count model cannot match anything else. */
-static int check_counts(const pmc_config *cfg, const double *x, size_t n, pmc_err *err)
+/* Counts must be whole numbers >= 0: a count model cannot match anything
+ * else. A value of a table is named by its row and column. */
+static int check_counts(const pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
+                        pmc_err *err)
 {
-    for (size_t i = 0; i < n; i++)
-        if (x[i] < 0.0 || x[i] != floor(x[i]))
-            return pmc_err_set(err, PMC_EINVAL,
-                               "%s: [model] data: %s: value %zu (%g): model %s needs whole "
-                               "numbers >= 0 (counts)",
-                               PMC_ORIGIN_TEXT(&cfg->model_data_origin),
-                               cfg->model_data, i + 1, x[i], cfg->model_name);
+    const pmc_table *t = m->table;
+    for (size_t i = 0; i < n; i++) {
+        if (x[i] >= 0.0 && x[i] == floor(x[i]))
+            continue;
+        char which[PMC_VALUE_MAX + 64];
+        if (t->names)
+            snprintf(which, sizeof which, "row %zu, column '%s'", i / t->n_columns + 1,
+                     t->names[i % t->n_columns]);
+        else
+            snprintf(which, sizeof which, "value %zu", i + 1);
+        return pmc_err_set(err, PMC_EINVAL,
+                           "%s: [model] data: %s: %s (%g): model %s needs whole numbers >= 0 "
+                           "(counts)",
+                           PMC_ORIGIN_TEXT(&cfg->model_data_origin), cfg->model_data, which,
+                           x[i], cfg->model_name);
+    }
     return PMC_OK;
 }
 
@@ -541,7 +576,7 @@ static int check_counts(const pmc_config *cfg, const double *x, size_t n, pmc_er
 static int observe_counts(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
                           pmc_err *err)
 {
-    int rc = check_counts(cfg, x, n, err);
+    int rc = check_counts(m, cfg, x, n, err);
     if (rc != PMC_OK)
         return rc;
     m->n_stats = n;
@@ -552,6 +587,10 @@ static int observe_counts(pmc_model *m, const pmc_config *cfg, const double *x, 
 static int lv_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
                       pmc_err *err)
 {
+    int rc = check_data_columns(m, cfg, 2, "one column (prey and predators interleaved) or two "
+                                "(prey, predators)", err);
+    if (rc != PMC_OK)
+        return rc;
     if (n % 2 != 0)
         return pmc_err_set(err, PMC_EINVAL,
                            "%s: [model] data: %s: %zu values: model lotka_volterra needs "
@@ -634,7 +673,8 @@ static int sir_check(pmc_model *m, const pmc_config *cfg, pmc_err *err)
 static int sir_observe(pmc_model *m, const pmc_config *cfg, const double *x, size_t n,
                        pmc_err *err)
 {
-    return observe_counts(m, cfg, x, n, err);
+    int rc = check_data_columns(m, cfg, 1, "one column (the new infections per interval)", err);
+    return rc == PMC_OK ? observe_counts(m, cfg, x, n, err) : rc;
 }
 
 static int sir_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, double *stats,
@@ -781,16 +821,19 @@ static int plugin_load(pmc_model *m, pmc_err *err)
                            "to %d: rebuild the plugin against this pmcabc's <pmcabc/model.h>",
                            where, (unsigned)given->abi_version, PMCABC_MODEL_ABI_VERSION_MIN,
                            PMCABC_MODEL_ABI_VERSION);
-    /* A version 1 description ends before simulate_group: copy only what
-     * it has, so nothing past its end is ever read. */
-    size_t len = given->abi_version == 1 ? offsetof(pmcabc_model, simulate_group)
-                                         : sizeof m->pl_desc;
+    /* A version 1 description ends before simulate_group, a version 2 one
+     * before init_table: copy only what it has, so nothing past its end is
+     * ever read. */
+    size_t len = given->abi_version == 1   ? offsetof(pmcabc_model, simulate_group)
+                 : given->abi_version == 2 ? offsetof(pmcabc_model, init_table)
+                                           : sizeof m->pl_desc;
     memcpy(&m->pl_desc, given, len);
     m->pl = &m->pl_desc;
     const pmcabc_model *pl = m->pl;
     const char *missing = !pl->name || !pl->name[0]              ? "name"
                           : !pl->simulate && !pl->simulate_group ? "simulate (or simulate_group)"
-                          : !pl->observed_stats                  ? "observed_stats"
+                          : !pl->observed_stats && !pl->observed_table
+                              ? "observed_stats (or observed_table)"
                           : pl->n_params == 0                    ? "n_params (>= 1)"
                           : pl->n_stats == 0                     ? "n_stats (>= 1)"
                                                                  : NULL;
@@ -885,25 +928,37 @@ static int plugin_observe(pmc_model *m, const pmc_config *cfg, const double *x, 
         values[n_keys++] = kv->value;
     }
     char msg[PMC_ERR_MSG_MAX / 2] = "";
-    if (!pl->init && n_keys > 0) {
+    /* ABI 3: the same numbers as x, with their shape and column names. */
+    const pmc_table *t = m->table;
+    const pmcabc_table table = {t->values, t->n_rows, t->n_columns,
+                                (const char *const *)t->names, cfg->model_data};
+    const pmcabc_table *data = cfg->model_data[0] ? &table : NULL;
+    if (!pl->init && !pl->init_table && n_keys > 0) {
         const pmc_config_kv *kv = pmc_config_model_key(cfg, keys[0]);
-        return key_error(kv, "unknown key: this plugin takes no keys (it has no init)", err);
+        return key_error(kv, "unknown key: this plugin takes no keys (it has no init or "
+                         "init_table)", err);
     }
-    if (pl->init) {
-        if (pl->init(keys, values, n_keys, x, n, &m->pl_state, msg, sizeof msg) != 0)
-            return plugin_fail(m, cfg, "init", msg, err);
+    if (pl->init_table || pl->init) {
+        int failed = pl->init_table ? pl->init_table(keys, values, n_keys, data, &m->pl_state,
+                                                     msg, sizeof msg)
+                                    : pl->init(keys, values, n_keys, x, n, &m->pl_state, msg,
+                                               sizeof msg);
+        if (failed != 0)
+            return plugin_fail(m, cfg, pl->init_table ? "init_table" : "init", msg, err);
         m->pl_initialised = 1;
     }
     m->n_stats = pl->n_stats;
     msg[0] = '\0';
-    if (pl->observed_stats(x, n, m->obs, m->pl_state, msg, sizeof msg) != 0)
-        return plugin_fail(m, cfg, "observed_stats", msg, err);
+    const char *what = pl->observed_table ? "observed_table" : "observed_stats";
+    if ((pl->observed_table ? pl->observed_table(data, m->obs, m->pl_state, msg, sizeof msg)
+                            : pl->observed_stats(x, n, m->obs, m->pl_state, msg, sizeof msg)) != 0)
+        return plugin_fail(m, cfg, what, msg, err);
     for (size_t k = 0; k < m->n_stats; k++)
         if (!isfinite(m->obs[k])) {
-            char what[128];
-            snprintf(what, sizeof what, "observed statistic %zu is not finite (%g)", k,
+            char bad[128];
+            snprintf(bad, sizeof bad, "observed statistic %zu is not finite (%g)", k,
                      m->obs[k]);
-            return plugin_fail(m, cfg, "observed_stats", what, err);
+            return plugin_fail(m, cfg, what, bad, err);
         }
     return PMC_OK;
 }
@@ -1002,25 +1057,33 @@ static int lookup_ops(const pmc_config *cfg, const model_ops **ops, pmc_err *err
 }
 
 /* Reads [model] data (required by every built-in model, optional for
- * plugins) and computes the observed statistics. */
+ * plugins): a one-column file, or the columns [model] data_columns selects
+ * from a table. The models get its numbers row by row, so two columns
+ * prey, predator give the values a one-column file holds interleaved, bit
+ * for bit, and so do the checksum and the results. */
 static int load_observed(const pmc_config *cfg, pmc_model *m, pmc_err *err)
 {
     int is_plugin = m->ops->n_params == 0;
-    double *x = NULL;
-    size_t n = 0;
+    pmc_table t = {NULL, 0, 0, NULL, 0};
     if (cfg->model_data[0] == '\0' && !is_plugin)
         return pmc_err_set(err, PMC_EINVAL,
                            "%s: [model] data: missing: model %s needs observed data (a "
-                           "one-column file)",
+                           "one-column file, or a table with [model] data_columns)",
                            cfg->path, cfg->model_name);
     if (cfg->model_data[0] != '\0') {
-        char origin[PMC_PATH_MAX + 64];
+        char origin[PMC_PATH_MAX + 64], columns_origin[PMC_ORIGIN_TEXT_MAX + PMC_VALUE_MAX + 64];
         snprintf(origin, sizeof origin, "%s: [model] data",
                  PMC_ORIGIN_TEXT(&cfg->model_data_origin));
-        int rc = pmc_data_read_column(cfg->model_data, origin, &x, &n, err);
+        snprintf(columns_origin, sizeof columns_origin, "%s: [model] data_columns: %s",
+                 PMC_ORIGIN_TEXT(&cfg->model_data_columns_origin), cfg->model_data_columns);
+        int rc = pmc_data_read_table(cfg->model_data, origin,
+                                     cfg->model_data_columns[0] ? cfg->model_data_columns : NULL,
+                                     columns_origin, &t, err);
         if (rc != PMC_OK)
             return rc;
     }
+    const double *x = t.values;
+    size_t n = t.n_rows * t.n_columns;
     m->n_data = n;
     m->data_checksum = pmc_checksum_fnv1a(PMC_FNV1A_INIT, x, n * sizeof *x);
     /* Every model has at most max(n, plugin n_stats, 4) statistics. */
@@ -1028,9 +1091,11 @@ static int load_observed(const pmc_config *cfg, pmc_model *m, pmc_err *err)
     if (is_plugin && m->pl->n_stats > cap)
         cap = m->pl->n_stats;
     m->obs = calloc(cap, sizeof *m->obs);
+    m->table = &t;
     int rc = m->obs ? m->ops->observe(m, cfg, x, n, err)
                     : pmc_err_set(err, PMC_ENOMEM, "out of memory for the observed statistics");
-    free(x);
+    m->table = NULL;
+    pmc_table_free(&t);
     return rc;
 }
 

@@ -1,4 +1,4 @@
-/* pmcabc model plugin ABI, version 2 (version 1 plugins still load).
+/* pmcabc model plugin ABI, version 3 (version 1 and 2 plugins still load).
  *
  * A plugin is a shared object (built with -shared -fPIC, no link against
  * pmcabc) that exports one function:
@@ -7,8 +7,9 @@
  *
  * returning a pointer to a static description of the model. pmcabc loads it
  * for `[model] name = plugin` and `plugin = path/to/libmodel.so`; every other
- * [model] key except `data` is handed to init() as text. The guide with a
- * complete example is docs/writing-a-model.md (examples/normal_mean/).
+ * [model] key except `data` and `data_columns` is handed to init() as text.
+ * The guide with a complete example is docs/writing-a-model.md
+ * (examples/normal_mean/).
  *
  * Reproducibility contract: simulate() must draw randomness only from the
  * `rng` it is given and must give the same statistics for the same
@@ -29,6 +30,12 @@
  * as one over a different number of ranks). docs/writing-a-model.md,
  * examples/mpi_walk/.
  *
+ * Observed data as a table (ABI version 3): `[model] data_columns` reads
+ * columns of a CSV table selected by name; init_table() and
+ * observed_table() get them with their names. init() and observed_stats()
+ * (and every callback of a version 1 or 2 plugin) get the same numbers
+ * flattened row by row, as one array.
+ *
  * Thread-compatibility: simulate() and distance() must not modify `state`
  * (it is shared by all slots of a process); use stack or per-call memory.
  *
@@ -43,10 +50,11 @@
 extern "C" {
 #endif
 
-#define PMCABC_MODEL_ABI_VERSION 2
+#define PMCABC_MODEL_ABI_VERSION 3
 
 /* The oldest version this pmcabc still loads: a version 1 description ends
- * after `distance`, and its model runs with ranks_per_simulation = 1 only. */
+ * after `distance`, and its model runs with ranks_per_simulation = 1 only;
+ * a version 2 description ends after `simulate_group`. */
 #define PMCABC_MODEL_ABI_VERSION_MIN 1
 
 /* The name of the entry symbol pmcabc looks up with dlsym. */
@@ -76,9 +84,25 @@ typedef struct pmcabc_group {
     int size; /* [mpi] ranks_per_simulation */
 } pmcabc_group;
 
+/* The observed data (ABI version 3): n_rows rows of n_columns numbers, the
+ * columns `[model] data_columns` selects, in its order. A file of one
+ * number per line (no data_columns) is one column without a name. The
+ * table and everything it points to belong to pmcabc and are valid only
+ * during the call that gets it: copy what you keep. */
+typedef struct pmcabc_table {
+    const double *values; /* row by row: values[r * n_columns + c] */
+    size_t n_rows;
+    size_t n_columns;
+    /* n_columns names, or NULL for a file of one number per line. */
+    const char *const *column_names;
+    /* The data file as pmcabc opened it: [model] data, a relative path taken
+     * from the config file's directory. */
+    const char *path;
+} pmcabc_table;
+
 typedef struct pmcabc_model {
-    /* PMCABC_MODEL_ABI_VERSION (or 1 for a plugin built against the version 1
-     * header): pmcabc refuses other versions. */
+    /* PMCABC_MODEL_ABI_VERSION (or 1 or 2 for a plugin built against the
+     * version 1 or 2 header): pmcabc refuses other versions. */
     uint32_t abi_version;
     /* Short name used in messages, e.g. "normal_mean". Required. */
     const char *name;
@@ -90,10 +114,11 @@ typedef struct pmcabc_model {
     size_t n_stats;
 
     /* Optional. Called once per process before anything else, with the
-     * [model] keys other than name, data and plugin (in file order) and the
-     * observed data (NULL and 0 without `[model] data`). May store a pointer
-     * in *state, passed to every other callback. Returns 0, or nonzero with a
-     * message in errbuf (errlen bytes): the run stops with exit status 2.
+     * [model] keys other than name, data, data_columns and plugin (in file
+     * order) and the observed data, row by row (NULL and 0 without
+     * `[model] data`). May store a pointer in *state, passed to every other
+     * callback. Returns 0, or nonzero with a message in errbuf (errlen
+     * bytes): the run stops with exit status 2.
      * Start the message with "KEY: " to have pmcabc prefix that key's
      * FILE:LINE. Without init, any extra [model] key is an error. */
     int (*init)(const char *const *keys, const char *const *values, size_t n_keys,
@@ -103,7 +128,8 @@ typedef struct pmcabc_model {
     /* Optional. Releases what init allocated. */
     void (*finalize)(void *state);
 
-    /* Required. Writes the n_stats statistics of the observed data to
+    /* Required unless observed_table is given. Writes the n_stats
+     * statistics of the observed data (row by row, as for init) to
      * out_stats. Returns 0, or nonzero with a message (exit status 2). */
     int (*observed_stats)(const double *data, size_t n_data, double *out_stats, void *state,
                           char *errbuf, size_t errlen);
@@ -132,6 +158,19 @@ typedef struct pmcabc_model {
      * period, so a failure should be detected collectively when possible. */
     int (*simulate_group)(const double *params, pmcabc_rng *rng, double *out_stats,
                           void *state, const pmcabc_group *group, char *errbuf, size_t errlen);
+
+    /* --- ABI version 3 --- */
+
+    /* Optional. init with the observed data as a table (NULL without
+     * `[model] data`); when given, pmcabc calls it instead of init. */
+    int (*init_table)(const char *const *keys, const char *const *values, size_t n_keys,
+                      const pmcabc_table *data, void **state, char *errbuf, size_t errlen);
+
+    /* Optional. observed_stats with the observed data as a table (NULL
+     * without `[model] data`); when given, pmcabc calls it instead of
+     * observed_stats. */
+    int (*observed_table)(const pmcabc_table *data, double *out_stats, void *state,
+                          char *errbuf, size_t errlen);
 } pmcabc_model;
 
 /* The entry point a plugin defines. */

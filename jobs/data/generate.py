@@ -5,6 +5,10 @@ independent (numpy) implementation of the same models as lib/pmc_model.c,
 so it also serves as a cross-check of their definitions.
 
     /usr/bin/python3 jobs/data/generate.py      # rewrites jobs/data/{ma2,gandk,lotka_volterra,sir}.csv
+
+ma2 and gandk are files of one number per line; lotka_volterra and sir are
+tables with a header row, whose columns the jobs select with
+`[model] data_columns` (docs/models.md#observed-data).
 """
 import os
 
@@ -19,6 +23,16 @@ def write(name, header, values, fmt):
             f.write("# %s\n" % line)
         for v in values:
             f.write(fmt % v + "\n")
+
+
+def write_table(name, header, columns, rows):
+    with open(os.path.join(HERE, name), "w") as f:
+        for line in header:
+            f.write("# %s\n" % line)
+        f.write(",".join(columns) + "\n")
+        for row in rows:
+            # Counts exactly (%g would round 1234567), times shortest.
+            f.write(",".join(("%g" if isinstance(v, float) else "%d") % v for v in row) + "\n")
 
 
 def ma2(rng, t1, t2, n):
@@ -51,11 +65,13 @@ def lotka_volterra(rng, c1, c2, c3, x0, y0, dt, n_obs):
             else:
                 y -= 1
         t = k * dt
-        out += [x, y]
+        out.append((k * dt, x, y))
     return out
 
 
 def sir(rng, beta, gamma, n_pop, i0, dt, n_obs):
+    """Rows (time k dt, new infections in ((k-1) dt, k dt], then S, I, R at
+    k dt); the model's data are the new infections."""
     s, i, t, out = n_pop - i0, i0, 0.0, []
     for k in range(1, n_obs + 1):
         cases = 0
@@ -73,7 +89,7 @@ def sir(rng, beta, gamma, n_pop, i0, dt, n_obs):
             else:
                 i -= 1
         t = k * dt
-        out.append(cases)
+        out.append((k * dt, cases, s, i, n_pop - s - i))
     return out
 
 
@@ -87,17 +103,20 @@ def main():
                         "jobs/data/generate.py, numpy default_rng(102)"],
           gandk(rng, 3.0, 1.0, 2.0, 0.5, 1000), "%.8f")
     rng = np.random.default_rng(103)
-    write("lotka_volterra.csv",
-          ["stochastic Lotka-Volterra, true c1 = 1, c2 = 0.005, c3 = 0.6, x0 = 50, y0 = 100",
-           "prey, predators at t = 2, 4, ..., 32 (interleaved, one value per line)",
-           "jobs/data/generate.py, numpy default_rng(103)"],
-          lotka_volterra(rng, 1.0, 0.005, 0.6, 50, 100, 2.0, 16), "%d")
+    write_table("lotka_volterra.csv",
+                ["stochastic Lotka-Volterra, true c1 = 1, c2 = 0.005, c3 = 0.6, x0 = 50, y0 = 100",
+                 "prey and predator counts at t = 2, 4, ..., 32",
+                 "jobs/data/generate.py, numpy default_rng(103)"],
+                ["time", "prey", "predator"],
+                lotka_volterra(rng, 1.0, 0.005, 0.6, 50, 100, 2.0, 16))
     rng = np.random.default_rng(104)
-    write("sir.csv",
-          ["stochastic SIR, true beta = 0.5, gamma = 0.2, population 1000, infected 5",
-           "new infections per interval ((k-1) 2, k 2], k = 1..30",
-           "jobs/data/generate.py, numpy default_rng(104)"],
-          sir(rng, 0.5, 0.2, 1000, 5, 2.0, 30), "%d")
+    write_table("sir.csv",
+                ["stochastic SIR, true beta = 0.5, gamma = 0.2, population 1000, infected 5",
+                 "new_infections: in the interval ((k-1) 2, k 2], k = 1..30;",
+                 "susceptible, infected, recovered: at time k 2",
+                 "jobs/data/generate.py, numpy default_rng(104)"],
+                ["time", "new_infections", "susceptible", "infected", "recovered"],
+                sir(rng, 0.5, 0.2, 1000, 5, 2.0, 30))
 
 
 if __name__ == "__main__":

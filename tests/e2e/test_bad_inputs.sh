@@ -17,6 +17,7 @@
 #        add     appends ARG to the config
 #        set     runs with --set ARG
 #        data    writes ARG (printf %b) to NAME.csv and points [model] data at it
+#        table:COLUMNS  the same, and sets [model] data_columns = COLUMNS (line 14)
 #   WHERE N      the message must hold "CONFIG:N: "
 #         file   it must hold "CONFIG: " (the config names no line for this)
 #         --set  it must hold "--set: "
@@ -66,6 +67,17 @@ CASES=(
 "config_control_char |add    |[prior]\ntau = uniform(0,\x011)|19    |[prior] tau: uniform(0,\x011):"
 "plugin_empty        |line:12|name = plugin\nplugin =       |13    |[model] plugin: (empty): expected the path of a shared object"
 "plugin_directory    |line:12|name = plugin\nplugin = .     |13    |[model] plugin: .: cannot open plugin $WORK/.: Is a directory"
+"table_ragged        |table:x|h,x\n1,170\n2\n             |13    |table_ragged.csv:3: 1 cell, but the header (line 1) names 2 columns (h, x)"
+"table_unknown_column|table:y|h,x\n1,170\n2,171\n        |14    |[model] data_columns: y: no column 'y' in the header of $WORK/table_unknown_column.csv:1 (its columns: h, x)"
+"table_not_a_number  |table:x|h,x\n1,170\n# gap\n2,1 71\n |13    |table_not_a_number.csv:4: row 2, column 'x': '1 71': not a number"
+"table_header_only   |table:x|# none yet\nh,x\n\n          |13    |table_header_only.csv:2: no data: the header row (h, x) is not followed by any row"
+"table_duplicate     |table:x|x,h,x\n1,2,3\n             |13    |table_duplicate.csv:1: column 'x' appears twice in the header (columns 1 and 3)"
+"table_no_header     |table:x|170.1\n171.2\n              |14    |[model] data_columns: x: $WORK/table_no_header.csv:1: '170.1': expected a header row naming the columns, found numbers"
+"table_two_columns   |table:h, x|h,x\n1,170\n2,171\n     |14    |[model] data_columns: h, x: 2 columns: model gaussian reads one column (the sample)"
+"table_quote         |table:x|h,x\n1,\"170\n            |13    |table_quote.csv:2: unterminated quote"
+"data_columns_twice  |table:x, x|h,x\n1,170\n         |14    |[model] data_columns: x, x: 'x' is listed twice"
+"data_columns_no_data|line:13|data_columns = x              |13    |[model] data_columns: x: expected [model] data too"
+"data_header_no_columns|data |height\n170.1\n171.2\n      |13    |data_header_no_columns.csv:1: 'height': not a number; a table with a header row needs [model] data_columns"
 )
 
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
@@ -82,6 +94,8 @@ run_case() {
         set) set=(--set "$arg") ;;
         data) printf '%b' "$arg" >"$WORK/$name.csv"
               sed -i "13s|.*|data = $name.csv|" "$cfg" ;;
+        table:*) printf '%b' "$arg" >"$WORK/$name.csv"
+              sed -i "13s|.*|data = $name.csv|; 14s|.*|data_columns = ${edit#table:}|" "$cfg" ;;
         *) fail "$name: unknown edit '$edit'"; return ;;
     esac
     pmc 1 run "$cfg" "${set[@]}"

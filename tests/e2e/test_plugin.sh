@@ -73,23 +73,37 @@ else
     fail "plugin: np=1 and np=2 differ"; sed 's/^/    /' "$WORK/out" >&2
 fi
 
-# A plugin built against the version 1 header still loads and gives the
-# same bits as the same source built against the current header.
+# Plugins built against the version 1 and 2 headers still load and give the
+# same bits as the same source built against the current header; so they do
+# with the data as a table ([model] data_columns): they get the selected
+# column's numbers as before.
 V1_INC="$E2E_DIR/model_v1"
-if $CC -std=c11 -Wall -Wextra -Werror -shared -fPIC -O2 -I"$V1_INC" "$WORK/plugin/normal_mean.c" \
-        -o "$WORK/plugin/libnormal_mean_v1.so" -lm >"$WORK/out" 2>&1; then
-    pass "example plugin builds against the version 1 header"
-else
-    fail "plugin build against the version 1 header"; sed 's/^/    /' "$WORK/out" >&2
-fi
-pmc 1 run "$WORK/good.ini" --set "run.checkpoint_dir=$WORK/good_v1.ck" \
-    --set "model.plugin=$WORK/plugin/libnormal_mean_v1.so"
-expect_status "version 1 plugin run, np=1" 0 "posterior: generation 4"
-if "$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$WORK/good.ck" "$WORK/good_v1.ck" >"$WORK/out" 2>&1; then
-    pass "plugin: version 1 and version 2 builds give the same bits"
-else
-    fail "plugin: version 1 and version 2 builds differ"; sed 's/^/    /' "$WORK/out" >&2
-fi
+{ echo "# the example's data as a table, with a column of text"
+  echo 'id,"x",note'
+  grep -v '^#' "$WORK/plugin/data.csv" | grep . | awk '{ print NR ", " $1 ", \"n, " NR "\"" }'
+} >"$WORK/plugin/table.csv"
+for v in 1 2; do
+    if $CC -std=c11 -Wall -Wextra -Werror -shared -fPIC -O2 -I"$E2E_DIR/model_v$v" \
+            "$WORK/plugin/normal_mean.c" -o "$WORK/plugin/libnormal_mean_v$v.so" -lm >"$WORK/out" 2>&1; then
+        pass "example plugin builds against the version $v header"
+    else
+        fail "plugin build against the version $v header"; sed 's/^/    /' "$WORK/out" >&2
+    fi
+    pmc 1 run "$WORK/good.ini" --set "run.checkpoint_dir=$WORK/good_v$v.ck" \
+        --set "model.plugin=$WORK/plugin/libnormal_mean_v$v.so"
+    expect_status "version $v plugin run, np=1" 0 "posterior: generation 4"
+    pmc 1 run "$WORK/good.ini" --set "run.checkpoint_dir=$WORK/good_v${v}_table.ck" \
+        --set "model.plugin=$WORK/plugin/libnormal_mean_v$v.so" \
+        --set "model.data=$WORK/plugin/table.csv" --set model.data_columns=x
+    expect_status "version $v plugin run on a table, np=1" 0 "posterior: generation 4"
+    for ck in good_v$v good_v${v}_table; do
+        if "$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$WORK/good.ck" "$WORK/$ck.ck" >"$WORK/out" 2>&1; then
+            pass "plugin: $ck and the current build give the same bits"
+        else
+            fail "plugin: $ck and the current build differ"; sed 's/^/    /' "$WORK/out" >&2
+        fi
+    done
+done
 pmc 2 run "$WORK/good.ini" --set "run.checkpoint_dir=$WORK/good_k2.ck" \
     --set "model.plugin=$WORK/plugin/libnormal_mean_v1.so" --set mpi.ranks_per_simulation=2
 expect_status "version 1 plugin with ranks_per_simulation = 2" 2 \
@@ -124,6 +138,9 @@ const pmcabc_model *pmcabc_model_plugin(void) { (void)sim_fail; return &m; }'
 bad_plugin nosim 'static const pmcabc_model m = {.abi_version = PMCABC_MODEL_ABI_VERSION,
     .name = "nosim", .n_params = 1, .n_stats = 1, .observed_stats = obs};
 const pmcabc_model *pmcabc_model_plugin(void) { (void)sim_fail; (void)sim_nan; return &m; }' "$CFLAGS_PMC"
+bad_plugin noobs 'static const pmcabc_model m = {.abi_version = PMCABC_MODEL_ABI_VERSION,
+    .name = "noobs", .n_params = 1, .n_stats = 1, .simulate = sim_nan};
+const pmcabc_model *pmcabc_model_plugin(void) { (void)sim_fail; (void)obs; return &m; }' "$CFLAGS_PMC"
 echo "not a shared object" >"$WORK/plugin/libtext.so"
 
 check_bad() { # NAME PLUGIN CODE FRAGMENT [PRIORS]
@@ -134,8 +151,9 @@ check_bad() { # NAME PLUGIN CODE FRAGMENT [PRIORS]
 check_bad missing_file plugin/libnone.so 2 "missing_file.ini:13: [model] plugin: plugin/libnone.so: cannot open plugin $WORK/plugin/libnone.so: No such file or directory"
 check_bad not_shared plugin/libtext.so 2 "not_shared.ini:13: [model] plugin: plugin/libtext.so: not a loadable shared object:"
 check_bad no_entry plugin/libnoentry.so 2 "no_entry.ini:13: [model] plugin: plugin/libnoentry.so: no symbol pmcabc_model_plugin"
-check_bad abi plugin/libabi99.so 2 "abi.ini:13: [model] plugin: plugin/libabi99.so: plugin ABI version 99, but this pmcabc supports versions 1 to 2"
+check_bad abi plugin/libabi99.so 2 "abi.ini:13: [model] plugin: plugin/libabi99.so: plugin ABI version 99, but this pmcabc supports versions 1 to 3"
 check_bad nosim plugin/libnosim.so 2 "nosim.ini:13: [model] plugin: plugin/libnosim.so: the plugin description lacks simulate (or simulate_group)"
+check_bad noobs plugin/libnoobs.so 2 "noobs.ini:13: [model] plugin: plugin/libnoobs.so: the plugin description lacks observed_stats (or observed_table)"
 check_bad count plugin/libnormal_mean.so 2 "count.ini:13: [model] plugin: plugin/libnormal_mean.so: model normal_mean has 1 parameter, the [prior] section defines 2" $'mu = normal(0, 3)\nsd = uniform(1, 2)'
 check_bad names plugin/libnormal_mean.so 2 "names.ini:17: [prior] theta: model normal_mean expects parameter 1 to be named mu" 'theta = normal(0, 3)'
 check_bad sim_error plugin/libfails.so 1 "model failing: mu"
@@ -143,6 +161,35 @@ grep -qF "is too large" "$WORK/out" && grep -qF "parameters (mu = " "$WORK/out" 
     pass "sim_error: message has the plugin text and the parameters" ||
     { fail "sim_error message"; sed 's/^/    /' "$WORK/out" >&2; }
 check_bad sim_nan plugin/libnans.so 1 "model nans returned a non-finite summary statistic 0 (nan)"
+
+# ABI version 3: test_table (tests/models/test_table.c), built against the
+# installed header, checks the table it gets in init_table and
+# observed_table: the selected columns in data_columns order, the rows, the
+# file's path; a file of one number per line is one column without names.
+if $CC -std=c11 -Wall -Wextra -Werror -shared -fPIC -O2 $CFLAGS_PMC \
+        "$PMC_SOURCE_DIR/tests/models/test_table.c" -o "$WORK/plugin/libtest_table.so" >"$WORK/out" 2>&1; then
+    pass "the version 3 plugin test_table builds against the installed header"
+else
+    fail "test_table build"; sed 's/^/    /' "$WORK/out" >&2
+fi
+rows=$(grep -vc '^#' "$WORK/plugin/data.csv")
+table_run() { # NAME CODE FRAGMENT DATA --set ARGS...: DATA on line 14 of the config
+    local name=$1 code=$2 frag=$3 data=$4
+    shift 4
+    plugin_config "$name" plugin/libtest_table.so
+    sed -i "14s|.*|data = $data|" "$WORK/$name.ini"
+    pmc 1 run "$WORK/$name.ini" --set run.generations=2 "$@"
+    expect_status "$name" "$code" "$frag"
+}
+table_run table_columns 0 "posterior: generation 1" plugin/table.csv \
+    --set "model.data_columns=x, id" --set "model.expect_columns=x, id" \
+    --set "model.expect_rows=$rows" --set "model.expect_path=$WORK/plugin/table.csv"
+table_run table_one_column 0 "posterior: generation 1" plugin/data.csv \
+    --set model.expect_columns=none --set "model.expect_rows=$rows" \
+    --set "model.expect_path=$WORK/plugin/data.csv"
+table_run table_mismatch 2 \
+    "table_mismatch.ini:14: [model] data: $WORK/plugin/table.csv: model test_table: columns is 'x', expected 'id, x'" \
+    plugin/table.csv --set model.data_columns=x --set "model.expect_columns=id, x"
 
 # A resume refuses a rebuilt plugin (its file digest is in every checkpoint):
 # simulate changed to params[0] * 2, as a user editing the model would.

@@ -49,6 +49,16 @@ extern int pmc_test_failures;
         }                                                                                  \
     } while (0)
 
+#define PMC_CHECK_STR(a, b)                                                                \
+    do {                                                                                   \
+        const char *pa_ = (a), *pb_ = (b);                                                 \
+        if (!pa_ || strcmp(pa_, pb_) != 0) {                                               \
+            fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #a, \
+                    pa_ ? pa_ : "(null)", pb_);                                            \
+            pmc_test_failures++;                                                           \
+        }                                                                                  \
+    } while (0)
+
 #define PMC_CHECK_CONTAINS(hay, needle)                                                    \
     do {                                                                                   \
         const char *ph_ = (hay), *pn_ = (needle);                                          \

@@ -361,6 +361,66 @@ PMC_TEST(config_data_override_relative_to_cwd)
     drop_cfg(cfg);
 }
 
+/* ---- data columns --------------------------------------------------------- */
+
+PMC_TEST(config_data_columns_normalised)
+{
+    /* Spelling does not make another run: the stored list is normalised,
+     * with quotes only where a name needs them. */
+    pmc_config *cfg = parse_good(12, "data = lv.csv\ndata_columns =prey,\"predator\" , \"a, b\"",
+                                 NULL, 0);
+    PMC_CHECK_STR(cfg->model_data_columns, "prey, predator, \"a, b\"");
+    PMC_CHECK_INT(cfg->n_model_data_columns, 3);
+    check_origin(&cfg->model_data_columns_origin, PATH, 13);
+    PMC_CHECK_CONTAINS(cfg->text, "data = jobs/lv.csv\ndata_columns = prey, predator, \"a, b\"\n");
+    PMC_CHECK_INT(cfg->n_model_keys, 0);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_data_columns_default_none)
+{
+    pmc_config *cfg = parse_good(0, "", NULL, 0);
+    PMC_CHECK_STR(cfg->model_data_columns, "");
+    PMC_CHECK(strstr(cfg->text, "data_columns") == NULL);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_data_columns_override_empty)
+{
+    /* An empty --set returns to a file of one number per line. */
+    const char *ov[] = {"model.data_columns="};
+    pmc_config *cfg = parse_good(12, "data = lv.csv\ndata_columns = prey", ov, 1);
+    PMC_CHECK_STR(cfg->model_data_columns, "");
+    PMC_CHECK(strstr(cfg->text, "data_columns") == NULL);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_data_columns_empty_name)
+{
+    expect_line_error(12, "data = lv.csv\ndata_columns = prey,,predator",
+                      "jobs/g.ini:13: [model] data_columns: prey,,predator: name 2 is empty: "
+                      "expected a comma-separated list of column names");
+}
+
+PMC_TEST(config_data_columns_twice)
+{
+    expect_line_error(12, "data = lv.csv\ndata_columns = prey, predator, prey",
+                      "jobs/g.ini:13: [model] data_columns: prey, predator, prey: 'prey' is listed "
+                      "twice: expected each column once");
+}
+
+PMC_TEST(config_data_columns_bad_quote)
+{
+    expect_line_error(12, "data = lv.csv\ndata_columns = \"prey",
+                      "jobs/g.ini:13: [model] data_columns: \"prey: unterminated quote");
+}
+
+PMC_TEST(config_data_columns_without_data)
+{
+    expect_line_error(12, "data_columns = prey",
+                      "jobs/g.ini:12: [model] data_columns: prey: expected [model] data too");
+}
+
 /* ---- overrides ----------------------------------------------------------- */
 
 PMC_TEST(config_override_replaces_file_value)
@@ -957,6 +1017,13 @@ PMC_TEST(config_diff_model_data_added_safe)
     free(now);
 }
 
+PMC_TEST(config_diff_data_columns)
+{
+    /* Which columns are read changes the data, so a resume refuses it. */
+    expect_diff("model.data_columns=a", "model.data_columns=b", 1,
+                "  [model] data_columns: stored a, now b");
+}
+
 PMC_TEST(config_diff_prior_changed)
 {
     expect_diff(NULL, "prior.sigma=uniform(1, 2)", 1,
@@ -1194,6 +1261,14 @@ const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_data_absolute),
     PMC_TEST_ENTRY(config_data_config_in_cwd),
     PMC_TEST_ENTRY(config_data_override_relative_to_cwd),
+    PMC_TEST_ENTRY(config_data_columns_normalised),
+    PMC_TEST_ENTRY(config_data_columns_default_none),
+    PMC_TEST_ENTRY(config_data_columns_override_empty),
+    PMC_TEST_ENTRY(config_data_columns_empty_name),
+    PMC_TEST_ENTRY(config_data_columns_twice),
+    PMC_TEST_ENTRY(config_data_columns_bad_quote),
+    PMC_TEST_ENTRY(config_data_columns_without_data),
+    PMC_TEST_ENTRY(config_diff_data_columns),
     PMC_TEST_ENTRY(config_override_replaces_file_value),
     PMC_TEST_ENTRY(config_override_supplies_missing_key),
     PMC_TEST_ENTRY(config_override_prior),

@@ -1,6 +1,7 @@
-/* Observed data files: one good file with comments and blank lines, and one
- * test per bad input (status + message naming the file and line). Each test
- * writes its own temporary file and removes it. */
+/* Observed data files, one-column files and tables: good files with
+ * comments, blank lines and quotes, and one test per bad input (status +
+ * message naming the file and line). Each test writes its own temporary file
+ * and removes it. */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -203,6 +204,236 @@ PMC_TEST(data_bom_inside_shown_escaped)
     expect_error("170\n\xEF\xBB\xBF" "171\n", 2, "'\\xEF\\xBB\\xBF171': not a number");
 }
 
+/* ---- tables ----------------------------------------------------------------- */
+
+#define COLUMNS_ORIGIN "job.ini:10: [model] data_columns: "
+
+/* Reads text as a table selecting `columns`; the temp file is removed. */
+static int read_table_text(const char *text, const char *columns, pmc_table *t, pmc_err *err)
+{
+    char path[64];
+    write_temp(text, strlen(text), path);
+    pmc_err_clear(err);
+    int rc = pmc_data_read_table(path, ORIGIN, columns, COLUMNS_ORIGIN "(list)", t, err);
+    unlink(path);
+    return rc;
+}
+
+/* Reading text as a table must fail with PMC_EINVAL, an empty table and a
+ * message holding `fragment` (and ORIGIN, unless the selection is at fault). */
+static void expect_table_error(const char *text, const char *columns, const char *fragment)
+{
+    pmc_table t;
+    pmc_err err;
+    PMC_CHECK_INT(read_table_text(text, columns, &t, &err), PMC_EINVAL);
+    PMC_CHECK(t.values == NULL && t.names == NULL && t.n_rows == 0 && t.n_columns == 0);
+    PMC_CHECK_CONTAINS(err.msg, fragment);
+    if (!strstr(err.msg, COLUMNS_ORIGIN))
+        PMC_CHECK_CONTAINS(err.msg, ORIGIN ": /tmp/pmc-data-");
+}
+
+PMC_TEST(table_good)
+{
+    /* Comments, blank lines, whitespace, \r\n, quotes with a separator and a
+     * "" inside, an unselected text column and a selection in another order
+     * than the file's. */
+    const char *text = "# Lotka-Volterra counts\n"
+                       "\n"
+                       " time , prey,\"predator\" , site  # the header\n"
+                       "2, 185, 73, \"north, \"\"A\"\"\"\r\n"
+                       "# a comment between rows\n"
+                       "   \n"
+                       "4,225 ,278,south # trailing comment\n";
+    pmc_table t;
+    pmc_err err;
+    PMC_CHECK_INT(read_table_text(text, "predator, prey", &t, &err), PMC_OK);
+    PMC_CHECK_INT(t.n_rows, 2);
+    PMC_CHECK_INT(t.n_columns, 2);
+    PMC_CHECK_INT(t.header_line, 3);
+    if (t.n_rows == 2 && t.n_columns == 2) {
+        PMC_CHECK_STR(t.names[0], "predator");
+        PMC_CHECK_STR(t.names[1], "prey");
+        PMC_CHECK(t.values[0] == 73 && t.values[1] == 185);
+        PMC_CHECK(t.values[2] == 278 && t.values[3] == 225);
+    }
+    pmc_table_free(&t);
+    PMC_CHECK(t.values == NULL && t.names == NULL);
+}
+
+PMC_TEST(table_other_separators)
+{
+    /* A header without commas chooses a tab, else a semicolon. */
+    pmc_table t;
+    pmc_err err;
+    PMC_CHECK_INT(read_table_text("a\tb\n1\t2.5\n\t3\n", "b", &t, &err), PMC_OK);
+    PMC_CHECK_INT(t.n_rows, 2);
+    if (t.n_rows == 2)
+        PMC_CHECK(t.values[0] == 2.5 && t.values[1] == 3.0);
+    pmc_table_free(&t);
+    PMC_CHECK_INT(read_table_text("a; b\n1;2\n", "a", &t, &err), PMC_OK);
+    PMC_CHECK(t.n_rows == 1 && t.values[0] == 1.0);
+    pmc_table_free(&t);
+    /* Commas inside quotes do not make a comma-separated header. */
+    PMC_CHECK_INT(read_table_text("\"x, y\";z\n1;2\n", "\"x, y\"", &t, &err), PMC_OK);
+    PMC_CHECK(t.n_rows == 1 && t.values[0] == 1.0);
+    pmc_table_free(&t);
+}
+
+PMC_TEST(table_r_export)
+{
+    /* R's write.csv: every name quoted, an unnamed first column of quoted
+     * row names, a byte-order mark from a spreadsheet in front. */
+    const char *text = "\xEF\xBB\xBF\"\",\"time\",\"prey\"\n\"1\",2,185\n\"2\",4,225\n";
+    pmc_table t;
+    pmc_err err;
+    PMC_CHECK_INT(read_table_text(text, "prey", &t, &err), PMC_OK);
+    PMC_CHECK(t.n_rows == 2 && t.n_columns == 1);
+    if (t.n_rows == 2)
+        PMC_CHECK(t.values[0] == 185 && t.values[1] == 225);
+    pmc_table_free(&t);
+}
+
+PMC_TEST(table_wide_row)
+{
+    /* A row is one line however wide: 2000 columns (about 10 kB) are fine. */
+    size_t n = 2000, len = 0;
+    char *text = malloc(2 * n * 8 + 16);
+    if (!text)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf(text + len, "%sc%zu", i ? "," : "", i);
+    text[len++] = '\n';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf(text + len, "%s%zu", i ? "," : "", i);
+    strcpy(text + len, "\n");
+    pmc_table t;
+    pmc_err err;
+    PMC_CHECK_INT(read_table_text(text, "c1999, c7", &t, &err), PMC_OK);
+    PMC_CHECK(t.n_rows == 1 && t.values && t.values[0] == 1999 && t.values[1] == 7);
+    pmc_table_free(&t);
+    free(text);
+}
+
+PMC_TEST(table_without_columns_is_one_column_file)
+{
+    pmc_table t;
+    pmc_err err;
+    PMC_CHECK_INT(read_table_text("1\n2\n3\n", NULL, &t, &err), PMC_OK);
+    PMC_CHECK(t.n_rows == 3 && t.n_columns == 1 && t.names == NULL && t.header_line == 0);
+    pmc_table_free(&t);
+}
+
+PMC_TEST(table_ragged_row)
+{
+    expect_table_error("time,prey,predator\n2,185,73\n4,225\n", "prey",
+                       ":3: 2 cells, but the header (line 1) names 3 columns (time, prey, "
+                       "predator): expected one cell per column");
+    expect_table_error("a,b\n1,2,\n", "a", ":2: 3 cells, but the header (line 1) names 2");
+}
+
+PMC_TEST(table_unknown_column)
+{
+    expect_table_error("time,prey,predator\n2,185,73\n", "prey, predators",
+                       COLUMNS_ORIGIN "(list): no column 'predators' in the header of /tmp/");
+    expect_table_error("time,prey,predator\n2,185,73\n", "prey, predators",
+                       ":1 (its columns: time, prey, predator)");
+    expect_table_error("time,Prey\n2,185\n", "prey",
+                       "(its columns: time, Prey); names are case-sensitive: did you mean 'Prey'?");
+}
+
+PMC_TEST(table_not_a_number)
+{
+    expect_table_error("time,prey\n2,185\n# gap\n4,18x5\n", "prey",
+                       ":4: row 2, column 'prey': '18x5': not a number");
+    expect_table_error("time,prey\n2,NaN\n", "prey",
+                       ":2: row 1, column 'prey': 'NaN': expected a finite number");
+    expect_table_error("time,prey\n2,1e999\n", "prey", "'1e999': number out of range");
+}
+
+PMC_TEST(table_empty_cell)
+{
+    expect_table_error("time,prey\n2,\n", "prey",
+                       ":2: row 1, column 'prey': '': empty cell: expected a number");
+}
+
+PMC_TEST(table_text_in_unselected_column)
+{
+    pmc_table t;
+    pmc_err err;
+    PMC_CHECK_INT(read_table_text("day,prey\nmonday,3\nNA,4\n", "prey", &t, &err), PMC_OK);
+    PMC_CHECK(t.n_rows == 2 && t.values && t.values[1] == 4.0);
+    pmc_table_free(&t);
+}
+
+PMC_TEST(table_header_only)
+{
+    expect_table_error("# counts\ntime,prey\n\n# nothing yet\n", "prey",
+                       ":2: no data: the header row (time, prey) is not followed by any row");
+}
+
+PMC_TEST(table_empty_file)
+{
+    expect_table_error("# nothing\n\n", "prey",
+                       ": no data (the file holds no header row and no rows)");
+}
+
+PMC_TEST(table_duplicate_columns)
+{
+    expect_table_error("time,prey,prey\n2,1,2\n", "time",
+                       ":1: column 'prey' appears twice in the header (columns 2 and 3): "
+                       "expected unique column names");
+}
+
+PMC_TEST(table_no_header_row)
+{
+    /* data_columns given for a file of one number per line. */
+    expect_table_error("# heights\n170.5\n171\n", "height",
+                       COLUMNS_ORIGIN "(list): /tmp/");
+    expect_table_error("# heights\n170.5\n171\n", "height",
+                       ":2: '170.5': expected a header row naming the columns, found numbers (a "
+                       "file of one number per line has no header: read it without "
+                       "data_columns)");
+}
+
+PMC_TEST(table_bad_quotes)
+{
+    expect_table_error("a,\"b\n1,2\n", "a", ":1: header row: unterminated quote");
+    expect_table_error("a,b\n1,\"2\"x\n", "a", ":2: text after a closing quote");
+}
+
+PMC_TEST(data_header_without_columns_hint)
+{
+    /* A table read as a one-column file says how to read it as a table. */
+    expect_error("# heights\nheight\n170\n", 2,
+                 "'height': not a number; a table with a header row needs [model] data_columns");
+    expect_error("time,prey\n2,185\n", 1, "expected one column (one number per line); a table");
+}
+
+PMC_TEST(data_columns_normalise)
+{
+    char out[64], why[128];
+    size_t n = 0;
+    PMC_CHECK_INT(pmc_data_columns_normalise(" a ,b,\"c, d\",\"e\"\"f\", #g", out, sizeof out,
+                                             &n, why, sizeof why), PMC_OK);
+    PMC_CHECK_INT(n, 5);
+    PMC_CHECK_STR(out, "a, b, \"c, d\", \"e\"\"f\", \"#g\"");
+    /* The normalised list reads back as itself. */
+    char again[64];
+    PMC_CHECK_INT(pmc_data_columns_normalise(out, again, sizeof again, &n, why, sizeof why),
+                  PMC_OK);
+    PMC_CHECK_STR(again, out);
+    PMC_CHECK_INT(pmc_data_columns_normalise("a,,b", out, sizeof out, &n, why, sizeof why),
+                  PMC_EINVAL);
+    PMC_CHECK_CONTAINS(why, "name 2 is empty");
+    PMC_CHECK_INT(n, 0);
+    PMC_CHECK_INT(pmc_data_columns_normalise("b, a, b", out, sizeof out, &n, why, sizeof why),
+                  PMC_EINVAL);
+    PMC_CHECK_CONTAINS(why, "'b' is listed twice");
+    PMC_CHECK_INT(pmc_data_columns_normalise("abcdefgh, ijklmnop", out, 12, &n, why, sizeof why),
+                  PMC_EINVAL);
+    PMC_CHECK_CONTAINS(why, "too long");
+}
+
 const pmc_test_case pmc_tests_data[] = {
     PMC_TEST_ENTRY(data_good_with_comments),
     PMC_TEST_ENTRY(data_not_a_number),
@@ -218,5 +449,22 @@ const pmc_test_case pmc_tests_data[] = {
     PMC_TEST_ENTRY(data_directory),
     PMC_TEST_ENTRY(data_leading_bom_skipped),
     PMC_TEST_ENTRY(data_bom_inside_shown_escaped),
+    PMC_TEST_ENTRY(table_good),
+    PMC_TEST_ENTRY(table_other_separators),
+    PMC_TEST_ENTRY(table_r_export),
+    PMC_TEST_ENTRY(table_wide_row),
+    PMC_TEST_ENTRY(table_without_columns_is_one_column_file),
+    PMC_TEST_ENTRY(table_ragged_row),
+    PMC_TEST_ENTRY(table_unknown_column),
+    PMC_TEST_ENTRY(table_not_a_number),
+    PMC_TEST_ENTRY(table_empty_cell),
+    PMC_TEST_ENTRY(table_text_in_unselected_column),
+    PMC_TEST_ENTRY(table_header_only),
+    PMC_TEST_ENTRY(table_empty_file),
+    PMC_TEST_ENTRY(table_duplicate_columns),
+    PMC_TEST_ENTRY(table_no_header_row),
+    PMC_TEST_ENTRY(table_bad_quotes),
+    PMC_TEST_ENTRY(data_header_without_columns_hint),
+    PMC_TEST_ENTRY(data_columns_normalise),
     {NULL, NULL},
 };
