@@ -192,6 +192,8 @@ static int compute_attempts(void *arg, size_t slot, uint64_t first, uint64_t end
         int rc = propose(c, theta, err);
         if (rc == PMC_OK)
             rc = simulate(c, theta, err);
+        if (rc == PMC_EINTR) /* a stop signal inside a simulation (a command model's wait) */
+            return rc;
         if (rc != PMC_OK) {
             char buf[512];
             format_theta(c, theta, buf, sizeof buf);
