@@ -1,13 +1,15 @@
 /* The `command` model: process management and the line protocol. Contract
  * in pmc_command.h; the protocol as users see it in docs/writing-a-model.md
  * ("A simulator program"), the keys in docs/models.md ("command"). */
-#define _GNU_SOURCE /* pipe2, prctl, syscall(SYS_close_range), waitid's WNOWAIT */
+#define _GNU_SOURCE /* clone, pipe2, prctl, syscall(SYS_close_range), waitid's WNOWAIT */
 #include "pmc_command.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,7 @@ extern char **environ;
 #define ELINE_MAX 4096            /* a forwarded stderr line is cut here */
 #define SLICE_S 0.1               /* waits look at stop signals this often */
 #define EXIT_GRACE_S 2.0          /* a program that closed stdout has this long to exit */
+#define SPAWN_STACK (64 * 1024)   /* the child's stack between clone and exec */
 
 typedef enum { MODE_PERSISTENT = 0, MODE_PER_SIMULATION = 1 } cmd_mode;
 
@@ -67,6 +70,7 @@ struct pmc_command {
     size_t argcap;
     size_t n_stats;
     long close_max;               /* fallback bound for closing fds in the child */
+    char *stack;                  /* SPAWN_STACK bytes for the child before exec */
     child ch;
     char *req;                    /* the request being sent */
     size_t req_len, req_off, req_cap;
@@ -378,28 +382,47 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls (the
- * parent may have other threads, whose locks the child inherits held). */
-static void child_exec(const pmc_command *c, pid_t parent, int fds[3], int report)
+/* What the child needs between clone and exec, and where it leaves the
+ * errno of a failed exec (the parent is suspended until then: CLONE_VFORK). */
+typedef struct {
+    const pmc_command *c;
+    pid_t parent;
+    int fds[3]; /* its stdin, stdout, stderr */
+    int err;
+} spawn_args;
+
+/* The child, between clone and exec: it shares the parent's memory
+ * (CLONE_VM), so it writes nothing but a.err and makes system calls only. */
+static int child_exec(void *arg)
 {
+    spawn_args *a = arg;
+    const pmc_command *c = a->c;
+    /* The parent blocked every signal before clone; the handlers it has are
+     * replaced by the defaults (this child has its own table) before
+     * anything is unblocked, and pmcabc's ignored SIGPIPE is undone
+     * (ignored signals would survive exec, handled ones not). */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < 65; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &dfl, NULL);
     /* Its own process group: pmcabc can stop it and whatever it starts
      * with one kill, and a Ctrl-C of the terminal reaches only pmcabc. */
     setpgid(0, 0);
     /* Dies with the thread that started it (a rank killed with -9); the
      * parent may already have died before this call, hence the check. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
+    if (getppid() != a->parent)
         _exit(127);
+    /* Copies above 2 first, so that no dup2 overwrites a pipe still needed. */
+    int t[3];
     for (int i = 0; i < 3; i++)
-        if (fds[i] != i && dup2(fds[i], i) < 0)
+        if ((t[i] = fcntl(a->fds[i], F_DUPFD_CLOEXEC, 3)) < 0)
             goto fail;
-    /* pmcabc ignores SIGPIPE; ignored signals survive exec, handled ones not. */
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < 32; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            sigaction(sig, &dfl, NULL);
+    for (int i = 0; i < 3; i++)
+        if (dup2(t[i], i) < 0)
+            goto fail;
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -407,65 +430,57 @@ static void child_exec(const pmc_command *c, pid_t parent, int fds[3], int repor
         goto fail;
     /* No MPI sockets, shared memory or launcher pipes for the child: it
      * would keep them open (and mpiexec waiting) after the rank is gone. */
-    if (syscall(SYS_close_range, 3u, (unsigned)report - 1u, 0u) != 0 ||
-        syscall(SYS_close_range, (unsigned)report + 1u, ~0u, 0u) != 0)
+    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
         for (long fd = 3; fd < c->close_max; fd++)
-            if (fd != report)
-                close((int)fd);
+            close((int)fd);
     execve(c->program, c->argv, c->envp);
-fail:;
-    int e = errno;
-    ssize_t w = write(report, &e, sizeof e);
-    (void)w;
+fail:
+    a->err = errno ? errno : EINVAL;
     _exit(127);
 }
 
 /* Starts c->argv. with_stdin: a pipe the parent writes requests to; else
- * the child's stdin is at end of file. */
+ * the child's stdin is at end of file. The child is made with
+ * clone(CLONE_VM | CLONE_VFORK), as posix_spawn does: a fork would copy the
+ * page tables of pmcabc (its MPI and HDF5 state) for every simulation of
+ * mode = per_simulation, only for exec to throw them away. */
 static int child_start(pmc_command *c, int with_stdin, pmc_err *err)
 {
     child *ch = &c->ch;
-    int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1}, prep[2] = {-1, -1};
+    int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
+    if (!c->stack && !(c->stack = malloc(SPAWN_STACK)))
+        return pmc_err_set(err, PMC_ENOMEM, "out of memory starting program %s", c->program);
     if (pipe2(pin, O_CLOEXEC) != 0 || pipe2(pout, O_CLOEXEC) != 0 ||
-        pipe2(perr, O_CLOEXEC) != 0 || pipe2(prep, O_CLOEXEC) != 0) {
+        pipe2(perr, O_CLOEXEC) != 0) {
         int e = errno;
         for (int i = 0; i < 2; i++) {
             close_fd(&pin[i]);
             close_fd(&pout[i]);
             close_fd(&perr[i]);
-            close_fd(&prep[i]);
         }
         return pmc_err_set(err, PMC_ERUNTIME, "cannot start program %s: pipe: %s", c->program,
                            strerror(e));
     }
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-        int fds[3] = {pin[0], pout[1], perr[1]};
-        child_exec(c, parent, fds, prep[1]);
-    }
-    int fork_errno = errno;
+    spawn_args a = {c, getpid(), {pin[0], pout[1], perr[1]}, 0};
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    /* The stack grows down on every architecture Linux runs MPI on. */
+    pid_t pid = clone(child_exec, c->stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+    int clone_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     close_fd(&pin[0]);
     close_fd(&pout[1]);
     close_fd(&perr[1]);
-    close_fd(&prep[1]);
     if (pid < 0) {
         close_fd(&pin[1]);
         close_fd(&pout[0]);
         close_fd(&perr[0]);
-        close_fd(&prep[0]);
-        return pmc_err_set(err, PMC_ERUNTIME, "cannot start program %s: fork: %s", c->program,
-                           strerror(fork_errno));
+        return pmc_err_set(err, PMC_ERUNTIME, "cannot start program %s: clone: %s", c->program,
+                           strerror(clone_errno));
     }
     /* Both sides set the group, so it exists before either goes on. */
     setpgid(pid, pid);
-    /* End of file when exec succeeded (the pipe is close-on-exec), else errno. */
-    int e = 0;
-    ssize_t got;
-    do
-        got = read(prep[0], &e, sizeof e);
-    while (got < 0 && errno == EINTR);
-    close_fd(&prep[0]);
     if (!with_stdin)
         close_fd(&pin[1]);
     ch->pid = pid;
@@ -479,7 +494,7 @@ static int child_start(pmc_command *c, int with_stdin, pmc_err *err)
         if (f >= 0)
             fcntl(f, F_SETFL, fcntl(f, F_GETFL) | O_NONBLOCK);
     }
-    if (got == (ssize_t)sizeof e) {
+    if (a.err) {
         int status;
         waitpid(pid, &status, 0);
         close_fd(&ch->in);
@@ -487,7 +502,7 @@ static int child_start(pmc_command *c, int with_stdin, pmc_err *err)
         close_fd(&ch->errfd);
         ch->pid = 0;
         return pmc_err_set(err, PMC_ERUNTIME, "cannot start program %s: %s", c->program,
-                           strerror(e));
+                           strerror(a.err));
     }
     return PMC_OK;
 }
@@ -1263,5 +1278,6 @@ void pmc_command_free(pmc_command *c)
     free(c->argbuf);
     free(c->req);
     free(c->ch.obuf);
+    free(c->stack);
     free(c);
 }
