@@ -149,8 +149,8 @@ pmc 1 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/resume.ck" --set run.g
 expect_status "resumable: generations 0-1" 0 "posterior: generation 1"
 GAUSS_SIM_FAIL=exit pmc 1 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/resume.ck"
 expect_status "resumable: generation 2 fails" 1 "generation 2, attempt 0"
-pmc 1 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/resume.ck"
-expect_status "resumable: the same command resumes" 0 "resuming from generation 1"
+pmc 1 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/resume.ck" --set model.timeout=600
+expect_status "resumable: the same command (and a timeout) resumes" 0 "resuming from generation 1"
 same_bits "resumable: same bits as an uninterrupted run" "$WORK/ref.ck" "$WORK/resume.ck"
 
 # SIGTERM while the programs simulate: exit 75, no program left, and the
