@@ -1069,6 +1069,24 @@ static int setup_groups(run_state *st, pmc_err *err)
     return PMC_OK;
 }
 
+/* Every rank read the data and computed the observed statistics itself (a
+ * command model asks its own program): all must hold rank 0's, or the ranks
+ * would run different inferences. The data checksum covers both. */
+static int check_same_observed(run_state *st, pmc_err *err)
+{
+    uint64_t first = st->data_checksum;
+    pmc_schedule_bcast(st->sched, &first, sizeof first);
+    int rc = PMC_OK;
+    if (first != st->data_checksum)
+        rc = pmc_err_set(err, PMC_EINVAL,
+                         "rank %d: the observed data or statistics differ from rank 0's "
+                         "(checksum %016llx, rank 0: %016llx): a data file that differs between "
+                         "nodes, or a command program whose reply to the observed request "
+                         "depends on chance or on the rank", st->rank,
+                         (unsigned long long)st->data_checksum, (unsigned long long)first);
+    return pmc_schedule_agree(st->sched, rc, err);
+}
+
 static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
 {
     const pmc_config *cfg = st->cfg;
@@ -1081,6 +1099,8 @@ static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
             st->ns = pmc_model_n_stats(st->model);
     }
     rc = pmc_schedule_agree(st->sched, rc, err);
+    if (rc == PMC_OK)
+        rc = check_same_observed(st, err);
     if (rc == PMC_OK)
         rc = setup_groups(st, err);
     if (rc != PMC_OK)

@@ -139,6 +139,11 @@ check_setup persim_observed "[model] observed: missing: mode = per_simulation ne
     --set model.mode=per_simulation
 check_setup observed_fails "--set: [model] command: false: the observed request failed: model command: program false exited with status 1 without replying to: observed" \
     --set model.command=false
+pmc 2 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/obs_rank.ck" \
+    --set "model.command=$WORK/$SIM.py {data} --observed-pid"
+expect_status "observed statistics that differ between ranks" 2 \
+    "rank 1: the observed data or statistics differ from rank 0's"
+[ ! -e "$WORK/obs_rank.ck" ] && pass "observed differ: nothing written" || fail "observed differ: wrote"
 check_setup mode "[model] mode: sometimes: expected 'persistent' or 'per_simulation'" \
     --set model.mode=sometimes
 check_setup timeout_key "[model] timeout: -1: expected a number of seconds >= 0" --set model.timeout=-1

@@ -11,7 +11,8 @@ statistics: mean and standard deviation. --fail makes every simulation fail
 one way: exit (status 3), signal (SIGSEGV), count (3 values), text, nan,
 hang (sleeps 1000 s); the environment variable GAUSS_SIM_FAIL=KIND does the
 same without changing the command. --exit-after=N exits with status 0 after
-N replies (pmcabc must start it again). --gate=DIR: at its 5th simulation a
+N replies (pmcabc must start it again). --observed-pid: the observed statistics
+depend on the process id (a program pmcabc must refuse on 2 ranks). --gate=DIR: at its 5th simulation a
 process creates DIR/waiting.PID and waits until DIR/open exists (how a test
 hits a run while simulations are running, without racing the clock)."""
 import math
@@ -67,7 +68,8 @@ def main():
     for line in sys.stdin:
         words = line.split()
         if words[0] == "observed":
-            print("%.17g %.17g" % stats(data))
+            m, sd = stats(data)
+            print("%.17g %.17g" % (m + ("observed-pid" in opts) * os.getpid(), sd))
             continue
         served += 1
         if gate and served == 5:
