@@ -58,6 +58,7 @@ struct pmc_command {
     const pmc_config_kv *command_kv, *observed_kv;
     cmd_mode mode;
     double timeout;               /* seconds; 0 = none */
+    double stop_time;             /* the run's time limit (pmc_now() time); 0 = none */
     char *words[WORDS_MAX + 1];   /* `command` split, unquoted; placeholders kept */
     size_t n_words;
     char program[PMC_PATH_MAX];   /* absolute path of words[0] */
@@ -80,6 +81,13 @@ struct pmc_command {
 };
 
 /* --- small helpers ----------------------------------------------------------- */
+
+/* A stop signal, or the run's time limit: a simulation in progress is
+ * abandoned (and redone, with the same seed, by the resumed run). */
+static int must_stop(const pmc_command *c)
+{
+    return pmc_signal_pending() || (c->stop_time > 0.0 && pmc_now() >= c->stop_time);
+}
 
 static int key_error(const pmc_config_kv *kv, const char *expected, pmc_err *err)
 {
@@ -618,7 +626,7 @@ static int pump(pmc_command *c, double deadline, int until_eof)
             return PMC_OK;
         if (ch->out < 0)
             return until_eof ? PMC_OK : WAIT_EOF;
-        if (pmc_signal_pending())
+        if (must_stop(c))
             return WAIT_STOP;
         double slice = SLICE_S;
         if (deadline > 0.0) {
@@ -671,7 +679,7 @@ static int wait_exited(pmc_command *c, double deadline)
         si.si_pid = 0;
         if (waitid(P_PID, (id_t)c->ch.pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid)
             return 1;
-        if ((deadline > 0.0 && pmc_now() >= deadline) || pmc_signal_pending())
+        if ((deadline > 0.0 && pmc_now() >= deadline) || must_stop(c))
             return 0;
         if (c->ch.errfd >= 0) {
             struct pollfd p = {c->ch.errfd, POLLIN, 0};
@@ -719,7 +727,7 @@ static void child_stop(pmc_command *c)
     if (!c->ch.pid)
         return;
     close_fd(&c->ch.in);
-    if (!pmc_signal_pending())
+    if (!must_stop(c))
         wait_exited(c, pmc_now() + EXIT_GRACE_S);
     child_kill(c);
 }
@@ -821,10 +829,11 @@ static int ended_status(pmc_command *c, char *buf, size_t len)
  * signals the whole job, simulators included: their death is then no error). */
 static int stop_or_fail(pmc_command *c, const char *what, pmc_err *err)
 {
-    if (pmc_signal_pending()) {
+    if (must_stop(c)) {
         child_kill(c);
         return pmc_err_set(err, PMC_EINTR, "interrupted by %s during a simulation",
-                           pmc_signal_name(pmc_signal_pending()));
+                           pmc_signal_pending() ? pmc_signal_name(pmc_signal_pending())
+                                                : "the time limit");
     }
     return fail(c, what, err);
 }
@@ -842,7 +851,7 @@ static int wait_failed(pmc_command *c, int w, const char *request, pmc_err *err)
     else if (w == WAIT_EOF) {
         ended_status(c, st, sizeof st);
         snprintf(what, sizeof what, "%s without replying to: %s", st, request);
-        return pmc_signal_pending() ? stop_or_fail(c, what, err) : fail(c, what, err);
+        return must_stop(c) ? stop_or_fail(c, what, err) : fail(c, what, err);
     } else
         snprintf(what, sizeof what, "could not be waited for (poll: %s)", strerror(errno));
     return stop_or_fail(c, what, err);
@@ -963,7 +972,7 @@ static int per_simulation_run(pmc_command *c, uint64_t seed, const double *theta
         return wait_failed(c, w, shown, err);
     int exited = wait_exited(c, deadline);
     if (!exited)
-        return wait_failed(c, pmc_signal_pending() ? WAIT_STOP : WAIT_TIMEOUT, shown, err);
+        return wait_failed(c, must_stop(c) ? WAIT_STOP : WAIT_TIMEOUT, shown, err);
     int status = child_kill(c);
     char what[900], st[160];
     if (status != 0) {
@@ -1265,6 +1274,11 @@ int pmc_command_simulate(pmc_command *c, const double *theta, gsl_rng *rng, doub
     int rc = build_request(c, seed, theta, err);
     size_t n = 0;
     return rc == PMC_OK ? persistent_ask(c, stats, &n, err) : rc;
+}
+
+void pmc_command_set_stop_time(pmc_command *c, double stop_time)
+{
+    c->stop_time = stop_time;
 }
 
 void pmc_command_free(pmc_command *c)

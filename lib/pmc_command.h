@@ -58,6 +58,10 @@ int pmc_command_setup(pmc_command *c, const pmc_config *cfg, double **obs, size_
 int pmc_command_simulate(pmc_command *c, const double *theta, gsl_rng *rng, double *stats,
                          pmc_err *err);
 
+/* The run's time limit (a pmc_now() time, 0 = none): a simulation still
+ * running then is abandoned like on a stop signal (PMC_EINTR). */
+void pmc_command_set_stop_time(pmc_command *c, double stop_time);
+
 /* Stops the child (end of input, a short grace, then SIGKILL to its process
  * group) and frees. NULL is fine. */
 void pmc_command_free(pmc_command *c);

@@ -957,6 +957,12 @@ static int command_simulate(const pmc_model *m, const double *theta, gsl_rng *rn
     return pmc_command_simulate(m->cmd, theta, rng, stats, err);
 }
 
+void pmc_model_set_stop_time(pmc_model *m, double stop_time)
+{
+    if (m->cmd)
+        pmc_command_set_stop_time(m->cmd, stop_time);
+}
+
 /* --- the table ------------------------------------------------------------------ */
 
 static const model_ops models[] = {

@@ -1156,6 +1156,7 @@ static void init_control(run_state *st, const pmc_run_options *opt)
         pmc_log_info("time limit %g s: the run stops with a checkpoint %g s before it", limit,
                      margin);
     }
+    pmc_model_set_stop_time(st->model, st->ctl.deadline);
     st->ctl.save_interval = st->cfg->checkpoint_interval;
     st->ctl.progress_interval = st->cfg->progress_interval;
     st->ctl.last_save = now;

@@ -3,9 +3,9 @@
 # run through the line protocol and per simulation. Same bits on 1 and 3
 # ranks, after restarts of the program and in per_simulation mode; every
 # failure (exit status, signal, wrong count, text, nan, timeout, missing or
-# non-executable program) with its exit status and message; SIGTERM (exit 75,
-# no child left, the resume gives the same bits) and kill -9 of a rank (no
-# child left). No verdict depends on the machine's speed: the failing program
+# non-executable program) with its exit status and message; SIGTERM and the
+# time limit during a simulation (exit 75, no child left, the resume gives the
+# same bits) and kill -9 of a rank (no child left). No verdict depends on the machine's speed: the failing program
 # sleeps 1000 s against a timeout of 1 s, and the signal tests wait for the
 # program's own gate (it stops at its 5th simulation and says so).
 . "$(dirname "$0")/common.sh"
@@ -180,6 +180,15 @@ pmc 2 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/term.ck" \
     --set "model.command=$WORK/$SIM.py {data} --gate=$WORK/gate"
 expect_status "SIGTERM: the resume finishes" 0 "posterior: generation 3"
 same_bits "SIGTERM: same bits as an uninterrupted run" "$WORK/ref.ck" "$WORK/term.ck"
+
+# The time limit ends a simulation in progress (the program would sleep
+# 1000 s): exit 75 with a checkpoint, no program left.
+pmc 2 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/limit.ck" \
+    --set "model.command=$WORK/$SIM.py {data} --fail=hang" --time-limit 3
+expect_status "time limit inside a simulation: exit 75" 75 "pmcabc: interrupted by the time limit during generation 0"
+[ -e "$WORK/limit.ck/partial-0000.h5" ] && pass "time limit: partial checkpoint" ||
+    fail "time limit: no partial-0000.h5"
+no_children && pass "time limit: no program left" || fail "time limit: a program outlived pmcabc"
 
 # kill -9 of one rank: its program dies with it (PR_SET_PDEATHSIG), and the
 # launcher ends the other rank, whose program goes too.
