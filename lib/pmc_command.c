@@ -1106,30 +1106,6 @@ static int ask_observed(pmc_command *c, double **obs, size_t *n, pmc_err *err)
     return PMC_OK;
 }
 
-/* FNV-1a of the data file's bytes (if any) and the observed statistics. */
-static int fingerprint(const pmc_command *c, const double *obs, size_t n, uint64_t *out,
-                       pmc_err *err)
-{
-    uint64_t h = PMC_FNV1A_INIT;
-    if (c->data[0]) {
-        FILE *f = fopen(c->data, "rb");
-        if (!f)
-            return pmc_err_set(err, PMC_EINVAL, "%s: [model] data: %s: cannot open: %s",
-                               PMC_ORIGIN_TEXT(&c->cfg->model_data_origin), c->cfg->model_data,
-                               strerror(errno));
-        unsigned char buf[65536];
-        size_t got;
-        while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-            h = pmc_checksum_fnv1a(h, buf, got);
-        int bad = ferror(f);
-        fclose(f);
-        if (bad)
-            return pmc_err_set(err, PMC_EIO, "%s: read error", c->data);
-    }
-    *out = pmc_checksum_fnv1a(h, obs, n * sizeof *obs);
-    return PMC_OK;
-}
-
 /* --- the interface ---------------------------------------------------------------- */
 
 int pmc_command_new(pmc_command **out, pmc_err *err)
@@ -1213,21 +1189,24 @@ int pmc_command_setup(pmc_command *c, const pmc_config *cfg, double **obs, size_
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ign, NULL);
+    /* The fingerprint a resume checks: the data file's bytes (the program
+     * reads them, pmcabc does not), then the observed statistics. Read
+     * first, so that a missing data file is named as such. */
+    uint64_t h = PMC_FNV1A_INIT;
+    int e = c->data[0] ? pmc_checksum_fnv1a_file(c->data, &h) : 0;
+    if (e)
+        return pmc_err_set(err, e == EIO ? PMC_EIO : PMC_EINVAL, "%s: [model] data: %s: "
+                           "cannot read %s: %s", PMC_ORIGIN_TEXT(&cfg->model_data_origin),
+                           cfg->model_data, c->data, strerror(e));
     double *v = NULL;
     size_t n = 0;
     rc = c->observed_kv ? read_observed_file(c, &v, &n, err) : ask_observed(c, &v, &n, err);
-    if (rc == PMC_OK && n > STATS_MAX)
-        rc = pmc_err_set(err, PMC_EINVAL, "model command: %zu observed statistics, at most %d",
-                         n, STATS_MAX);
-    if (rc == PMC_OK)
-        rc = fingerprint(c, v, n, checksum, err);
-    if (rc != PMC_OK) {
-        free(v);
+    if (rc != PMC_OK)
         return rc;
-    }
     c->n_stats = n;
     *obs = v;
     *n_stats = n;
+    *checksum = pmc_checksum_fnv1a(h, v, n * sizeof *v);
     return PMC_OK;
 }
 

@@ -731,19 +731,11 @@ static int plugin_resolve(pmc_model *m, pmc_err *err)
  * rebuilds; hashing it costs one read at start. */
 static int plugin_digest(pmc_model *m, const char *where, pmc_err *err)
 {
-    FILE *f = fopen(m->plugin_path, "rb");
-    if (!f)
-        return pmc_err_set(err, PMC_EINVAL, "%s: cannot read plugin %s: %s", where,
-                           m->plugin_path, strerror(errno));
-    unsigned char buf[65536];
     uint64_t h = PMC_FNV1A_INIT;
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        h = pmc_checksum_fnv1a(h, buf, got);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad)
-        return pmc_err_set(err, PMC_EIO, "%s: read error in plugin %s", where, m->plugin_path);
+    int e = pmc_checksum_fnv1a_file(m->plugin_path, &h);
+    if (e)
+        return pmc_err_set(err, e == EIO ? PMC_EIO : PMC_EINVAL, "%s: cannot read plugin %s: %s",
+                           where, m->plugin_path, strerror(e));
     /* 0 marks a built-in model in checkpoints. */
     m->digest = h ? h : 1;
     return PMC_OK;

@@ -144,6 +144,8 @@ pmc 2 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/obs_rank.ck" \
 expect_status "observed statistics that differ between ranks" 2 \
     "rank 1: the observed data or statistics differ from rank 0's"
 [ ! -e "$WORK/obs_rank.ck" ] && pass "observed differ: nothing written" || fail "observed differ: wrote"
+check_setup no_data "--set: [model] data: $WORK/none.csv: cannot read $WORK/none.csv: No such file or directory" \
+    --set "model.data=$WORK/none.csv"
 check_setup mode "[model] mode: sometimes: expected 'persistent' or 'per_simulation'" \
     --set model.mode=sometimes
 check_setup timeout_key "[model] timeout: -1: expected a number of seconds >= 0" --set model.timeout=-1
