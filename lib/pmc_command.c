@@ -1189,6 +1189,13 @@ int pmc_command_setup(pmc_command *c, const pmc_config *cfg, double **obs, size_
     memset(&ign, 0, sizeof ign);
     ign.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &ign, NULL);
+    /* An ignored SIGCHLD (inherited from whatever started pmcabc) would
+     * reap the children by itself, and their exit status would be lost. */
+    struct sigaction chld;
+    if (sigaction(SIGCHLD, NULL, &chld) == 0 && chld.sa_handler == SIG_IGN) {
+        chld.sa_handler = SIG_DFL;
+        sigaction(SIGCHLD, &chld, NULL);
+    }
     /* The fingerprint a resume checks: the data file's bytes (the program
      * reads them, pmcabc does not), then the observed statistics. Read
      * first, so that a missing data file is named as such. */

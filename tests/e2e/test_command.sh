@@ -100,6 +100,11 @@ grep -qF "its stderr ended with: gauss_sim: failing on purpose with status 3" "$
 grep -qE "^\[0 +[0-9.]+s\] $SIM.py \(generation 0, slot [0-9]+\): gauss_sim: failing on purpose" "$WORK/out" &&
     pass "stderr is forwarded with rank, generation and slot" ||
     { fail "stderr not forwarded"; sed 's/^/    /' "$WORK/out" >&2; }
+# A SIGCHLD ignored by whatever started pmcabc must not hide the status.
+(trap '' CHLD; pmc 1 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/chld.ck" \
+    --set "model.command=$WORK/$SIM.py {data} --fail=exit"; exit "$RC")
+RC=$?
+expect_status "exit status with SIGCHLD ignored" 1 "exited with status 3 without replying"
 check_fail signal signal "was killed by signal 11 (Segmentation fault) without replying"
 check_fail count count "replied '1 2 3': 3 values, expected 2"
 check_fail text text "replied '1.5 abc': value 2 is not a number: 'abc'"
