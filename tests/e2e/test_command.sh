@@ -151,6 +151,10 @@ expect_status "observed statistics that differ between ranks" 2 \
 [ ! -e "$WORK/obs_rank.ck" ] && pass "observed differ: nothing written" || fail "observed differ: wrote"
 check_setup no_data "--set: [model] data: $WORK/none.csv: cannot read $WORK/none.csv: No such file or directory" \
     --set "model.data=$WORK/none.csv"
+# Quoting (docs/models.md): words as a shell splits them, no expansion; the
+# program (sh) prints the arguments it got, then fails the observed request.
+check_setup quoting "exited with status 7 without replying to: observed; its stderr ended with: [arg two][single \$HOME][back slash][q\"uote][{x]" \
+    --set "model.command=/bin/sh -c 'printf \"[%s]\" \"\$@\" >&2; exit 7' sh \"arg two\" 'single \$HOME' back\\ slash \"q\\\"uote\" {x"
 check_setup mode "[model] mode: sometimes: expected 'persistent' or 'per_simulation'" \
     --set model.mode=sometimes
 check_setup timeout_key "[model] timeout: -1: expected a number of seconds >= 0" --set model.timeout=-1
