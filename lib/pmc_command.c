@@ -811,6 +811,21 @@ static int fail(pmc_command *c, const char *what, pmc_err *err)
     return pmc_err_set(err, PMC_ERUNTIME, "model command: program %s %s%s", c->label, what, tail);
 }
 
+/* A program killed by a stop signal was most likely signalled with
+ * pmcabc (Slurm signals every process of a job step, in no set order):
+ * gives pmcabc's own signal a second to arrive, so that the end is taken
+ * for the interruption it is (exit 75), not for a failure. */
+static void await_own_stop(const pmc_command *c, int status)
+{
+    if (!WIFSIGNALED(status))
+        return;
+    int sig = WTERMSIG(status);
+    if (sig != SIGTERM && sig != SIGINT && sig != SIGUSR1 && sig != SIGHUP)
+        return;
+    for (double end = pmc_now() + 1.0; !must_stop(c) && pmc_now() < end;)
+        sleep_s(0.01);
+}
+
 /* The child closed its stdout: waits (briefly) for its exit and describes
  * it in buf. Returns its wait status, or -1 if it did not exit (killed). */
 static int ended_status(pmc_command *c, char *buf, size_t len)
@@ -821,6 +836,7 @@ static int ended_status(pmc_command *c, char *buf, size_t len)
         snprintf(buf, len, "closed its stdout but did not exit (killed)");
         return -1;
     }
+    await_own_stop(c, status);
     describe_status(status, buf, len);
     return status;
 }
@@ -976,6 +992,7 @@ static int per_simulation_run(pmc_command *c, uint64_t seed, const double *theta
     int status = child_kill(c);
     char what[900], st[160];
     if (status != 0) {
+        await_own_stop(c, status);
         describe_status(status, st, sizeof st);
         snprintf(what, sizeof what, "%s (%s)", st, shown);
         return stop_or_fail(c, what, err);

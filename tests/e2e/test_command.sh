@@ -10,7 +10,7 @@
 # program's own gate (it stops at its 5th simulation and says so).
 . "$(dirname "$0")/common.sh"
 
-# A name no other process has, so pgrep finds our children only.
+# A name no other process has (pgrep finds the programs by it, PROGRAMS below).
 SIM=pmcsim_$$_$RANDOM
 cp "$E2E_DIR/command/gauss_sim.py" "$WORK/$SIM.py"
 chmod +x "$WORK/$SIM.py"
@@ -48,7 +48,10 @@ same_bits() { # NAME DIR1 DIR2
         fail "$1"; sed 's/^/    /' "$WORK/cmp" >&2
     fi
 }
-children() { pgrep -f -- "$SIM" >/dev/null; }
+# The programs only: pmcabc's and mpiexec's own command lines name the
+# script too (--set model.command=...), a program's starts with its interpreter.
+PROGRAMS="^/usr/bin/python3 $WORK/$SIM\.py"
+children() { pgrep -f -- "$PROGRAMS" >/dev/null; }
 no_children() { ! children; }
 
 command_config ref
@@ -201,6 +204,27 @@ expect_status "time limit inside a simulation: exit 75" 75 "pmcabc: interrupted 
     fail "time limit: no partial-0000.h5"
 no_children && pass "time limit: no program left" || fail "time limit: a program outlived pmcabc"
 
+# Slurm signals every process of the step, the programs too, in no set
+# order: programs killed by SIGTERM just before pmcabc gets its own are an
+# interruption (exit 75), not a failure. One kill(1) sends them all, the
+# programs first.
+rm -rf "$WORK/gate" && mkdir -p "$WORK/gate"
+"$PMC_MPIEXEC" "$PMC_NPFLAG" 2 "$PMCABC" run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/step.ck" \
+    --set "model.command=$WORK/$SIM.py {data} --gate=$WORK/gate" >"$WORK/out" 2>&1 &
+pid=$!
+if wait_until "$pid" 120 gated; then
+    ranks=$(for p in $(pgrep -f -- "$WORK/step.ck"); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = pmcabc ] && echo "$p"; done)
+    kill -TERM $(pgrep -f -- "$PROGRAMS") $ranks
+    wait "$pid"
+    RC=$?
+    expect_status "SIGTERM to programs and ranks: exit 75" 75 "pmcabc: interrupted by SIGTERM"
+    no_children && pass "SIGTERM to programs and ranks: no program left" ||
+        fail "SIGTERM to programs and ranks: a program outlived pmcabc"
+else
+    fail "SIGTERM to programs and ranks: the programs never reached their gate"; kill "$pid"; wait "$pid"
+fi
+
 # kill -9 of one rank: its program dies with it (PR_SET_PDEATHSIG), and the
 # launcher ends the other rank, whose program goes too.
 kill_one_rank() { # PATTERN
@@ -219,8 +243,8 @@ if wait_until "$pid" 120 gated; then
     if wait_until $$ 30 no_children; then
         pass "kill -9: no program left"
     else
-        fail "kill -9: programs left:"; pgrep -fa -- "$SIM" >&2
-        for p in $(pgrep -f -- "$SIM"); do kill -KILL "$p"; done
+        fail "kill -9: programs left:"; pgrep -fa -- "$PROGRAMS" >&2
+        for p in $(pgrep -f -- "$PROGRAMS"); do kill -KILL "$p"; done
     fi
 else
     fail "kill -9: the programs never reached their gate"; kill "$pid"; wait "$pid"
