@@ -62,7 +62,7 @@ struct pmc_command {
     char *words[WORDS_MAX + 1];   /* `command` split, unquoted; placeholders kept */
     size_t n_words;
     char program[PMC_PATH_MAX];   /* absolute path of words[0] */
-    char label[64];               /* the program's base name, for log lines */
+    char label[128];              /* the program's base name (and its first argument's) */
     char cwd[PMC_PATH_MAX];       /* the child's working directory; "" = pmcabc's */
     char data[PMC_PATH_MAX];      /* absolute [model] data path, "" = none */
     char **envp;
@@ -1196,8 +1196,13 @@ int pmc_command_setup(pmc_command *c, const pmc_config *cfg, double **obs, size_
         rc = make_env(c, err);
     if (rc != PMC_OK)
         return rc;
-    const char *base = strrchr(c->program, '/');
-    snprintf(c->label, sizeof c->label, "%.63s", base ? base + 1 : c->program);
+    /* "sim", or "python3 sim.py": an interpreter's first argument names
+     * the simulator better than the interpreter does. */
+    const char *base = strrchr(c->program, '/'), *arg = c->n_words > 1 ? c->words[1] : "";
+    const char *arg_base = strrchr(arg, '/');
+    int named = arg[0] && arg[0] != '-' && !placeholder_len(arg);
+    snprintf(c->label, sizeof c->label, "%.60s%s%.60s", base ? base + 1 : c->program,
+             named ? " " : "", named ? (arg_base ? arg_base + 1 : arg) : "");
     long max = sysconf(_SC_OPEN_MAX);
     c->close_max = max > 0 && max < 65536 ? max : 65536;
     /* A child that exits while pmcabc writes its request must not kill
