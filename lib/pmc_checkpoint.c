@@ -194,6 +194,20 @@ uint64_t pmc_checksum_fnv1a(uint64_t h, const void *data, size_t n)
     return h;
 }
 
+int pmc_checksum_fnv1a_file(const char *path, uint64_t *h)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno ? errno : EIO;
+    unsigned char buf[65536];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        *h = pmc_checksum_fnv1a(*h, buf, got);
+    int bad = ferror(f);
+    fclose(f);
+    return bad ? EIO : 0;
+}
+
 /* Hashes v as `size` little-endian bytes whatever the host byte order, so
  * the checksum is over the bytes as the file stores them (all little-endian)
  * and h5py can recompute it from the datasets' raw bytes. */

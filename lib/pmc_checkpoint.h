@@ -48,6 +48,11 @@ typedef struct {
 #define PMC_FNV1A_INIT 0xcbf29ce484222325ULL
 uint64_t pmc_checksum_fnv1a(uint64_t h, const void *data, size_t n);
 
+/* pmc_checksum_fnv1a over the bytes of the file at path, continuing from
+ * *h (the fingerprint of a plugin or of a command model's data file).
+ * Returns 0, or an errno value (the file cannot be opened or read). */
+int pmc_checksum_fnv1a_file(const char *path, uint64_t *h);
+
 /* A population as every rank holds it (all n rows); a rank writes only rows
  * [lo, hi) of each dataset. */
 typedef struct {

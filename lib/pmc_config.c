@@ -1126,6 +1126,24 @@ static size_t prior_position(const char *text, span name)
     return 0;
 }
 
+/* Whether text configures `[model] name = command`. */
+static int is_command_model(const char *text)
+{
+    text_entry e;
+    span model = {"model", 5}, name = {"name", 4};
+    return text_find(text, model, name, &e) && span_is(e.value, "command");
+}
+
+/* [model] timeout of a command model bounds the wall time of a simulation:
+ * a simulation either finishes within it, with the statistics it always
+ * has, or stops the run, so a resume may raise it (the usual fix after a
+ * timeout). Only for a command model on both sides: a plugin's own key of
+ * that name may mean anything. */
+static int command_timeout(const text_entry *e, int both_command)
+{
+    return both_command && span_is(e->section, "model") && span_is(e->key, "timeout");
+}
+
 static int resume_safe(const text_entry *e)
 {
     for (size_t i = 0; i < sizeof resume_safe_keys / sizeof resume_safe_keys[0]; i++)
@@ -1249,10 +1267,11 @@ int pmc_config_diff(const char *stored_text, const char *current_text, char *out
         now = "";
     }
 
+    int both_command = is_command_model(stored) && is_command_model(now);
     text_cursor c = text_begin(stored);
     text_entry s, n;
     while (text_next(&c, &s) == 1) {
-        if (resume_safe(&s))
+        if (resume_safe(&s) || command_timeout(&s, both_command))
             continue;
         int present = text_find(now, s.section, s.key, &n);
         if (!present || !span_eq(s.value, n.value))
@@ -1260,7 +1279,8 @@ int pmc_config_diff(const char *stored_text, const char *current_text, char *out
     }
     c = text_begin(now);
     while (text_next(&c, &n) == 1)
-        if (!resume_safe(&n) && !text_find(stored, n.section, n.key, &s))
+        if (!resume_safe(&n) && !command_timeout(&n, both_command) &&
+            !text_find(stored, n.section, n.key, &s))
             report_change(&r, &count, NULL, &n);
 
     if (priors_reordered(stored, now)) {

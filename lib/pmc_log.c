@@ -56,6 +56,7 @@ PMC_LOG_FN(pmc_log_error, PMC_LOG_ERROR, "error: ")
 PMC_LOG_FN(pmc_log_warn, PMC_LOG_WARN, "warning: ")
 PMC_LOG_FN(pmc_log_info, PMC_LOG_INFO, "")
 PMC_LOG_FN(pmc_log_debug, PMC_LOG_DEBUG, "debug: ")
+PMC_LOG_FN(pmc_log_forward, PMC_LOG_WARN, "")
 
 double pmc_log_progress_period(double interval)
 {

@@ -17,6 +17,11 @@ void pmc_log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pmc_log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pmc_log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A line of another program's output (a simulator's stderr): printed by
+ * any rank, to stderr, with rank and time but no level tag; at WARN level,
+ * so --quiet still shows it. */
+void pmc_log_forward(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Live progress (rank 0): on a terminal, one line refreshed in place
  * (final = 1 ends it with a newline); otherwise a plain INFO line, except
  * for the final call, which prints nothing (a summary line follows). */

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "pmc_checkpoint.h"
+#include "pmc_command.h"
 #include "pmc_data.h"
 #include "pmcabc/model.h"
 
@@ -45,6 +46,8 @@ struct pmc_model {
     const pmcabc_model *pl;
     void *pl_state;
     int pl_initialised;
+
+    pmc_command *cmd; /* name = command (pmc_command.c) */
 };
 
 /* One model. Hooks may be NULL (nothing to do). */
@@ -93,6 +96,7 @@ void pmc_model_free(pmc_model *m)
         m->pl->finalize(m->pl_state);
     if (m->dl)
         dlclose(m->dl);
+    pmc_command_free(m->cmd);
     free(m->obs);
     free(m);
 }
@@ -767,19 +771,11 @@ static int plugin_resolve(pmc_model *m, pmc_err *err)
  * rebuilds; hashing it costs one read at start. */
 static int plugin_digest(pmc_model *m, const char *where, pmc_err *err)
 {
-    FILE *f = fopen(m->plugin_path, "rb");
-    if (!f)
-        return pmc_err_set(err, PMC_EINVAL, "%s: cannot read plugin %s: %s", where,
-                           m->plugin_path, strerror(errno));
-    unsigned char buf[65536];
     uint64_t h = PMC_FNV1A_INIT;
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        h = pmc_checksum_fnv1a(h, buf, got);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad)
-        return pmc_err_set(err, PMC_EIO, "%s: read error in plugin %s", where, m->plugin_path);
+    int e = pmc_checksum_fnv1a_file(m->plugin_path, &h);
+    if (e)
+        return pmc_err_set(err, e == EIO ? PMC_EIO : PMC_EINVAL, "%s: cannot read plugin %s: %s",
+                           where, m->plugin_path, strerror(e));
     /* 0 marks a built-in model in checkpoints. */
     m->digest = h ? h : 1;
     return PMC_OK;
@@ -985,6 +981,41 @@ static int plugin_simulate(const pmc_model *m, const double *theta, gsl_rng *rng
     return plugin_simulate_in(m, theta, rng, stats, &self, err);
 }
 
+/* --- command: an executable as the model (pmc_command.c) ------------------------- */
+
+static int command_key(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
+{
+    if (!strcmp(kv->key, "command") || !strcmp(kv->key, "mode") ||
+        !strcmp(kv->key, "timeout") || !strcmp(kv->key, "observed"))
+        return pmc_command_set_key(m->cmd, kv, err);
+    return PMC_ENOTFOUND;
+}
+
+/* The program and the observed statistics, in place of load_observed: the
+ * program reads [model] data itself, in whatever format it likes. */
+static int command_load(const pmc_config *cfg, pmc_model *m, pmc_err *err)
+{
+    /* pmcabc reads no column of it, so a selection would be silently ignored. */
+    if (cfg->n_model_data_columns > 0)
+        return pmc_err_set(err, PMC_EINVAL, "%s: [model] data_columns: %s: model command does "
+                           "not read the data itself: its program gets the file as {data} and "
+                           "reads what it needs", PMC_ORIGIN_TEXT(&cfg->model_data_columns_origin),
+                           cfg->model_data_columns);
+    return pmc_command_setup(m->cmd, cfg, &m->obs, &m->n_stats, &m->data_checksum, err);
+}
+
+static int command_simulate(const pmc_model *m, const double *theta, gsl_rng *rng,
+                            double *stats, pmc_err *err)
+{
+    return pmc_command_simulate(m->cmd, theta, rng, stats, err);
+}
+
+void pmc_model_set_stop_time(pmc_model *m, double stop_time)
+{
+    if (m->cmd)
+        pmc_command_set_stop_time(m->cmd, stop_time);
+}
+
 /* --- the table ------------------------------------------------------------------ */
 
 static const model_ops models[] = {
@@ -995,6 +1026,7 @@ static const model_ops models[] = {
     {"lotka_volterra", 3, "c1, c2, c3", lv_key, lv_check, lv_observe, lv_simulate, NULL},
     {"sir", 2, "beta, gamma", sir_key, sir_check, sir_observe, sir_simulate, NULL},
     {"plugin", 0, NULL, plugin_key, plugin_check, plugin_observe, plugin_simulate, NULL},
+    {"command", 0, NULL, command_key, NULL, NULL, command_simulate, NULL},
     {"test_slow", 2, "mean, standard deviation", test_slow_key, gaussian_check,
      gaussian_observe, test_slow_simulate, NULL},
     {"test_fail", 2, "mean, standard deviation", test_fail_key, gaussian_check,
@@ -1052,7 +1084,7 @@ static int lookup_ops(const pmc_config *cfg, const model_ops **ops, pmc_err *err
         }
     return pmc_err_set(err, PMC_EINVAL,
                        "%s: [model] name: %s: unknown model (built-in: gaussian, ma2, gandk, "
-                       "lotka_volterra, sir; plugin: plugin; test-only: test_slow, test_fail)",
+                       "lotka_volterra, sir; plugin: plugin; program: command; test-only: test_slow, test_fail)",
                        PMC_ORIGIN_TEXT(&cfg->model_name_origin), cfg->model_name);
 }
 
@@ -1115,6 +1147,8 @@ int pmc_model_create(const pmc_config *cfg, pmc_model **out, pmc_err *err)
     m->sir_infected = 1.0;
     m->sir_dt = 1.0;
     int rc = lookup_ops(cfg, &m->ops, err);
+    if (rc == PMC_OK && m->ops->simulate == command_simulate)
+        rc = pmc_command_new(&m->cmd, err);
     if (rc == PMC_OK) {
         m->name = m->ops->name;
         if (m->ops->n_params && cfg->n_params != m->ops->n_params)
@@ -1129,7 +1163,7 @@ int pmc_model_create(const pmc_config *cfg, pmc_model **out, pmc_err *err)
     if (rc == PMC_OK && m->ops->check)
         rc = m->ops->check(m, cfg, err);
     if (rc == PMC_OK)
-        rc = load_observed(cfg, m, err);
+        rc = m->cmd ? command_load(cfg, m, err) : load_observed(cfg, m, err);
     if (rc != PMC_OK) {
         pmc_model_free(m);
         return rc;

@@ -86,4 +86,10 @@ int pmc_model_in_support(const pmc_model *m, const double *theta);
 int pmc_model_has_distance(const pmc_model *m);
 double pmc_model_distance(const pmc_model *m, const double *a, const double *b);
 
+/* The run's time limit (a pmc_now() time; 0 = none), for a model that
+ * waits on something outside the process (a command model's program):
+ * past it a simulation is abandoned with PMC_EINTR, as on a stop signal.
+ * Other models ignore it (they are not interrupted). */
+void pmc_model_set_stop_time(pmc_model *m, double stop_time);
+
 #endif

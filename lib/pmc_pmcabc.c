@@ -192,6 +192,8 @@ static int compute_attempts(void *arg, size_t slot, uint64_t first, uint64_t end
         int rc = propose(c, theta, err);
         if (rc == PMC_OK)
             rc = simulate(c, theta, err);
+        if (rc == PMC_EINTR) /* a stop signal inside a simulation (a command model's wait) */
+            return rc;
         if (rc != PMC_OK) {
             char buf[512];
             format_theta(c, theta, buf, sizeof buf);
@@ -1067,6 +1069,24 @@ static int setup_groups(run_state *st, pmc_err *err)
     return PMC_OK;
 }
 
+/* Every rank read the data and computed the observed statistics itself (a
+ * command model asks its own program): all must hold rank 0's, or the ranks
+ * would run different inferences. The data checksum covers both. */
+static int check_same_observed(run_state *st, pmc_err *err)
+{
+    uint64_t first = st->data_checksum;
+    pmc_schedule_bcast(st->sched, &first, sizeof first);
+    int rc = PMC_OK;
+    if (first != st->data_checksum)
+        rc = pmc_err_set(err, PMC_EINVAL,
+                         "rank %d: the observed data or statistics differ from rank 0's "
+                         "(checksum %016llx, rank 0: %016llx): a data file that differs between "
+                         "nodes, or a command program whose reply to the observed request "
+                         "depends on chance or on the rank", st->rank,
+                         (unsigned long long)st->data_checksum, (unsigned long long)first);
+    return pmc_schedule_agree(st->sched, rc, err);
+}
+
 static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
 {
     const pmc_config *cfg = st->cfg;
@@ -1079,6 +1099,8 @@ static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
             st->ns = pmc_model_n_stats(st->model);
     }
     rc = pmc_schedule_agree(st->sched, rc, err);
+    if (rc == PMC_OK)
+        rc = check_same_observed(st, err);
     if (rc == PMC_OK)
         rc = setup_groups(st, err);
     if (rc != PMC_OK)
@@ -1134,6 +1156,7 @@ static void init_control(run_state *st, const pmc_run_options *opt)
         pmc_log_info("time limit %g s: the run stops with a checkpoint %g s before it", limit,
                      margin);
     }
+    pmc_model_set_stop_time(st->model, st->ctl.deadline);
     st->ctl.save_interval = st->cfg->checkpoint_interval;
     st->ctl.progress_interval = st->cfg->progress_interval;
     st->ctl.last_save = now;

@@ -108,3 +108,12 @@ void pmc_rng_set_stream(gsl_rng *r, uint64_t seed, uint32_t generation, uint64_t
 {
     pmc__philox_position(r->state, seed, generation, slot, attempt);
 }
+
+void pmc_rng_stream_position(const gsl_rng *r, uint32_t *generation, uint64_t *slot,
+                             uint64_t *attempt)
+{
+    const pmc__philox_state *s = r->state;
+    *generation = (uint32_t)s->ctr[1];
+    *slot = s->key[1];
+    *attempt = s->ctr[2];
+}

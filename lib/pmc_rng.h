@@ -24,4 +24,9 @@ gsl_rng *pmc_rng_alloc(void);
 void pmc_rng_set_stream(gsl_rng *r, uint64_t seed, uint32_t generation, uint64_t slot,
                         uint64_t attempt);
 
+/* The stream r is positioned on: its (generation, slot, attempt), e.g. to
+ * name a simulation in a message. */
+void pmc_rng_stream_position(const gsl_rng *r, uint32_t *generation, uint64_t *slot,
+                             uint64_t *attempt);
+
 #endif

@@ -992,6 +992,25 @@ PMC_TEST(config_diff_keep_last_safe)
     expect_diff(NULL, "run.keep_last=2", 0, "");
 }
 
+/* A command model's timeout may change on resume (raising it is the fix
+ * after a timeout); another model's key of that name may not. */
+PMC_TEST(config_diff_command_timeout_safe)
+{
+    const char *a[] = {"model.name=command", "model.timeout=1"};
+    const char *b[] = {"model.name=command", "model.timeout=60"};
+    const char *c[] = {"model.name=command"};
+    char *stored = text_of(0, "", a, 2), *now = text_of(0, "", b, 2), *none = text_of(0, "", c, 1);
+    char out[1024];
+    PMC_CHECK_INT(pmc_config_diff(stored, now, out, sizeof out), 0);
+    PMC_CHECK_INT(pmc_config_diff(none, now, out, sizeof out), 0);
+    PMC_CHECK_INT(pmc_config_diff(stored, none, out, sizeof out), 0);
+    free(stored);
+    free(now);
+    free(none);
+    expect_diff("model.timeout=1", "model.timeout=60", 1,
+                "  [model] timeout: stored 1, now 60");
+}
+
 PMC_TEST(config_diff_mpi_chunk_safe)
 {
     expect_diff(NULL, "mpi.chunk=16", 0, "");
@@ -1342,6 +1361,7 @@ const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_diff_checkpoint_interval_safe),
     PMC_TEST_ENTRY(config_diff_time_limit_safe),
     PMC_TEST_ENTRY(config_diff_keep_last_safe),
+    PMC_TEST_ENTRY(config_diff_command_timeout_safe),
     PMC_TEST_ENTRY(config_diff_mpi_chunk_safe),
     PMC_TEST_ENTRY(config_diff_ranks_per_simulation_safe),
     PMC_TEST_ENTRY(config_ranks_per_simulation),
