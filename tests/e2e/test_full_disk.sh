@@ -49,6 +49,7 @@ filler() {
 }
 RANDOM=2021
 finished=0 full=0
+declare -A steps
 for try in $(seq 1 "$TRIES"); do
     np=$(( (try % 3) + 1 ))
     coll=$(( try % 2 == 0 ? 0 : 256 ))   # MB: 0 = collective writes, 256 = rank 0 alone
@@ -72,7 +73,17 @@ for try in $(seq 1 "$TRIES"); do
     elif [ $RC -eq 1 ] && grep -qE "^pmcabc: error: $dir/[^ ]*: .*No space left on device" "$WORK/out" &&
         [ "$(grep -c 'pmcabc: error' "$WORK/out")" -eq 1 ]; then
         full=$((full + 1))
-        echo "$what: exit 1, $(grep '^pmcabc: error' "$WORK/out")"
+        msg=$(grep '^pmcabc: error' "$WORK/out")
+        echo "$what: exit 1, $msg"
+        # Which step met the full disk (a figure for docs/reliability.md).
+        case $msg in
+            *"bytes needed"*) step=check ;;
+            *": reserve "*) step=reserve ;;
+            *"create temporary file"*) step=create ;;
+            *"/.lock: "*) step=lock ;;
+            *) step=other ;;
+        esac
+        steps[$step]=$(( ${steps[$step]:-0} + 1 ))
     else
         fail "$what: exit $RC, expected 0 or 1 with one error naming $dir and ENOSPC; output:"
         sed 's/^/    /' "$WORK/out" >&2
@@ -100,6 +111,8 @@ for try in $(seq 1 "$TRIES"); do
         pass "$what: $n valid generation files left, resumed on $np2 ranks == uninterrupted"
     fi
 done
-echo "tries: $TRIES; disk full (exit 1): $full; finished first: $finished"
+echo "tries: $TRIES; disk full (exit 1): $full (free-space check ${steps[check]:-0}," \
+     "creating the empty file ${steps[create]:-0}, reservation ${steps[reserve]:-0}," \
+     "lock file ${steps[lock]:-0}, a later step ${steps[other]:-0}); finished first: $finished"
 [ $((full + finished)) -eq "$TRIES" ] || fail "$((TRIES - full - finished)) tries ended otherwise"
 finish
