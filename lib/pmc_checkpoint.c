@@ -574,36 +574,69 @@ static int ckpt_set_mpio(ckpt_writer *w)
     return PMC_OK;
 }
 
-/* Rank 0, before any data is written: an empty HDF5 file under the
- * temporary name, made and closed with HDF5's default driver (a full disk
- * here is a plain error: no collective call is under way), then the file's
- * whole estimated size (ckpt_estimate) reserved with posix_fallocate. A
- * disk that is full, or that another process fills while we write, then
- * fails here, cleanly, and not halfway through the datasets or inside
- * parallel HDF5's collective close, where an ENOSPC on one rank can leave
- * the ranks in different collective calls (a hang: docs/reliability.md,
- * "A full disk"). The reservation is made on the file itself (blocks, not
- * a count), so no other writer can take the space afterwards; the writing
- * ranks then open the file without truncating it, and HDF5 truncates it to
- * its real end when it closes it. */
+/* The bytes of an empty HDF5 file (superblock and root group), made in
+ * memory by HDF5's core driver without a backing store: rank 0 writes them
+ * itself (ckpt_reserve_file), so that HDF5 never meets a full disk before
+ * the space is reserved. *image is malloc'ed; NULL on failure. */
+static int ckpt_empty_image(ckpt_writer *w, void **image, size_t *size)
+{
+    *image = NULL;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
+    ssize_t n = -1;
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, 64 * 1024, 0) >= 0)
+        f = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    /* The flush writes the metadata into the image (H5Fget_file_image does
+     * not); the image is then byte for byte what H5Fcreate + H5Fclose write. */
+    if (f >= 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 && (n = H5Fget_file_image(f, NULL, 0)) > 0 &&
+        (*image = malloc((size_t)n)) != NULL)
+        n = H5Fget_file_image(f, *image, (size_t)n);
+    herr_t closed = f >= 0 ? H5Fclose(f) : -1;
+    h5_close_id(&fapl, H5Pclose);
+    if (n <= 0 || !*image || closed < 0) {
+        free(*image);
+        *image = NULL;
+        return h5_fail(&w->e, PMC_EIO, w->path, "make an empty HDF5 file in memory");
+    }
+    *size = (size_t)n;
+    return PMC_OK;
+}
+
+/* Rank 0, before any data is written: the temporary file, created (or a
+ * leftover of a crashed run truncated), its whole estimated size
+ * (ckpt_estimate) reserved with posix_fallocate, then an empty HDF5 file
+ * written at its start. A disk that is full, or that another process
+ * fills while we write, then fails here, in plain system calls, and not
+ * halfway through the datasets or inside parallel HDF5's collective close,
+ * where an ENOSPC on one rank can leave the ranks in different collective
+ * calls (a hang: docs/reliability.md, "A full disk"). The reservation is
+ * made on the file itself (blocks, not a count), so no other writer can
+ * take the space afterwards; the writing ranks then open the file without
+ * truncating it, and HDF5 cuts it to its real end when it closes it. */
 static int ckpt_reserve_file(ckpt_writer *w)
 {
+    void *image;
+    size_t size = 0;
+    int st = ckpt_empty_image(w, &image, &size);
+    if (st != PMC_OK)
+        return st;
     w->tmp_made = 1;
-    /* TRUNC: a temp file left by a crashed run is simply overwritten. */
-    hid_t f = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0 || H5Fclose(f) < 0)
-        return h5_fail(&w->e, PMC_EIO, w->path, "create temporary file");
-    int fd = open(w->tmp, O_WRONLY);
-    if (fd < 0)
-        return pmc_err_set(&w->e, PMC_EIO, "%s: open temporary file: %s", w->path,
-                           strerror(errno));
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0) {
+        st = pmc_err_set(&w->e, PMC_EIO, "%s: create temporary file: %s", w->path, strerror(errno));
+        free(image);
+        return st;
+    }
     int rc = ckpt_test_fault(w, "reserve") ? errno : posix_fallocate(fd, 0, (off_t)w->need);
-    if (close(fd) != 0 && rc == 0)
-        rc = errno;
     if (rc != 0)
-        return pmc_err_set(&w->e, PMC_EIO, "%s: reserve %llu bytes for the temporary file in %s: %s",
-                           w->path, (unsigned long long)w->need, w->dir, strerror(rc));
-    return PMC_OK;
+        st = pmc_err_set(&w->e, PMC_EIO, "%s: reserve %llu bytes for the temporary file in %s: %s",
+                         w->path, (unsigned long long)w->need, w->dir, strerror(rc));
+    else if ((errno = 0, pwrite(fd, image, size, 0)) != (ssize_t)size)
+        st = pmc_err_set(&w->e, PMC_EIO, "%s: write temporary file: %s", w->path,
+                         errno ? strerror(errno) : "short write");
+    if (close(fd) != 0 && st == PMC_OK)
+        st = pmc_err_set(&w->e, PMC_EIO, "%s: close temporary file: %s", w->path, strerror(errno));
+    free(image);
+    return st;
 }
 
 /* Every writing rank: the reserved file, opened without truncating it. */

@@ -112,7 +112,7 @@ for try in $(seq 1 "$TRIES"); do
     fi
 done
 echo "tries: $TRIES; disk full (exit 1): $full (free-space check ${steps[check]:-0}," \
-     "creating the empty file ${steps[create]:-0}, reservation ${steps[reserve]:-0}," \
+     "creating the file ${steps[create]:-0}, reservation ${steps[reserve]:-0}," \
      "lock file ${steps[lock]:-0}, a later step ${steps[other]:-0}); finished first: $finished"
 [ $((full + finished)) -eq "$TRIES" ] || fail "$((TRIES - full - finished)) tries ended otherwise"
 finish
