@@ -317,7 +317,7 @@ typedef struct {
     char tmp[PATH_MAX];
     hid_t fapl, dcpl, dxpl, file, scalar, names_space, str_type;
     ckpt_dset ds[CKPT_NDATASETS];
-    int tmp_made; /* H5Fcreate was tried: the temp file may exist */
+    int tmp_made; /* the temp file may exist: remove it on failure */
     uint64_t need; /* bytes reserved for the file (ckpt_estimate) */
     pmc_err e;    /* local error; the agreed one after ckpt_agree */
     int serial;          /* rank 0 alone, with HDF5's default (sec2) driver */
