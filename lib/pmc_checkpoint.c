@@ -331,7 +331,8 @@ typedef struct {
     char tmp[PATH_MAX];
     hid_t fapl, dcpl, dxpl, file, scalar, names_space, str_type;
     ckpt_dset ds[CKPT_NDATASETS];
-    int tmp_made; /* H5Fcreate was tried: the temp file may exist */
+    int tmp_made; /* the temp file may exist: remove it on failure */
+    uint64_t need; /* bytes reserved for the file (ckpt_estimate) */
     pmc_err e;    /* local error; the agreed one after ckpt_agree */
     int serial;          /* rank 0 alone, with HDF5's default (sec2) driver */
     const char *kind;    /* "gen" or "partial", for test faults */
@@ -420,11 +421,12 @@ static int ckpt_check_partial(const ckpt_writer *w, const pmc_partial_view *p, p
 }
 
 /* ---- Test-only fault injection (docs/reliability.md) -------------------
- * PMC_TEST_FAIL_AT=write|close|fsync|rename|fsync_dir makes that step of
- * writing and committing a checkpoint file fail as the system call would:
- * errno ENOSPC for write, EIO for the others. PMC_TEST_FAIL_GEN=N limits it
- * to generation N (default: every generation), PMC_TEST_FAIL_KIND=gen|partial
- * to one kind of file (default gen). Unset, it costs one getenv per step;
+ * PMC_TEST_FAIL_AT=reserve|write|close|fsync|rename|fsync_dir makes that
+ * step of writing and committing a checkpoint file fail as the system call
+ * would: errno ENOSPC for reserve and write, EIO for the others.
+ * PMC_TEST_FAIL_GEN=N limits it to generation N (default: every
+ * generation), PMC_TEST_FAIL_KIND=gen|partial to one kind of file (default
+ * gen). Unset, it costs one getenv per step;
  * the tests of the commit protocol (tests/e2e/test_faults.sh) are its only
  * users. Returns 1 with errno set when the step must fail. */
 static int ckpt_test_fault(const ckpt_writer *w, const char *step)
@@ -438,7 +440,7 @@ static int ckpt_test_fault(const ckpt_writer *w, const char *step)
     if (strcmp(kind && *kind ? kind : "gen", w->kind ? w->kind : "") != 0)
         return 0;
     pmc_log_warn("test fault: PMC_TEST_FAIL_AT=%s fails this step of writing %s", step, w->path);
-    errno = strcmp(step, "write") == 0 ? ENOSPC : EIO;
+    errno = strcmp(step, "write") == 0 || strcmp(step, "reserve") == 0 ? ENOSPC : EIO;
     return 1;
 }
 
@@ -586,13 +588,77 @@ static int ckpt_set_mpio(ckpt_writer *w)
     return PMC_OK;
 }
 
-static int ckpt_create_file(ckpt_writer *w)
+/* The bytes of an empty HDF5 file (superblock and root group), made in
+ * memory by HDF5's core driver without a backing store: rank 0 writes them
+ * itself (ckpt_reserve_file), so that HDF5 never meets a full disk before
+ * the space is reserved. *image is malloc'ed; NULL on failure. */
+static int ckpt_empty_image(ckpt_writer *w, void **image, size_t *size)
 {
+    *image = NULL;
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
+    ssize_t n = -1;
+    if (fapl >= 0 && H5Pset_fapl_core(fapl, 64 * 1024, 0) >= 0)
+        f = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    /* The flush writes the metadata into the image (H5Fget_file_image does
+     * not); the image is then byte for byte what H5Fcreate + H5Fclose write. */
+    if (f >= 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 && (n = H5Fget_file_image(f, NULL, 0)) > 0 &&
+        (*image = malloc((size_t)n)) != NULL)
+        n = H5Fget_file_image(f, *image, (size_t)n);
+    herr_t closed = f >= 0 ? H5Fclose(f) : -1;
+    h5_close_id(&fapl, H5Pclose);
+    if (n <= 0 || !*image || closed < 0) {
+        free(*image);
+        *image = NULL;
+        return h5_fail(&w->e, PMC_EIO, w->path, "make an empty HDF5 file in memory");
+    }
+    *size = (size_t)n;
+    return PMC_OK;
+}
+
+/* Rank 0, before any data is written: the temporary file, created (or a
+ * leftover of a crashed run truncated), its whole estimated size
+ * (ckpt_estimate) reserved with posix_fallocate, then an empty HDF5 file
+ * written at its start. A disk that is full, or that another process
+ * fills while we write, then fails here, in plain system calls, and not
+ * halfway through the datasets or inside parallel HDF5's collective close,
+ * where an ENOSPC on one rank can leave the ranks in different collective
+ * calls (a hang: docs/reliability.md, "A full disk"). The reservation is
+ * made on the file itself (blocks, not a count), so no other writer can
+ * take the space afterwards; the writing ranks then open the file without
+ * truncating it, and HDF5 cuts it to its real end when it closes it. */
+static int ckpt_reserve_file(ckpt_writer *w)
+{
+    void *image;
+    size_t size = 0;
+    int st = ckpt_empty_image(w, &image, &size);
+    if (st != PMC_OK)
+        return st;
     w->tmp_made = 1;
-    /* TRUNC: a temp file left by a crashed run is simply overwritten. */
-    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, w->fapl);
+    int fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    if (fd < 0) {
+        st = pmc_err_set(&w->e, PMC_EIO, "%s: create temporary file: %s", w->path, strerror(errno));
+        free(image);
+        return st;
+    }
+    int rc = ckpt_test_fault(w, "reserve") ? errno : posix_fallocate(fd, 0, (off_t)w->need);
+    if (rc != 0)
+        st = pmc_err_set(&w->e, PMC_EIO, "%s: reserve %llu bytes for the temporary file in %s: %s",
+                         w->path, (unsigned long long)w->need, w->dir, strerror(rc));
+    else if ((errno = 0, pwrite(fd, image, size, 0)) != (ssize_t)size)
+        st = pmc_err_set(&w->e, PMC_EIO, "%s: write temporary file: %s", w->path,
+                         errno ? strerror(errno) : "short write");
+    if (close(fd) != 0 && st == PMC_OK)
+        st = pmc_err_set(&w->e, PMC_EIO, "%s: close temporary file: %s", w->path, strerror(errno));
+    free(image);
+    return st;
+}
+
+/* Every writing rank: the reserved file, opened without truncating it. */
+static int ckpt_open_file(ckpt_writer *w)
+{
+    w->file = H5Fopen(w->tmp, H5F_ACC_RDWR, w->fapl);
     if (w->file < 0)
-        return h5_fail(&w->e, PMC_EIO, w->path, "create temporary file");
+        return h5_fail(&w->e, PMC_EIO, w->path, "open temporary file");
     return PMC_OK;
 }
 
@@ -767,7 +833,9 @@ static int ckpt_begin(ckpt_writer *w, int st)
         return st;
     if (!w->serial && (st = ckpt_agree(w, ckpt_set_mpio(w))) != PMC_OK)
         return st;
-    if ((st = ckpt_agree(w, ckpt_create_file(w))) != PMC_OK)
+    if ((st = ckpt_agree(w, w->rank == 0 ? ckpt_reserve_file(w) : PMC_OK)) != PMC_OK)
+        return st;
+    if ((st = ckpt_agree(w, ckpt_open_file(w))) != PMC_OK)
         return st;
     for (int i = 0; i < CKPT_NDATASETS; i++)
         if (w->ds[i].name && (st = ckpt_write_dset(w, &w->ds[i])) != PMC_OK)
@@ -799,28 +867,50 @@ static int ckpt_end(ckpt_writer *w, int st, pmc_err *err)
     return st;
 }
 
-/* Free-space check before the collective write (rank 0). A disk that
- * fills up inside parallel HDF5's collective close can leave the ranks in
- * different collective calls (rank 0 in the metadata flush's barrier, the
- * others in the truncate's broadcast) and hang the run: seen with a 200 KiB
- * tmpfs in tests/e2e/test_faults.sh. So the file's size (data plus 64 KiB
- * for metadata) must fit in the space left before any rank starts. Another
- * writer can still take the space in between; this is a guard, not a
- * guarantee. */
+/* A conservative size of the file, reserved before it is written
+ * (ckpt_reserve_file): the raw data of every dataset described in w->ds
+ * (8 bytes a value, contiguous, so exactly that many bytes), plus HDF5's own
+ * structures. Those are the superblock, the root group (symbol table B-tree
+ * and local heap), one object header per dataset and the root attributes:
+ * 9-11 KiB in all for our files, n from 150 to 200000 (measured,
+ * docs/reliability.md, "A full disk"), covered 6 times by
+ * CKPT_METADATA_MARGIN; plus the variable-length strings (config, names,
+ * creator, distance), which live in a global heap collection (16 bytes of
+ * header per string, a 4 KiB collection at least, inside the margin):
+ * counted twice, so a long config text cannot exhaust the margin. */
 #define CKPT_METADATA_MARGIN (64u * 1024u)
 
-static int ckpt_check_space(ckpt_writer *w, uint64_t data_bytes, const char *config)
+static uint64_t ckpt_string_bytes(const char *s)
+{
+    return s ? 16 + (uint64_t)strlen(s) : 0;
+}
+
+static void ckpt_estimate(ckpt_writer *w, uint64_t string_bytes)
+{
+    uint64_t raw = 0;
+    for (int i = 0; i < CKPT_NDATASETS; i++) {
+        const ckpt_dset *ds = &w->ds[i];
+        if (ds->name)
+            raw += 8 * (uint64_t)ds->dims[0] * (ds->ndims == 2 ? (uint64_t)ds->dims[1] : 1);
+    }
+    w->need = raw + CKPT_METADATA_MARGIN + 2 * string_bytes;
+}
+
+/* Free-space check before anything is written (rank 0): a disk already too
+ * full gets a message with the figures, "about N bytes needed, M available",
+ * and no temporary file is created. The reservation that follows is what
+ * makes the space ours; this check only explains the common case better. */
+static int ckpt_check_space(ckpt_writer *w)
 {
     if (w->rank != 0)
         return PMC_OK;
     struct statvfs vfs;
     if (statvfs(w->dir, &vfs) != 0)
-        return PMC_OK; /* cannot tell: let the write itself report */
-    uint64_t need = data_bytes + CKPT_METADATA_MARGIN + 2 * (config ? strlen(config) : 0);
+        return PMC_OK; /* cannot tell: the reservation will report */
     uint64_t avail = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
-    if (avail < need)
+    if (avail < w->need)
         return pmc_err_set(&w->e, PMC_EIO, "%s: %s: about %llu bytes needed, %llu available in %s",
-                           w->path, strerror(ENOSPC), (unsigned long long)need,
+                           w->path, strerror(ENOSPC), (unsigned long long)w->need,
                            (unsigned long long)avail, w->dir);
     return PMC_OK;
 }
@@ -844,9 +934,14 @@ static int write_generation(MPI_Comm *comm, int serial, const char *dir,
         ckpt_describe_gen(&w, meta, pop);
         st = ckpt_prepare(&w, pop->d);
     }
-    if (st == PMC_OK)
-        st = ckpt_check_space(&w, 8 * ((uint64_t)pop->n * (pop->d + 2) + meta->generation + 1),
-                              pop->config_text);
+    if (st == PMC_OK) {
+        uint64_t strings = ckpt_string_bytes(pop->config_text) + ckpt_string_bytes(pop->distance) +
+                           ckpt_string_bytes("pmcabc " PMC_VERSION);
+        for (size_t j = 0; j < pop->d; j++)
+            strings += ckpt_string_bytes(pop->param_names[j]);
+        ckpt_estimate(&w, strings);
+        st = ckpt_check_space(&w);
+    }
     st = ckpt_begin(&w, st);
     if (st == PMC_OK)
         st = ckpt_agree(&w, ckpt_write_gen_attrs(&w, meta, pop));
@@ -871,9 +966,11 @@ static int write_partial(MPI_Comm *comm, int serial, const char *dir, const pmc_
         ckpt_describe_partial(&w, p);
         st = ckpt_prepare(&w, p->d);
     }
-    if (st == PMC_OK)
-        st = ckpt_check_space(&w, 8 * ((uint64_t)p->k * (p->d + 3) + (p->rejected ? p->n : 0)),
-                              p->config_text);
+    if (st == PMC_OK) {
+        ckpt_estimate(&w, ckpt_string_bytes(p->config_text) + ckpt_string_bytes("partial") +
+                              ckpt_string_bytes("pmcabc " PMC_VERSION));
+        st = ckpt_check_space(&w);
+    }
     st = ckpt_begin(&w, st);
     if (st == PMC_OK)
         st = ckpt_agree(&w, ckpt_write_partial_attrs(&w, p));

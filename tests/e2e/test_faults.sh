@@ -1,8 +1,9 @@
 #!/bin/bash
-# Fault injection in the checkpoint commit protocol (write temp -> close ->
-# fsync -> rename -> fsync dir; lib/pmc_checkpoint.c, test-only
-# PMC_TEST_FAIL_AT / PMC_TEST_FAIL_GEN). For each step, failing on
-# generation 2: exit 1 naming file, step and cause; the generations before it
+# Fault injection in the checkpoint commit protocol (reserve -> write temp ->
+# close -> fsync -> rename -> fsync dir; lib/pmc_checkpoint.c, test-only
+# PMC_TEST_FAIL_AT / PMC_TEST_FAIL_GEN). For each step from write on,
+# failing on generation 2 (reserve: on generation 1, collectively): exit 1
+# naming file, step and cause; the generations before it
 # byte-identical and valid (h5check.py); no temporary file left; and a plain
 # rerun resumes and ends byte-identical to an uninterrupted run. Then, as
 # root, a real 200 KiB tmpfs that fills up (skipped if mount fails).
@@ -76,6 +77,24 @@ PMC_TEST_FAIL_AT=rename PMC_TEST_FAIL_KIND=partial pmc 2 run "$WORK/f.ini" \
 expect_status "partial save fails: exit 1" 1 "partial-0000.h5: rename: Input/output error"
 faults=$((faults + 1))
 no_temps "$dir" "partial save"
+# The space reservation before a file is written (posix_fallocate; a real
+# full disk is tests/e2e/test_full_disk.sh): ENOSPC there is one clean error
+# naming the directory, before any data is written, here in a collective write.
+dir="$WORK/reserve"
+PMCABC_COLLECTIVE_IO_MIN_MB=0 PMC_TEST_FAIL_AT=reserve PMC_TEST_FAIL_GEN=1 pmc 3 run "$WORK/f.ini" \
+    --set run.checkpoint_dir="$dir"
+expect_status "reserve fails (collective, np=3): exit 1" 1 \
+    "pmcabc: error: $dir/gen-0001.h5: reserve "
+grep -qE "bytes for the temporary file in $dir: No space left on device$" "$WORK/out" &&
+    pass "reserve: message names the directory and ENOSPC" || fail "reserve: message: $(grep error "$WORK/out")"
+faults=$((faults + 1))
+no_temps "$dir" "reserve"
+valid_gens "$dir" "reserve"
+[ ! -e "$dir/gen-0001.h5" ] || fail "reserve: gen-0001.h5 exists after a failed reservation"
+pmc 2 run "$WORK/f.ini" --set run.checkpoint_dir="$dir"
+expect_status "reserve: rerun without the fault resumes" 0 "resuming from generation 0"
+same "$WORK/ref" "$dir" && pass "reserve: resumed run == uninterrupted run" ||
+    fail "reserve: resumed run differs from the uninterrupted one"
 echo "faults injected: $faults"
 
 # A real full disk: a 200 KiB tmpfs holds about four generations of 1000
