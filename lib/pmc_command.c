@@ -70,6 +70,8 @@ struct pmc_command {
     char *argbuf;                 /* per_simulation: the substituted words */
     size_t argcap;
     size_t n_stats;
+    uint64_t code_digest;         /* the program's and its script files' bytes */
+    char code_files[PMC_PATH_MAX + 64]; /* what code_digest covers, for messages */
     long close_max;               /* fallback bound for closing fds in the child */
     char *stack;                  /* SPAWN_STACK bytes for the child before exec */
     child ch;
@@ -1165,6 +1167,48 @@ int pmc_command_set_key(pmc_command *c, const pmc_config_kv *kv, pmc_err *err)
     return PMC_ENOTFOUND;
 }
 
+/* The code a resume must find unchanged (issue 17: a rebuilt simulator
+ * would mix two models in one run): the program file, and every argument
+ * without a placeholder that names an existing regular file other than the
+ * data (a script: "python3 sim.py", "java -jar sim.jar"), as the child
+ * resolves it (from its working directory). Files the program opens by
+ * itself are not known and not covered (docs/models.md). */
+static int hash_code(pmc_command *c, pmc_err *err)
+{
+    uint64_t h = PMC_FNV1A_INIT;
+    int e = pmc_checksum_fnv1a_file(c->program, &h);
+    if (e)
+        return pmc_err_set(err, e == EIO ? PMC_EIO : PMC_EINVAL, "%s: [model] command: "
+                           "cannot read program %s: %s", PMC_ORIGIN_TEXT(&c->command_kv->origin),
+                           c->program, strerror(e));
+    snprintf(c->code_files, sizeof c->code_files, "%s", c->program);
+    for (size_t i = 1; i < c->n_words; i++) {
+        const char *w = c->words[i];
+        char path[PMC_PATH_MAX];
+        struct stat sb;
+        if (placeholder_len(w) || strchr(w, '{') || !w[0])
+            continue;
+        int n = w[0] == '/' || !c->cwd[0] ? snprintf(path, sizeof path, "%s", w)
+                                         : snprintf(path, sizeof path, "%s/%s", c->cwd, w);
+        if (n < 0 || (size_t)n >= sizeof path || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+            strcmp(path, c->data) == 0)
+            continue;
+        e = pmc_checksum_fnv1a_file(path, &h);
+        if (e)
+            return pmc_err_set(err, e == EIO ? PMC_EIO : PMC_EINVAL, "%s: [model] command: "
+                               "cannot read %s: %s", PMC_ORIGIN_TEXT(&c->command_kv->origin),
+                               path, strerror(e));
+        size_t len = strlen(c->code_files);
+        if (len + strlen(path) + 16 < sizeof c->code_files)
+            snprintf(c->code_files + len, sizeof c->code_files - len, " or %s", path);
+    }
+    c->code_digest = h ? h : 1; /* 0 marks a built-in model in checkpoints */
+    return PMC_OK;
+}
+
+uint64_t pmc_command_code_digest(const pmc_command *c) { return c->code_digest; }
+const char *pmc_command_code_files(const pmc_command *c) { return c->code_files; }
+
 int pmc_command_setup(pmc_command *c, const pmc_config *cfg, double **obs, size_t *n_stats,
                       uint64_t *checksum, pmc_err *err)
 {
@@ -1218,6 +1262,9 @@ int pmc_command_setup(pmc_command *c, const pmc_config *cfg, double **obs, size_
         chld.sa_handler = SIG_DFL;
         sigaction(SIGCHLD, &chld, NULL);
     }
+    rc = hash_code(c, err);
+    if (rc != PMC_OK)
+        return rc;
     /* The fingerprint a resume checks: the data file's bytes (the program
      * reads them, pmcabc does not), then the observed statistics. Read
      * first, so that a missing data file is named as such. */

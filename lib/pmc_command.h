@@ -49,6 +49,13 @@ int pmc_command_set_key(pmc_command *c, const pmc_config_kv *kv, pmc_err *err);
 int pmc_command_setup(pmc_command *c, const pmc_config *cfg, double **obs, size_t *n_stats,
                       uint64_t *checksum, pmc_err *err);
 
+/* After pmc_command_setup: FNV-1a 64 of the program file and of every
+ * argument naming an existing file other than the data (a script), so a
+ * resume notices a changed simulator (never 0); and the files it covers,
+ * as text for messages. */
+uint64_t pmc_command_code_digest(const pmc_command *c);
+const char *pmc_command_code_files(const pmc_command *c);
+
 /* One simulation at theta (cfg's [prior] order): draws a 64-bit seed from
  * rng and writes the program's n_stats finite statistics to stats. Returns
  * PMC_ERUNTIME with one message (the program's exit status or signal, what

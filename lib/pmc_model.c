@@ -68,7 +68,10 @@ struct model_ops {
 
 uint64_t pmc_model_data_checksum(const pmc_model *m) { return m->data_checksum; }
 uint64_t pmc_model_digest(const pmc_model *m) { return m->digest; }
-const char *pmc_model_plugin_path(const pmc_model *m) { return m->pl ? m->plugin_path : NULL; }
+const char *pmc_model_code_path(const pmc_model *m)
+{
+    return m->pl ? m->plugin_path : m->cmd ? pmc_command_code_files(m->cmd) : NULL;
+}
 
 size_t pmc_model_n_stats(const pmc_model *m) { return m->n_stats; }
 
@@ -1001,7 +1004,10 @@ static int command_load(const pmc_config *cfg, pmc_model *m, pmc_err *err)
                            "not read the data itself: its program gets the file as {data} and "
                            "reads what it needs", PMC_ORIGIN_TEXT(&cfg->model_data_columns_origin),
                            cfg->model_data_columns);
-    return pmc_command_setup(m->cmd, cfg, &m->obs, &m->n_stats, &m->data_checksum, err);
+    int rc = pmc_command_setup(m->cmd, cfg, &m->obs, &m->n_stats, &m->data_checksum, err);
+    if (rc == PMC_OK)
+        m->digest = pmc_command_code_digest(m->cmd);
+    return rc;
 }
 
 static int command_simulate(const pmc_model *m, const double *theta, gsl_rng *rng,

@@ -48,13 +48,14 @@ const char *pmc_model_name(const pmc_model *m);
  * in checkpoints so that a resume with changed data is refused. */
 uint64_t pmc_model_data_checksum(const pmc_model *m);
 
-/* Fingerprint of a plugin's code (FNV-1a 64 of its file), stored in
- * checkpoints so that a resume with a rebuilt plugin is refused; 0 for a
- * built-in model, whose code the stream version (pmc_version.h) covers. */
+/* Fingerprint of a plugin's or a command's code (FNV-1a 64 of the plugin
+ * file; of the program and its script files), stored in checkpoints so that
+ * a resume with a rebuilt simulator is refused; 0 for a built-in model,
+ * whose code the stream version (pmc_version.h) covers. */
 uint64_t pmc_model_digest(const pmc_model *m);
 
-/* The plugin file a plugin model was loaded from; NULL for a built-in model. */
-const char *pmc_model_plugin_path(const pmc_model *m);
+/* The file(s) pmc_model_digest covers, as text; NULL for a built-in model. */
+const char *pmc_model_code_path(const pmc_model *m);
 const double *pmc_model_observed_stats(const pmc_model *m);
 
 /* Simulates at theta with rng and writes the statistics to stats. Returns

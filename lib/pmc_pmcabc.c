@@ -835,15 +835,15 @@ static int check_build(const run_state *st, const char *path, const pmc_file_bui
                            b->stream_version);
     if (b->has_model_digest && digest != st->model_digest)
         return pmc_err_set(err, PMC_EINVAL,
-                           "%s was computed with another build of the model plugin: %s changed "
-                           "since the run started (digest %016llx, now %016llx), and continuing "
-                           "would mix two models in one run; restore the plugin that started the "
+                           "%s was computed with another build of the model: %s changed since "
+                           "the run started (digest %016llx, now %016llx), and continuing would "
+                           "mix two models in one run; restore the simulator that started the "
                            "run or use another checkpoint_dir", path,
-                           pmc_model_plugin_path(st->model), (unsigned long long)digest,
+                           pmc_model_code_path(st->model), (unsigned long long)digest,
                            (unsigned long long)st->model_digest);
     if (!b->has_model_digest && st->model_digest && st->rank == 0)
-        pmc_log_warn("%s was written by %s, which did not record the plugin's digest: a rebuilt "
-                     "plugin cannot be detected for this run", path, b->creator);
+        pmc_log_warn("%s was written by %s, which did not record the model's digest: a rebuilt "
+                     "simulator cannot be detected for this run", path, b->creator);
     return PMC_OK;
 }
 

@@ -174,6 +174,25 @@ pmc 1 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/resume.ck" --set model
 expect_status "resumable: the same command (and a timeout) resumes" 0 "resuming from generation 1"
 same_bits "resumable: same bits as an uninterrupted run" "$WORK/ref.ck" "$WORK/resume.ck"
 
+# A changed simulator is refused on resume (issue 17): the program's bytes,
+# and a script given as an argument, are part of the run's model digest.
+cp "$WORK/$SIM.py" "$WORK/edited.py"
+pmc 1 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/edit.ck" --set run.generations=2 \
+    --set "model.command=$WORK/edited.py {data}"
+expect_status "edited program: first run" 0 "posterior: generation 1"
+echo "# edited" >>"$WORK/edited.py"
+pmc 1 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/edit.ck" --set "model.command=$WORK/edited.py {data}"
+expect_status "edited program: resume refused" 2 \
+    "gen-0001.h5 was computed with another build of the model: $WORK/edited.py changed since the run started"
+cp "$WORK/$SIM.py" "$WORK/edited.py"
+cp "$WORK/$SIM.py" "$WORK/script.py"
+pmc 1 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/edit2.ck" --set run.generations=2 \
+    --set "model.command=$PMC_PYTHON $WORK/script.py {data}"
+expect_status "interpreter and script: first run" 0 "posterior: generation 1"
+echo "# edited" >>"$WORK/script.py"
+pmc 1 run "$WORK/ref.ini" --set "run.checkpoint_dir=$WORK/edit2.ck" --set "model.command=$PMC_PYTHON $WORK/script.py {data}"
+expect_status "edited script: resume refused" 2 "or $WORK/script.py changed since the run started"
+
 # SIGTERM while the programs simulate: exit 75, no program left, and the
 # resume ends with the uninterrupted run's bits.
 mkdir -p "$WORK/gate"

@@ -202,7 +202,7 @@ grep -qF "2.0 * params[0]" "$WORK/plugin/changed.c" || fail "rebuilt: the source
 $CC -std=c11 -shared -fPIC -O2 $CFLAGS_PMC "$WORK/plugin/changed.c" -o "$WORK/plugin/librebuilt.so" -lm
 ls -l "$WORK/rebuilt.ck" >"$WORK/rebuilt.before"
 pmc 1 run "$WORK/rebuilt.ini"
-expect_status "rebuilt: resume refused" 2 "gen-0002.h5 was computed with another build of the model plugin: $WORK/plugin/librebuilt.so changed since the run started (digest"
+expect_status "rebuilt: resume refused" 2 "gen-0002.h5 was computed with another build of the model: $WORK/plugin/librebuilt.so changed since the run started (digest"
 ls -l "$WORK/rebuilt.ck" | cmp -s - "$WORK/rebuilt.before" && pass "rebuilt: nothing written" ||
     fail "rebuilt: the checkpoint directory changed"
 cp "$WORK/plugin/libnormal_mean.so" "$WORK/plugin/librebuilt.so"
