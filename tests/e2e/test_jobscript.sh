@@ -104,6 +104,13 @@ expect_job "a run stopped by max_simulations: finished" 0 "stopping: max_simulat
 lacks "max_simulations: no WARNING" "WARNING"
 [ -z "$(calls scontrol)" ] && pass "max_simulations: no requeue" || fail "max_simulations: scontrol '$(calls scontrol)'"
 
+# A simulator program as the model (issue 19): the script runs it unchanged.
+PMC_TIME_MARGIN=off run_job command --set run.checkpoint_dir="$WORK/jc.ck" --set run.generations=2 \
+    --set model.name=command \
+    --set "model.command=$PMC_PYTHON $PMC_SOURCE_DIR/examples/command_python/simulator.py {data}"
+expect_job "a command model under the job script" 0 "posterior: generation 1" \
+    "run state after: finished: finished" "] finished"
+
 # (d) PMC_TIME_MARGIN: seconds or s/m/h, decimal even with a leading zero;
 # anything else is bad usage (exit 2) before anything runs.
 for m in "30s:30" "2m:120" "1h:3600" "08:8"; do
