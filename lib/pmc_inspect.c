@@ -147,11 +147,9 @@ static int take_bound_hits(pmc_inspect_report *r, const pmc_generation *g, const
     return PMC_OK;
 }
 
-/* Model, planned generations, epsilon minimum and budget from the stored
- * config text of file; names the parameters from its [prior] if names is
- * set (a partial file stores no names of its own). */
-static int take_config(pmc_inspect_report *r, const char *text, const char *file, int names,
-                       pmc_err *err)
+/* The stored config text of file, parsed into a new *out (free with
+ * pmc_config_free and free). Errors are input errors naming the file. */
+static int parse_stored(const char *text, const char *file, pmc_config **out, pmc_err *err)
 {
     pmc_config *cfg = malloc(sizeof *cfg);
     if (!cfg)
@@ -163,6 +161,20 @@ static int take_config(pmc_inspect_report *r, const char *text, const char *file
         free(cfg);
         return as_input_error(st, err);
     }
+    *out = cfg;
+    return PMC_OK;
+}
+
+/* Model, planned generations, epsilon minimum and budget from the stored
+ * config text of file; names the parameters from its [prior] if names is
+ * set (a partial file stores no names of its own). */
+static int take_config(pmc_inspect_report *r, const char *text, const char *file, int names,
+                       pmc_err *err)
+{
+    pmc_config *cfg = NULL;
+    int st = parse_stored(text, file, &cfg, err);
+    if (st != PMC_OK)
+        return st;
     r->model = strdup(cfg->model_name);
     r->generations = cfg->generations;
     r->eps_minimum = cfg->eps_minimum;
@@ -188,18 +200,14 @@ static int take_config(pmc_inspect_report *r, const char *text, const char *file
 /* [run] max_simulations of a stored config text (0 = none). */
 static int stored_budget(const char *text, const char *file, uint64_t *max, pmc_err *err)
 {
-    pmc_config *cfg = malloc(sizeof *cfg);
-    if (!cfg)
-        return out_of_memory(err, file);
-    char label[PMC_PATH_MAX + 32];
-    snprintf(label, sizeof label, "%s: stored config", file);
-    int st = pmc_config_parse(text, label, NULL, 0, cfg, err);
-    if (st == PMC_OK) {
-        *max = cfg->max_simulations;
-        pmc_config_free(cfg);
-    }
+    pmc_config *cfg = NULL;
+    int st = parse_stored(text, file, &cfg, err);
+    if (st != PMC_OK)
+        return st;
+    *max = cfg->max_simulations;
+    pmc_config_free(cfg);
     free(cfg);
-    return st == PMC_OK ? PMC_OK : as_input_error(st, err);
+    return PMC_OK;
 }
 
 /* Keeps the build identity of the newest file read. */
