@@ -7,7 +7,8 @@
  * large one collectively over parallel HDF5 (MPI-IO), every rank writing its
  * own row block with collective transfers. Either way the root attributes
  * carry an FNV-1a checksum of the content, and rank 0 commits the file
- * (fsync, rename, fsync dir). Reading is serial (default
+ * (digest into the user block, fsync, rename, fsync dir). Reading verifies
+ * the whole-file digest before libhdf5 opens the file, is serial (default
  * sec2 driver), validates the whole layout before it allocates anything and
  * verifies the checksum last. Layout: docs/checkpoint-format.md. */
 #include "pmc_checkpoint.h"
@@ -273,6 +274,180 @@ static uint64_t partial_checksum(const pmc_partial_view *p)
     return h;
 }
 
+/* ------------------------------------------------------------------------
+ * Whole-file digest (docs/checkpoint-format.md, "Digest")
+ * ------------------------------------------------------------------------
+ * Every file pmcabc writes starts with an HDF5 user block of 512 bytes
+ * (H5Pset_userblock). HDF5 puts its superblock after it, and every HDF5
+ * reader, h5py included, looks for the superblock at byte 0, 512, 1024, ...
+ * (HDF5 File Format Specification, "Format Signature and Superblock"), so
+ * the user block is invisible to them. After the file is closed, the commit
+ * writes into the user block a text header with the FNV-1a 64 of bytes
+ * 512..EOF and their count. Readers verify both on the raw bytes before
+ * libhdf5 sees the file: a truncated, half-copied, bit-flipped or hand-edited
+ * file is rejected by this code instead of reaching libhdf5 1.10.8's
+ * parsers, which overflow a heap buffer or loop forever on some damaged
+ * files (found by tests/fuzz). A user block rather than a sidecar file: one
+ * file per generation, so a copy, a rename or keep_last's cleanup can never
+ * separate data and digest, and the commit keeps its single rename.
+ *
+ * Header (bytes 0..511; the rest of the block is zero):
+ *   "pmcabc-digest 1\n" "fnv1a64 <16 lower-case hex digits>\n"
+ *   "bytes <20 decimal digits>\n"
+ * A file without it that starts with the HDF5 signature was written before
+ * digests existed (or by another program): it is still read, unverified, after
+ * the global heap pre-check below. */
+#define DIGEST_BLOCK 512
+#define DIGEST_MAGIC "pmcabc-digest 1\n"
+#define DIGEST_HEX_AT 24   /* after the magic and "fnv1a64 " */
+#define DIGEST_BYTES_AT 47 /* after "\nbytes " */
+
+/* The HDF5 format signature (File Format Specification, "Superblock"). */
+static const unsigned char hdf5_signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+static void digest_header(unsigned char out[DIGEST_BLOCK], uint64_t digest, uint64_t bytes)
+{
+    memset(out, 0, DIGEST_BLOCK);
+    snprintf((char *)out, DIGEST_BLOCK, DIGEST_MAGIC "fnv1a64 %016llx\nbytes %020llu\n",
+             (unsigned long long)digest, (unsigned long long)bytes);
+}
+
+/* Parses a header written by digest_header; 0 if every one of its 512 bytes
+ * is exactly what digest_header gives for the values read, -1 otherwise. */
+static int digest_parse(const unsigned char h[DIGEST_BLOCK], uint64_t *digest, uint64_t *bytes)
+{
+    uint64_t d = 0, n = 0;
+    for (int i = 0; i < 16; i++) {
+        int c = h[DIGEST_HEX_AT + i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return -1;
+        d = d << 4 | (uint64_t)v;
+    }
+    for (int i = 0; i < 20; i++) {
+        int c = h[DIGEST_BYTES_AT + i];
+        if (c < '0' || c > '9' || n > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
+            return -1;
+        n = n * 10 + (uint64_t)(c - '0');
+    }
+    unsigned char again[DIGEST_BLOCK];
+    digest_header(again, d, n);
+    if (memcmp(again, h, DIGEST_BLOCK) != 0)
+        return -1;
+    *digest = d;
+    *bytes = n;
+    return 0;
+}
+
+/* FNV-1a 64 of the `bytes` bytes after the user block of the file open as fd. */
+static int digest_of(int fd, const char *path, uint64_t bytes, uint64_t *out, pmc_err *err)
+{
+    enum { CHUNK = 1 << 16 };
+    unsigned char buf[CHUNK];
+    uint64_t h = PMC_FNV1A_INIT, done = 0;
+    while (done < bytes) {
+        size_t want = bytes - done < CHUNK ? (size_t)(bytes - done) : CHUNK;
+        ssize_t got = pread(fd, buf, want, (off_t)(DIGEST_BLOCK + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return pmc_err_set(err, PMC_EIO, "%s: read: %s", path,
+                               got < 0 ? strerror(errno) : "file shrank while being read");
+        h = pmc_checksum_fnv1a(h, buf, (size_t)got);
+        done += (uint64_t)got;
+    }
+    *out = h;
+    return PMC_OK;
+}
+
+/* Writes the digest header into the reserved user block of the file open
+ * read-write as fd (size bytes, HDF5 data from byte 512). The writer's
+ * commit calls it on the temporary file before the fsync. */
+static int digest_seal(int fd, const char *path, uint64_t size, pmc_err *err)
+{
+    unsigned char sig[sizeof hdf5_signature];
+    if (size < DIGEST_BLOCK + sizeof sig ||
+        pread(fd, sig, sizeof sig, DIGEST_BLOCK) != (ssize_t)sizeof sig ||
+        memcmp(sig, hdf5_signature, sizeof sig) != 0)
+        return pmc_err_set(err, PMC_EINVAL, "%s: seal: no HDF5 data after a %d-byte user block",
+                           path, DIGEST_BLOCK);
+    uint64_t digest = 0, bytes = size - DIGEST_BLOCK;
+    int st = digest_of(fd, path, bytes, &digest, err);
+    if (st != PMC_OK)
+        return st;
+    unsigned char header[DIGEST_BLOCK];
+    digest_header(header, digest, bytes);
+    ssize_t put = pwrite(fd, header, sizeof header, 0);
+    if (put != (ssize_t)sizeof header)
+        return pmc_err_set(err, PMC_EIO, "%s: write digest: %s", path,
+                           put < 0 ? strerror(errno) : "short write");
+    return PMC_OK;
+}
+
+/* Contract: see pmc_checkpoint.h. */
+int pmc_checkpoint_seal(const char *path, pmc_err *err)
+{
+    int fd = open(path, O_RDWR);
+    if (fd < 0)
+        return pmc_err_set(err, PMC_EIO, "%s: open: %s", path, strerror(errno));
+    struct stat sb;
+    int st = fstat(fd, &sb) != 0 ? pmc_err_set(err, PMC_EIO, "%s: stat: %s", path, strerror(errno))
+                                 : digest_seal(fd, path, (uint64_t)sb.st_size, err);
+    if (st == PMC_OK && fsync(fd) != 0)
+        st = pmc_err_set(err, PMC_EIO, "%s: fsync: %s", path, strerror(errno));
+    if (close(fd) != 0 && st == PMC_OK)
+        st = pmc_err_set(err, PMC_EIO, "%s: close: %s", path, strerror(errno));
+    return st;
+}
+
+/* The one check of a file's digest, for every reader (resume, run's partial
+ * files, inspect): on the raw bytes of the file open as fd (size bytes),
+ * before libhdf5 opens it. PMC_OK with *has_digest 1: the bytes are the ones
+ * pmcabc sealed. PMC_OK with *has_digest 0: no header, HDF5 signature at byte
+ * 0 (a file of an older pmcabc or another program). PMC_EINVAL "PATH: file
+ * damaged: ..." for a damaged or foreign file; PMC_EIO if it cannot be read. */
+static int digest_verify(int fd, const char *path, uint64_t size, int *has_digest, pmc_err *err)
+{
+    *has_digest = 0;
+    unsigned char head[DIGEST_BLOCK + sizeof hdf5_signature];
+    size_t want = size < sizeof head ? (size_t)size : sizeof head;
+    ssize_t got = want ? pread(fd, head, want, 0) : 0;
+    if (got < 0)
+        return pmc_err_set(err, PMC_EIO, "%s: read: %s", path, strerror(errno));
+    size_t have = (size_t)got;
+    size_t lm = sizeof DIGEST_MAGIC - 1, ls = sizeof hdf5_signature;
+    if (have >= ls && memcmp(head, hdf5_signature, ls) == 0)
+        return PMC_OK; /* no user block: written without a digest */
+    if (have < lm || memcmp(head, DIGEST_MAGIC, lm) != 0) {
+        if (have == sizeof head && memcmp(head + DIGEST_BLOCK, hdf5_signature, ls) == 0)
+            return pmc_err_set(err, PMC_EINVAL, "%s: file damaged or not written by pmcabc: HDF5 "
+                               "data after a %d-byte user block without a pmcabc digest header",
+                               path, DIGEST_BLOCK);
+        /* The message readers gave before digests existed. */
+        return pmc_err_set(err, PMC_EINVAL, "%s: not an HDF5 file (no HDF5 signature)", path);
+    }
+    uint64_t stored = 0, bytes = 0, computed = 0;
+    if (have < DIGEST_BLOCK || digest_parse(head, &stored, &bytes) != 0)
+        return pmc_err_set(err, PMC_EINVAL, "%s: file damaged: its digest header (bytes 0-%d) is "
+                           "%s", path, DIGEST_BLOCK - 1, have < DIGEST_BLOCK ? "cut short" : "garbled");
+    if (size - DIGEST_BLOCK != bytes)
+        return pmc_err_set(err, PMC_EINVAL, "%s: file damaged (truncated or appended to): %llu "
+                           "bytes after its digest header, which says %llu", path,
+                           (unsigned long long)(size - DIGEST_BLOCK), (unsigned long long)bytes);
+    int st = digest_of(fd, path, bytes, &computed, err);
+    if (st != PMC_OK)
+        return st;
+    /* Compared as numbers, never as text: a fuzzer's comparison hooks could
+     * otherwise copy the computed digest into the header. */
+    if (computed != stored)
+        return pmc_err_set(err, PMC_EINVAL, "%s: file damaged: digest mismatch (bytes %d..%llu "
+                           "hash to %016llx, its header says %016llx)", path, DIGEST_BLOCK,
+                           (unsigned long long)size, (unsigned long long)computed,
+                           (unsigned long long)stored);
+    *has_digest = 1;
+    return PMC_OK;
+}
+
 /* Slots of a partial generation: inside the generation and strictly
  * ascending, so each slot is done at most once. Writer and reader. */
 static int check_slots(const char *path, const uint64_t *slots, size_t k, size_t n, pmc_err *err)
@@ -315,7 +490,7 @@ typedef struct {
     const char *dir;
     char path[PATH_MAX]; /* final name: messages use it */
     char tmp[PATH_MAX];
-    hid_t fapl, dcpl, dxpl, file, scalar, names_space, str_type;
+    hid_t fcpl, fapl, dcpl, dxpl, file, scalar, names_space, str_type;
     ckpt_dset ds[CKPT_NDATASETS];
     int tmp_made; /* H5Fcreate was tried: the temp file may exist */
     pmc_err e;    /* local error; the agreed one after ckpt_agree */
@@ -329,7 +504,7 @@ static void ckpt_writer_init(ckpt_writer *w, void *comm, const char *dir)
     memset(w, 0, sizeof *w);
     w->comm = *(MPI_Comm *)comm;
     w->dir = dir ? dir : "";
-    w->fapl = w->dcpl = w->dxpl = w->file = w->scalar = w->names_space = w->str_type = -1;
+    w->fcpl = w->fapl = w->dcpl = w->dxpl = w->file = w->scalar = w->names_space = w->str_type = -1;
     for (int i = 0; i < CKPT_NDATASETS; i++)
         w->ds[i].fspace = w->ds[i].mspace = -1;
     h5_quiet();
@@ -538,11 +713,15 @@ static int ckpt_dset_spaces(ckpt_writer *w, ckpt_dset *ds)
  * first collective call so that no rank can fail alone in the middle of one. */
 static int ckpt_prepare(ckpt_writer *w, size_t d)
 {
+    w->fcpl = H5Pcreate(H5P_FILE_CREATE);
     w->fapl = H5Pcreate(H5P_FILE_ACCESS);
     w->dcpl = H5Pcreate(H5P_DATASET_CREATE);
     w->dxpl = H5Pcreate(H5P_DATASET_XFER);
-    if (w->fapl < 0 || w->dcpl < 0 || w->dxpl < 0)
+    if (w->fcpl < 0 || w->fapl < 0 || w->dcpl < 0 || w->dxpl < 0)
         return h5_fail(&w->e, PMC_EIO, w->path, "create property lists");
+    /* The user block the commit fills with the digest header (digest_seal). */
+    if (H5Pset_userblock(w->fcpl, DIGEST_BLOCK) < 0)
+        return h5_fail(&w->e, PMC_EIO, w->path, "set user block");
     /* Contiguous (the default without chunking) and no fill pass: every
      * element is written once by exactly one rank. */
     if (H5Pset_layout(w->dcpl, H5D_CONTIGUOUS) < 0 ||
@@ -576,7 +755,7 @@ static int ckpt_create_file(ckpt_writer *w)
 {
     w->tmp_made = 1;
     /* TRUNC: a temp file left by a crashed run is simply overwritten. */
-    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, w->fapl);
+    w->file = H5Fcreate(w->tmp, H5F_ACC_TRUNC, w->fcpl, w->fapl);
     if (w->file < 0)
         return h5_fail(&w->e, PMC_EIO, w->path, "create temporary file");
     return PMC_OK;
@@ -707,9 +886,20 @@ static void test_commit_delay(void)
 
 static int ckpt_commit(ckpt_writer *w)
 {
-    int fd = open(w->tmp, O_RDONLY);
+    int fd = open(w->tmp, O_RDWR);
     if (fd < 0)
         return pmc_err_set(&w->e, PMC_EIO, "%s: open temporary file: %s", w->path, strerror(errno));
+    /* The digest goes in before the fsync, so the file is complete, digest
+     * included, before its name appears: a crash never leaves a gen file
+     * without one. */
+    struct stat sb;
+    int st = fstat(fd, &sb) != 0
+                 ? pmc_err_set(&w->e, PMC_EIO, "%s: stat: %s", w->path, strerror(errno))
+                 : digest_seal(fd, w->path, (uint64_t)sb.st_size, &w->e);
+    if (st != PMC_OK) {
+        close(fd);
+        return st;
+    }
     if (ckpt_test_fault(w, "fsync") || fsync(fd) != 0) {
         int e = errno;
         close(fd);
@@ -738,6 +928,7 @@ static void ckpt_release(ckpt_writer *w)
     h5_close_id(&w->names_space, H5Sclose);
     h5_close_id(&w->str_type, H5Tclose);
     h5_close_id(&w->file, H5Fclose);
+    h5_close_id(&w->fcpl, H5Pclose);
     h5_close_id(&w->fapl, H5Pclose);
     h5_close_id(&w->dcpl, H5Pclose);
     h5_close_id(&w->dxpl, H5Pclose);
@@ -1528,7 +1719,9 @@ static int read_partial_contents(hid_t file, const char *path, pmc_partial *p, p
  * skipped (found by tests/fuzz, fuzz_checkpoint). Before HDF5 reads a file we
  * walk every collection the same way and reject one whose objects do not
  * tile it exactly. Layout: HDF5 file format spec, "Global Heap"; sizes of
- * lengths are 8 bytes in every file pmcabc writes. */
+ * lengths are 8 bytes in every file pmcabc writes. Since files carry a
+ * digest, only files without one (written by an older pmcabc) need it: a
+ * damaged heap in a sealed file fails the digest first. */
 #define GCOL_HEADER 16   /* "GCOL", version, 3 reserved, collection size */
 #define GCOL_OBJ_HEADER 16 /* index, refcount, 4 reserved, object size */
 #define GCOL_MIN_SIZE 4096 /* H5HG_MINSIZE */
@@ -1598,9 +1791,22 @@ static int check_global_heaps(int fd, const char *path, uint64_t file_size, pmc_
     return st;
 }
 
+/* True if path still names the file verified as sb: same inode, size and
+ * modification time. */
+static int same_file(const char *path, const struct stat *sb)
+{
+    struct stat now;
+    return stat(path, &now) == 0 && now.st_dev == sb->st_dev && now.st_ino == sb->st_ino &&
+           now.st_size == sb->st_size && now.st_mtim.tv_sec == sb->st_mtim.tv_sec &&
+           now.st_mtim.tv_nsec == sb->st_mtim.tv_nsec;
+}
+
 /* Opens path read-only (serial driver). POSIX open first: "No such file",
  * "Permission denied" are clearer than HDF5's stack. A missing file gives
- * `missing` (the caller decides whether that is an I/O error or normal). */
+ * `missing` (the caller decides whether that is an I/O error or normal).
+ * Then the digest (digest_verify), so that libhdf5 only ever parses bytes
+ * pmcabc sealed; a file without one (older pmcabc) gets the global heap
+ * pre-check and a warning instead. */
 static int ckpt_open_read(const char *path, int missing, hid_t *file, pmc_err *err)
 {
     h5_quiet();
@@ -1610,11 +1816,20 @@ static int ckpt_open_read(const char *path, int missing, hid_t *file, pmc_err *e
         return pmc_err_set(err, e == ENOENT ? missing : PMC_EIO, "%s: open: %s", path, strerror(e));
     }
     struct stat sb;
+    int has_digest = 0;
     int st = fstat(fd, &sb) != 0 ? pmc_err_set(err, PMC_EIO, "%s: stat: %s", path, strerror(errno))
-                                 : check_global_heaps(fd, path, (uint64_t)sb.st_size, err);
+                                 : digest_verify(fd, path, (uint64_t)sb.st_size, &has_digest, err);
+    /* Needed only without a digest: a sealed file's heaps are the ones pmcabc
+     * wrote. */
+    if (st == PMC_OK && !has_digest)
+        st = check_global_heaps(fd, path, (uint64_t)sb.st_size, err);
     close(fd);
     if (st != PMC_OK)
         return st;
+    if (!has_digest)
+        pmc_log_warn("checkpoint %s has no digest header (written by a pmcabc from before "
+                     "digests, or by another program): it is read without verifying its bytes",
+                     path);
     htri_t is_h5 = H5Fis_hdf5(path);
     if (is_h5 <= 0) {
         H5Eclear2(H5E_DEFAULT);
@@ -1623,6 +1838,14 @@ static int ckpt_open_read(const char *path, int missing, hid_t *file, pmc_err *e
     *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (*file < 0)
         return h5_fail(err, PMC_EIO, path, "open HDF5 file (truncated or corrupt?)");
+    /* The name could have been given to another file since the check (a
+     * copy or a second run renaming into place): then the checked bytes are
+     * not the ones libhdf5 reads. */
+    if (has_digest && !same_file(path, &sb)) {
+        H5Fclose(*file);
+        *file = -1;
+        return pmc_err_set(err, PMC_EIO, "%s: replaced or changed while being read", path);
+    }
     return PMC_OK;
 }
 

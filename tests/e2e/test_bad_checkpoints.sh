@@ -23,8 +23,8 @@ GOOD="$WORK/base/gen-0000.h5"
 #          named:F   the bad file is called F, alone in the directory
 #   KIND   a bad_checkpoint.py kind, or "copy" (the valid file as is)
 CASES=(
-"truncated_to_100_bytes |only    |truncate100          |2 |gen-0000.h5 is not usable (open HDF5 file (truncated or corrupt?): truncated file"
-"truncated_to_half      |only    |truncate_half        |2 |truncated file: eof ="
+"truncated_to_100_bytes |only    |truncate100          |2 |gen-0000.h5 is not usable (file damaged: its digest header (bytes 0-511) is cut short)"
+"truncated_to_half      |only    |truncate_half        |2 |gen-0000.h5 is not usable (file damaged (truncated or appended to): "
 "empty_file             |only    |empty                |2 |not usable (not an HDF5 file (no HDF5 signature))"
 "random_bytes           |only    |random               |2 |not usable (not an HDF5 file (no HDF5 signature))"
 "other_programs_hdf5    |only    |foreign              |2 |attribute format_version: missing (not a pmcabc generation file)"
@@ -42,10 +42,17 @@ CASES=(
 "three_parameter_names  |only    |names_3              |2 |attribute parameter_names: expected a 1-D string array of 2"
 "checksum_missing       |only    |checksum_missing     |2 |attribute checksum: missing"
 "flipped_value          |only    |theta_flipped        |2 |checksum mismatch (file damaged?)"
-"global_heap_damaged    |only    |gcol_zero_free_space |2 |has an impossible size (file damaged?)"
+"global_heap_damaged    |only    |legacy_gcol_zero_free_space|2|has an impossible size (file damaged?)"
+"global_heap_damaged_digest|only |digest_gcol_zero_free_space|2|gen-0000.h5 is not usable (file damaged: digest mismatch (bytes 512.."
+"flipped_byte_digest    |only    |digest_theta_byte    |2 |gen-0000.h5 is not usable (file damaged: digest mismatch"
+"digest_header_garbled  |only    |digest_header_byte   |2 |gen-0000.h5 is not usable (file damaged: its digest header (bytes 0-511) is garbled)"
+"appended_bytes         |only    |digest_appended      |2 |gen-0000.h5 is not usable (file damaged (truncated or appended to): "
+"digest_header_zeroed   |only    |digest_header_zeroed |2 |gen-0000.h5 is not usable (file damaged or not written by pmcabc: HDF5 data after a 512-byte user block without a pmcabc digest header)"
+"no_digest_older_pmcabc |only    |legacy               |0 |checkpoint $WORK/no_digest_older_pmcabc/gen-0000.h5 has no digest header (written by a pmcabc from before digests, or by another program): it is read without verifying its bytes"
 "renamed_generation     |named:gen-0005.h5|copy      |2 |holds generation 0, its name says 5"
 "partial_named_as_gen   |named:gen-0001.h5|partial_slots_descending|2|attribute n_simulations: missing"
-"newest_truncated       |newest  |truncate_half        |0 |gen-0001.h5 is not usable (open HDF5 file (truncated or corrupt?)"
+"newest_truncated       |newest  |truncate_half        |0 |gen-0001.h5 is not usable (file damaged (truncated or appended to): "
+"newest_flipped_byte_digest|newest|digest_theta_byte   |0 |gen-0001.h5 is not usable (file damaged: digest mismatch"
 "newest_random_bytes    |newest  |random               |0 |gen-0001.h5 is not usable (not an HDF5 file (no HDF5 signature)); falling back"
 "newest_flipped_value   |newest  |theta_flipped        |0 |gen-0001.h5 is not usable (checksum mismatch (file damaged?)); falling back"
 "partial_slot_500_of_200|partial |partial_slot_out_of_range|0|partial-0001.h5: slots[1] = 500: expected below n_particles 200"
@@ -53,6 +60,7 @@ CASES=(
 "partial_n_done_300     |partial |partial_n_done_too_big|0 |n_done 300 exceeds n_particles 200"
 "partial_other_seed     |partial |partial_other_seed   |0 |partial-0001.h5: it does not match this run; generation 1 starts afresh"
 "partial_random_bytes   |partial |random               |0 |partial-0001.h5: not an HDF5 file (no HDF5 signature)"
+"partial_flipped_byte_digest|partial|digest_theta_byte |0 |partial-0001.h5: file damaged: digest mismatch"
 )
 
 trim() { local s=$1; s=${s#"${s%%[![:space:]]*}"}; printf '%s' "${s%"${s##*[![:space:]]}"}"; }
