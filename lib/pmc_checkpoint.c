@@ -1801,24 +1801,61 @@ static int same_file(const char *path, const struct stat *sb)
            now.st_mtim.tv_nsec == sb->st_mtim.tv_nsec;
 }
 
+/* A checkpoint name that is a symbolic link: pmcabc writes regular files
+ * only, so a link is someone else's doing; it is not followed (it could
+ * lead to another run's file, a device or a FIFO). */
+static int refuse_symlink(const char *path, pmc_err *err)
+{
+    char target[256];
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0)
+        return pmc_err_set(err, PMC_EIO, "%s: open: %s", path, strerror(ELOOP));
+    target[n] = '\0';
+    return pmc_err_set(err, PMC_EINVAL, "%s: a symbolic link (to %s%s), not a file pmcabc wrote: "
+                       "not followed", path, target, (size_t)n == sizeof target - 1 ? "..." : "");
+}
+
+/* What a checkpoint name must be: a regular file. Readable files of
+ * another user are read (a shared project directory), with a warning:
+ * their owner can change them behind the run's back. */
+static int check_file_kind(const char *path, const struct stat *sb, pmc_err *err)
+{
+    if (!S_ISREG(sb->st_mode))
+        return pmc_err_set(err, PMC_EINVAL, "%s: %s, not a regular file", path,
+                           S_ISDIR(sb->st_mode)    ? "a directory"
+                           : S_ISFIFO(sb->st_mode) ? "a FIFO"
+                           : S_ISSOCK(sb->st_mode) ? "a socket"
+                                                   : "a device");
+    if (sb->st_uid != geteuid())
+        pmc_log_warn("checkpoint %s belongs to another user (uid %u; this run is uid %u)", path,
+                     (unsigned)sb->st_uid, (unsigned)geteuid());
+    return PMC_OK;
+}
+
 /* Opens path read-only (serial driver). POSIX open first: "No such file",
  * "Permission denied" are clearer than HDF5's stack. A missing file gives
  * `missing` (the caller decides whether that is an I/O error or normal).
- * Then the digest (digest_verify), so that libhdf5 only ever parses bytes
- * pmcabc sealed; a file without one (older pmcabc) gets the global heap
- * pre-check and a warning instead. */
+ * Symbolic links are not followed and only regular files are read
+ * (O_NONBLOCK: opening a FIFO must not wait for a writer). Then the digest
+ * (digest_verify), so that libhdf5 only ever parses bytes pmcabc sealed; a
+ * file without one (older pmcabc) gets the global heap pre-check and a
+ * warning instead. */
 static int ckpt_open_read(const char *path, int missing, hid_t *file, pmc_err *err)
 {
     h5_quiet();
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
+        if (e == ELOOP)
+            return refuse_symlink(path, err);
         return pmc_err_set(err, e == ENOENT ? missing : PMC_EIO, "%s: open: %s", path, strerror(e));
     }
     struct stat sb;
     int has_digest = 0;
     int st = fstat(fd, &sb) != 0 ? pmc_err_set(err, PMC_EIO, "%s: stat: %s", path, strerror(errno))
-                                 : digest_verify(fd, path, (uint64_t)sb.st_size, &has_digest, err);
+                                 : check_file_kind(path, &sb, err);
+    if (st == PMC_OK)
+        st = digest_verify(fd, path, (uint64_t)sb.st_size, &has_digest, err);
     /* Needed only without a digest: a sealed file's heaps are the ones pmcabc
      * wrote. */
     if (st == PMC_OK && !has_digest)
@@ -1838,10 +1875,10 @@ static int ckpt_open_read(const char *path, int missing, hid_t *file, pmc_err *e
     *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (*file < 0)
         return h5_fail(err, PMC_EIO, path, "open HDF5 file (truncated or corrupt?)");
-    /* The name could have been given to another file since the check (a
-     * copy or a second run renaming into place): then the checked bytes are
-     * not the ones libhdf5 reads. */
-    if (has_digest && !same_file(path, &sb)) {
+    /* The name could have been given to another file since the checks (a
+     * copy, a second run renaming into place, a symbolic link): then the
+     * checked bytes are not the ones libhdf5 reads. */
+    if (!same_file(path, &sb)) {
         H5Fclose(*file);
         *file = -1;
         return pmc_err_set(err, PMC_EIO, "%s: replaced or changed while being read", path);

@@ -626,6 +626,46 @@ PMC_TEST(checkpoint_checksum_attribute_as_documented)
     remove_tree(dir);
 }
 
+/* Names that are not regular files are refused before anything is read:
+ * a symbolic link (even to a valid file), a directory, a FIFO (without
+ * waiting for a writer). */
+PMC_TEST(checkpoint_read_refuses_links_and_special_files)
+{
+    char dir[64], path[128], name[160];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    gen_path(path, sizeof path, dir);
+    PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
+    static const struct {
+        const char *name, *want;
+    } cases[] = {
+        {"link.h5", "link.h5: a symbolic link (to "},
+        {"dir.h5", "dir.h5: a directory, not a regular file"},
+        {"fifo.h5", "fifo.h5: a FIFO, not a regular file"},
+    };
+    if (my_rank() == 0) {
+        snprintf(name, sizeof name, "%s/link.h5", dir);
+        PMC_CHECK(symlink(path, name) == 0);
+        snprintf(name, sizeof name, "%s/dir.h5", dir);
+        PMC_CHECK(mkdir(name, 0700) == 0);
+        snprintf(name, sizeof name, "%s/fifo.h5", dir);
+        PMC_CHECK(mkfifo(name, 0600) == 0);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(name, sizeof name, "%s/%s", dir, cases[i].name);
+        pmc_generation g;
+        PMC_CHECK_INT(pmc_checkpoint_read_generation(name, &g, &err), PMC_EINVAL);
+        PMC_CHECK_CONTAINS(err.msg, cases[i].want);
+        pmc_generation_free(&g);
+        pmc_partial p;
+        PMC_CHECK_INT(pmc_checkpoint_read_partial(name, &p, &err), PMC_EINVAL);
+        PMC_CHECK_CONTAINS(err.msg, cases[i].want);
+        pmc_partial_free(&p);
+    }
+    remove_tree(dir);
+}
+
 /* Rank 0 flips one bit of the first byte + 3 of a dataset's data, found
  * with H5Dget_offset (contiguous layout; the offset counts the user block),
  * as a disk error would. */
@@ -1352,6 +1392,7 @@ const pmc_test_case pmc_tests_checkpoint[] = {
     PMC_TEST_ENTRY(checkpoint_digest_of_collective_write),
     PMC_TEST_ENTRY(checkpoint_read_without_digest),
     PMC_TEST_ENTRY(checkpoint_read_damaged_digest_header),
+    PMC_TEST_ENTRY(checkpoint_read_refuses_links_and_special_files),
     PMC_TEST_ENTRY(checkpoint_read_without_checksum),
     PMC_TEST_ENTRY(checkpoint_read_changed_seed),
     PMC_TEST_ENTRY(checkpoint_find_latest_falls_back),
