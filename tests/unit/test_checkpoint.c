@@ -390,9 +390,10 @@ PMC_TEST(checkpoint_read_truncated)
     PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
     truncate_half(path);
     pmc_generation g;
-    int rc = pmc_checkpoint_read_generation(path, &g, &err);
-    PMC_CHECK(rc == PMC_EIO || rc == PMC_EINVAL);
+    /* The digest header's byte count catches it before libhdf5 opens it. */
+    PMC_CHECK_INT(pmc_checkpoint_read_generation(path, &g, &err), PMC_EINVAL);
     PMC_CHECK_CONTAINS(err.msg, path);
+    PMC_CHECK_CONTAINS(err.msg, ": file damaged (truncated or appended to): ");
     pmc_generation_free(&g);
     remove_tree(dir);
 }
