@@ -7,7 +7,8 @@
  * large one collectively over parallel HDF5 (MPI-IO), every rank writing its
  * own row block with collective transfers. Either way the root attributes
  * carry an FNV-1a checksum of the content, and rank 0 commits the file
- * (fsync, rename, fsync dir). Reading is serial (default
+ * (digest into the user block, fsync, rename, fsync dir). Reading verifies
+ * the whole-file digest before libhdf5 opens the file, is serial (default
  * sec2 driver), validates the whole layout before it allocates anything and
  * verifies the checksum last. Layout: docs/checkpoint-format.md. */
 #include "pmc_checkpoint.h"
@@ -287,6 +288,180 @@ static uint64_t partial_checksum(const pmc_partial_view *p)
     return h;
 }
 
+/* ------------------------------------------------------------------------
+ * Whole-file digest (docs/checkpoint-format.md, "Digest")
+ * ------------------------------------------------------------------------
+ * Every file pmcabc writes starts with an HDF5 user block of 512 bytes
+ * (H5Pset_userblock). HDF5 puts its superblock after it, and every HDF5
+ * reader, h5py included, looks for the superblock at byte 0, 512, 1024, ...
+ * (HDF5 File Format Specification, "Format Signature and Superblock"), so
+ * the user block is invisible to them. After the file is closed, the commit
+ * writes into the user block a text header with the FNV-1a 64 of bytes
+ * 512..EOF and their count. Readers verify both on the raw bytes before
+ * libhdf5 sees the file: a truncated, half-copied, bit-flipped or hand-edited
+ * file is rejected by this code instead of reaching libhdf5 1.10.8's
+ * parsers, which overflow a heap buffer or loop forever on some damaged
+ * files (found by tests/fuzz). A user block rather than a sidecar file: one
+ * file per generation, so a copy, a rename or keep_last's cleanup can never
+ * separate data and digest, and the commit keeps its single rename.
+ *
+ * Header (bytes 0..511; the rest of the block is zero):
+ *   "pmcabc-digest 1\n" "fnv1a64 <16 lower-case hex digits>\n"
+ *   "bytes <20 decimal digits>\n"
+ * A file without it that starts with the HDF5 signature was written before
+ * digests existed (or by another program): it is still read, unverified, after
+ * the global heap pre-check below. */
+#define DIGEST_BLOCK 512
+#define DIGEST_MAGIC "pmcabc-digest 1\n"
+#define DIGEST_HEX_AT 24   /* after the magic and "fnv1a64 " */
+#define DIGEST_BYTES_AT 47 /* after "\nbytes " */
+
+/* The HDF5 format signature (File Format Specification, "Superblock"). */
+static const unsigned char hdf5_signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+static void digest_header(unsigned char out[DIGEST_BLOCK], uint64_t digest, uint64_t bytes)
+{
+    memset(out, 0, DIGEST_BLOCK);
+    snprintf((char *)out, DIGEST_BLOCK, DIGEST_MAGIC "fnv1a64 %016llx\nbytes %020llu\n",
+             (unsigned long long)digest, (unsigned long long)bytes);
+}
+
+/* Parses a header written by digest_header; 0 if every one of its 512 bytes
+ * is exactly what digest_header gives for the values read, -1 otherwise. */
+static int digest_parse(const unsigned char h[DIGEST_BLOCK], uint64_t *digest, uint64_t *bytes)
+{
+    uint64_t d = 0, n = 0;
+    for (int i = 0; i < 16; i++) {
+        int c = h[DIGEST_HEX_AT + i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (v < 0)
+            return -1;
+        d = d << 4 | (uint64_t)v;
+    }
+    for (int i = 0; i < 20; i++) {
+        int c = h[DIGEST_BYTES_AT + i];
+        if (c < '0' || c > '9' || n > (UINT64_MAX - (uint64_t)(c - '0')) / 10)
+            return -1;
+        n = n * 10 + (uint64_t)(c - '0');
+    }
+    unsigned char again[DIGEST_BLOCK];
+    digest_header(again, d, n);
+    if (memcmp(again, h, DIGEST_BLOCK) != 0)
+        return -1;
+    *digest = d;
+    *bytes = n;
+    return 0;
+}
+
+/* FNV-1a 64 of the `bytes` bytes after the user block of the file open as fd. */
+static int digest_of(int fd, const char *path, uint64_t bytes, uint64_t *out, pmc_err *err)
+{
+    enum { CHUNK = 1 << 16 };
+    unsigned char buf[CHUNK];
+    uint64_t h = PMC_FNV1A_INIT, done = 0;
+    while (done < bytes) {
+        size_t want = bytes - done < CHUNK ? (size_t)(bytes - done) : CHUNK;
+        ssize_t got = pread(fd, buf, want, (off_t)(DIGEST_BLOCK + done));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return pmc_err_set(err, PMC_EIO, "%s: read: %s", path,
+                               got < 0 ? strerror(errno) : "file shrank while being read");
+        h = pmc_checksum_fnv1a(h, buf, (size_t)got);
+        done += (uint64_t)got;
+    }
+    *out = h;
+    return PMC_OK;
+}
+
+/* Writes the digest header into the reserved user block of the file open
+ * read-write as fd (size bytes, HDF5 data from byte 512). The writer's
+ * commit calls it on the temporary file before the fsync. */
+static int digest_seal(int fd, const char *path, uint64_t size, pmc_err *err)
+{
+    unsigned char sig[sizeof hdf5_signature];
+    if (size < DIGEST_BLOCK + sizeof sig ||
+        pread(fd, sig, sizeof sig, DIGEST_BLOCK) != (ssize_t)sizeof sig ||
+        memcmp(sig, hdf5_signature, sizeof sig) != 0)
+        return pmc_err_set(err, PMC_EINVAL, "%s: seal: no HDF5 data after a %d-byte user block",
+                           path, DIGEST_BLOCK);
+    uint64_t digest = 0, bytes = size - DIGEST_BLOCK;
+    int st = digest_of(fd, path, bytes, &digest, err);
+    if (st != PMC_OK)
+        return st;
+    unsigned char header[DIGEST_BLOCK];
+    digest_header(header, digest, bytes);
+    ssize_t put = pwrite(fd, header, sizeof header, 0);
+    if (put != (ssize_t)sizeof header)
+        return pmc_err_set(err, PMC_EIO, "%s: write digest: %s", path,
+                           put < 0 ? strerror(errno) : "short write");
+    return PMC_OK;
+}
+
+/* Contract: see pmc_checkpoint.h. */
+int pmc_checkpoint_seal(const char *path, pmc_err *err)
+{
+    int fd = open(path, O_RDWR);
+    if (fd < 0)
+        return pmc_err_set(err, PMC_EIO, "%s: open: %s", path, strerror(errno));
+    struct stat sb;
+    int st = fstat(fd, &sb) != 0 ? pmc_err_set(err, PMC_EIO, "%s: stat: %s", path, strerror(errno))
+                                 : digest_seal(fd, path, (uint64_t)sb.st_size, err);
+    if (st == PMC_OK && fsync(fd) != 0)
+        st = pmc_err_set(err, PMC_EIO, "%s: fsync: %s", path, strerror(errno));
+    if (close(fd) != 0 && st == PMC_OK)
+        st = pmc_err_set(err, PMC_EIO, "%s: close: %s", path, strerror(errno));
+    return st;
+}
+
+/* The one check of a file's digest, for every reader (resume, run's partial
+ * files, inspect): on the raw bytes of the file open as fd (size bytes),
+ * before libhdf5 opens it. PMC_OK with *has_digest 1: the bytes are the ones
+ * pmcabc sealed. PMC_OK with *has_digest 0: no header, HDF5 signature at byte
+ * 0 (a file of an older pmcabc or another program). PMC_EINVAL "PATH: file
+ * damaged: ..." for a damaged or foreign file; PMC_EIO if it cannot be read. */
+static int digest_verify(int fd, const char *path, uint64_t size, int *has_digest, pmc_err *err)
+{
+    *has_digest = 0;
+    unsigned char head[DIGEST_BLOCK + sizeof hdf5_signature];
+    size_t want = size < sizeof head ? (size_t)size : sizeof head;
+    ssize_t got = want ? pread(fd, head, want, 0) : 0;
+    if (got < 0)
+        return pmc_err_set(err, PMC_EIO, "%s: read: %s", path, strerror(errno));
+    size_t have = (size_t)got;
+    size_t lm = sizeof DIGEST_MAGIC - 1, ls = sizeof hdf5_signature;
+    if (have >= ls && memcmp(head, hdf5_signature, ls) == 0)
+        return PMC_OK; /* no user block: written without a digest */
+    if (have < lm || memcmp(head, DIGEST_MAGIC, lm) != 0) {
+        if (have == sizeof head && memcmp(head + DIGEST_BLOCK, hdf5_signature, ls) == 0)
+            return pmc_err_set(err, PMC_EINVAL, "%s: file damaged or not written by pmcabc: HDF5 "
+                               "data after a %d-byte user block without a pmcabc digest header",
+                               path, DIGEST_BLOCK);
+        /* The message readers gave before digests existed. */
+        return pmc_err_set(err, PMC_EINVAL, "%s: not an HDF5 file (no HDF5 signature)", path);
+    }
+    uint64_t stored = 0, bytes = 0, computed = 0;
+    if (have < DIGEST_BLOCK || digest_parse(head, &stored, &bytes) != 0)
+        return pmc_err_set(err, PMC_EINVAL, "%s: file damaged: its digest header (bytes 0-%d) is "
+                           "%s", path, DIGEST_BLOCK - 1, have < DIGEST_BLOCK ? "cut short" : "garbled");
+    if (size - DIGEST_BLOCK != bytes)
+        return pmc_err_set(err, PMC_EINVAL, "%s: file damaged (truncated or appended to): %llu "
+                           "bytes after its digest header, which says %llu", path,
+                           (unsigned long long)(size - DIGEST_BLOCK), (unsigned long long)bytes);
+    int st = digest_of(fd, path, bytes, &computed, err);
+    if (st != PMC_OK)
+        return st;
+    /* Compared as numbers, never as text: a fuzzer's comparison hooks could
+     * otherwise copy the computed digest into the header. */
+    if (computed != stored)
+        return pmc_err_set(err, PMC_EINVAL, "%s: file damaged: digest mismatch (bytes %d..%llu "
+                           "hash to %016llx, its header says %016llx)", path, DIGEST_BLOCK,
+                           (unsigned long long)size, (unsigned long long)computed,
+                           (unsigned long long)stored);
+    *has_digest = 1;
+    return PMC_OK;
+}
+
 /* Slots of a partial generation: inside the generation and strictly
  * ascending, so each slot is done at most once. Writer and reader. */
 static int check_slots(const char *path, const uint64_t *slots, size_t k, size_t n, pmc_err *err)
@@ -329,7 +504,7 @@ typedef struct {
     const char *dir;
     char path[PATH_MAX]; /* final name: messages use it */
     char tmp[PATH_MAX];
-    hid_t fapl, dcpl, dxpl, file, scalar, names_space, str_type;
+    hid_t fcpl, fapl, dcpl, dxpl, file, scalar, names_space, str_type;
     ckpt_dset ds[CKPT_NDATASETS];
     int tmp_made; /* the temp file may exist: remove it on failure */
     uint64_t need; /* bytes reserved for the file (ckpt_estimate) */
@@ -344,7 +519,7 @@ static void ckpt_writer_init(ckpt_writer *w, void *comm, const char *dir)
     memset(w, 0, sizeof *w);
     w->comm = *(MPI_Comm *)comm;
     w->dir = dir ? dir : "";
-    w->fapl = w->dcpl = w->dxpl = w->file = w->scalar = w->names_space = w->str_type = -1;
+    w->fcpl = w->fapl = w->dcpl = w->dxpl = w->file = w->scalar = w->names_space = w->str_type = -1;
     for (int i = 0; i < CKPT_NDATASETS; i++)
         w->ds[i].fspace = w->ds[i].mspace = -1;
     h5_quiet();
@@ -554,11 +729,15 @@ static int ckpt_dset_spaces(ckpt_writer *w, ckpt_dset *ds)
  * first collective call so that no rank can fail alone in the middle of one. */
 static int ckpt_prepare(ckpt_writer *w, size_t d)
 {
+    w->fcpl = H5Pcreate(H5P_FILE_CREATE);
     w->fapl = H5Pcreate(H5P_FILE_ACCESS);
     w->dcpl = H5Pcreate(H5P_DATASET_CREATE);
     w->dxpl = H5Pcreate(H5P_DATASET_XFER);
-    if (w->fapl < 0 || w->dcpl < 0 || w->dxpl < 0)
+    if (w->fcpl < 0 || w->fapl < 0 || w->dcpl < 0 || w->dxpl < 0)
         return h5_fail(&w->e, PMC_EIO, w->path, "create property lists");
+    /* The user block the commit fills with the digest header (digest_seal). */
+    if (H5Pset_userblock(w->fcpl, DIGEST_BLOCK) < 0)
+        return h5_fail(&w->e, PMC_EIO, w->path, "set user block");
     /* Contiguous (the default without chunking) and no fill pass: every
      * element is written once by exactly one rank. */
     if (H5Pset_layout(w->dcpl, H5D_CONTIGUOUS) < 0 ||
@@ -598,7 +777,7 @@ static int ckpt_empty_image(ckpt_writer *w, void **image, size_t *size)
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = -1;
     ssize_t n = -1;
     if (fapl >= 0 && H5Pset_fapl_core(fapl, 64 * 1024, 0) >= 0)
-        f = H5Fcreate(w->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+        f = H5Fcreate(w->tmp, H5F_ACC_TRUNC, w->fcpl, fapl); /* with the digest's user block */
     /* The flush writes the metadata into the image (H5Fget_file_image does
      * not); the image is then byte for byte what H5Fcreate + H5Fclose write. */
     if (f >= 0 && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0 && (n = H5Fget_file_image(f, NULL, 0)) > 0 &&
@@ -613,6 +792,16 @@ static int ckpt_empty_image(ckpt_writer *w, void **image, size_t *size)
     }
     *size = (size_t)n;
     return PMC_OK;
+}
+
+/* Where the in-memory image goes in the file: the core driver's image of a
+ * file with a user block may start at its superblock (the block left out);
+ * the superblock records its base address (512), so it belongs there. */
+static off_t image_offset(const void *image, size_t size)
+{
+    return size >= sizeof hdf5_signature &&
+                   memcmp(image, hdf5_signature, sizeof hdf5_signature) == 0
+               ? DIGEST_BLOCK : 0;
 }
 
 /* Rank 0, before any data is written: the temporary file, created (or a
@@ -644,7 +833,7 @@ static int ckpt_reserve_file(ckpt_writer *w)
     if (rc != 0)
         st = pmc_err_set(&w->e, PMC_EIO, "%s: reserve %llu bytes for the temporary file in %s: %s",
                          w->path, (unsigned long long)w->need, w->dir, strerror(rc));
-    else if ((errno = 0, pwrite(fd, image, size, 0)) != (ssize_t)size)
+    else if ((errno = 0, pwrite(fd, image, size, image_offset(image, size))) != (ssize_t)size)
         st = pmc_err_set(&w->e, PMC_EIO, "%s: write temporary file: %s", w->path,
                          errno ? strerror(errno) : "short write");
     if (close(fd) != 0 && st == PMC_OK)
@@ -789,9 +978,20 @@ static void test_commit_delay(void)
 
 static int ckpt_commit(ckpt_writer *w)
 {
-    int fd = open(w->tmp, O_RDONLY);
+    int fd = open(w->tmp, O_RDWR);
     if (fd < 0)
         return pmc_err_set(&w->e, PMC_EIO, "%s: open temporary file: %s", w->path, strerror(errno));
+    /* The digest goes in before the fsync, so the file is complete, digest
+     * included, before its name appears: a crash never leaves a gen file
+     * without one. */
+    struct stat sb;
+    int st = fstat(fd, &sb) != 0
+                 ? pmc_err_set(&w->e, PMC_EIO, "%s: stat: %s", w->path, strerror(errno))
+                 : digest_seal(fd, w->path, (uint64_t)sb.st_size, &w->e);
+    if (st != PMC_OK) {
+        close(fd);
+        return st;
+    }
     if (ckpt_test_fault(w, "fsync") || fsync(fd) != 0) {
         int e = errno;
         close(fd);
@@ -820,6 +1020,7 @@ static void ckpt_release(ckpt_writer *w)
     h5_close_id(&w->names_space, H5Sclose);
     h5_close_id(&w->str_type, H5Tclose);
     h5_close_id(&w->file, H5Fclose);
+    h5_close_id(&w->fcpl, H5Pclose);
     h5_close_id(&w->fapl, H5Pclose);
     h5_close_id(&w->dcpl, H5Pclose);
     h5_close_id(&w->dxpl, H5Pclose);
@@ -1643,7 +1844,9 @@ static int read_partial_contents(hid_t file, const char *path, pmc_partial *p, p
  * skipped (found by tests/fuzz, fuzz_checkpoint). Before HDF5 reads a file we
  * walk every collection the same way and reject one whose objects do not
  * tile it exactly. Layout: HDF5 file format spec, "Global Heap"; sizes of
- * lengths are 8 bytes in every file pmcabc writes. */
+ * lengths are 8 bytes in every file pmcabc writes. Since files carry a
+ * digest, only files without one (written by an older pmcabc) need it: a
+ * damaged heap in a sealed file fails the digest first. */
 #define GCOL_HEADER 16   /* "GCOL", version, 3 reserved, collection size */
 #define GCOL_OBJ_HEADER 16 /* index, refcount, 4 reserved, object size */
 #define GCOL_MIN_SIZE 4096 /* H5HG_MINSIZE */
@@ -1713,23 +1916,82 @@ static int check_global_heaps(int fd, const char *path, uint64_t file_size, pmc_
     return st;
 }
 
+/* True if path still names the file verified as sb: same inode, size and
+ * modification time. */
+static int same_file(const char *path, const struct stat *sb)
+{
+    struct stat now;
+    return stat(path, &now) == 0 && now.st_dev == sb->st_dev && now.st_ino == sb->st_ino &&
+           now.st_size == sb->st_size && now.st_mtim.tv_sec == sb->st_mtim.tv_sec &&
+           now.st_mtim.tv_nsec == sb->st_mtim.tv_nsec;
+}
+
+/* A checkpoint name that is a symbolic link: pmcabc writes regular files
+ * only, so a link is someone else's doing; it is not followed (it could
+ * lead to another run's file, a device or a FIFO). */
+static int refuse_symlink(const char *path, pmc_err *err)
+{
+    char target[256];
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0)
+        return pmc_err_set(err, PMC_EIO, "%s: open: %s", path, strerror(ELOOP));
+    target[n] = '\0';
+    return pmc_err_set(err, PMC_EINVAL, "%s: a symbolic link (to %s%s), not a file pmcabc wrote: "
+                       "not followed", path, target, (size_t)n == sizeof target - 1 ? "..." : "");
+}
+
+/* What a checkpoint name must be: a regular file. Readable files of
+ * another user are read (a shared project directory), with a warning:
+ * their owner can change them behind the run's back. */
+static int check_file_kind(const char *path, const struct stat *sb, pmc_err *err)
+{
+    if (!S_ISREG(sb->st_mode))
+        return pmc_err_set(err, PMC_EINVAL, "%s: %s, not a regular file", path,
+                           S_ISDIR(sb->st_mode)    ? "a directory"
+                           : S_ISFIFO(sb->st_mode) ? "a FIFO"
+                           : S_ISSOCK(sb->st_mode) ? "a socket"
+                                                   : "a device");
+    if (sb->st_uid != geteuid())
+        pmc_log_warn("checkpoint %s belongs to another user (uid %u; this run is uid %u)", path,
+                     (unsigned)sb->st_uid, (unsigned)geteuid());
+    return PMC_OK;
+}
+
 /* Opens path read-only (serial driver). POSIX open first: "No such file",
  * "Permission denied" are clearer than HDF5's stack. A missing file gives
- * `missing` (the caller decides whether that is an I/O error or normal). */
+ * `missing` (the caller decides whether that is an I/O error or normal).
+ * Symbolic links are not followed and only regular files are read
+ * (O_NONBLOCK: opening a FIFO must not wait for a writer). Then the digest
+ * (digest_verify), so that libhdf5 only ever parses bytes pmcabc sealed; a
+ * file without one (older pmcabc) gets the global heap pre-check and a
+ * warning instead. */
 static int ckpt_open_read(const char *path, int missing, hid_t *file, pmc_err *err)
 {
     h5_quiet();
-    int fd = open(path, O_RDONLY);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         int e = errno;
+        if (e == ELOOP)
+            return refuse_symlink(path, err);
         return pmc_err_set(err, e == ENOENT ? missing : PMC_EIO, "%s: open: %s", path, strerror(e));
     }
     struct stat sb;
+    int has_digest = 0;
     int st = fstat(fd, &sb) != 0 ? pmc_err_set(err, PMC_EIO, "%s: stat: %s", path, strerror(errno))
-                                 : check_global_heaps(fd, path, (uint64_t)sb.st_size, err);
+                                 : check_file_kind(path, &sb, err);
+    if (st == PMC_OK)
+        st = digest_verify(fd, path, (uint64_t)sb.st_size, &has_digest, err);
+    /* Needed only without a digest: a sealed file's heaps are the ones pmcabc
+     * wrote. */
+    if (st == PMC_OK && !has_digest)
+        st = check_global_heaps(fd, path, (uint64_t)sb.st_size, err);
     close(fd);
     if (st != PMC_OK)
         return st;
+    if (!has_digest)
+        pmc_log_warn("checkpoint %s has no digest header (written by a pmcabc from before "
+                     "digests, or by another program): it is read without verifying its bytes",
+                     path);
     htri_t is_h5 = H5Fis_hdf5(path);
     if (is_h5 <= 0) {
         H5Eclear2(H5E_DEFAULT);
@@ -1738,6 +2000,14 @@ static int ckpt_open_read(const char *path, int missing, hid_t *file, pmc_err *e
     *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (*file < 0)
         return h5_fail(err, PMC_EIO, path, "open HDF5 file (truncated or corrupt?)");
+    /* The name could have been given to another file since the checks (a
+     * copy, a second run renaming into place, a symbolic link): then the
+     * checked bytes are not the ones libhdf5 reads. */
+    if (!same_file(path, &sb)) {
+        H5Fclose(*file);
+        *file = -1;
+        return pmc_err_set(err, PMC_EIO, "%s: replaced or changed while being read", path);
+    }
     return PMC_OK;
 }
 

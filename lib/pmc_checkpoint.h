@@ -1,7 +1,8 @@
 /* The only HDF5 module: generation files gen-NNNN.h5 in the checkpoint
  * directory, written by rank 0 alone (small files) or collectively with
- * parallel HDF5 (MPI-IO; large files) and committed atomically. Layout:
- * docs/checkpoint-format.md. */
+ * parallel HDF5 (MPI-IO; large files) and committed atomically, each with a
+ * whole-file digest in its first 512 bytes that readers verify before
+ * libhdf5 opens the file. Layout: docs/checkpoint-format.md. */
 #ifndef PMC_CHECKPOINT_H
 #define PMC_CHECKPOINT_H
 
@@ -73,6 +74,14 @@ typedef struct {
     const double *stats, *proposal_stats;
 } pmc_population_view;
 
+/* Writes the whole-file digest header into the 512-byte user block of a
+ * file whose HDF5 data starts at byte 512 (docs/checkpoint-format.md,
+ * "Digest"), and fsyncs it. The commit of every file pmcabc writes does this
+ * before the rename; tests use it to give a deliberately wrong file a valid
+ * digest, so that the checks behind the digest can be tested. PMC_EINVAL if
+ * the file has no such user block, PMC_EIO on an I/O error. */
+int pmc_checkpoint_seal(const char *path, pmc_err *err);
+
 /* Creates dir (and parents) if needed. Call on one rank (rank 0). */
 int pmc_checkpoint_prepare_dir(const char *dir, pmc_err *err);
 
@@ -101,9 +110,12 @@ typedef struct {
     double *stats, *proposal_stats; /* n x n_stats, or NULL */
 } pmc_generation;
 
-/* Reads a generation file (independent I/O, any single process). Errors:
- * PMC_EIO if it cannot be opened, PMC_EINVAL if it is not a pmcabc file or
- * its datasets have the wrong shape or type (message names path and dataset). */
+/* Reads a generation file (independent I/O, any single process). The
+ * file's digest is verified before libhdf5 opens it; a file without one (an
+ * older pmcabc's) is read with a warning. Errors: PMC_EIO if it cannot be
+ * opened, PMC_EINVAL if its digest does not match ("PATH: file damaged:
+ * ..."), it is not a pmcabc file or its datasets have the wrong shape or
+ * type (message names path and dataset). */
 int pmc_checkpoint_read_generation(const char *path, pmc_generation *out, pmc_err *err);
 
 void pmc_generation_free(pmc_generation *g);

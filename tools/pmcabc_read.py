@@ -16,9 +16,10 @@ weighted mean sum(w x) and sd sqrt(sum(w (x - mean)^2)), both summed in index
 order, and the weighted q-quantile "the smallest sampled value whose
 cumulative weight, in ascending order of value, reaches q".
 
-Unlike `pmcabc inspect`, this reader does not verify the checksums: a file
-h5py can open is taken as it is (docs/checkpoint-format.md has a checksum
-example). File layout: docs/checkpoint-format.md; guide:
+Unlike `pmcabc inspect`, this reader does not verify the whole-file digest
+or the checksums: a file h5py can open is taken as it is
+(docs/checkpoint-format.md has a checksum example; tests/e2e/h5check.py
+checks both). File layout: docs/checkpoint-format.md; guide:
 docs/postprocessing.md.
 """
 

@@ -4,9 +4,13 @@
     bad_checkpoint.py KIND SRC DST
 
 SRC is a valid generation file (gen-0000.h5 of the test's run); DST is
-written from it according to KIND (see KINDS below). Partial files are built
-from SRC's population with a correct checksum, so that only the property
-under test is wrong.
+written from it according to KIND (see KINDS below). Files edited with h5py
+get a valid digest again (h5check.seal), as if pmcabc had written them wrong,
+so that the check under test is reached behind the digest; the digest_* kinds
+damage the raw bytes instead, and the legacy_* kinds drop the 512-byte user
+block, as files of a pmcabc from before digests have none. Partial files are
+built from SRC's population with a correct checksum and digest, so that only
+the property under test is wrong.
 """
 import os
 import shutil
@@ -17,13 +21,33 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from h5check import gen_checksum, partial_checksum  # noqa: E402
+from h5check import DIGEST_BLOCK, gen_checksum, partial_checksum, seal  # noqa: E402
 
 
 def copy_and(src, dst, edit):
     shutil.copyfile(src, dst)
     with h5py.File(dst, "r+") as f:
         edit(f)
+    seal(dst)
+
+
+def edit_bytes(src, dst, edit):
+    """DST = SRC's bytes changed by edit(bytearray), digest left as it was."""
+    data = bytearray(open(src, "rb").read())
+    edit(data)
+    open(dst, "wb").write(bytes(data))
+
+
+def strip_user_block(data):
+    """A file without digest, as a pmcabc from before digests wrote it: HDF5
+    addresses are relative to the superblock, so the rest opens as is."""
+    del data[:DIGEST_BLOCK]
+
+
+def flip_theta_byte(src, data):
+    with h5py.File(src, "r") as f:
+        at = f["theta"].id.get_offset()  # absolute: the user block included
+    data[at + 3] ^= 0x10
 
 
 def truncate(src, dst, size):
@@ -59,10 +83,9 @@ def flip_theta(f):
     t[0, 0] = t[0, 0] + 1.0
 
 
-def gcol_zero_free_space(src, dst):
+def gcol_zero_free_space(data):
     """Zeroes the size of the global heap's free-space object (HDF5 1.10 then
     loops forever in H5Aread unless pmcabc rejects the file first)."""
-    data = bytearray(open(src, "rb").read())
     at = data.find(b"GCOL")
     size = struct.unpack_from("<Q", data, at + 8)[0]
     p = at + 16
@@ -72,7 +95,6 @@ def gcol_zero_free_space(src, dst):
             struct.pack_into("<Q", data, p + 8, 0)
             break
         p += 16 + (length + 7) // 8 * 8
-    open(dst, "wb").write(bytes(data))
 
 
 def partial(src, dst, slots=None, n_done=None, seed_delta=0, version=2):
@@ -85,7 +107,7 @@ def partial(src, dst, slots=None, n_done=None, seed_delta=0, version=2):
     rows = np.minimum(slots, n - 1).astype(int)
     k = len(slots)
     theta, dist, n_sims = theta_all[rows], dist_all[rows], np.ones(k, dtype="<u8")
-    with h5py.File(dst, "w") as f:
+    with h5py.File(dst, "w", userblock_size=DIGEST_BLOCK) as f:
         f["slots"], f["theta"], f["distances"], f["n_sims"] = slots, theta, dist, n_sims
         a = f.attrs
         s = h5py.string_dtype("utf-8")
@@ -100,6 +122,7 @@ def partial(src, dst, slots=None, n_done=None, seed_delta=0, version=2):
         a.create("config", config, dtype=s)
         a.create("creator", "bad_checkpoint.py", dtype=s)
         a.create("checksum", np.uint64(partial_checksum(slots, theta, dist, n_sims, a, f)), dtype="<u8")
+    seal(dst)
 
 
 KINDS = {
@@ -124,7 +147,15 @@ KINDS = {
         f, "parameter_names", np.array(["mu", "sigma", "tau"], dtype=h5py.string_dtype()))),
     "checksum_missing": lambda s, d: copy_and(s, d, lambda f: f.attrs.__delitem__("checksum")),
     "theta_flipped": lambda s, d: copy_and(s, d, flip_theta),
-    "gcol_zero_free_space": gcol_zero_free_space,
+    "legacy_gcol_zero_free_space": lambda s, d: edit_bytes(
+        s, d, lambda b: (strip_user_block(b), gcol_zero_free_space(b))),
+    "digest_gcol_zero_free_space": lambda s, d: edit_bytes(s, d, gcol_zero_free_space),
+    "legacy": lambda s, d: edit_bytes(s, d, strip_user_block),
+    "digest_theta_byte": lambda s, d: edit_bytes(s, d, lambda b: flip_theta_byte(s, b)),
+    "digest_header_byte": lambda s, d: edit_bytes(s, d, lambda b: b.__setitem__(30, ord("x"))),
+    "digest_appended": lambda s, d: edit_bytes(s, d, lambda b: b.extend(b"\0" * 100)),
+    "digest_header_zeroed": lambda s, d: edit_bytes(s, d, lambda b: b.__setitem__(
+        slice(0, DIGEST_BLOCK), bytes(DIGEST_BLOCK))),
     "partial_slot_out_of_range": lambda s, d: partial(s, d, slots=[0, 500]),
     "partial_slots_descending": lambda s, d: partial(s, d, slots=[5, 3]),
     "partial_n_done_too_big": lambda s, d: partial(s, d, n_done=300),

@@ -3,8 +3,9 @@
 
 Usage: h5check.py FILE.h5
 FILE is a generation file (gen-NNNN.h5) or a partial file (partial-NNNN.h5,
-recognised by its attribute kind = "partial"). The checksum attribute is
-recomputed independently of the C code, from the documented byte sequence.
+recognised by its attribute kind = "partial"). The whole-file digest in the
+512-byte user block and the checksum attribute are recomputed independently
+of the C code, from the documented byte sequences.
 Prints one summary line and exits 0, or prints "FILE: what is wrong" to
 stderr and exits 1. Needs only h5py and numpy (end-to-end tests run it with
 /usr/bin/python3). Not named test_*, so CTest does not register it itself.
@@ -59,6 +60,26 @@ def fnv1a(h, data):
     for b in data:
         h = ((h ^ b) * FNV1A_PRIME) & MASK64
     return h
+
+
+DIGEST_BLOCK = 512
+DIGEST_MAGIC = b"pmcabc-digest 1\n"
+
+
+def digest_header(body):
+    """The 512-byte user block pmcabc writes before the HDF5 data `body`."""
+    text = DIGEST_MAGIC + b"fnv1a64 %016x\nbytes %020d\n" % (fnv1a(FNV1A_INIT, body), len(body))
+    return text.ljust(DIGEST_BLOCK, b"\0")
+
+
+def seal(path):
+    """Writes the digest header of a file that has a 512-byte user block (as
+    pmc_checkpoint_seal does): tests give deliberately wrong files a valid
+    digest, so that the checks behind it are reached."""
+    with open(path, "r+b") as f:
+        data = f.read()
+        f.seek(0)
+        f.write(digest_header(data[DIGEST_BLOCK:]))
 
 
 def le_bytes(array, dtype):
@@ -134,7 +155,16 @@ def float_dataset(f, name, shape):
     return typed_dataset(f, name, shape, np.float64)
 
 
+def check_digest(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    require(data.startswith(DIGEST_MAGIC), "no digest header in bytes 0-511")
+    want = digest_header(data[DIGEST_BLOCK:])
+    require(data[:DIGEST_BLOCK] == want, f"digest header {data[:80]!r}: recomputed {want[:80]!r}")
+
+
 def check(path):
+    check_digest(path)
     with h5py.File(path, "r") as f:
         if f.attrs.get("kind") == "partial":
             return check_partial(path, f)

@@ -4,7 +4,10 @@
 # (tests/fuzz/corpus/<target>; the copy, not the seeds, receives new inputs).
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]      targets: config data checkpoint
 # Environment: PMC_FUZZ_BUILD (build directory, default build-fuzz in the
-# repository), PMC_FUZZ_JOBS (parallel build jobs). A crash, leak or sanitizer
+# repository), PMC_FUZZ_JOBS (parallel build jobs), PMC_FUZZ_LEGACY=1 (the
+# checkpoint target also reads inputs without a digest header, the path of an
+# older pmcabc's files, which reaches libhdf5 unverified: fuzz_checkpoint.c).
+# A crash, leak or sanitizer
 # report fails the run and leaves the input in $PMC_FUZZ_BUILD/artifacts/.
 # Exit 77 (skipped): no clang, or no libFuzzer runtime (libclang-rt-14-dev).
 set -u

@@ -136,7 +136,9 @@ static int same_bits(const double *a, const double *b, size_t n)
     return memcmp(a, b, n * sizeof *a) == 0;
 }
 
-/* Rank 0 changes the written file with raw HDF5 (as a foreign tool would). */
+/* Rank 0 changes the written file with raw HDF5 (as a foreign tool would)
+ * and seals it again (pmc_checkpoint_seal), as if pmcabc had written it so:
+ * the checks behind the digest are under test, not the digest. */
 typedef void (*damage_fn)(hid_t file);
 
 static void damage(const char *path, damage_fn fn)
@@ -146,6 +148,8 @@ static void damage(const char *path, damage_fn fn)
         PMC_CHECK(f >= 0);
         fn(f);
         H5Fclose(f);
+        pmc_err err = {0};
+        PMC_CHECK_INT(pmc_checkpoint_seal(path, &err), PMC_OK);
     }
     MPI_Barrier(MPI_COMM_WORLD);
 }
@@ -386,9 +390,10 @@ PMC_TEST(checkpoint_read_truncated)
     PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
     truncate_half(path);
     pmc_generation g;
-    int rc = pmc_checkpoint_read_generation(path, &g, &err);
-    PMC_CHECK(rc == PMC_EIO || rc == PMC_EINVAL);
+    /* The digest header's byte count catches it before libhdf5 opens it. */
+    PMC_CHECK_INT(pmc_checkpoint_read_generation(path, &g, &err), PMC_EINVAL);
     PMC_CHECK_CONTAINS(err.msg, path);
+    PMC_CHECK_CONTAINS(err.msg, ": file damaged (truncated or appended to): ");
     pmc_generation_free(&g);
     remove_tree(dir);
 }
@@ -622,8 +627,49 @@ PMC_TEST(checkpoint_checksum_attribute_as_documented)
     remove_tree(dir);
 }
 
+/* Names that are not regular files are refused before anything is read:
+ * a symbolic link (even to a valid file), a directory, a FIFO (without
+ * waiting for a writer). */
+PMC_TEST(checkpoint_read_refuses_links_and_special_files)
+{
+    char dir[64], path[128], name[160];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    gen_path(path, sizeof path, dir);
+    PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
+    static const struct {
+        const char *name, *want;
+    } cases[] = {
+        {"link.h5", "link.h5: a symbolic link (to "},
+        {"dir.h5", "dir.h5: a directory, not a regular file"},
+        {"fifo.h5", "fifo.h5: a FIFO, not a regular file"},
+    };
+    if (my_rank() == 0) {
+        snprintf(name, sizeof name, "%s/link.h5", dir);
+        PMC_CHECK(symlink(path, name) == 0);
+        snprintf(name, sizeof name, "%s/dir.h5", dir);
+        PMC_CHECK(mkdir(name, 0700) == 0);
+        snprintf(name, sizeof name, "%s/fifo.h5", dir);
+        PMC_CHECK(mkfifo(name, 0600) == 0);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(name, sizeof name, "%s/%s", dir, cases[i].name);
+        pmc_generation g;
+        PMC_CHECK_INT(pmc_checkpoint_read_generation(name, &g, &err), PMC_EINVAL);
+        PMC_CHECK_CONTAINS(err.msg, cases[i].want);
+        pmc_generation_free(&g);
+        pmc_partial p;
+        PMC_CHECK_INT(pmc_checkpoint_read_partial(name, &p, &err), PMC_EINVAL);
+        PMC_CHECK_CONTAINS(err.msg, cases[i].want);
+        pmc_partial_free(&p);
+    }
+    remove_tree(dir);
+}
+
 /* Rank 0 flips one bit of the first byte + 3 of a dataset's data, found
- * with H5Dget_offset (contiguous layout), as a disk error would. */
+ * with H5Dget_offset (contiguous layout; the offset counts the user block),
+ * as a disk error would. */
 static void flip_data_byte(const char *path, const char *dataset)
 {
     if (my_rank() == 0) {
@@ -646,6 +692,17 @@ static void flip_data_byte(const char *path, const char *dataset)
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
+/* Rank 0 gives the file at path a valid digest again (see damage). */
+static void reseal(const char *path)
+{
+    if (my_rank() == 0) {
+        pmc_err err = {0};
+        PMC_CHECK_INT(pmc_checkpoint_seal(path, &err), PMC_OK);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+/* The digest catches the flipped bit before libhdf5 opens the file. */
 PMC_TEST(checkpoint_read_flipped_theta_byte)
 {
     char dir[64], path[128];
@@ -657,9 +714,171 @@ PMC_TEST(checkpoint_read_flipped_theta_byte)
     pmc_generation g;
     PMC_CHECK_INT(pmc_checkpoint_read_generation(path, &g, &err), PMC_EINVAL);
     char want[192];
+    snprintf(want, sizeof want, "%s: file damaged: digest mismatch (bytes 512..", path);
+    PMC_CHECK(strncmp(err.msg, want, strlen(want)) == 0);
+    PMC_CHECK(g.theta == NULL);
+    pmc_generation_free(&g);
+    /* Sealed again (a writer that got the value wrong): the checksum. */
+    reseal(path);
+    PMC_CHECK_INT(pmc_checkpoint_read_generation(path, &g, &err), PMC_EINVAL);
     snprintf(want, sizeof want, "%s: checksum mismatch (file damaged?)", path);
     PMC_CHECK(strcmp(err.msg, want) == 0);
-    PMC_CHECK(g.theta == NULL);
+    pmc_generation_free(&g);
+    remove_tree(dir);
+}
+
+/* The header pmcabc writes is the documented one (docs/checkpoint-format.md,
+ * "Digest"): FNV-1a 64 of bytes 512..EOF and their count, zero padding. */
+static void check_digest_header(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    struct stat sb;
+    PMC_CHECK(fd >= 0 && fstat(fd, &sb) == 0 && sb.st_size > 512);
+    if (fd < 0 || sb.st_size <= 512)
+        return;
+    unsigned char *bytes = malloc((size_t)sb.st_size);
+    PMC_CHECK(bytes && pread(fd, bytes, (size_t)sb.st_size, 0) == sb.st_size);
+    close(fd);
+    if (!bytes)
+        return;
+    char want[512] = {0};
+    snprintf(want, sizeof want, "pmcabc-digest 1\nfnv1a64 %016llx\nbytes %020llu\n",
+             (unsigned long long)pmc_checksum_fnv1a(PMC_FNV1A_INIT, bytes + 512,
+                                                     (size_t)sb.st_size - 512),
+             (unsigned long long)sb.st_size - 512);
+    PMC_CHECK(memcmp(bytes, want, sizeof want) == 0);
+    PMC_CHECK(memcmp(bytes + 512, "\x89HDF\r\n\x1a\n", 8) == 0);
+    free(bytes);
+}
+
+PMC_TEST(checkpoint_digest_header_as_documented)
+{
+    char dir[64], path[128];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    gen_path(path, sizeof path, dir);
+    PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
+    if (my_rank() == 0)
+        check_digest_header(path);
+    remove_tree(dir);
+}
+
+/* Large files are written collectively over MPI-IO: the same user block. */
+PMC_TEST(checkpoint_digest_of_collective_write)
+{
+    char dir[64], path[128];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    gen_path(path, sizeof path, dir);
+    setenv("PMCABC_COLLECTIVE_IO_MIN_MB", "0", 1);
+    PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
+    unsetenv("PMCABC_COLLECTIVE_IO_MIN_MB");
+    if (my_rank() == 0)
+        check_digest_header(path);
+    pmc_generation g;
+    PMC_CHECK_INT(pmc_checkpoint_read_generation(path, &g, &err), PMC_OK);
+    pmc_generation_free(&g);
+    remove_tree(dir);
+}
+
+/* Rank 0 rewrites path from byte `from` on, after `prefix` (n bytes). */
+static void rewrite_from(const char *path, const void *prefix, size_t n, off_t from)
+{
+    if (my_rank() == 0) {
+        int fd = open(path, O_RDONLY);
+        struct stat sb;
+        PMC_CHECK(fd >= 0 && fstat(fd, &sb) == 0 && sb.st_size > from);
+        size_t rest = fd >= 0 ? (size_t)(sb.st_size - from) : 0;
+        unsigned char *bytes = malloc(n + rest);
+        PMC_CHECK(bytes && pread(fd, bytes + n, rest, from) == (ssize_t)rest);
+        close(fd);
+        memcpy(bytes, prefix, n);
+        FILE *f = fopen(path, "wb");
+        PMC_CHECK(f && fwrite(bytes, 1, n + rest, f) == n + rest && fclose(f) == 0);
+        free(bytes);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+static int capture_begin(const char *file);
+static const char *capture_end(int saved, const char *file);
+
+/* A file of a pmcabc from before digests (no user block: HDF5 addresses are
+ * relative to the superblock, so dropping the block gives one) is read, with
+ * a warning; it cannot be sealed, having no room for the header. */
+PMC_TEST(checkpoint_read_without_digest)
+{
+    char dir[64], path[128], log[96];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    gen_path(path, sizeof path, dir);
+    PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
+    rewrite_from(path, "", 0, 512);
+    snprintf(log, sizeof log, "%s.rank%d.log", dir, my_rank());
+    int saved = capture_begin(log);
+    pmc_generation g;
+    int st = pmc_checkpoint_read_generation(path, &g, &err);
+    const char *warnings = capture_end(saved, log);
+    PMC_CHECK_INT(st, PMC_OK);
+    PMC_CHECK(g.n == N && g.theta && same_bits(g.theta, theta, N * D));
+    pmc_generation_free(&g);
+    PMC_CHECK_CONTAINS(warnings, "gen-0003.h5 has no digest header (written by a pmcabc from "
+                                 "before digests, or by another program)");
+    if (my_rank() == 0) {
+        PMC_CHECK_INT(pmc_checkpoint_seal(path, &err), PMC_EINVAL);
+        PMC_CHECK_CONTAINS(err.msg, "gen-0003.h5: seal: no HDF5 data after a 512-byte user block");
+    }
+    remove_tree(dir);
+}
+
+/* Rank 0 sets byte `at` of path to b (at = file size: appends it). */
+static void poke(const char *path, off_t at, unsigned char b)
+{
+    if (my_rank() == 0) {
+        int fd = open(path, O_WRONLY);
+        PMC_CHECK(fd >= 0 && pwrite(fd, &b, 1, at) == 1);
+        if (fd >= 0)
+            close(fd);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+}
+
+/* Each part of the header is checked: a character of the digest, of the
+ * size, of the padding, of the magic, and a size that is not the file's; a
+ * file whose header is gone is refused without libhdf5 too. */
+PMC_TEST(checkpoint_read_damaged_digest_header)
+{
+    char dir[64], path[128];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    gen_path(path, sizeof path, dir);
+    static const struct {
+        off_t at; /* -1: one byte appended */
+        const char *want;
+    } cases[] = {
+        {30, "file damaged: its digest header (bytes 0-511) is garbled"},
+        {60, "file damaged: its digest header (bytes 0-511) is garbled"},
+        {300, "file damaged: its digest header (bytes 0-511) is garbled"},
+        {3, "file damaged or not written by pmcabc: HDF5 data after a 512-byte user block "
+            "without a pmcabc digest header"},
+        {-1, "file damaged (truncated or appended to): "},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
+        struct stat sb;
+        PMC_CHECK(stat(path, &sb) == 0);
+        poke(path, cases[i].at < 0 ? sb.st_size : cases[i].at, 'x');
+        pmc_generation g;
+        PMC_CHECK_INT(pmc_checkpoint_read_generation(path, &g, &err), PMC_EINVAL);
+        PMC_CHECK_CONTAINS(err.msg, cases[i].want);
+        pmc_generation_free(&g);
+    }
+    /* The first 520 bytes gone: neither header nor HDF5 signature. */
+    PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
+    rewrite_from(path, "", 0, 520);
+    pmc_generation g;
+    PMC_CHECK_INT(pmc_checkpoint_read_generation(path, &g, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "gen-0003.h5: not an HDF5 file (no HDF5 signature)");
     pmc_generation_free(&g);
     remove_tree(dir);
 }
@@ -783,9 +1002,10 @@ PMC_TEST(checkpoint_find_latest_falls_back)
     PMC_CHECK(strcmp(found, path) == 0);
     PMC_CHECK(g.n == N && g.epsilons && g.epsilons[1] == epsilons[1]);
     PMC_CHECK_INT(count_of(warnings, "is not usable"), 2);
-    PMC_CHECK_CONTAINS(warnings, "gen-0003.h5 is not usable (open HDF5 file (truncated or corrupt?)");
-    PMC_CHECK_CONTAINS(warnings, "gen-0002.h5 is not usable (checksum mismatch (file damaged?)); "
-                                 "falling back to an older generation");
+    PMC_CHECK_CONTAINS(warnings, "gen-0003.h5 is not usable (file damaged (truncated or appended "
+                                 "to): ");
+    PMC_CHECK_CONTAINS(warnings, "gen-0002.h5 is not usable (file damaged: digest mismatch (");
+    PMC_CHECK_CONTAINS(warnings, "); falling back to an older generation");
     pmc_generation_free(&g);
     remove_tree(dir);
 }
@@ -1012,10 +1232,18 @@ static void flip_partial_theta(const char *path)
     flip_data_byte(path, "/theta");
 }
 
+static void flip_partial_theta_resealed(const char *path)
+{
+    flip_data_byte(path, "/theta");
+    reseal(path);
+}
+
 PMC_TEST(checkpoint_read_partial_flipped_byte)
 {
     pmc_err err = {0};
     PMC_CHECK_INT(read_damaged_partial(flip_partial_theta, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "partial-0003.h5: file damaged: digest mismatch (");
+    PMC_CHECK_INT(read_damaged_partial(flip_partial_theta_resealed, &err), PMC_EINVAL);
     PMC_CHECK_CONTAINS(err.msg, "partial-0003.h5: checksum mismatch (file damaged?)");
 }
 
@@ -1024,10 +1252,18 @@ static void flip_partial_slots(const char *path)
     flip_data_byte(path, "/slots");
 }
 
+static void flip_partial_slots_resealed(const char *path)
+{
+    flip_data_byte(path, "/slots");
+    reseal(path);
+}
+
 PMC_TEST(checkpoint_read_partial_flipped_slot)
 {
     pmc_err err = {0};
     PMC_CHECK_INT(read_damaged_partial(flip_partial_slots, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "partial-0003.h5: file damaged: digest mismatch (");
+    PMC_CHECK_INT(read_damaged_partial(flip_partial_slots_resealed, &err), PMC_EINVAL);
     PMC_CHECK_CONTAINS(err.msg, "partial-0003.h5: checksum mismatch (file damaged?)");
 }
 
@@ -1153,6 +1389,11 @@ const pmc_test_case pmc_tests_checkpoint[] = {
     PMC_TEST_ENTRY(checkpoint_fnv1a_known_values),
     PMC_TEST_ENTRY(checkpoint_checksum_attribute_as_documented),
     PMC_TEST_ENTRY(checkpoint_read_flipped_theta_byte),
+    PMC_TEST_ENTRY(checkpoint_digest_header_as_documented),
+    PMC_TEST_ENTRY(checkpoint_digest_of_collective_write),
+    PMC_TEST_ENTRY(checkpoint_read_without_digest),
+    PMC_TEST_ENTRY(checkpoint_read_damaged_digest_header),
+    PMC_TEST_ENTRY(checkpoint_read_refuses_links_and_special_files),
     PMC_TEST_ENTRY(checkpoint_read_without_checksum),
     PMC_TEST_ENTRY(checkpoint_read_changed_seed),
     PMC_TEST_ENTRY(checkpoint_find_latest_falls_back),
