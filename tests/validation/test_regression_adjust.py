@@ -15,7 +15,7 @@ sigma in [5, 17] (more than 8 posterior sds each way of the bulk; the
 grid's discretisation error in the moments is below 1e-4 of an sd).
 
 R = 6 PMC-ABC runs (seeds 1..6, N = 1000, quantile 0.5, from epsilon inf down
-to the minimum EPS = 2, where the ABC posterior is visibly wider than the
+to the minimum EPS = 2: common.replicate_config, where the ABC posterior is visibly wider than the
 exact one: the disc of radius 2 adds about eps^2 / 4 = 1 to the variance of
 each statistic, whose sampling variances are sigma^2 / n ~ 2 and
 sigma^2 / (2 (n - 1)) ~ 1). Each run's last generation is adjusted with
@@ -40,32 +40,15 @@ import tempfile
 import h5py
 import numpy as np
 
-from common import SRC, run, t_quantile
+from common import SRC, replicate_config, run_replicates, t_quantile
 
 ADJUST = os.path.join(SRC, "tools", "pmcabc-adjust")
 DATA = os.path.join(SRC, "tests", "data", "normal50.csv")
 EPS = 2.0
 REPS = 6
 ALPHA = 1e-3
-CONFIG = """
-[run]
-seed = 1
-particles = 1000
-generations = 40
-
-[epsilon]
-initial = inf
-quantile = 0.5
-minimum = %r
-
-[model]
-name = gaussian
-data = %s
-
-[prior]
-mu = uniform(150, 200)
-sigma = uniform(5, 25)
-""" % (EPS, DATA)
+CONFIG = replicate_config(EPS, [("name", "gaussian"), ("data", DATA)],
+                          [("mu", "uniform(150, 200)"), ("sigma", "uniform(5, 25)")])
 
 
 def exact_posterior(x):
@@ -101,11 +84,9 @@ def main():
           % (ref_means[0], ref_sds[0], ref_means[1], ref_sds[1]))
     diffs = []
     with tempfile.TemporaryDirectory() as tmp:
-        for seed in range(1, REPS + 1):
-            tag = "r%d" % seed
-            theta, w, eps = run(CONFIG, tmp, tag, "run.seed=%d" % seed)
-            if abs(eps - EPS) > 1e-12:
-                raise SystemExit("FAIL: seed %d stopped at epsilon %g, not %g" % (seed, eps, EPS))
+        runs = run_replicates(CONFIG, tmp, "r", REPS, EPS)
+        for seed, (theta, w) in enumerate(runs, start=1):
+            tag = "r_%d" % seed
             out = os.path.join(tmp, tag + "-adjusted.h5")
             res = subprocess.run([sys.executable, ADJUST, os.path.join(tmp, tag), "--out", out],
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
