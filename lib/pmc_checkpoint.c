@@ -1501,7 +1501,8 @@ static int read_stats(hid_t file, const char *path, size_t rows, size_t *n_stats
     int st = stats_columns(file, path, rows, n_stats, err);
     if (st != PMC_OK)
         return st;
-    int has_p = has_dataset(file, "/proposal_stats"), has_o = obs && has_dataset(file, "/observed_stats");
+    int has_p = has_dataset(file, "/proposal_stats");
+    int has_o = obs && has_dataset(file, "/observed_stats");
     if (!*n_stats && (has_p || has_o))
         return pmc_err_set(err, PMC_EINVAL, "%s: dataset %s without /stats", path,
                            has_p ? "/proposal_stats" : "/observed_stats");
