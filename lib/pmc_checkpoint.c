@@ -40,10 +40,11 @@
 #define CKPT_MAX_GENERATION ((uint64_t)1 << 24)
 
 /* Four required datasets per file kind, the optional /stats and
- * /proposal_stats of the adaptive distance, and a partial file's optional
- * /rejected (name NULL when absent). */
+ * /proposal_stats (the latter with the adaptive distance only), then a
+ * generation file's /observed_stats or a partial file's /rejected (name
+ * NULL when absent). */
 #define CKPT_NDATASETS 7
-#define CKPT_MAX_STATS 4096
+#define CKPT_MAX_STATS PMC_CHECKPOINT_MAX_STATS
 
 /* ------------------------------------------------------------------------
  * Shared helpers
@@ -257,10 +258,16 @@ static uint64_t gen_checksum(const pmc_gen_meta *m, const pmc_population_view *p
     h = fnv_le(h, m->seed, 8);
     h = fnv_le(h, p->n, 8);
     h = fnv_le(h, p->d, 4);
-    /* Files without statistics keep the checksum of format version 1. */
+    /* Files without statistics keep the checksum of format version 1, and
+     * each optional dataset counts only when present, so the files written
+     * before /stats was stored always (adaptive distance only, no
+     * /observed_stats) keep theirs. */
     if (p->n_stats) {
         h = fnv_f64s(h, p->stats, p->n * p->n_stats);
-        h = fnv_f64s(h, p->proposal_stats, p->n * p->n_stats);
+        if (p->proposal_stats)
+            h = fnv_f64s(h, p->proposal_stats, p->n * p->n_stats);
+        if (p->observed_stats)
+            h = fnv_f64s(h, p->observed_stats, p->n_stats);
     }
     return h;
 }
@@ -281,7 +288,8 @@ static uint64_t partial_checksum(const pmc_partial_view *p)
     h = fnv_le(h, p->k, 8);
     if (p->n_stats) {
         h = fnv_f64s(h, p->stats, p->k * p->n_stats);
-        h = fnv_f64s(h, p->proposal_stats, p->k * p->n_stats);
+        if (p->proposal_stats)
+            h = fnv_f64s(h, p->proposal_stats, p->k * p->n_stats);
     }
     if (p->rejected) /* format 3 */
         h = fnv_u64s(h, p->rejected, p->n);
@@ -565,6 +573,10 @@ static int ckpt_check_args(const ckpt_writer *w, const pmc_gen_meta *m, const pm
                            m->generation);
     if (!p->theta || !p->weights || !p->distances || !p->epsilons || !p->param_names)
         return pmc_err_set(e, PMC_EINVAL, "%s: population view has a NULL array", w->path);
+    if (p->n_stats > CKPT_MAX_STATS || (p->n_stats && !p->stats))
+        return pmc_err_set(e, PMC_EINVAL, "%s: %zu statistics per particle%s: expected at most "
+                           "%zu, with their array", w->path, p->n_stats,
+                           p->stats ? "" : " but no array", CKPT_MAX_STATS);
     for (size_t j = 0; j < p->d; j++)
         if (!p->param_names[j])
             return pmc_err_set(e, PMC_EINVAL, "%s: parameter name %zu is NULL", w->path, j);
@@ -592,6 +604,10 @@ static int ckpt_check_partial(const ckpt_writer *w, const pmc_partial_view *p, p
                            p->generation);
     if (p->k > 0 && (!p->slots || !p->theta || !p->distances || !p->n_sims))
         return pmc_err_set(e, PMC_EINVAL, "%s: partial view has a NULL array", w->path);
+    if (p->n_stats > CKPT_MAX_STATS || (p->k > 0 && p->n_stats && !p->stats))
+        return pmc_err_set(e, PMC_EINVAL, "%s: %zu statistics per particle%s: expected at most "
+                           "%zu, with their array", w->path, p->n_stats,
+                           p->stats ? "" : " but no array", CKPT_MAX_STATS);
     return check_slots(w->path, p->slots, p->k, p->n, e);
 }
 
@@ -633,7 +649,8 @@ static int ckpt_paths(ckpt_writer *w, const char *kind, unsigned generation)
     return PMC_OK;
 }
 
-/* The optional statistics datasets (slots 4 and 5), row-blocked like /theta. */
+/* The optional statistics datasets (slots 4 and 5), row-blocked like
+ * /theta; /proposal_stats only when pstats is given. */
 static void ckpt_describe_stats(ckpt_writer *w, size_t rows_total, size_t lo, size_t hi,
                                 size_t n_stats, const double *stats, const double *pstats)
 {
@@ -642,7 +659,7 @@ static void ckpt_describe_stats(ckpt_writer *w, size_t rows_total, size_t lo, si
     hsize_t rows = hi - lo;
     const char *names[2] = {"/stats", "/proposal_stats"};
     const double *bufs[2] = {stats, pstats};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < (pstats ? 2 : 1); i++) {
         ckpt_dset *ds = &w->ds[4 + i];
         ds->name = names[i];
         ds->ndims = 2;
@@ -676,6 +693,10 @@ static void ckpt_describe_gen(ckpt_writer *w, const pmc_gen_meta *m, const pmc_p
     };
     memcpy(w->ds, init, sizeof init);
     ckpt_describe_stats(w, p->n, p->lo, p->hi, p->n_stats, p->stats, p->proposal_stats);
+    if (p->n_stats && p->observed_stats) /* tiny and not per particle: rank 0 writes it */
+        w->ds[6] = (ckpt_dset){"/observed_stats", f64, dbl, 1, {p->n_stats, 0}, {0, 0},
+                               {w->rank == 0 ? p->n_stats : 0, 0},
+                               w->rank == 0 ? p->observed_stats : NULL, -1, -1};
 }
 
 static void ckpt_describe_partial(ckpt_writer *w, const pmc_partial_view *p)
@@ -1274,8 +1295,9 @@ int pmc_checkpoint_write_generation(void *comm, const char *dir, const pmc_gen_m
         whole.hi = pop->n;
     }
     gen_args mine = { dir, meta, pop }, all = { dir, meta, pop ? &whole : NULL };
-    uint64_t bytes = pop && meta ? 8 * ((uint64_t)pop->n * (pop->d + 2 + 2 * pop->n_stats) +
-                                        meta->generation + 1)
+    uint64_t stat_cols = pop ? pop->n_stats * (pop->proposal_stats ? 2u : 1u) : 0;
+    uint64_t bytes = pop && meta ? 8 * ((uint64_t)pop->n * (pop->d + 2 + stat_cols) +
+                                        meta->generation + 1 + pop->n_stats)
                                  : 0;
     return ckpt_write_file(comm, bytes, gen_write, &mine, &all, err);
 }
@@ -1291,7 +1313,8 @@ int pmc_checkpoint_write_partial(void *comm, const char *dir, const pmc_partial_
         whole.hi = p->k;
     }
     partial_args mine = { dir, p }, all = { dir, p ? &whole : NULL };
-    uint64_t bytes = p ? 8 * (uint64_t)p->k * (p->d + 3 + 2 * p->n_stats) : 0;
+    uint64_t stat_cols = p ? p->n_stats * (p->proposal_stats ? 2u : 1u) : 0;
+    uint64_t bytes = p ? 8 * (uint64_t)p->k * (p->d + 3 + stat_cols) : 0;
     return ckpt_write_file(comm, bytes, partial_write, &mine, &all, err);
 }
 
@@ -1658,26 +1681,54 @@ static int stats_columns(hid_t file, const char *path, size_t rows, size_t *n_st
     H5Eclear2(H5E_DEFAULT);
     if (nd != 2 || dims[0] != rows || dims[1] < 1 || dims[1] > CKPT_MAX_STATS)
         return pmc_err_set(err, PMC_EINVAL, "%s: dataset /stats: expected a float array of %zu "
-                           "rows and 1..%d columns", path, rows, CKPT_MAX_STATS);
+                           "rows and 1..%zu columns", path, rows, CKPT_MAX_STATS);
     *n_stats = (size_t)dims[1];
     return PMC_OK;
 }
 
-/* Reads /stats and /proposal_stats if the file has them. */
+static int has_dataset(hid_t file, const char *name)
+{
+    int yes = H5Lexists(file, name, H5P_DEFAULT) > 0;
+    H5Eclear2(H5E_DEFAULT);
+    return yes;
+}
+
+/* Reads /stats and, when the file has them, /proposal_stats and (obs not
+ * NULL: a generation file) /observed_stats. Either of the two without
+ * /stats is damage: the writer never stores them alone. */
 static int read_stats(hid_t file, const char *path, size_t rows, size_t *n_stats, double **stats,
-                      double **pstats, pmc_err *err)
+                      double **pstats, double **obs, pmc_err *err)
 {
     int st = stats_columns(file, path, rows, n_stats, err);
-    if (st != PMC_OK || !*n_stats)
+    if (st != PMC_OK)
         return st;
+    int has_p = has_dataset(file, "/proposal_stats");
+    int has_o = obs && has_dataset(file, "/observed_stats");
+    if (!*n_stats && (has_p || has_o))
+        return pmc_err_set(err, PMC_EINVAL, "%s: dataset %s without /stats", path,
+                           has_p ? "/proposal_stats" : "/observed_stats");
+    if (!*n_stats)
+        return PMC_OK;
     const hid_t dbl = H5T_NATIVE_DOUBLE;
-    ckpt_read_dset ds[2] = {
+    ckpt_read_dset ds[3] = {
         {"/stats", H5T_FLOAT, dbl, sizeof(double), 2, {rows, *n_stats}, NULL},
-        {"/proposal_stats", H5T_FLOAT, dbl, sizeof(double), 2, {rows, *n_stats}, NULL},
     };
-    st = read_dsets(file, path, ds, 2, err);
+    int count = 1, ip = -1, io = -1;
+    if (has_p) {
+        ip = count++;
+        ds[ip] = (ckpt_read_dset){"/proposal_stats", H5T_FLOAT, dbl, sizeof(double), 2,
+                                  {rows, *n_stats}, NULL};
+    }
+    if (has_o) {
+        io = count++;
+        ds[io] = (ckpt_read_dset){"/observed_stats", H5T_FLOAT, dbl, sizeof(double), 1,
+                                  {*n_stats, 0}, NULL};
+    }
+    st = read_dsets(file, path, ds, count, err);
     *stats = ds[0].buf;
-    *pstats = ds[1].buf;
+    *pstats = ip >= 0 ? ds[ip].buf : NULL;
+    if (obs)
+        *obs = io >= 0 ? ds[io].buf : NULL;
     return st;
 }
 
@@ -1696,7 +1747,8 @@ static int read_gen_datasets(hid_t file, const char *path, pmc_generation *g, pm
     g->distances = ds[2].buf;
     g->epsilons = ds[3].buf;
     if (st == PMC_OK)
-        st = read_stats(file, path, g->n, &g->n_stats, &g->stats, &g->proposal_stats, err);
+        st = read_stats(file, path, g->n, &g->n_stats, &g->stats, &g->proposal_stats,
+                        &g->observed_stats, err);
     return st;
 }
 
@@ -1730,7 +1782,8 @@ static int read_gen_contents(hid_t file, const char *path, pmc_generation *g, pm
     const pmc_population_view v = {.n = g->n, .d = g->d, .theta = g->theta,
                                    .weights = g->weights, .distances = g->distances,
                                    .epsilons = g->epsilons, .n_stats = g->n_stats,
-                                   .stats = g->stats, .proposal_stats = g->proposal_stats};
+                                   .stats = g->stats, .proposal_stats = g->proposal_stats,
+                                   .observed_stats = g->observed_stats};
     return verify_checksum(path, checksum, gen_checksum(&g->meta, &v), err);
 }
 
@@ -1813,7 +1866,8 @@ static int read_partial_contents(hid_t file, const char *path, pmc_partial *p, p
     p->distances = ds[2].buf;
     p->n_sims = ds[3].buf;
     if (st == PMC_OK)
-        st = read_stats(file, path, p->k, &p->n_stats, &p->stats, &p->proposal_stats, err);
+        st = read_stats(file, path, p->k, &p->n_stats, &p->stats, &p->proposal_stats, NULL,
+                        err);
     int has_rejected = 0;
     if (st == PMC_OK)
         st = read_rejected(file, path, p, &has_rejected, err);
@@ -2051,6 +2105,7 @@ void pmc_generation_free(pmc_generation *g)
     free(g->epsilons);
     free(g->stats);
     free(g->proposal_stats);
+    free(g->observed_stats);
     memset(g, 0, sizeof *g);
 }
 

@@ -19,6 +19,11 @@
  * the stream version (pmc_version.h), not by this number. */
 #define PMC_CHECKPOINT_FORMAT_VERSION 3
 
+/* Most statistics per particle a file may hold (/stats columns): the
+ * reader's bound, far above a command model's 10^6 (pmc_command.c) and far
+ * from overflowing n * s * 8 bytes with n < 2^40. */
+#define PMC_CHECKPOINT_MAX_STATS ((size_t)1 << 20)
+
 /* Root attributes of a generation file. */
 typedef struct {
     unsigned generation;
@@ -67,11 +72,12 @@ typedef struct {
     const char *config_text; /* effective config */
     const char *distance;    /* the distance in use, e.g. "weighted_euclidean(1, 0.5)"; may be NULL */
     const char *model;       /* the model's own name (a plugin's, not "plugin"); may be NULL */
-    /* Optional (adaptive distance): per particle, the statistics of its
-     * accepted simulation and of its slot's first simulation, n x n_stats
-     * each; datasets /stats and /proposal_stats. n_stats = 0: absent. */
+    /* Per particle, the statistics of its accepted simulation (n x n_stats,
+     * dataset /stats; n_stats = 0: absent); with the adaptive distance also
+     * those of its slot's first simulation (/proposal_stats, NULL: absent);
+     * and the observed statistics (n_stats, /observed_stats, NULL: absent). */
     size_t n_stats;
-    const double *stats, *proposal_stats;
+    const double *stats, *proposal_stats, *observed_stats;
 } pmc_population_view;
 
 /* Writes the whole-file digest header into the 512-byte user block of a
@@ -107,7 +113,8 @@ typedef struct {
     char *model;                    /* attribute model (format 3); NULL in older files */
     pmc_file_build build;
     size_t n_stats;                 /* 0 when the file has no /stats */
-    double *stats, *proposal_stats; /* n x n_stats, or NULL */
+    double *stats, *proposal_stats; /* n x n_stats, or NULL (each may be absent) */
+    double *observed_stats;         /* n_stats, or NULL (files before it was stored) */
 } pmc_generation;
 
 /* Reads a generation file (independent I/O, any single process). The
@@ -152,7 +159,7 @@ typedef struct {
     uint64_t model_digest;   /* as in pmc_gen_meta */
     const char *config_text;
     size_t n_stats;          /* optional, as in pmc_population_view (k rows) */
-    const double *stats, *proposal_stats;
+    const double *stats, *proposal_stats; /* proposal_stats: adaptive only, else NULL */
 } pmc_partial_view;
 
 /* Writes <dir>/partial-NNNN.h5 collectively (as pmc_checkpoint_write_generation). */
@@ -171,8 +178,8 @@ typedef struct {
     uint64_t *rejected;      /* n values (all 0 in files of format 1 and 2) */
     uint64_t model_digest;
     char *config_text;
-    size_t n_stats;
-    double *stats, *proposal_stats;
+    size_t n_stats;                 /* 0 when the file has no /stats */
+    double *stats, *proposal_stats; /* k x n_stats, or NULL (each may be absent) */
 } pmc_partial;
 
 /* Reads and verifies (checksum, shapes, slots ascending and < n) a partial

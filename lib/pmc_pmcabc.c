@@ -39,11 +39,11 @@
  * means the kernel is useless for this prior; stop with a message. */
 #define MAX_PRIOR_REDRAWS 1000000
 
-/* One population: theta (n x d), normalised weights, distances; with the
- * adaptive distance also, per particle, the statistics of its accepted
- * simulation and of its slot's first simulation (n x ns each). */
+/* One population: theta (n x d), normalised weights, distances, the
+ * statistics of each particle's accepted simulation (n x ns), and with the
+ * adaptive distance those of its slot's first simulation (n x nps). */
 typedef struct {
-    size_t n, d, ns;
+    size_t n, d, ns, nps;
     double *theta, *weights, *distances;
     double *stats, *pstats;
 } population;
@@ -54,7 +54,8 @@ typedef struct {
     const pmc_model *model;
     const pmc_metric *distance;
     size_t d, n_stats;
-    size_t rec_ns;            /* statistics kept per record: n_stats (adaptive) or 0 */
+    size_t rec_ns;            /* accepted statistics kept per record: n_stats (or 0) */
+    size_t rec_nps;           /* first-simulation statistics per record: n_stats (adaptive) or 0 */
     unsigned generation;
     double epsilon;
     const population *prev;   /* NULL in generation 0 */
@@ -77,10 +78,13 @@ static int must_stop(double deadline)
 
 /* Record of one slot, as the scheduler moves it: theta[d], distance,
  * simulations (uint64), ns accepted statistics (the accepted attempt's
- * part), then ns first-simulation statistics (the part attempt 0 writes);
- * ns = 0 unless the distance is adaptive. Offsets in doubles. */
+ * part), then nps first-simulation statistics (the part attempt 0 writes);
+ * nps = 0 unless the distance is adaptive. Offsets in doubles. */
 static size_t record_main_size(size_t d, size_t ns) { return (d + 2 + ns) * sizeof(double); }
-static size_t record_size(size_t d, size_t ns) { return (d + 2 + 2 * ns) * sizeof(double); }
+static size_t record_size(size_t d, size_t ns, size_t nps)
+{
+    return (d + 2 + ns + nps) * sizeof(double);
+}
 #define REC_DIST(d) ((d) * sizeof(double))
 #define REC_SIMS(d) (((d) + 1) * sizeof(double))
 #define REC_STATS(d) (((d) + 2) * sizeof(double))
@@ -169,7 +173,7 @@ static int compute_attempts(void *arg, size_t slot, uint64_t first, uint64_t end
      * earlier save) lost its attempt-0 statistics with them: the block that
      * starts it carries them (pmc_schedule.h), so redo attempt 0 for them.
      * Same stream, same bits; one simulation more, not counted. */
-    if (c->rec_ns && first > 0 && first == c->start[slot] && first < end) {
+    if (c->rec_nps && first > 0 && first == c->start[slot] && first < end) {
         if (must_stop(c->deadline))
             return PMC_EINTR;
         pmc_rng_set_stream(c->rng, c->cfg->seed, c->generation, slot, 0);
@@ -180,7 +184,7 @@ static int compute_attempts(void *arg, size_t slot, uint64_t first, uint64_t end
             return pmc_err_prefix(err, "generation %u, attempt 0 again (its statistics)",
                                   c->generation);
         atomic_fetch_add_explicit(&c->sims, 1, memory_order_relaxed);
-        memcpy(r + REC_PSTATS(c->d, c->rec_ns), c->stats, c->rec_ns * sizeof(double));
+        memcpy(r + REC_PSTATS(c->d, c->rec_ns), c->stats, c->rec_nps * sizeof(double));
     }
     for (uint64_t a = first; a < end; a++) {
         /* Stopping between attempts is unbiased: an attempt's result depends
@@ -204,8 +208,8 @@ static int compute_attempts(void *arg, size_t slot, uint64_t first, uint64_t end
         atomic_fetch_add_explicit(&c->sims, 1, memory_order_relaxed);
         /* The first simulation of a slot is a draw from the proposal's
          * predictive: the sample the adaptive distance scales by (Prangle 2017). */
-        if (c->rec_ns && a == 0) /* (first == 0: see above for first > 0) */
-            memcpy(r + REC_PSTATS(c->d, c->rec_ns), c->stats, c->rec_ns * sizeof(double));
+        if (c->rec_nps && a == 0) /* (first == 0: see above for first > 0) */
+            memcpy(r + REC_PSTATS(c->d, c->rec_ns), c->stats, c->rec_nps * sizeof(double));
         double dist = pmc_distance_eval(c->distance, c->stats, pmc_model_observed_stats(c->model));
         if (dist <= c->epsilon || isinf(c->epsilon)) {
             uint64_t sims = a + 1; /* attempts 0 .. a: what the slot cost */
@@ -222,17 +226,19 @@ static int compute_attempts(void *arg, size_t slot, uint64_t first, uint64_t end
 
 /* --- populations ---------------------------------------------------------- */
 
-static int population_alloc(population *p, size_t n, size_t d, size_t ns, pmc_err *err)
+static int population_alloc(population *p, size_t n, size_t d, size_t ns, size_t nps,
+                            pmc_err *err)
 {
     p->n = n;
     p->d = d;
     p->ns = ns;
+    p->nps = nps;
     p->theta = malloc(n * d * sizeof(double));
     p->weights = malloc(n * sizeof(double));
     p->distances = malloc(n * sizeof(double));
     p->stats = ns ? malloc(n * ns * sizeof(double)) : NULL;
-    p->pstats = ns ? malloc(n * ns * sizeof(double)) : NULL;
-    if (!p->theta || !p->weights || !p->distances || (ns && (!p->stats || !p->pstats)))
+    p->pstats = nps ? malloc(n * nps * sizeof(double)) : NULL;
+    if (!p->theta || !p->weights || !p->distances || (ns && !p->stats) || (nps && !p->pstats))
         return pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu particles", n);
     return PMC_OK;
 }
@@ -250,7 +256,7 @@ static void population_free(population *p)
 /* Unpacks scheduler records into pop; returns the generation's simulations. */
 static uint64_t unpack_records(const unsigned char *records, population *pop)
 {
-    size_t d = pop->d, ns = pop->ns, rs = record_size(d, ns);
+    size_t d = pop->d, ns = pop->ns, nps = pop->nps, rs = record_size(d, ns, nps);
     uint64_t total = 0;
     for (size_t i = 0; i < pop->n; i++) {
         const unsigned char *r = records + i * rs;
@@ -258,10 +264,10 @@ static uint64_t unpack_records(const unsigned char *records, population *pop)
         memcpy(pop->theta + i * d, r, d * sizeof(double));
         memcpy(&pop->distances[i], r + REC_DIST(d), sizeof(double));
         memcpy(&sims, r + REC_SIMS(d), sizeof sims);
-        if (ns) {
+        if (ns)
             memcpy(pop->stats + i * ns, r + REC_STATS(d), ns * sizeof(double));
-            memcpy(pop->pstats + i * ns, r + REC_PSTATS(d, ns), ns * sizeof(double));
-        }
+        if (nps)
+            memcpy(pop->pstats + i * nps, r + REC_PSTATS(d, ns), nps * sizeof(double));
         total += sims;
     }
     return total;
@@ -312,7 +318,12 @@ typedef struct {
     unsigned char *records;
     unsigned char *done;       /* per slot of the current generation */
     uint64_t *rejected;        /* per slot not done: its first attempts known rejected */
-    size_t ns;                 /* statistics kept per particle: n_stats if adaptive, else 0 */
+    /* Statistics kept per particle: ns of its accepted simulation (n_stats,
+     * stored in every generation file for post-processing such as regression
+     * adjustment; 0 if above PMC_CHECKPOINT_MAX_STATS), nps of its slot's
+     * first simulation (n_stats with the adaptive distance, which rescales by
+     * them, else 0). */
+    size_t ns, nps;
     double *dist_tmp;          /* distances under the next generation's adaptive metric */
     const char *names[PMC_MAX_PARAMS];
     pmc_run_control ctl;
@@ -400,7 +411,8 @@ static int write_generation(run_state *st, const pmc_gen_meta *meta, pmc_err *er
     v.model = pmc_model_name(st->model);
     v.n_stats = st->ns;
     v.stats = st->cur.stats;
-    v.proposal_stats = st->cur.pstats;
+    v.proposal_stats = st->nps ? st->cur.pstats : NULL;
+    v.observed_stats = st->ns ? pmc_model_observed_stats(st->model) : NULL;
     return pmc_checkpoint_write_generation(pmc_schedule_comm_handle(st->sched),
                                            st->cfg->checkpoint_dir, meta, &v, err);
 }
@@ -439,14 +451,16 @@ static void clear_slots(run_state *st)
 /* Packs the finished slots of the current generation for a partial file. */
 static int write_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
 {
-    size_t n = st->n, d = st->d, ns = st->ns, k = 0, rs = record_size(d, ns);
+    size_t n = st->n, d = st->d, ns = st->ns, nps = st->nps, k = 0;
+    size_t rs = record_size(d, ns, nps);
     for (size_t i = 0; i < n; i++)
         k += st->done[i];
     uint64_t *slots = malloc((k + 1) * sizeof *slots);
     uint64_t *sims = malloc((k + 1) * sizeof *sims);
     double *theta = malloc((k * d + 1) * sizeof *theta);
     double *dist = malloc((k + 1) * sizeof *dist);
-    double *stats = malloc((2 * k * ns + 1) * sizeof *stats), *pstats = stats + k * ns;
+    double *stats = malloc((k * (ns + nps) + 1) * sizeof *stats);
+    double *pstats = stats ? stats + k * ns : NULL;
     int rc = PMC_OK;
     if (!slots || !sims || !theta || !dist || !stats)
         rc = pmc_err_set(err, PMC_ENOMEM, "out of memory saving %zu slots", k);
@@ -459,7 +473,8 @@ static int write_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
         memcpy(&dist[j], r + REC_DIST(d), sizeof(double));
         memcpy(&sims[j], r + REC_SIMS(d), sizeof(uint64_t));
         memcpy(stats + j * ns, r + REC_STATS(d), ns * sizeof(double));
-        memcpy(pstats + j * ns, r + REC_PSTATS(d, ns), ns * sizeof(double));
+        if (nps)
+            memcpy(pstats + j * nps, r + REC_PSTATS(d, ns), nps * sizeof(double));
         j++;
     }
     rc = pmc_schedule_agree(st->sched, rc, err);
@@ -481,7 +496,7 @@ static int write_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
         v.config_text = st->cfg->text;
         v.n_stats = ns;
         v.stats = ns ? stats : NULL;
-        v.proposal_stats = ns ? pstats : NULL;
+        v.proposal_stats = nps ? pstats : NULL;
         rc = pmc_checkpoint_write_partial(pmc_schedule_comm_handle(st->sched),
                                           st->cfg->checkpoint_dir, &v, err);
     }
@@ -509,7 +524,7 @@ static const char *stop_reason(const run_state *st)
 /* Simulations the slots already done in the current generation used. */
 static uint64_t done_simulations(const run_state *st)
 {
-    size_t rs = record_size(st->d, st->ns);
+    size_t rs = record_size(st->d, st->ns, st->nps);
     uint64_t total = 0;
     for (size_t i = 0; i < st->n; i++) {
         uint64_t sims;
@@ -555,7 +570,7 @@ static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc
     uint64_t attempts = 0, speculative = 0, requests = 0;
     double dispatch_cpu = 0.0;
     for (;;) {
-        pmc_slot_spec spec = { st->n, record_main_size(st->d, st->ns), st->ns * sizeof(double),
+        pmc_slot_spec spec = { st->n, record_main_size(st->d, st->ns), st->nps * sizeof(double),
                                0, st->attempts_hint, st->rejected };
         int rc = budget_left(st, &spec.max_attempts);
         if (rc == PMC_OK)
@@ -619,6 +634,7 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     c.d = st->d;
     c.n_stats = pmc_model_n_stats(st->model);
     c.rec_ns = st->ns;
+    c.rec_nps = st->nps;
     c.generation = gen;
     c.epsilon = eps;
     c.prev = st->have_prev ? &st->prev : NULL;
@@ -724,9 +740,9 @@ static int setup_group_calls(run_state *st, pmc_err *err)
 static int alloc_state(run_state *st, unsigned max_gens, pmc_err *err)
 {
     size_t n = st->n, d = st->d;
-    int rc = population_alloc(&st->prev, n, d, st->ns, err);
+    int rc = population_alloc(&st->prev, n, d, st->ns, st->nps, err);
     if (rc == PMC_OK)
-        rc = population_alloc(&st->cur, n, d, st->ns, err);
+        rc = population_alloc(&st->cur, n, d, st->ns, st->nps, err);
     if (rc != PMC_OK)
         return rc;
     st->cumw = malloc(n * sizeof(double));
@@ -735,7 +751,7 @@ static int alloc_state(run_state *st, unsigned max_gens, pmc_err *err)
     st->logprior = malloc(n * sizeof(double));
     st->epsilons = calloc(max_gens, sizeof(double));
     st->stats = malloc(pmc_model_n_stats(st->model) * sizeof(double));
-    st->records = malloc(n * record_size(d, st->ns));
+    st->records = malloc(n * record_size(d, st->ns, st->nps));
     st->dist_tmp = malloc(n * sizeof(double));
     st->done = calloc(n, 1);
     st->rejected = calloc(n, sizeof *st->rejected);
@@ -869,9 +885,16 @@ static int check_compatible(const run_state *st, const pmc_generation *g, const 
     if (g->n != st->n || g->d != st->d)
         return pmc_err_set(err, PMC_EINVAL, "%s holds %zu particles x %zu parameters, the config "
                            "asks for %zu x %zu", path, g->n, g->d, st->n, st->d);
-    if (g->n_stats != st->ns)
-        return pmc_err_set(err, PMC_EINVAL, "%s holds statistics of %zu columns, the adaptive "
-                           "distance of this run needs %zu", path, g->n_stats, st->ns);
+    /* Files without /stats (written before it was stored always) resume a
+     * run whose distance does not need them; the adaptive one rescales by
+     * the proposal statistics of the generation it goes on from. */
+    if (g->n_stats && g->n_stats != pmc_model_n_stats(st->model))
+        return pmc_err_set(err, PMC_EINVAL, "%s holds statistics of %zu columns, the model of "
+                           "this run gives %zu", path, g->n_stats, pmc_model_n_stats(st->model));
+    if (st->nps && (g->n_stats != st->nps || !g->proposal_stats))
+        return pmc_err_set(err, PMC_EINVAL, "%s holds no /stats and /proposal_stats of %zu "
+                           "columns, which the adaptive distance of this run needs", path,
+                           st->nps);
     return PMC_OK;
 }
 
@@ -885,9 +908,9 @@ static int next_epsilon(run_state *st, double *eps, pmc_err *err)
 {
     const pmc_config *cfg = st->cfg;
     const double *dist = st->cur.distances;
-    if (st->ns) {
-        double *w = malloc(st->ns * sizeof *w);
-        int rc = w ? pmc_distance_mad_weights(st->cur.pstats, st->n, st->ns, w, err)
+    if (st->nps) {
+        double *w = malloc(st->nps * sizeof *w);
+        int rc = w ? pmc_distance_mad_weights(st->cur.pstats, st->n, st->nps, w, err)
                    : pmc_err_set(err, PMC_ENOMEM, "out of memory");
         if (rc == PMC_OK)
             rc = pmc_distance_set_weights(st->distance, w, err);
@@ -896,7 +919,7 @@ static int next_epsilon(run_state *st, double *eps, pmc_err *err)
             return rc;
         const double *obs = pmc_model_observed_stats(st->model);
         for (size_t i = 0; i < st->n; i++)
-            st->dist_tmp[i] = pmc_distance_eval(st->distance, st->cur.stats + i * st->ns, obs);
+            st->dist_tmp[i] = pmc_distance_eval(st->distance, st->cur.stats + i * st->nps, obs);
         dist = st->dist_tmp;
         pmc_log_info("adaptive distance for the next generation: %s",
                      pmc_distance_describe(st->distance));
@@ -911,10 +934,13 @@ static void adopt_generation(run_state *st, const pmc_generation *g)
     memcpy(st->cur.theta, g->theta, st->n * st->d * sizeof(double));
     memcpy(st->cur.weights, g->weights, st->n * sizeof(double));
     memcpy(st->cur.distances, g->distances, st->n * sizeof(double));
-    if (st->ns) {
-        memcpy(st->cur.stats, g->stats, st->n * st->ns * sizeof(double));
-        memcpy(st->cur.pstats, g->proposal_stats, st->n * st->ns * sizeof(double));
-    }
+    /* A file without /stats (check_compatible: only without the adaptive
+     * distance) leaves them NaN; they are never written back, since this
+     * generation is on disk already. */
+    for (size_t i = 0; i < st->n * st->ns; i++)
+        st->cur.stats[i] = g->stats && g->n_stats == st->ns ? g->stats[i] : NAN;
+    if (st->nps)
+        memcpy(st->cur.pstats, g->proposal_stats, st->n * st->nps * sizeof(double));
     for (size_t i = 0; i < g->n_epsilons && i <= g->meta.generation; i++)
         st->epsilons[i] = g->epsilons[i];
     st->total_sims = g->meta.n_simulations;
@@ -938,8 +964,12 @@ static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
             pmc_partial_free(&p);
         return pmc_schedule_agree(st->sched, format_ok ? PMC_OK : PMC_EINVAL, err);
     }
+    /* A partial file without /stats (written before they were stored
+     * always) is usable: its slots are run again from their accepted
+     * attempt (below). */
     int usable = rc == PMC_OK && p.generation == gen && p.n == st->n && p.d == st->d &&
-                 p.n_stats == st->ns &&
+                 (p.n_stats == 0 ||
+                  (p.n_stats == st->ns && (!st->nps || p.proposal_stats))) &&
                  p.seed == st->cfg->seed && memcmp(&p.epsilon, &eps, sizeof eps) == 0 &&
                  pmc_config_diff(p.config_text, st->cfg->text, NULL, 0) == 0;
     int all = !pmc_schedule_any(st->sched, !usable);
@@ -950,25 +980,37 @@ static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
         pmc_log_warn("ignoring a partial file: %s", perr.msg);
     clear_slots(st);
     if (all) {
-        size_t d = st->d, ns = st->ns, rs = record_size(d, ns);
-        for (size_t j = 0; j < p.k; j++) {
+        size_t d = st->d, ns = st->ns, nps = st->nps, rs = record_size(d, ns, nps);
+        int redo = ns && p.n_stats == 0;
+        memcpy(st->rejected, p.rejected, st->n * sizeof *st->rejected);
+        for (size_t j = 0; j < p.k && !redo; j++) {
             unsigned char *r = st->records + p.slots[j] * rs;
             memcpy(r, p.theta + j * d, d * sizeof(double));
             memcpy(r + REC_DIST(d), &p.distances[j], sizeof(double));
             memcpy(r + REC_SIMS(d), &p.n_sims[j], sizeof(uint64_t));
-            if (ns) {
+            if (ns)
                 memcpy(r + REC_STATS(d), p.stats + j * ns, ns * sizeof(double));
-                memcpy(r + REC_PSTATS(d, ns), p.proposal_stats + j * ns, ns * sizeof(double));
-            }
+            if (nps)
+                memcpy(r + REC_PSTATS(d, ns), p.proposal_stats + j * nps, nps * sizeof(double));
             st->done[p.slots[j]] = 1;
         }
-        memcpy(st->rejected, p.rejected, st->n * sizeof *st->rejected);
+        /* Without the slots' statistics: a slot's particle is its attempt
+         * n_sims - 1, a function of (seed, generation, slot, attempt), and
+         * the n_sims - 1 before it are known rejected; starting the slot
+         * there gives the same particle, distance and count with its
+         * statistics, at one simulation per slot. */
+        for (size_t j = 0; j < p.k && redo; j++)
+            st->rejected[p.slots[j]] = p.n_sims[j] ? p.n_sims[j] - 1 : 0;
         uint64_t known = 0;
         for (size_t i = 0; i < st->n; i++)
             known += st->rejected[i];
         pmc_log_info("resuming generation %u from %s: %zu of %zu slots already done, %llu "
-                     "attempts of the others known rejected", gen, path, p.k, st->n,
+                     "attempts of the others known rejected", gen, path, redo ? 0 : p.k, st->n,
                      (unsigned long long)known);
+        if (redo)
+            pmc_log_info("%s holds no statistics (written by %s): its %zu slots are "
+                         "simulated again from their accepted attempts, to store theirs", path,
+                         p.build.creator, p.k);
     }
     if (rc == PMC_OK)
         pmc_partial_free(&p);
@@ -1087,6 +1129,29 @@ static int check_same_observed(run_state *st, pmc_err *err)
     return pmc_schedule_agree(st->sched, rc, err);
 }
 
+/* Which statistics each particle keeps (run_state ns, nps). The files'
+ * reader accepts at most PMC_CHECKPOINT_MAX_STATS columns: a model with
+ * more (only a plugin or long count data can) stores none, which only the
+ * adaptive distance cannot do without. */
+static int setup_stats(run_state *st, pmc_err *err)
+{
+    size_t s = pmc_model_n_stats(st->model);
+    int adaptive = pmc_distance_kind_of(st->distance) == PMC_DISTANCE_ADAPTIVE;
+    if (s > PMC_CHECKPOINT_MAX_STATS && adaptive)
+        return pmc_err_set(err, PMC_EINVAL, "%s: [distance] name = adaptive: model %s gives %zu "
+                           "statistics, and the adaptive distance keeps them in the checkpoint "
+                           "files, which hold at most %zu per particle", st->cfg->path,
+                           pmc_model_name(st->model), s, PMC_CHECKPOINT_MAX_STATS);
+    if (s > PMC_CHECKPOINT_MAX_STATS && st->rank == 0)
+        pmc_log_warn("model %s gives %zu statistics, more than the %zu per particle a checkpoint "
+                     "file holds: the generation files will not store them (/stats), so "
+                     "tools/pmcabc-adjust cannot be used on this run", pmc_model_name(st->model),
+                     s, PMC_CHECKPOINT_MAX_STATS);
+    st->ns = s <= PMC_CHECKPOINT_MAX_STATS ? s : 0;
+    st->nps = adaptive ? s : 0;
+    return PMC_OK;
+}
+
 static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
 {
     const pmc_config *cfg = st->cfg;
@@ -1095,9 +1160,9 @@ static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
         st->data_checksum = pmc_model_data_checksum(st->model);
         st->model_digest = pmc_model_digest(st->model);
         rc = pmc_distance_create(cfg, st->model, &st->distance, err);
-        if (rc == PMC_OK && pmc_distance_kind_of(st->distance) == PMC_DISTANCE_ADAPTIVE)
-            st->ns = pmc_model_n_stats(st->model);
     }
+    if (rc == PMC_OK)
+        rc = setup_stats(st, err);
     rc = pmc_schedule_agree(st->sched, rc, err);
     if (rc == PMC_OK)
         rc = check_same_observed(st, err);

@@ -65,17 +65,22 @@ class Generation:
     """One committed generation: arrays and root attributes of gen-NNNN.h5.
 
     theta (n, d), weights (n,), distances (n,), epsilons (g + 1,) are numpy
-    arrays; attrs is a dict of every root attribute; the common ones are
-    also properties (generation, epsilon, ess, n_simulations, ...).
+    arrays; stats (n, s) and observed_stats (s,) the simulated statistics of
+    each particle and the observed ones, or None in files written before
+    pmcabc stored them; attrs is a dict of every root attribute; the common
+    ones are also properties (generation, epsilon, ess, n_simulations, ...).
     """
 
-    def __init__(self, path, theta, weights, distances, epsilons, attrs):
+    def __init__(self, path, theta, weights, distances, epsilons, attrs, stats=None,
+                 observed_stats=None):
         self.path = path
         self.theta = theta
         self.weights = weights
         self.distances = distances
         self.epsilons = epsilons
         self.attrs = attrs
+        self.stats = stats
+        self.observed_stats = observed_stats
 
     generation = property(lambda self: int(self.attrs["generation"]))
     epsilon = property(lambda self: float(self.attrs["epsilon"]))
@@ -153,7 +158,10 @@ def read_generation(path):
                     for name in ("theta", "weights", "distances", "epsilons")]
         except KeyError as e:
             raise ValueError(f"{path}: missing dataset ({e})") from None
-    return Generation(path, *data, attrs)
+        # Optional (docs/checkpoint-format.md): absent in older files.
+        stats, observed = (np.asarray(f[name][()], dtype=np.float64) if name in f else None
+                           for name in ("stats", "observed_stats"))
+    return Generation(path, *data, attrs, stats, observed)
 
 
 def read_partial(path):

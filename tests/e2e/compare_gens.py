@@ -4,7 +4,9 @@
 Usage: compare_gens.py DIR_A DIR_B [--expect-different]
 
 Identical means: the same set of gen-NNNN.h5 files, and in each the bytes of
-/theta, /weights, /distances, /epsilons and the attributes generation,
+/theta, /weights, /distances, /epsilons, of the statistics datasets (/stats,
+/proposal_stats, /observed_stats: present in both or in neither) and the
+attributes generation,
 epsilon, n_simulations, gen_simulations, ess, acceptance_rate, seed are equal
 (wall_time and the config text's checkpoint_dir may differ). Exit 0 when the
 expectation holds, 1 otherwise."""
@@ -15,6 +17,7 @@ import sys
 import h5py
 
 DATASETS = ("theta", "weights", "distances", "epsilons")
+OPTIONAL = ("stats", "proposal_stats", "observed_stats")
 ATTRS = ("generation", "epsilon", "n_simulations", "gen_simulations", "ess",
          "acceptance_rate", "seed")
 
@@ -34,6 +37,11 @@ def differences(a, b):
         with h5py.File(os.path.join(a, name), "r") as fa, h5py.File(os.path.join(b, name), "r") as fb:
             for ds in DATASETS:
                 if fa[ds][...].tobytes() != fb[ds][...].tobytes():
+                    diffs.append("%s: /%s differs" % (name, ds))
+            for ds in OPTIONAL:
+                if (ds in fa) != (ds in fb):
+                    diffs.append("%s: /%s only in %s" % (name, ds, a if ds in fa else b))
+                elif ds in fa and fa[ds][...].tobytes() != fb[ds][...].tobytes():
                     diffs.append("%s: /%s differs" % (name, ds))
             for at in ATTRS:
                 if fa.attrs[at] != fb.attrs[at]:

@@ -87,12 +87,36 @@ def le_bytes(array, dtype):
     return np.ascontiguousarray(array, dtype=dtype).tobytes()
 
 
-def stats_tail(h, f):
-    """The optional /stats and /proposal_stats (adaptive distance) come last."""
+def stats_tail(h, f, names):
+    """The statistics come last: /stats, then each of `names` the file has
+    (/proposal_stats: adaptive distance only; /observed_stats: generation
+    files since it was stored)."""
     if "stats" in f:
-        for name in ("stats", "proposal_stats"):
-            h = fnv1a(h, le_bytes(f[name][...], "<f8"))
+        h = fnv1a(h, le_bytes(f["stats"][...], "<f8"))
+        for name in names:
+            if name in f:
+                h = fnv1a(h, le_bytes(f[name][...], "<f8"))
     return h
+
+
+def check_stats(f, rows, kind):
+    """Shapes of the statistics datasets; returns s (0 without /stats)."""
+    if "stats" not in f:
+        for name in ("proposal_stats", "observed_stats"):
+            require(name not in f, f"dataset {name}: present without /stats")
+        return 0
+    require(f["stats"].ndim == 2 and f["stats"].shape[0] == rows,
+            f"dataset stats: expected {rows} rows, found shape {f['stats'].shape}")
+    s = f["stats"].shape[1]
+    float_dataset(f, "stats", (rows, s))
+    if "proposal_stats" in f:
+        float_dataset(f, "proposal_stats", (rows, s))
+    if kind == "generation":
+        obs = float_dataset(f, "observed_stats", (s,))
+        require(np.all(np.isfinite(obs)), "dataset observed_stats: non-finite values")
+    else:
+        require("observed_stats" not in f, "dataset observed_stats: not expected in a partial file")
+    return s
 
 
 def gen_checksum(theta, w, dist, eps, a, f):
@@ -102,7 +126,7 @@ def gen_checksum(theta, w, dist, eps, a, f):
         h = fnv1a(h, le_bytes(array, "<f8"))
     tail = struct.pack("<IdQQQI", int(a["generation"]), float(a["epsilon"]), int(a["n_simulations"]),
                        int(a["seed"]), int(a["n_particles"]), int(a["n_params"]))
-    return stats_tail(fnv1a(h, tail), f)
+    return stats_tail(fnv1a(h, tail), f, ("proposal_stats", "observed_stats"))
 
 
 def partial_checksum(slots, theta, dist, n_sims, a, f):
@@ -112,7 +136,7 @@ def partial_checksum(slots, theta, dist, n_sims, a, f):
         h = fnv1a(h, le_bytes(array, dtype))
     tail = struct.pack("<IdQQIQ", int(a["generation"]), float(a["epsilon"]), int(a["seed"]),
                        int(a["n_particles"]), int(a["n_params"]), int(a["n_done"]))
-    h = stats_tail(fnv1a(h, tail), f)
+    h = stats_tail(fnv1a(h, tail), f, ("proposal_stats",))
     if "rejected" in f:  # format 3
         h = fnv1a(h, le_bytes(f["rejected"][()], "<u8"))
     return h
@@ -205,12 +229,13 @@ def check_generation(path, f):
     require(a["gen_simulations"] <= a["n_simulations"], "gen_simulations exceeds n_simulations")
     require(0.0 <= a["acceptance_rate"] <= 1.0, f"acceptance_rate {a['acceptance_rate']}: expected 0..1")
     require(0.0 < a["ess"] <= n * (1 + 1e-9), f"ess {a['ess']}: expected 0 < ess <= {n}")
+    s = check_stats(f, n, "generation")
     want = gen_checksum(theta, w, dist, eps, a, f)
     require(int(a["checksum"]) == want,
             f"attribute checksum {int(a['checksum']):#018x}: recomputed {want:#018x}")
     means = ", ".join(f"{s}={m:.6g}" for s, m in zip(names, w @ theta))
     return (f"{path}: ok generation={gen} n={n} d={d} epsilon={a['epsilon']:.6g} "
-            f"ess={a['ess']:.6g} n_simulations={a['n_simulations']} mean: {means}")
+            f"ess={a['ess']:.6g} n_simulations={a['n_simulations']} stats={s} mean: {means}")
 
 
 def check_partial(path, f):
@@ -225,11 +250,12 @@ def check_partial(path, f):
     require(np.all(np.diff(slots.astype(np.int64)) > 0), "dataset slots: expected strictly ascending")
     rejected = typed_dataset(f, "rejected", (n,), np.uint64)
     require(not np.any(rejected[slots.astype(np.int64)]), "dataset rejected: nonzero for a done slot")
+    s = check_stats(f, k, "partial")
     want = partial_checksum(slots, theta, dist, n_sims, a, f)
     require(int(a["checksum"]) == want,
             f"attribute checksum {int(a['checksum']):#018x}: recomputed {want:#018x}")
     return (f"{path}: ok partial generation={int(a['generation'])} n={n} d={d} done={k} "
-            f"epsilon={a['epsilon']:.6g} simulations={int(n_sims.sum())}")
+            f"epsilon={a['epsilon']:.6g} simulations={int(n_sims.sum())} stats={s}")
 
 
 def main(argv):

@@ -667,6 +667,122 @@ PMC_TEST(checkpoint_read_refuses_links_and_special_files)
     remove_tree(dir);
 }
 
+/* Statistics of the known population: 3 per particle, and observed ones. */
+#define S 3
+static const double stats[N * S] = {1.5, -2.0, 0.1, 3.0, 1.0 / 3.0, -0.0, 7.25, 1e-300, 2.0,
+                                    -1e10, 0.5, 4.0, 9.0, 8.0, 7.0};
+static const double pstats[N * S] = {0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5,
+                                     5.0, 5.5, 6.0, 6.5, 7.0, 7.5};
+static const double observed[S] = {1.25, 0.2, -3.0};
+
+/* The known population with /stats and /observed_stats, and /proposal_stats
+ * when with_pstats (the adaptive distance). */
+static int write_with_stats(const char *dir, int with_pstats, pmc_err *err)
+{
+    pmc_population_view v = {
+        .n = N, .d = D, .theta = theta, .weights = weights, .distances = distances,
+        .epsilons = epsilons, .param_names = names, .config_text = config,
+        .n_stats = S, .stats = stats, .proposal_stats = with_pstats ? pstats : NULL,
+        .observed_stats = observed,
+    };
+    my_block(N, &v.lo, &v.hi);
+    MPI_Comm c = comm_world();
+    return pmc_checkpoint_write_generation(&c, dir, &meta, &v, err);
+}
+
+/* The documented checksum (docs/checkpoint-format.md, part 11): the
+ * statistics datasets the file has, after the population's parts. */
+static uint64_t checksum_with_stats(int with_pstats)
+{
+    const uint32_t gen = GEN, d = D;
+    const uint64_t n = N;
+    uint64_t h = fnv(PMC_FNV1A_INIT, theta, sizeof theta);
+    h = fnv(h, weights, sizeof weights);
+    h = fnv(h, distances, sizeof distances);
+    h = fnv(h, epsilons, sizeof epsilons);
+    h = fnv(h, &gen, 4);
+    h = fnv(h, &meta.epsilon, 8);
+    h = fnv(h, &meta.n_simulations, 8);
+    h = fnv(h, &meta.seed, 8);
+    h = fnv(h, &n, 8);
+    h = fnv(h, &d, 4);
+    h = fnv(h, stats, sizeof stats);
+    if (with_pstats)
+        h = fnv(h, pstats, sizeof pstats);
+    return fnv(h, observed, sizeof observed);
+}
+
+static void roundtrip_stats(int with_pstats)
+{
+    char dir[64], path[128];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    gen_path(path, sizeof path, dir);
+    PMC_CHECK_INT(write_with_stats(dir, with_pstats, &err), PMC_OK);
+    PMC_CHECK(read_u64_attr(path, "checksum") == checksum_with_stats(with_pstats));
+    pmc_generation g;
+    PMC_CHECK_INT(pmc_checkpoint_read_generation(path, &g, &err), PMC_OK);
+    PMC_CHECK_INT(g.n_stats, S);
+    PMC_CHECK(g.stats && same_bits(g.stats, stats, N * S));
+    PMC_CHECK(g.observed_stats && same_bits(g.observed_stats, observed, S));
+    if (with_pstats)
+        PMC_CHECK(g.proposal_stats && same_bits(g.proposal_stats, pstats, N * S));
+    else
+        PMC_CHECK(g.proposal_stats == NULL);
+    pmc_generation_free(&g);
+    remove_tree(dir);
+}
+
+/* Every distance: /stats and /observed_stats, no /proposal_stats. */
+PMC_TEST(checkpoint_roundtrip_stats)
+{
+    roundtrip_stats(0);
+}
+
+/* The adaptive distance: /proposal_stats too. */
+PMC_TEST(checkpoint_roundtrip_stats_adaptive)
+{
+    roundtrip_stats(1);
+}
+
+/* A file without statistics (written before they were stored always) reads
+ * with n_stats 0 and no arrays. */
+PMC_TEST(checkpoint_read_without_stats)
+{
+    char dir[64], path[128];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    gen_path(path, sizeof path, dir);
+    PMC_CHECK_INT(write_known(dir, &err), PMC_OK);
+    pmc_generation g;
+    PMC_CHECK_INT(pmc_checkpoint_read_generation(path, &g, &err), PMC_OK);
+    PMC_CHECK_INT(g.n_stats, 0);
+    PMC_CHECK(!g.stats && !g.proposal_stats && !g.observed_stats);
+    pmc_generation_free(&g);
+    remove_tree(dir);
+}
+
+static void add_observed_stats(hid_t f)
+{
+    hsize_t dims[1] = {S};
+    hid_t sp = H5Screate_simple(1, dims, NULL);
+    hid_t ds = H5Dcreate2(f, "/observed_stats", H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT,
+                          H5P_DEFAULT);
+    PMC_CHECK(ds >= 0 && H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                  observed) >= 0);
+    if (ds >= 0)
+        H5Dclose(ds);
+    H5Sclose(sp);
+}
+
+/* The writer stores /observed_stats only with /stats: alone it is damage. */
+PMC_TEST(checkpoint_read_observed_stats_without_stats)
+{
+    pmc_err err = {0};
+    PMC_CHECK_INT(read_damaged(add_observed_stats, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "gen-0003.h5: dataset /observed_stats without /stats");
+}
+
 /* Rank 0 flips one bit of the first byte + 3 of a dataset's data, found
  * with H5Dget_offset (contiguous layout; the offset counts the user block),
  * as a disk error would. */
@@ -1149,6 +1265,27 @@ PMC_TEST(checkpoint_partial_roundtrip)
     partial_round_trip(3, odd_slots);
 }
 
+/* A partial file keeps its done slots' /stats (k rows of S), without
+ * /proposal_stats unless the distance is adaptive. */
+PMC_TEST(checkpoint_partial_roundtrip_stats)
+{
+    char dir[64], path[128];
+    pmc_err err = {0};
+    shared_tmpdir(dir);
+    partial_path(path, sizeof path, dir);
+    pmc_partial_view v = partial_view(3, odd_slots);
+    v.n_stats = S;
+    v.stats = stats;
+    PMC_CHECK_INT(write_partial(dir, &v, &err), PMC_OK);
+    pmc_partial p;
+    PMC_CHECK_INT(pmc_checkpoint_read_partial(path, &p, &err), PMC_OK);
+    PMC_CHECK_INT(p.n_stats, S);
+    PMC_CHECK(p.stats && same_bits(p.stats, stats, 3 * S));
+    PMC_CHECK(p.proposal_stats == NULL);
+    pmc_partial_free(&p);
+    remove_tree(dir);
+}
+
 PMC_TEST(checkpoint_partial_roundtrip_empty)
 {
     partial_round_trip(0, NULL);
@@ -1401,7 +1538,12 @@ const pmc_test_case pmc_tests_checkpoint[] = {
     PMC_TEST_ENTRY(checkpoint_find_latest_missing_dir),
     PMC_TEST_ENTRY(checkpoint_find_latest_none_valid),
     PMC_TEST_ENTRY(checkpoint_find_latest_rejects_renamed_file),
+    PMC_TEST_ENTRY(checkpoint_roundtrip_stats),
+    PMC_TEST_ENTRY(checkpoint_roundtrip_stats_adaptive),
+    PMC_TEST_ENTRY(checkpoint_read_without_stats),
+    PMC_TEST_ENTRY(checkpoint_read_observed_stats_without_stats),
     PMC_TEST_ENTRY(checkpoint_partial_roundtrip),
+    PMC_TEST_ENTRY(checkpoint_partial_roundtrip_stats),
     PMC_TEST_ENTRY(checkpoint_partial_roundtrip_empty),
     PMC_TEST_ENTRY(checkpoint_partial_roundtrip_full),
     PMC_TEST_ENTRY(checkpoint_partial_rejects_unsorted_slots),
