@@ -24,7 +24,7 @@
 #define SECTION_LIST "[run], [epsilon], [kernel], [model], [prior], [distance], [mpi]"
 
 /* Fixed-name keys (everything but [prior] and model-specific keys). */
-enum { N_KEYS = 25 };
+enum { N_KEYS = 26 };
 
 typedef struct {
     const char *file; /* config path for messages */
@@ -437,7 +437,7 @@ static const char *set_eps_schedule(parse_ctx *ctx, const char *v)
 {
     pmc_epsilon_schedule sched;
     if (pmc_epsilon_schedule_parse(v, &sched) != PMC_OK)
-        return "expected quantile, weighted_quantile or list";
+        return "expected quantile, weighted_quantile, list or acceptance";
     ctx->cfg->eps_schedule = (int)sched;
     return NULL;
 }
@@ -472,6 +472,19 @@ static const char *parse_fraction(const char *v, double *out)
     if (!(x >= 0 && x < 1))
         return "expected a number from 0 (off) up to, not including, 1";
     *out = x + 0.0;
+    return NULL;
+}
+
+static const char *set_eps_target_acceptance(parse_ctx *ctx, const char *v)
+{
+    double x = 0;
+    const char *why = parse_real(v, 0, &x);
+    if (why)
+        return why;
+    if (!(x > 0 && x < 1))
+        return "expected a number strictly between 0 and 1";
+    ctx->cfg->eps_target_acceptance = x;
+    set_origin(&ctx->cfg->eps_target_acceptance_origin, ctx, ctx->line);
     return NULL;
 }
 
@@ -546,6 +559,7 @@ static const key_desc keys[] = {
     {"epsilon", "minimum", set_eps_minimum, 0, NULL},
     {"epsilon", "schedule", set_eps_schedule, 0, NULL},
     {"epsilon", "values", set_eps_values, 0, NULL},
+    {"epsilon", "target_acceptance", set_eps_target_acceptance, 0, NULL},
     {"epsilon", "min_acceptance", set_eps_min_acceptance, 0, NULL},
     {"epsilon", "min_change", set_eps_min_change, 0, NULL},
     {"kernel", "name", set_kernel_name, 0, NULL},
@@ -839,6 +853,16 @@ static int check_schedule_and_kernel(parse_ctx *ctx)
         return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [epsilon] quantile: %g: not used with "
                            "schedule = list (the values give every tolerance); expected no quantile",
                            where(ctx, cfg->eps_quantile_origin.line), cfg->eps_quantile);
+    int acc = cfg->eps_schedule == PMC_EPS_ACCEPTANCE;
+    if (acc && !(cfg->eps_target_acceptance > 0))
+        return pmc_err_set(ctx->err, PMC_EINVAL,
+                           "%s: [epsilon] target_acceptance: missing: expected a number strictly "
+                           "between 0 and 1 for schedule = acceptance", ctx->file);
+    if (!acc && cfg->eps_target_acceptance > 0)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [epsilon] target_acceptance: only used "
+                           "with schedule = acceptance, not %s",
+                           where(ctx, cfg->eps_target_acceptance_origin.line),
+                           pmc_epsilon_schedule_name((pmc_epsilon_schedule)cfg->eps_schedule));
     if (cfg->kernel_kind != PMC_KERNEL_KNN && cfg->kernel_neighbours > 0)
         return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [kernel] neighbours: only used with name = "
                            "knn, not %s", where(ctx, cfg->kernel_neighbours_origin.line),
@@ -978,6 +1002,8 @@ static int build_text(pmc_config *cfg, pmc_err *err)
     }
     if (cfg->n_eps_values)
         sb_printf(&sb, "\n");
+    if (cfg->eps_target_acceptance > 0)
+        sb_real(&sb, "target_acceptance", cfg->eps_target_acceptance);
     if (cfg->eps_min_acceptance > 0)
         sb_real(&sb, "min_acceptance", cfg->eps_min_acceptance);
     if (cfg->eps_min_change > 0)

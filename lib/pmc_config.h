@@ -63,6 +63,8 @@ typedef struct {
     double eps_values[PMC_EPS_VALUES_MAX]; /* > 0, non-increasing */
     pmc_config_origin eps_values_origin;
     pmc_config_origin eps_quantile_origin;
+    double eps_target_acceptance; /* schedule = acceptance: 0 < a < 1, required there */
+    pmc_config_origin eps_target_acceptance_origin;
     double eps_min_acceptance; /* default 0 = off; stop when a generation's acceptance is below */
     double eps_min_change;     /* default 0 = off; stop when 1 - eps_t / eps_{t-1} is below */
 

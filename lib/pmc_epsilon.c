@@ -52,16 +52,17 @@ double pmc_epsilon_next(const double *distances, size_t n, double q, double mini
     return e > minimum ? e : minimum;
 }
 
-static const char *const pmc__schedule_names[] = {"quantile", "weighted_quantile", "list"};
+static const char *const pmc__schedule_names[] = {"quantile", "weighted_quantile", "list",
+                                                   "acceptance"};
 
 const char *pmc_epsilon_schedule_name(pmc_epsilon_schedule s)
 {
-    return (unsigned)s < 3 ? pmc__schedule_names[s] : "unknown";
+    return (unsigned)s < 4 ? pmc__schedule_names[s] : "unknown";
 }
 
 int pmc_epsilon_schedule_parse(const char *name, pmc_epsilon_schedule *s)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (!strcmp(name, pmc__schedule_names[i])) {
             *s = (pmc_epsilon_schedule)i;
             return PMC_OK;
@@ -112,6 +113,17 @@ double pmc_weighted_quantile(const double *x, const double *w, size_t n, double 
     }
     free(s);
     return r;
+}
+
+/* A proportional controller on the quantile (docs/algorithm.md): the
+ * bounds keep a generation from keeping fewer than 5 % of the previous
+ * distances below the new tolerance, or from hardly shrinking it. */
+double pmc_epsilon_acceptance_quantile(double q, double target, double acceptance)
+{
+    if (!(q > 0 && q < 1 && target > 0 && target < 1 && acceptance > 0 && acceptance <= 1))
+        return NAN;
+    double r = q * target / acceptance;
+    return r < 0.05 ? 0.05 : r > 0.95 ? 0.95 : r;
 }
 
 pmc_epsilon_stop pmc_epsilon_should_stop(unsigned t, double eps_t, double eps_prev,

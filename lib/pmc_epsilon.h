@@ -20,10 +20,11 @@ double pmc_epsilon_next(const double *distances, size_t n, double q, double mini
 typedef enum {
     PMC_EPS_QUANTILE = 0,   /* q-quantile of the distances (Beaumont et al. 2009) */
     PMC_EPS_WEIGHTED_QUANTILE, /* q-quantile under the particle weights */
-    PMC_EPS_LIST            /* given values (Toni et al. 2009) */
+    PMC_EPS_LIST,           /* given values (Toni et al. 2009) */
+    PMC_EPS_ACCEPTANCE      /* quantile steered towards a target acceptance rate */
 } pmc_epsilon_schedule;
 
-/* "quantile", "weighted_quantile", "list". */
+/* "quantile", "weighted_quantile", "list", "acceptance". */
 const char *pmc_epsilon_schedule_name(pmc_epsilon_schedule s);
 
 /* Parses a name of pmc_epsilon_schedule_name; PMC_EINVAL if unknown. */
@@ -38,6 +39,13 @@ int pmc_epsilon_schedule_parse(const char *name, pmc_epsilon_schedule *s);
  * NAN if n == 0, q is outside [0, 1], W is not positive and finite, or
  * allocation fails. */
 double pmc_weighted_quantile(const double *x, const double *w, size_t n, double q);
+
+/* The quantile of schedule = acceptance for the next generation:
+ * q_t = min(0.95, max(0.05, q x target / acceptance)), acceptance the rate
+ * of the generation just done: above the target the tolerance shrinks
+ * faster than with q, below it slower, and at the target by q. Returns NAN
+ * unless 0 < q < 1, 0 < target < 1 and 0 < acceptance <= 1. */
+double pmc_epsilon_acceptance_quantile(double q, double target, double acceptance);
 
 /* Why a run stops after generation t ([epsilon] min_acceptance and
  * min_change, schedule = list), PMC_EPS_GO_ON if it does not. */

@@ -305,6 +305,7 @@ typedef struct {
     double *epsilons;
     uint64_t total_sims;
     double attempts_hint;      /* simulations per slot of the last generation */
+    double last_acceptance;    /* acceptance rate of the newest complete generation */
     gsl_rng *rng;
     double *stats;
     group_sim gsim;            /* what group calls simulate with */
@@ -677,6 +678,7 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     meta->gen_simulations = gen_sims;
     meta->ess = pmc_weights_ess(st->cur.weights, st->n);
     meta->acceptance_rate = (double)st->n / (double)gen_sims;
+    st->last_acceptance = meta->acceptance_rate;
     meta->seed = st->cfg->seed;
     meta->wall_time = pmc_now() - t0;
     meta->data_checksum = st->data_checksum;
@@ -937,6 +939,14 @@ static int next_epsilon(run_state *st, unsigned gen, double *eps, pmc_err *err)
         *eps = cfg->eps_values[gen - 1 < cfg->n_eps_values ? gen - 1 : cfg->n_eps_values - 1];
         *eps = *eps > cfg->eps_minimum ? *eps : cfg->eps_minimum;
         break;
+    case PMC_EPS_ACCEPTANCE: {
+        double q = pmc_epsilon_acceptance_quantile(cfg->eps_quantile, cfg->eps_target_acceptance,
+                                                   st->last_acceptance);
+        *eps = pmc_epsilon_next(dist, st->n, q, cfg->eps_minimum);
+        pmc_log_info("schedule acceptance: generation %u uses quantile %.6g (acceptance %.4g, "
+                     "target %g)", gen, q, st->last_acceptance, cfg->eps_target_acceptance);
+        break;
+    }
     case PMC_EPS_WEIGHTED_QUANTILE:
         *eps = pmc_weighted_quantile(dist, st->cur.weights, st->n, cfg->eps_quantile);
         if (*eps < cfg->eps_minimum)
@@ -963,6 +973,7 @@ static void adopt_generation(run_state *st, const pmc_generation *g)
         st->epsilons[i] = g->epsilons[i];
     st->total_sims = g->meta.n_simulations;
     st->attempts_hint = (double)g->meta.gen_simulations / (double)st->n;
+    st->last_acceptance = g->meta.acceptance_rate;
 }
 
 /* Loads the finished slots of generation gen from its partial file, if one

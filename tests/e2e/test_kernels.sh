@@ -42,6 +42,7 @@ variant knn "$WORK/k.ini" --set kernel.name=knn --set kernel.neighbours=30
 variant knn_default "$WORK/k.ini" --set kernel.name=knn
 variant weighted "$WORK/k.ini" --set epsilon.schedule=weighted_quantile
 variant list "$WORK/list.ini"
+variant acceptance "$WORK/k.ini" --set epsilon.schedule=acceptance --set epsilon.target_acceptance=0.3
 variant olcm_adaptive "$WORK/k.ini" --set kernel.name=olcm --set distance.name=adaptive
 
 # The kernel is used: each gives other populations than the default's.
@@ -79,6 +80,20 @@ if "$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$WORK/big1" "$WORK/big3"; then
 else
     fail "olcm N = 3000 (weights shared out): np 1 != np 3"
 fi
+
+# acceptance: each generation's quantile is 0.5 x 0.3 / (the acceptance
+# before), within [0.05, 0.95], and the log says which.
+"$PMC_PYTHON" - "$WORK/acceptance.1" <<'PY' || fail "acceptance: a tolerance is not the quantile the rule gives"
+import glob, sys, h5py, numpy as np
+files = sorted(glob.glob(sys.argv[1] + "/gen-*.h5"))
+for a, b in zip(files, files[1:]):
+    fa, fb = h5py.File(a, "r"), h5py.File(b, "r")
+    q = min(0.95, max(0.05, 0.5 * 0.3 / fa.attrs["acceptance_rate"]))
+    # numpy's default quantile is pmc_quantile's type 7
+    expect = np.quantile(fa["distances"][...], q)
+    assert abs(fb.attrs["epsilon"] - expect) <= 1e-12 * expect, (q, fb.attrs["epsilon"], expect)
+PY
+pass "acceptance: tolerances follow the quantile rule"
 
 # min_acceptance: generation 0 at epsilon inf accepts everything, later
 # ones less; 0.6 stops after the first generation below it.

@@ -1288,7 +1288,38 @@ PMC_TEST(config_schedule_unknown)
 {
     expect_line_error(8, "schedule = silk",
                       "jobs/g.ini:8: [epsilon] schedule: silk: expected quantile, "
-                      "weighted_quantile or list");
+                      "weighted_quantile, list or acceptance");
+}
+
+PMC_TEST(config_schedule_acceptance)
+{
+    pmc_config *cfg = parse_good(8, "quantile = 0.5\nschedule = acceptance\n"
+                                 "target_acceptance = 0.2", NULL, 0);
+    PMC_CHECK(cfg->eps_target_acceptance == 0.2);
+    PMC_CHECK_CONTAINS(cfg->text, "quantile = 0.5\nminimum = 0\nschedule = acceptance\n"
+                                  "target_acceptance = 0.2\n\n[model]");
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_schedule_acceptance_needs_target)
+{
+    expect_line_error(8, "quantile = 0.5\nschedule = acceptance",
+                      "jobs/g.ini: [epsilon] target_acceptance: missing: expected a number "
+                      "strictly between 0 and 1 for schedule = acceptance");
+}
+
+PMC_TEST(config_target_acceptance_without_schedule)
+{
+    expect_line_error(8, "quantile = 0.5\ntarget_acceptance = 0.2",
+                      "jobs/g.ini:9: [epsilon] target_acceptance: only used with schedule = "
+                      "acceptance, not quantile");
+}
+
+PMC_TEST(config_target_acceptance_one)
+{
+    expect_line_error(8, "quantile = 0.5\nschedule = acceptance\ntarget_acceptance = 1",
+                      "jobs/g.ini:10: [epsilon] target_acceptance: 1: expected a number strictly "
+                      "between 0 and 1");
 }
 
 PMC_TEST(config_schedule_list_needs_values)
@@ -1393,6 +1424,10 @@ const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_schedule_list),
     PMC_TEST_ENTRY(config_schedule_weighted_and_rules_text),
     PMC_TEST_ENTRY(config_schedule_unknown),
+    PMC_TEST_ENTRY(config_schedule_acceptance),
+    PMC_TEST_ENTRY(config_schedule_acceptance_needs_target),
+    PMC_TEST_ENTRY(config_target_acceptance_without_schedule),
+    PMC_TEST_ENTRY(config_target_acceptance_one),
     PMC_TEST_ENTRY(config_schedule_list_needs_values),
     PMC_TEST_ENTRY(config_schedule_list_refuses_quantile),
     PMC_TEST_ENTRY(config_values_without_list),

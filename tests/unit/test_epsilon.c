@@ -110,7 +110,25 @@ PMC_TEST(epsilon_schedule_names)
     PMC_CHECK_STR(pmc_epsilon_schedule_name(PMC_EPS_LIST), "list");
     PMC_CHECK_INT(pmc_epsilon_schedule_parse("list", &s), PMC_OK);
     PMC_CHECK_INT(s, PMC_EPS_LIST);
+    PMC_CHECK_STR(pmc_epsilon_schedule_name(PMC_EPS_ACCEPTANCE), "acceptance");
     PMC_CHECK_INT(pmc_epsilon_schedule_parse("Quantile", &s), PMC_EINVAL);
+}
+
+PMC_TEST(epsilon_acceptance_quantile)
+{
+    /* q x target / acceptance, clamped to [0.05, 0.95]; dyadic values so
+     * the products are exact: 0.5 x 0.25 / 0.5 = 0.25 (acceptance above the
+     * target: shrink faster than q); 0.5 x 0.25 / 0.25 = 0.5 (at the
+     * target: q); 0.5 x 0.25 / 0.125 = 1 -> 0.95; 0.5 x 0.0625 / 1 =
+     * 0.03125 -> 0.05. */
+    PMC_CHECK(pmc_epsilon_acceptance_quantile(0.5, 0.25, 0.5) == 0.25);
+    PMC_CHECK(pmc_epsilon_acceptance_quantile(0.5, 0.25, 0.25) == 0.5);
+    PMC_CHECK(pmc_epsilon_acceptance_quantile(0.5, 0.25, 0.125) == 0.95);
+    PMC_CHECK(pmc_epsilon_acceptance_quantile(0.5, 0.0625, 1.0) == 0.05);
+    PMC_CHECK(isnan(pmc_epsilon_acceptance_quantile(0.5, 0.25, 0)));
+    PMC_CHECK(isnan(pmc_epsilon_acceptance_quantile(0.5, 1, 0.5)));
+    PMC_CHECK(isnan(pmc_epsilon_acceptance_quantile(0, 0.25, 0.5)));
+    PMC_CHECK(isnan(pmc_epsilon_acceptance_quantile(0.5, 0.25, NAN)));
 }
 
 PMC_TEST(epsilon_stop_min_acceptance)
@@ -161,6 +179,7 @@ const pmc_test_case pmc_tests_epsilon[] = {
     PMC_TEST_ENTRY(epsilon_weighted_quantile_equal_weights_is_type1),
     PMC_TEST_ENTRY(epsilon_weighted_quantile_invalid),
     PMC_TEST_ENTRY(epsilon_schedule_names),
+    PMC_TEST_ENTRY(epsilon_acceptance_quantile),
     PMC_TEST_ENTRY(epsilon_stop_min_acceptance),
     PMC_TEST_ENTRY(epsilon_stop_min_change),
     PMC_TEST_ENTRY(epsilon_stop_list_end_and_order),
