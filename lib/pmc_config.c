@@ -867,6 +867,11 @@ static int check_schedule_and_kernel(parse_ctx *ctx)
         return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [kernel] neighbours: only used with name = "
                            "knn, not %s", where(ctx, cfg->kernel_neighbours_origin.line),
                            pmc_kernel_kind_name((pmc_kernel_kind)cfg->kernel_kind));
+    if (cfg->kernel_neighbours && cfg->kernel_neighbours < cfg->n_params + 1)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [kernel] neighbours: %zu: expected at least "
+                           "the number of parameters + 1 (%zu): fewer points give a singular "
+                           "covariance", where(ctx, cfg->kernel_neighbours_origin.line),
+                           cfg->kernel_neighbours, cfg->n_params + 1);
     if (cfg->kernel_neighbours > cfg->particles)
         return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [kernel] neighbours: %zu: expected at most "
                            "[run] particles (%zu)", where(ctx, cfg->kernel_neighbours_origin.line),

@@ -264,8 +264,42 @@ static size_t pmc__olcm_set(const pmc_kernel_spec *spec, size_t n, size_t d, siz
     return n;
 }
 
+/* Rearranges nb[0..n-1] so that nb[k] is the element of rank k under
+ * pmc__cmp_neighbour (Hoare's selection, middle element as pivot; the order
+ * is total, so the element is the same whatever the pivots). */
+static void pmc__select(pmc__neighbour *nb, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        pmc__neighbour pivot = nb[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (pmc__cmp_neighbour(&nb[i], &pivot) < 0)
+                i++;
+            while (pmc__cmp_neighbour(&nb[j], &pivot) > 0)
+                j--;
+            if (i <= j) {
+                pmc__neighbour t = nb[i];
+                nb[i] = nb[j];
+                nb[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
 /* The k nearest particles to particle j in the whitened coordinates z
- * (Mahalanobis under the global covariance), into idx in index order. */
+ * (Mahalanobis under the global covariance; ties by index), into idx in
+ * index order, so the sums over them run in a fixed order. O(n) expected. */
 static void pmc__knn_set(const double *z, size_t n, size_t d, size_t j, size_t k,
                          pmc__neighbour *nb, size_t *idx)
 {
@@ -278,9 +312,19 @@ static void pmc__knn_set(const double *z, size_t n, size_t d, size_t j, size_t k
         nb[i].dist = s;
         nb[i].idx = i;
     }
-    qsort(nb, n, sizeof *nb, pmc__cmp_neighbour);
-    for (size_t t = 0; t < k; t++)
-        idx[t] = nb[t].idx;
+    pmc__select(nb, n, k - 1);
+    pmc__neighbour last = nb[k - 1];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t a = 0; a < d; a++) {
+            double u = z[i * d + a] - z[j * d + a];
+            s += u * u;
+        }
+        pmc__neighbour me = {s, i};
+        if (pmc__cmp_neighbour(&me, &last) <= 0)
+            idx[m++] = i;
+    }
 }
 
 /* Sigma_j and its factors for every ancestor (OLCM or KNN). */
@@ -329,9 +373,12 @@ done:
 int pmc_kernel_fit_kind(pmc_kernel *k, const pmc_kernel_spec *spec, const double *theta,
                         const double *w, size_t n, size_t d, pmc_err *err)
 {
-    if (spec->kind == PMC_KERNEL_KNN && (spec->neighbours < 2 || spec->neighbours > n))
-        return pmc_err_set(err, PMC_EINVAL, "kernel knn: %zu neighbours; expected 2 to %zu "
-                           "(the population size)", spec->neighbours, n);
+    /* Fewer than d + 1 points span less than d dimensions: Sigma_j would be
+     * singular (the ancestor's own term is 0). */
+    if (spec->kind == PMC_KERNEL_KNN && (spec->neighbours < d + 1 || spec->neighbours > n))
+        return pmc_err_set(err, PMC_EINVAL, "kernel knn: %zu neighbours; expected %zu (the "
+                           "parameters + 1) to %zu (the population size)", spec->neighbours,
+                           d + 1, n);
     if (spec->kind == PMC_KERNEL_OLCM && !spec->distances)
         return pmc_err_set(err, PMC_EINVAL, "kernel olcm: the population's distances are needed");
     free(k->local_chol);

@@ -41,7 +41,7 @@ typedef struct {
 /* Inputs of pmc_kernel_fit_kind beyond the population. */
 typedef struct {
     pmc_kernel_kind kind;
-    size_t neighbours;        /* KNN: k, 2 <= k <= n (the ancestor counts as one) */
+    size_t neighbours;        /* KNN: k, d + 1 <= k <= n (the ancestor counts as one) */
     const double *distances;  /* OLCM: the population's distances (n), under the new metric */
     double epsilon;           /* OLCM: the next generation's tolerance */
 } pmc_kernel_spec;

@@ -372,13 +372,16 @@ static int compute_weights(run_state *st, pmc_err *err)
     return rc;
 }
 
-/* [kernel] neighbours for a population of n: as configured, or by default
- * a quarter of the population (pyABC's LocalTransition default,
- * k_fraction = 1/4), at least 2 and at most n. */
-static size_t knn_neighbours(const pmc_config *cfg, size_t n)
+/* [kernel] neighbours for a population of n in d dimensions: as configured
+ * (the config checked d + 1 <= k <= n), or by default a quarter of the
+ * population (pyABC's LocalTransition default, k_fraction = 1/4), at least
+ * d + 1 and at most n. */
+static size_t knn_neighbours(const pmc_config *cfg, size_t n, size_t d)
 {
-    size_t k = cfg->kernel_neighbours ? cfg->kernel_neighbours : (n + 3) / 4;
-    k = k < 2 ? 2 : k;
+    if (cfg->kernel_neighbours)
+        return cfg->kernel_neighbours;
+    size_t k = (n + 3) / 4;
+    k = k < d + 1 ? d + 1 : k;
     return k > n ? n : k;
 }
 
@@ -389,7 +392,7 @@ static int prepare_next(run_state *st, double eps, const double *dist, pmc_err *
 {
     population *p = &st->cur;
     pmc_kernel_spec spec = { (pmc_kernel_kind)st->cfg->kernel_kind,
-                             knn_neighbours(st->cfg, p->n), dist, eps };
+                             knn_neighbours(st->cfg, p->n, p->d), dist, eps };
     int rc = pmc_kernel_fit_kind(&st->kernel, &spec, p->theta, p->weights, p->n, p->d, err);
     if (rc != PMC_OK)
         return rc;

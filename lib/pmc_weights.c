@@ -419,35 +419,56 @@ typedef struct {
     double *cols;
 } pmc__local_cols;
 
-/* The largest dimension whose whitened difference fits the stack array of
- * pmc__local_terms (the prior allows no more parameters than this). */
+/* The largest dimension accepted (the prior allows no more parameters). */
 #define PMC__LOCAL_DMAX 64
 
 /* exp(-|L_j^{-1} (x_i - theta_j)|^2 / 2) x 2^54 into buf for the nb
  * ancestors of a cache block from column offset jb. Row a of the whitened
- * difference is s = inv_a0 u_0, then s = fma(inv_ab, u_b, s) for b = 1..a;
- * d2 = s_0^2, then d2 = fma(s_a, s_a, d2): a fixed order, as in
- * pmc__block_terms, so every instruction set gives the same bits. dc: the
- * dimension as a compile-time constant (1..6), or 0 for p->d. */
+ * difference is s = inv_a0 u_0, then s = fma(inv_ab, u_b, s) for b = 1..a,
+ * u_b = x_b - theta_jb; d2 = s_0^2, then d2 = fma(s_a, s_a, d2): a fixed
+ * order, as in pmc__block_terms, so every instruction set gives the same
+ * bits. dc = 1 or 2 (a compile-time constant): one fused loop over j;
+ * otherwise one pass over the block per (a, b), which GCC vectorises for any
+ * d (u_b is recomputed in each pass: the same subtraction, the same bits),
+ * with s in sbuf. */
 static inline __attribute__((always_inline)) void
 pmc__local_terms(const double *xi, const pmc__local_cols *p, size_t jb, size_t nb, size_t dc,
-                 double *buf)
+                 double *sbuf, double *buf)
 {
-    size_t d = dc ? dc : p->d, n_pad = p->n_pad;
+    size_t n_pad = p->n_pad, d = p->d;
     const double *th = p->cols + jb, *inv = p->cols + d * n_pad + jb;
-    for (size_t j = 0; j < nb; j++) {
-        double u[PMC__LOCAL_DMAX], d2 = 0;
-        for (size_t a = 0; a < d; a++)
-            u[a] = xi[a] - th[a * n_pad + j];
-        for (size_t a = 0; a < d; a++) {
-            const double *row = inv + a * (a + 1) / 2 * n_pad;
-            double s = row[j] * u[0];
-            for (size_t b = 1; b <= a; b++)
-                s = fma(row[b * n_pad + j], u[b], s);
-            d2 = a ? fma(s, s, d2) : s * s;
+    if (dc == 1 || dc == 2) {
+        for (size_t j = 0; j < nb; j++) {
+            double u0 = xi[0] - th[j], s0 = inv[j] * u0, d2 = s0 * s0;
+            if (dc == 2) {
+                double u1 = xi[1] - th[n_pad + j];
+                double s1 = inv[n_pad + j] * u0;
+                s1 = fma(inv[2 * n_pad + j], u1, s1);
+                d2 = fma(s1, s1, d2);
+            }
+            buf[j] = pmc__exp_half_neg_scaled(d2, 1);
         }
-        buf[j] = pmc__exp_half_neg_scaled(d2, 1);
+        return;
     }
+    for (size_t a = 0; a < d; a++) {
+        const double *row = inv + a * (a + 1) / 2 * n_pad;
+        for (size_t j = 0; j < nb; j++)
+            sbuf[j] = row[j] * (xi[0] - th[j]);
+        for (size_t b = 1; b <= a; b++) {
+            const double *rb = row + b * n_pad, *tb = th + b * n_pad;
+            double xb = xi[b];
+            for (size_t j = 0; j < nb; j++)
+                sbuf[j] = fma(rb[j], xb - tb[j], sbuf[j]);
+        }
+        if (a == 0)
+            for (size_t j = 0; j < nb; j++)
+                buf[j] = sbuf[j] * sbuf[j];
+        else
+            for (size_t j = 0; j < nb; j++)
+                buf[j] = fma(sbuf[j], sbuf[j], buf[j]);
+    }
+    for (size_t j = 0; j < nb; j++)
+        buf[j] = pmc__exp_half_neg_scaled(buf[j], 1);
 }
 
 /* Scaled denominators sum_j coef_j exp(...) x 2^54 of x_i, i in [i0, i1),
@@ -459,11 +480,12 @@ pmc__local_tiles(const double *x, size_t i0, size_t i1, const pmc__local_cols *p
     size_t d = p->d, tri = d * (d + 1) / 2;
     const double *coef = p->cols + (d + tri) * p->n_pad;
     double buf[PMC__JBLOCK] __attribute__((aligned(64)));
+    double sbuf[PMC__JBLOCK] __attribute__((aligned(64)));
     for (size_t i = i0; i < i1; i++) {
         double acc[PMC__LANES] = {0};
         for (size_t jb = 0; jb < p->n_pad; jb += PMC__JBLOCK) {
             size_t nb = p->n_pad - jb < PMC__JBLOCK ? p->n_pad - jb : PMC__JBLOCK;
-            pmc__local_terms(x + i * d, p, jb, nb, dc, buf);
+            pmc__local_terms(x + i * d, p, jb, nb, dc, sbuf, buf);
             for (size_t j = 0; j < nb; j += PMC__LANES)
                 for (size_t k = 0; k < PMC__LANES; k++)
                     acc[k] = fma(coef[jb + j + k], buf[j + k], acc[k]);
@@ -479,8 +501,6 @@ pmc__local_all(const double *x, size_t i0, size_t i1, const pmc__local_cols *p, 
     switch (p->d) {
     case 1: pmc__local_tiles(x, i0, i1, p, 1, denom); break;
     case 2: pmc__local_tiles(x, i0, i1, p, 2, denom); break;
-    case 3: pmc__local_tiles(x, i0, i1, p, 3, denom); break;
-    case 4: pmc__local_tiles(x, i0, i1, p, 4, denom); break;
     default: pmc__local_tiles(x, i0, i1, p, 0, denom); break;
     }
 }

@@ -1396,6 +1396,14 @@ PMC_TEST(config_kernel_neighbours_one)
                       "jobs/g.ini:11: [kernel] neighbours: 1: expected a whole number >= 2");
 }
 
+PMC_TEST(config_kernel_neighbours_below_parameters)
+{
+    /* Two parameters: 2 neighbours span a line, a singular covariance. */
+    expect_line_error(9, "[kernel]\nname = knn\nneighbours = 2",
+                      "jobs/g.ini:11: [kernel] neighbours: 2: expected at least the number of "
+                      "parameters + 1 (3): fewer points give a singular covariance");
+}
+
 PMC_TEST(config_kernel_beaumont_text_unchanged)
 {
     /* Naming the default kernel gives the text of a config without it, so a
@@ -1439,6 +1447,7 @@ const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_kernel_neighbours_without_knn),
     PMC_TEST_ENTRY(config_kernel_neighbours_above_particles),
     PMC_TEST_ENTRY(config_kernel_neighbours_one),
+    PMC_TEST_ENTRY(config_kernel_neighbours_below_parameters),
     PMC_TEST_ENTRY(config_kernel_beaumont_text_unchanged),
     PMC_TEST_ENTRY(config_diff_stopping_rules_safe),
     PMC_TEST_ENTRY(config_diff_kernel_and_schedule),

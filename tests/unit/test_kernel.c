@@ -377,7 +377,8 @@ PMC_TEST(kernel_knn_bad_neighbours)
     pmc_kernel_spec spec = {PMC_KERNEL_KNN, 4, NULL, 0};
     pmc_err err;
     PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, x, w, 3, 1, &err), PMC_EINVAL);
-    PMC_CHECK_STR(err.msg, "kernel knn: 4 neighbours; expected 2 to 3 (the population size)");
+    PMC_CHECK_STR(err.msg, "kernel knn: 4 neighbours; expected 2 (the parameters + 1) to 3 (the "
+                           "population size)");
     spec.neighbours = 1;
     PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, x, w, 3, 1, &err), PMC_EINVAL);
     pmc_kernel_free(&k);
@@ -403,6 +404,53 @@ static void local_population(size_t n, double *theta, double *w, double *dist)
         sum += w[i];
     for (size_t i = 0; i < n; i++)
         w[i] /= sum;
+}
+
+PMC_TEST(kernel_knn_matches_sorting)
+{
+    /* The selection of the k nearest (pmc__select) against sorting all
+     * distances: Sigma_j = sum over the k nearest of w~ (theta - theta_j)
+     * (theta - theta_j)^T for a 2-d population of 300 with many k, summed
+     * here in index order as the library does, so the bits agree. */
+    enum { n = 300 };
+    static double theta[2 * n], w[n], dist[n], z[2 * n];
+    local_population(n, theta, w, dist);
+    const size_t ks[] = {3, 4, 17, 75, 299, 300};
+    pmc_err err;
+    for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+        pmc_kernel k = {0};
+        pmc_kernel_spec spec = {PMC_KERNEL_KNN, ks[t], NULL, 0};
+        PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, theta, w, n, 2, &err), PMC_OK);
+        pmc_kernel_whiten(&k, theta, n, z);
+        for (size_t j = 0; j < n; j += 37) {
+            /* i's rank: the points before it in (distance, index) order */
+            double cov[3] = {0, 0, 0}, v1 = 0;
+            for (size_t i = 0; i < n; i++) {
+                double di = 0, dl;
+                for (size_t a = 0; a < 2; a++)
+                    di += (z[2 * i + a] - z[2 * j + a]) * (z[2 * i + a] - z[2 * j + a]);
+                size_t rank = 0;
+                for (size_t l = 0; l < n; l++) {
+                    dl = 0;
+                    for (size_t a = 0; a < 2; a++)
+                        dl += (z[2 * l + a] - z[2 * j + a]) * (z[2 * l + a] - z[2 * j + a]);
+                    rank += dl < di || (dl == di && l < i);
+                }
+                if (rank >= ks[t])
+                    continue;
+                double u0 = theta[2 * i] - theta[2 * j], u1 = theta[2 * i + 1] - theta[2 * j + 1];
+                v1 += w[i];
+                cov[0] += w[i] * u0 * u0;
+                cov[1] += w[i] * u1 * u0;
+                cov[2] += w[i] * u1 * u1;
+            }
+            const double *l = k.local_chol + 4 * j;
+            PMC_CHECK_NEAR(l[0] * l[0], cov[0] / v1, 1e-12 * cov[0] / v1);
+            PMC_CHECK_NEAR(l[2] * l[0], cov[1] / v1, 1e-12 * cov[0] / v1);
+            PMC_CHECK_NEAR(l[2] * l[2] + l[3] * l[3], cov[2] / v1, 1e-12 * cov[2] / v1);
+        }
+        pmc_kernel_free(&k);
+    }
 }
 
 PMC_TEST(kernel_local_density_integrates_to_one)
@@ -459,7 +507,7 @@ PMC_TEST(kernel_perturb_ancestor_uses_its_factor)
     double theta[2 * n], w[n], dist[n], out[2], z[2];
     local_population(n, theta, w, dist);
     pmc_kernel k = {0};
-    pmc_kernel_spec spec = {PMC_KERNEL_KNN, 8, NULL, 0};
+    pmc_kernel_spec spec = {PMC_KERNEL_KNN, 8, NULL, 0};  /* >= d + 1 = 3 */
     pmc_err err;
     PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, theta, w, n, 2, &err), PMC_OK);
     gsl_rng *r = pmc_rng_alloc();
@@ -482,6 +530,7 @@ const pmc_test_case pmc_tests_kernel[] = {
     PMC_TEST_ENTRY(kernel_olcm_by_hand),
     PMC_TEST_ENTRY(kernel_knn_by_hand),
     PMC_TEST_ENTRY(kernel_knn_bad_neighbours),
+    PMC_TEST_ENTRY(kernel_knn_matches_sorting),
     PMC_TEST_ENTRY(kernel_local_density_integrates_to_one),
     PMC_TEST_ENTRY(kernel_local_logpdf_by_hand),
     PMC_TEST_ENTRY(kernel_perturb_ancestor_uses_its_factor),
