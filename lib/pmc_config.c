@@ -291,15 +291,24 @@ static const char *set_eps_initial(parse_ctx *ctx, const char *v)
     return NULL;
 }
 
+/* A finite number in (0, 1) into *out. */
+static const char *parse_open_unit(const char *v, double *out)
+{
+    const char *why = parse_real(v, 0, out);
+    if (why)
+        return why;
+    if (!(*out > 0 && *out < 1))
+        return "expected a number strictly between 0 and 1";
+    return NULL;
+}
+
 static const char *set_eps_quantile(parse_ctx *ctx, const char *v)
 {
     double x = 0;
-    const char *why = parse_real(v, 0, &x);
+    /* q = 0 keeps no particle, q = 1 never shrinks epsilon. */
+    const char *why = parse_open_unit(v, &x);
     if (why)
         return why;
-    /* q = 0 keeps no particle, q = 1 never shrinks epsilon. */
-    if (!(x > 0 && x < 1))
-        return "expected a number strictly between 0 and 1";
     ctx->cfg->eps_quantile = x;
     set_origin(&ctx->cfg->eps_quantile_origin, ctx, ctx->line);
     return NULL;
@@ -478,11 +487,9 @@ static const char *parse_fraction(const char *v, double *out)
 static const char *set_eps_target_acceptance(parse_ctx *ctx, const char *v)
 {
     double x = 0;
-    const char *why = parse_real(v, 0, &x);
+    const char *why = parse_open_unit(v, &x);
     if (why)
         return why;
-    if (!(x > 0 && x < 1))
-        return "expected a number strictly between 0 and 1";
     ctx->cfg->eps_target_acceptance = x;
     set_origin(&ctx->cfg->eps_target_acceptance_origin, ctx, ctx->line);
     return NULL;

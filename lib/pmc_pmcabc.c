@@ -1197,6 +1197,11 @@ static void log_start(const run_state *st)
                  "minimum %g, max_simulations %llu", cfg->checkpoint_dir, cfg->generations,
                  cfg->eps_initial, cfg->eps_quantile, cfg->eps_minimum,
                  (unsigned long long)cfg->max_simulations);
+    /* Only the opt-in settings (issue 20): a default run logs as before. */
+    if (cfg->eps_schedule != PMC_EPS_QUANTILE || cfg->kernel_kind != PMC_KERNEL_BEAUMONT)
+        pmc_log_info("kernel %s, epsilon schedule %s",
+                     pmc_kernel_kind_name((pmc_kernel_kind)cfg->kernel_kind),
+                     pmc_epsilon_schedule_name((pmc_epsilon_schedule)cfg->eps_schedule));
 }
 
 /* Run control from the config and the command line. The deadline leaves a

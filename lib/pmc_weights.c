@@ -317,6 +317,20 @@ static void pmc__prev_cols_boxes(pmc__prev_cols *p, size_t n_prev)
     }
 }
 
+/* AUTO becomes the widest instruction set; PMC_EINVAL if *isa is not
+ * supported here. */
+static int pmc__resolve_isa(pmc_weights_isa *isa, pmc_err *err)
+{
+    if (*isa == PMC_WEIGHTS_ISA_AUTO)
+        *isa = pmc_weights_isa_best();
+    if (!pmc__isa_supported(*isa))
+        return pmc_err_set(err, PMC_EINVAL,
+                           "weights: instruction set '%s' is not supported by this CPU or build; "
+                           "expected one up to '%s'",
+                           pmc_weights_isa_name(*isa), pmc_weights_isa_name(pmc_weights_isa_best()));
+    return PMC_OK;
+}
+
 /* Copies the previous population into columns (see pmc__prev_cols). */
 static int pmc__prev_cols_make(pmc__prev_cols *p, const double *z_prev, const double *w_prev,
                                size_t n_prev, size_t d)
@@ -352,13 +366,9 @@ int pmc_weights_block_isa(pmc_weights_isa isa, const double *z, const double *lo
                           size_t i0, size_t i1, const double *z_prev, const double *w_prev,
                           size_t n_prev, size_t d, double *out, pmc_err *err)
 {
-    if (isa == PMC_WEIGHTS_ISA_AUTO)
-        isa = pmc_weights_isa_best();
-    if (!pmc__isa_supported(isa))
-        return pmc_err_set(err, PMC_EINVAL,
-                           "weights: instruction set '%s' is not supported by this CPU or build; "
-                           "expected one up to '%s'",
-                           pmc_weights_isa_name(isa), pmc_weights_isa_name(pmc_weights_isa_best()));
+    int rc = pmc__resolve_isa(&isa, err);
+    if (rc != PMC_OK)
+        return rc;
     if (d == 0)
         return pmc_err_set(err, PMC_EINVAL, "weights: dimension 0; expected at least 1 parameter");
     if (i1 <= i0)
@@ -478,17 +488,19 @@ pmc__local_tiles(const double *x, size_t i0, size_t i1, const pmc__local_cols *p
                  double *denom)
 {
     size_t d = p->d, tri = d * (d + 1) / 2;
-    const double *coef = p->cols + (d + tri) * p->n_pad;
     double buf[PMC__JBLOCK] __attribute__((aligned(64)));
     double sbuf[PMC__JBLOCK] __attribute__((aligned(64)));
     for (size_t i = i0; i < i1; i++) {
         double acc[PMC__LANES] = {0};
         for (size_t jb = 0; jb < p->n_pad; jb += PMC__JBLOCK) {
             size_t nb = p->n_pad - jb < PMC__JBLOCK ? p->n_pad - jb : PMC__JBLOCK;
+            /* cols is NULL without previous particles: no pointer is formed
+             * from it outside this loop. */
+            const double *coef = p->cols + (d + tri) * p->n_pad + jb;
             pmc__local_terms(x + i * d, p, jb, nb, dc, sbuf, buf);
             for (size_t j = 0; j < nb; j += PMC__LANES)
                 for (size_t k = 0; k < PMC__LANES; k++)
-                    acc[k] = fma(coef[jb + j + k], buf[j + k], acc[k]);
+                    acc[k] = fma(coef[j + k], buf[j + k], acc[k]);
         }
         denom[i - i0] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
                         ((acc[4] + acc[5]) + (acc[6] + acc[7]));
@@ -561,13 +573,9 @@ int pmc_weights_block_local_isa(pmc_weights_isa isa, const double *theta, const 
                                 const double *inv_prev, const double *w_prev, size_t n_prev,
                                 size_t d, double *out, pmc_err *err)
 {
-    if (isa == PMC_WEIGHTS_ISA_AUTO)
-        isa = pmc_weights_isa_best();
-    if (!pmc__isa_supported(isa))
-        return pmc_err_set(err, PMC_EINVAL,
-                           "weights: instruction set '%s' is not supported by this CPU or build; "
-                           "expected one up to '%s'",
-                           pmc_weights_isa_name(isa), pmc_weights_isa_name(pmc_weights_isa_best()));
+    int rc = pmc__resolve_isa(&isa, err);
+    if (rc != PMC_OK)
+        return rc;
     if (d == 0 || d > PMC__LOCAL_DMAX)
         return pmc_err_set(err, PMC_EINVAL, "weights: dimension %zu; expected 1 to %d "
                            "parameters", d, PMC__LOCAL_DMAX);
@@ -578,23 +586,20 @@ int pmc_weights_block_local_isa(pmc_weights_isa isa, const double *theta, const 
         return pmc_err_set(err, PMC_ENOMEM,
                            "weights: out of memory copying %zu previous particles x %zu "
                            "parameters", n_prev, d);
-    if (!cols.n_pad) {
-        for (size_t i = i0; i < i1; i++)
-            out[i - i0] = 0;
-    } else {
-        switch (isa) {
+    /* out[] holds the scaled denominators until the weights replace them
+     * (no previous particle: every denominator is 0). */
+    switch (isa) {
 #ifdef PMC__HAVE_X86_VARIANTS
-        case PMC_WEIGHTS_ISA_AVX512:
-            pmc__local_avx512(theta, i0, i1, &cols, out);
-            break;
-        case PMC_WEIGHTS_ISA_AVX2:
-            pmc__local_avx2(theta, i0, i1, &cols, out);
-            break;
+    case PMC_WEIGHTS_ISA_AVX512:
+        pmc__local_avx512(theta, i0, i1, &cols, out);
+        break;
+    case PMC_WEIGHTS_ISA_AVX2:
+        pmc__local_avx2(theta, i0, i1, &cols, out);
+        break;
 #endif
-        default:
-            pmc__local_baseline(theta, i0, i1, &cols, out);
-            break;
-        }
+    default:
+        pmc__local_baseline(theta, i0, i1, &cols, out);
+        break;
     }
     free(cols.cols);
     return pmc__weights_from_denominators(logprior, i0, i1, out, err);
