@@ -1,6 +1,8 @@
 /* The perturbation kernel of PMC-ABC: a multivariate normal centred on the
- * ancestor, with covariance twice the weighted covariance of the previous
- * population (Beaumont, Cornuet, Marin & Robert 2009, section 3). */
+ * ancestor. By default its covariance is twice the weighted covariance of the
+ * previous population (Beaumont, Cornuet, Marin & Robert 2009, section 3);
+ * [kernel] name chooses the diagonal of it, or a covariance per ancestor
+ * (pmc_kernel_kind; formulas and sources in docs/algorithm.md). */
 #ifndef PMC_KERNEL_H
 #define PMC_KERNEL_H
 
