@@ -17,12 +17,14 @@
 #include <string.h>
 
 #include "pmc_data.h"
+#include "pmc_epsilon.h"
+#include "pmc_kernel.h"
 
 #define OVERRIDE_ORIGIN "--set"
-#define SECTION_LIST "[run], [epsilon], [model], [prior], [distance], [mpi]"
+#define SECTION_LIST "[run], [epsilon], [kernel], [model], [prior], [distance], [mpi]"
 
 /* Fixed-name keys (everything but [prior] and model-specific keys). */
-enum { N_KEYS = 19 };
+enum { N_KEYS = 26 };
 
 typedef struct {
     const char *file; /* config path for messages */
@@ -45,7 +47,7 @@ typedef struct {
     const char *expected; /* shown when a required key is missing */
 } key_desc;
 
-static const char *const sections[] = {"run", "epsilon", "model", "prior", "distance", "mpi"};
+static const char *const sections[] = {"run", "epsilon", "kernel", "model", "prior", "distance", "mpi"};
 
 /* ---- small text helpers -------------------------------------------------- */
 
@@ -289,16 +291,26 @@ static const char *set_eps_initial(parse_ctx *ctx, const char *v)
     return NULL;
 }
 
+/* A finite number in (0, 1) into *out. */
+static const char *parse_open_unit(const char *v, double *out)
+{
+    const char *why = parse_real(v, 0, out);
+    if (why)
+        return why;
+    if (!(*out > 0 && *out < 1))
+        return "expected a number strictly between 0 and 1";
+    return NULL;
+}
+
 static const char *set_eps_quantile(parse_ctx *ctx, const char *v)
 {
     double x = 0;
-    const char *why = parse_real(v, 0, &x);
+    /* q = 0 keeps no particle, q = 1 never shrinks epsilon. */
+    const char *why = parse_open_unit(v, &x);
     if (why)
         return why;
-    /* q = 0 keeps no particle, q = 1 never shrinks epsilon. */
-    if (!(x > 0 && x < 1))
-        return "expected a number strictly between 0 and 1";
     ctx->cfg->eps_quantile = x;
+    set_origin(&ctx->cfg->eps_quantile_origin, ctx, ctx->line);
     return NULL;
 }
 
@@ -381,9 +393,11 @@ static const char *set_distance_name(parse_ctx *ctx, const char *v)
 
 /* "w1, w2, ...": the count is checked against the model's statistics later
  * (pmc_distance_create), when the model is known. */
-static const char *set_distance_weights(parse_ctx *ctx, const char *v)
+/* A comma-separated list of at most max finite numbers > 0 into out;
+ * what names an item in messages ("weight", "value"). */
+static const char *parse_positive_list(parse_ctx *ctx, const char *v, const char *what,
+                                       size_t max, double *out, size_t *n_out)
 {
-    pmc_config *cfg = ctx->cfg;
     size_t n = 0;
     const char *p = v;
     for (;;) {
@@ -394,28 +408,122 @@ static const char *set_distance_weights(parse_ctx *ctx, const char *v)
         double x = strtod(p, &end);
         if (end == p || isnan(x) || errno == ERANGE || !isfinite(x) || !(x > 0)) {
             snprintf(ctx->why, sizeof ctx->why,
-                     "weight %zu: expected a comma-separated list of finite numbers > 0", n + 1);
+                     "%s %zu: expected a comma-separated list of finite numbers > 0", what, n + 1);
             return ctx->why;
         }
-        if (n == PMC_DISTANCE_WEIGHTS_MAX) {
-            snprintf(ctx->why, sizeof ctx->why, "too many weights: expected at most %d",
-                     PMC_DISTANCE_WEIGHTS_MAX);
+        if (n == max) {
+            snprintf(ctx->why, sizeof ctx->why, "too many %ss: expected at most %zu", what, max);
             return ctx->why;
         }
-        cfg->distance_weights[n++] = x;
+        out[n++] = x;
         while (isspace((unsigned char)*end))
             end++;
         if (*end == '\0')
             break;
         if (*end != ',') {
             snprintf(ctx->why, sizeof ctx->why,
-                     "weight %zu: expected a comma-separated list of finite numbers > 0", n);
+                     "%s %zu: expected a comma-separated list of finite numbers > 0", what, n);
             return ctx->why;
         }
         p = end + 1;
     }
-    cfg->n_distance_weights = n;
+    *n_out = n;
+    return NULL;
+}
+
+static const char *set_distance_weights(parse_ctx *ctx, const char *v)
+{
+    pmc_config *cfg = ctx->cfg;
+    const char *why = parse_positive_list(ctx, v, "weight", PMC_DISTANCE_WEIGHTS_MAX,
+                                          cfg->distance_weights, &cfg->n_distance_weights);
+    if (why)
+        return why;
     set_origin(&cfg->distance_weights_origin, ctx, ctx->line);
+    return NULL;
+}
+
+static const char *set_eps_schedule(parse_ctx *ctx, const char *v)
+{
+    pmc_epsilon_schedule sched;
+    if (pmc_epsilon_schedule_parse(v, &sched) != PMC_OK)
+        return "expected quantile, weighted_quantile, list or acceptance";
+    ctx->cfg->eps_schedule = (int)sched;
+    return NULL;
+}
+
+/* An explicit schedule (Toni et al. 2009 fix epsilon_1 > ... > epsilon_T in
+ * advance): each value at most the one before, so no generation widens. */
+static const char *set_eps_values(parse_ctx *ctx, const char *v)
+{
+    pmc_config *cfg = ctx->cfg;
+    const char *why = parse_positive_list(ctx, v, "value", PMC_EPS_VALUES_MAX, cfg->eps_values,
+                                          &cfg->n_eps_values);
+    if (why)
+        return why;
+    for (size_t i = 1; i < cfg->n_eps_values; i++)
+        if (cfg->eps_values[i] > cfg->eps_values[i - 1]) {
+            snprintf(ctx->why, sizeof ctx->why,
+                     "value %zu: %g is above value %zu (%g): expected a non-increasing list",
+                     i + 1, cfg->eps_values[i], i, cfg->eps_values[i - 1]);
+            return ctx->why;
+        }
+    set_origin(&cfg->eps_values_origin, ctx, ctx->line);
+    return NULL;
+}
+
+/* A fraction in [0, 1) for the stopping rules; 0 turns the rule off. */
+static const char *parse_fraction(const char *v, double *out)
+{
+    double x = 0;
+    const char *why = parse_real(v, 0, &x);
+    if (why)
+        return why;
+    if (!(x >= 0 && x < 1))
+        return "expected a number from 0 (off) up to, not including, 1";
+    *out = x + 0.0;
+    return NULL;
+}
+
+static const char *set_eps_target_acceptance(parse_ctx *ctx, const char *v)
+{
+    double x = 0;
+    const char *why = parse_open_unit(v, &x);
+    if (why)
+        return why;
+    ctx->cfg->eps_target_acceptance = x;
+    set_origin(&ctx->cfg->eps_target_acceptance_origin, ctx, ctx->line);
+    return NULL;
+}
+
+static const char *set_eps_min_acceptance(parse_ctx *ctx, const char *v)
+{
+    return parse_fraction(v, &ctx->cfg->eps_min_acceptance);
+}
+
+static const char *set_eps_min_change(parse_ctx *ctx, const char *v)
+{
+    return parse_fraction(v, &ctx->cfg->eps_min_change);
+}
+
+static const char *set_kernel_name(parse_ctx *ctx, const char *v)
+{
+    pmc_kernel_kind kind;
+    if (pmc_kernel_kind_parse(v, &kind) != PMC_OK)
+        return "expected beaumont, componentwise, olcm or knn";
+    ctx->cfg->kernel_kind = (int)kind;
+    return NULL;
+}
+
+static const char *set_kernel_neighbours(parse_ctx *ctx, const char *v)
+{
+    uint64_t x = 0;
+    const char *why = parse_uint(ctx, v, PMC_PARTICLES_MAX, &x);
+    if (!why && x < 2)
+        why = "expected a whole number >= 2 (the particle itself and at least one other)";
+    if (why)
+        return why;
+    ctx->cfg->kernel_neighbours = (size_t)x;
+    set_origin(&ctx->cfg->kernel_neighbours_origin, ctx, ctx->line);
     return NULL;
 }
 
@@ -456,6 +564,13 @@ static const key_desc keys[] = {
     {"epsilon", "initial", set_eps_initial, 1, "expected a positive number or inf"},
     {"epsilon", "quantile", set_eps_quantile, 1, "expected a number strictly between 0 and 1"},
     {"epsilon", "minimum", set_eps_minimum, 0, NULL},
+    {"epsilon", "schedule", set_eps_schedule, 0, NULL},
+    {"epsilon", "values", set_eps_values, 0, NULL},
+    {"epsilon", "target_acceptance", set_eps_target_acceptance, 0, NULL},
+    {"epsilon", "min_acceptance", set_eps_min_acceptance, 0, NULL},
+    {"epsilon", "min_change", set_eps_min_change, 0, NULL},
+    {"kernel", "name", set_kernel_name, 0, NULL},
+    {"kernel", "neighbours", set_kernel_neighbours, 0, NULL},
     {"model", "name", set_model_name, 1, "expected a model name"},
     {"model", "data", set_model_data, 0, NULL},
     {"model", "data_columns", set_model_data_columns, 0, NULL},
@@ -726,10 +841,56 @@ static int check_distance(parse_ctx *ctx)
     return PMC_OK;
 }
 
+/* The quantile belongs to the quantile schedules, the values to the list;
+ * neighbours to the knn kernel. */
+static int check_schedule_and_kernel(parse_ctx *ctx)
+{
+    pmc_config *cfg = ctx->cfg;
+    int list = cfg->eps_schedule == PMC_EPS_LIST;
+    if (list && cfg->n_eps_values == 0)
+        return pmc_err_set(ctx->err, PMC_EINVAL,
+                           "%s: [epsilon] values: missing: expected the tolerances of generations "
+                           "1, 2, ... (comma-separated, non-increasing) for schedule = list",
+                           ctx->file);
+    if (!list && cfg->n_eps_values > 0)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [epsilon] values: only used with schedule "
+                           "= list, not %s", where(ctx, cfg->eps_values_origin.line),
+                           pmc_epsilon_schedule_name((pmc_epsilon_schedule)cfg->eps_schedule));
+    if (list && cfg->eps_quantile > 0)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [epsilon] quantile: %g: not used with "
+                           "schedule = list (the values give every tolerance); expected no quantile",
+                           where(ctx, cfg->eps_quantile_origin.line), cfg->eps_quantile);
+    int acc = cfg->eps_schedule == PMC_EPS_ACCEPTANCE;
+    if (acc && !(cfg->eps_target_acceptance > 0))
+        return pmc_err_set(ctx->err, PMC_EINVAL,
+                           "%s: [epsilon] target_acceptance: missing: expected a number strictly "
+                           "between 0 and 1 for schedule = acceptance", ctx->file);
+    if (!acc && cfg->eps_target_acceptance > 0)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [epsilon] target_acceptance: only used "
+                           "with schedule = acceptance, not %s",
+                           where(ctx, cfg->eps_target_acceptance_origin.line),
+                           pmc_epsilon_schedule_name((pmc_epsilon_schedule)cfg->eps_schedule));
+    if (cfg->kernel_kind != PMC_KERNEL_KNN && cfg->kernel_neighbours > 0)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [kernel] neighbours: only used with name = "
+                           "knn, not %s", where(ctx, cfg->kernel_neighbours_origin.line),
+                           pmc_kernel_kind_name((pmc_kernel_kind)cfg->kernel_kind));
+    if (cfg->kernel_neighbours && cfg->kernel_neighbours < cfg->n_params + 1)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [kernel] neighbours: %zu: expected at least "
+                           "the number of parameters + 1 (%zu): fewer points give a singular "
+                           "covariance", where(ctx, cfg->kernel_neighbours_origin.line),
+                           cfg->kernel_neighbours, cfg->n_params + 1);
+    if (cfg->kernel_neighbours > cfg->particles)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [kernel] neighbours: %zu: expected at most "
+                           "[run] particles (%zu)", where(ctx, cfg->kernel_neighbours_origin.line),
+                           cfg->kernel_neighbours, cfg->particles);
+    return PMC_OK;
+}
+
 static int check_complete(parse_ctx *ctx)
 {
     for (int k = 0; k < N_KEYS; k++)
-        if (keys[k].required && !ctx->seen[k])
+        if (keys[k].required && !ctx->seen[k] &&
+            !(ctx->cfg->eps_schedule == PMC_EPS_LIST && !strcmp(keys[k].key, "quantile")))
             return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s] %s: missing: %s", ctx->file,
                                keys[k].section, keys[k].key, keys[k].expected);
     const pmc_config *cfg = ctx->cfg;
@@ -743,7 +904,8 @@ static int check_complete(parse_ctx *ctx)
                            "%s: [prior]: missing: expected at least one parameter, "
                            "e.g. theta = uniform(0, 1)",
                            ctx->file);
-    return check_distance(ctx);
+    int rc = check_schedule_and_kernel(ctx);
+    return rc == PMC_OK ? check_distance(ctx) : rc;
 }
 
 /* ---- the normalised text ------------------------------------------------- */
@@ -837,8 +999,32 @@ static int build_text(pmc_config *cfg, pmc_err *err)
     sb_real(&sb, "progress_interval", cfg->progress_interval);
     sb_printf(&sb, "\n[epsilon]\n");
     sb_real(&sb, "initial", cfg->eps_initial);
-    sb_real(&sb, "quantile", cfg->eps_quantile);
+    /* Keys at their defaults are left out, so that the text (and a resume's
+     * comparison with it) of a config that does not use them is as before. */
+    if (cfg->eps_schedule != PMC_EPS_LIST)
+        sb_real(&sb, "quantile", cfg->eps_quantile);
     sb_real(&sb, "minimum", cfg->eps_minimum);
+    if (cfg->eps_schedule != PMC_EPS_QUANTILE)
+        sb_printf(&sb, "schedule = %s\n",
+                  pmc_epsilon_schedule_name((pmc_epsilon_schedule)cfg->eps_schedule));
+    for (size_t i = 0; i < cfg->n_eps_values; i++) {
+        char num[32];
+        format_real(cfg->eps_values[i], num);
+        sb_printf(&sb, "%s%s", i ? ", " : "values = ", num);
+    }
+    if (cfg->n_eps_values)
+        sb_printf(&sb, "\n");
+    if (cfg->eps_target_acceptance > 0)
+        sb_real(&sb, "target_acceptance", cfg->eps_target_acceptance);
+    if (cfg->eps_min_acceptance > 0)
+        sb_real(&sb, "min_acceptance", cfg->eps_min_acceptance);
+    if (cfg->eps_min_change > 0)
+        sb_real(&sb, "min_change", cfg->eps_min_change);
+    if (cfg->kernel_kind != PMC_KERNEL_BEAUMONT)
+        sb_printf(&sb, "\n[kernel]\nname = %s\n",
+                  pmc_kernel_kind_name((pmc_kernel_kind)cfg->kernel_kind));
+    if (cfg->kernel_neighbours)
+        sb_printf(&sb, "neighbours = %zu\n", cfg->kernel_neighbours);
     sb_printf(&sb, "\n[model]\nname = %s\n", cfg->model_name);
     if (cfg->model_data[0])
         sb_printf(&sb, "data = %s\n", cfg->model_data);
@@ -1028,7 +1214,7 @@ typedef struct {
 static const char *const resume_safe_keys[][2] = {
     {"run", "generations"},   {"run", "max_simulations"},     {"run", "checkpoint_dir"},
     {"run", "time_limit"},    {"run", "checkpoint_interval"}, {"run", "keep_last"},
-    {"run", "progress_interval"},
+    {"run", "progress_interval"}, {"epsilon", "min_acceptance"}, {"epsilon", "min_change"},
     {"mpi", "chunk"},         {"mpi", "ranks_per_simulation"}, {"model", "data"},
 };
 

@@ -17,6 +17,7 @@
 #define PMC_MODEL_KEYS_MAX 32
 #define PMC_VALUE_MAX 1024
 #define PMC_DISTANCE_WEIGHTS_MAX 256
+#define PMC_EPS_VALUES_MAX 256
 /* [run] particles: at most 1e8 (docs/config.md): every rank holds the whole
  * population, over 100 bytes per particle. */
 #define PMC_PARTICLES_MAX 100000000
@@ -57,6 +58,20 @@ typedef struct {
     double eps_initial;  /* required; > 0, may be INFINITY ("inf") */
     double eps_quantile; /* required; 0 < q < 1 */
     double eps_minimum;  /* default 0; >= 0 */
+    int eps_schedule;    /* pmc_epsilon_schedule; default PMC_EPS_QUANTILE */
+    size_t n_eps_values; /* schedule = list: epsilons of generations 1, 2, ... (>= 1) */
+    double eps_values[PMC_EPS_VALUES_MAX]; /* > 0, non-increasing */
+    pmc_config_origin eps_values_origin;
+    pmc_config_origin eps_quantile_origin;
+    double eps_target_acceptance; /* schedule = acceptance: 0 < a < 1, required there */
+    pmc_config_origin eps_target_acceptance_origin;
+    double eps_min_acceptance; /* default 0 = off; stop when a generation's acceptance is below */
+    double eps_min_change;     /* default 0 = off; stop when 1 - eps_t / eps_{t-1} is below */
+
+    /* [kernel] */
+    int kernel_kind;          /* pmc_kernel_kind; default PMC_KERNEL_BEAUMONT */
+    size_t kernel_neighbours; /* knn only; default 0 = ceil(particles / 4) */
+    pmc_config_origin kernel_neighbours_origin;
 
     /* [model] */
     char model_name[PMC_NAME_MAX];  /* required */
@@ -114,10 +129,12 @@ void pmc_config_free(pmc_config *cfg);
  * current one, key by key. Keys that cannot change the results are ignored:
  * run.generations, run.max_simulations, run.checkpoint_dir,
  * run.checkpoint_interval, run.time_limit, run.keep_last,
- * run.progress_interval, mpi.chunk, mpi.ranks_per_simulation, and
+ * run.progress_interval, epsilon.min_acceptance, epsilon.min_change
+ * (stopping rules: they decide how many generations run, as
+ * run.generations does, not what any generation holds), mpi.chunk, mpi.ranks_per_simulation, and
  * model.data (the path; the data's content is compared by checksum
- * elsewhere). Every other difference (seed, particles, epsilon.*, model.*,
- * prior.* incl. added/removed parameters, distance.*) is listed in out as
+ * elsewhere). Every other difference (seed, particles, the other epsilon.* keys,
+ * kernel.*, model.*, prior.* incl. added/removed parameters, distance.*) is listed in out as
  * lines "  [section] key: stored VALUE, now VALUE" (or "(absent)").
  * Returns the number of differences (0 = compatible). */
 int pmc_config_diff(const char *stored_text, const char *current_text, char *out, size_t out_len);

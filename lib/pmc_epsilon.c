@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pmc_error.h"
+
 /* Ascending order with NaN last, so qsort sees a consistent total order
  * even if a distance is NaN. */
 static int pmc__cmp_double(const void *pa, const void *pb)
@@ -48,4 +50,93 @@ double pmc_epsilon_next(const double *distances, size_t n, double q, double mini
     if (isnan(e))
         return NAN;
     return e > minimum ? e : minimum;
+}
+
+static const char *const pmc__schedule_names[] = {"quantile", "weighted_quantile", "list",
+                                                   "acceptance"};
+
+const char *pmc_epsilon_schedule_name(pmc_epsilon_schedule s)
+{
+    return (unsigned)s < 4 ? pmc__schedule_names[s] : "unknown";
+}
+
+int pmc_epsilon_schedule_parse(const char *name, pmc_epsilon_schedule *s)
+{
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(name, pmc__schedule_names[i])) {
+            *s = (pmc_epsilon_schedule)i;
+            return PMC_OK;
+        }
+    return PMC_EINVAL;
+}
+
+typedef struct {
+    double x, w;
+    size_t idx;
+} pmc__weighted_point;
+
+/* Ascending x, NaN last, ties by index: a total order, so the sorted
+ * sequence (and the cumulative sum) is the same on every rank. */
+static int pmc__cmp_point(const void *pa, const void *pb)
+{
+    const pmc__weighted_point *a = pa, *b = pb;
+    int c = pmc__cmp_double(&a->x, &b->x);
+    if (c)
+        return c;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+double pmc_weighted_quantile(const double *x, const double *w, size_t n, double q)
+{
+    if (n == 0 || !(q >= 0 && q <= 1))
+        return NAN;
+    pmc__weighted_point *s = malloc(n * sizeof *s);
+    if (!s)
+        return NAN;
+    for (size_t i = 0; i < n; i++)
+        s[i] = (pmc__weighted_point){x[i], w[i], i};
+    qsort(s, n, sizeof *s, pmc__cmp_point);
+    double total = 0;
+    for (size_t k = 0; k < n; k++)
+        total += s[k].w;
+    double r = NAN;
+    if (total > 0 && isfinite(total)) {
+        double target = q * total, cum = 0;
+        r = s[n - 1].x; /* rounding may leave the last C_k a hair below q W */
+        for (size_t k = 0; k < n; k++) {
+            cum += s[k].w;
+            if (cum >= target && s[k].w > 0) {
+                r = s[k].x;
+                break;
+            }
+        }
+    }
+    free(s);
+    return r;
+}
+
+/* A proportional controller on the quantile (docs/algorithm.md): the
+ * bounds keep a generation from keeping fewer than 5 % of the previous
+ * distances below the new tolerance, or from hardly shrinking it. */
+double pmc_epsilon_acceptance_quantile(double q, double target, double acceptance)
+{
+    if (!(q > 0 && q < 1 && target > 0 && target < 1 && acceptance > 0 && acceptance <= 1))
+        return NAN;
+    double r = q * target / acceptance;
+    return r < 0.05 ? 0.05 : r > 0.95 ? 0.95 : r;
+}
+
+pmc_epsilon_stop pmc_epsilon_should_stop(unsigned t, double eps_t, double eps_prev,
+                                         double acceptance, double min_acceptance,
+                                         double min_change, size_t n_values)
+{
+    if (min_acceptance > 0 && acceptance < min_acceptance)
+        return PMC_EPS_STOP_ACCEPTANCE;
+    /* 1 - eps_t / eps_{t-1}: the relative decrease; an infinite eps_{t-1}
+     * (no tolerance in generation 0) counts as a full decrease. */
+    if (min_change > 0 && t >= 1 && 1.0 - eps_t / eps_prev < min_change)
+        return PMC_EPS_STOP_CHANGE;
+    if (n_values > 0 && t >= n_values)
+        return PMC_EPS_STOP_LIST_END;
+    return PMC_EPS_GO_ON;
 }

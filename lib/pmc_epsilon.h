@@ -1,5 +1,7 @@
-/* The tolerance schedule: epsilon_t = max(minimum, q-quantile of generation
- * t-1's accepted distances). */
+/* The tolerance schedule: by default epsilon_t = max(minimum, q-quantile of
+ * generation t-1's accepted distances); [epsilon] schedule chooses another
+ * (docs/algorithm.md "Tolerance schedules"), and the stopping rules below
+ * end a run early. */
 #ifndef PMC_EPSILON_H
 #define PMC_EPSILON_H
 
@@ -13,5 +15,53 @@ double pmc_quantile(const double *x, size_t n, double q);
 
 /* Next tolerance: max(minimum, pmc_quantile(distances, n, q)). */
 double pmc_epsilon_next(const double *distances, size_t n, double q, double minimum);
+
+/* [epsilon] schedule. */
+typedef enum {
+    PMC_EPS_QUANTILE = 0,   /* q-quantile of the distances (Beaumont et al. 2009) */
+    PMC_EPS_WEIGHTED_QUANTILE, /* q-quantile under the particle weights */
+    PMC_EPS_LIST,           /* given values (Toni et al. 2009) */
+    PMC_EPS_ACCEPTANCE      /* quantile steered towards a target acceptance rate */
+} pmc_epsilon_schedule;
+
+/* "quantile", "weighted_quantile", "list", "acceptance". */
+const char *pmc_epsilon_schedule_name(pmc_epsilon_schedule s);
+
+/* Parses a name of pmc_epsilon_schedule_name; PMC_EINVAL if unknown. */
+int pmc_epsilon_schedule_parse(const char *name, pmc_epsilon_schedule *s);
+
+/* The weighted q-quantile (0 <= q <= 1) of x[0..n-1] with weights
+ * w[0..n-1] >= 0 (any positive sum W): with x sorted ascending (ties by
+ * index) and C_k = w_(1) + ... + w_(k) summed in that order, the smallest
+ * x_(k) with C_k >= q W - the inverse of the weighted empirical CDF, as in
+ * pyABC's weighted_quantile (Klinger, Rickert & Hasenauer 2018). With equal
+ * weights it is Hyndman & Fan's type 1, not pmc_quantile's type 7. Returns
+ * NAN if n == 0, q is outside [0, 1], W is not positive and finite, or
+ * allocation fails. */
+double pmc_weighted_quantile(const double *x, const double *w, size_t n, double q);
+
+/* The quantile of schedule = acceptance for the next generation:
+ * q_t = min(0.95, max(0.05, q x target / acceptance)), acceptance the rate
+ * of the generation just done: above the target the tolerance shrinks
+ * faster than with q, below it slower, and at the target by q. Returns NAN
+ * unless 0 < q < 1, 0 < target < 1 and 0 < acceptance <= 1. */
+double pmc_epsilon_acceptance_quantile(double q, double target, double acceptance);
+
+/* Why a run stops after generation t ([epsilon] min_acceptance and
+ * min_change, schedule = list), PMC_EPS_GO_ON if it does not. */
+typedef enum {
+    PMC_EPS_GO_ON = 0,
+    PMC_EPS_STOP_ACCEPTANCE, /* acceptance < min_acceptance */
+    PMC_EPS_STOP_CHANGE,     /* t >= 1 and 1 - eps_t / eps_{t-1} < min_change */
+    PMC_EPS_STOP_LIST_END    /* schedule = list and no value for generation t + 1 */
+} pmc_epsilon_stop;
+
+/* The stopping rules after generation t, tolerance eps_t (eps_prev the one
+ * before, ignored for t = 0; inf gives a relative change of 1), acceptance
+ * rate acceptance; a rule whose threshold is 0 is off. n_values: the length
+ * of a list schedule, or 0 for no list. In the order of the enum. */
+pmc_epsilon_stop pmc_epsilon_should_stop(unsigned t, double eps_t, double eps_prev,
+                                         double acceptance, double min_acceptance,
+                                         double min_change, size_t n_values);
 
 #endif

@@ -125,27 +125,31 @@ static double pmc__max_variance(const double *cov, size_t d)
     return mx;
 }
 
-/* Adds jitter to the diagonal of k->cov until its Cholesky succeeds. The
- * jitter is kept in k->cov, so cov = L L^T holds exactly as documented. */
-static int pmc__factor_with_jitter(pmc_kernel *k, pmc_err *err)
+/* Adds jitter to the diagonal of cov until its Cholesky succeeds. The
+ * jitter is kept in cov, so cov = L L^T holds exactly as documented. */
+static int pmc__factor_cov(double *cov, double *chol, size_t d, pmc_err *err)
 {
-    size_t d = k->d;
-    if (pmc__cholesky(k->cov, k->chol, d) == 0)
+    if (pmc__cholesky(cov, chol, d) == 0)
         return PMC_OK;
-    double scale = pmc__max_variance(k->cov, d), added = 0;
+    double scale = pmc__max_variance(cov, d), added = 0;
     for (size_t t = 0; t < sizeof pmc__jitter / sizeof pmc__jitter[0] && scale > 0; t++) {
         double eps = pmc__jitter[t] * scale - added;
         for (size_t a = 0; a < d; a++)
-            k->cov[a * d + a] += eps;
+            cov[a * d + a] += eps;
         added += eps;
-        if (pmc__cholesky(k->cov, k->chol, d) == 0)
+        if (pmc__cholesky(cov, chol, d) == 0)
             return PMC_OK;
     }
-    size_t bad = pmc__smallest_variance(k->cov, d);
+    size_t bad = pmc__smallest_variance(cov, d);
     return pmc_err_set(err, PMC_ERUNTIME,
                        "kernel covariance is not positive definite even with jitter: parameter "
                        "index %zu has variance %g (largest variance %g); has it collapsed to one "
-                       "value?", bad, k->cov[bad * d + bad] - added, scale);
+                       "value?", bad, cov[bad * d + bad] - added, scale);
+}
+
+static int pmc__factor_with_jitter(pmc_kernel *k, pmc_err *err)
+{
+    return pmc__factor_cov(k->cov, k->chol, k->d, err);
 }
 
 int pmc_kernel_fit(pmc_kernel *k, const double *theta, const double *w, size_t n, size_t d,
@@ -168,9 +172,278 @@ void pmc_kernel_free(pmc_kernel *k)
 {
     free(k->cov);
     free(k->chol);
-    k->cov = NULL;
-    k->chol = NULL;
-    k->d = 0;
+    free(k->local_chol);
+    free(k->local_inv);
+    memset(k, 0, sizeof *k);
+}
+
+static const char *const pmc__kind_names[] = {"beaumont", "componentwise", "olcm", "knn"};
+
+const char *pmc_kernel_kind_name(pmc_kernel_kind kind)
+{
+    return (unsigned)kind < 4 ? pmc__kind_names[kind] : "unknown";
+}
+
+int pmc_kernel_kind_parse(const char *name, pmc_kernel_kind *kind)
+{
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(name, pmc__kind_names[i])) {
+            *kind = (pmc_kernel_kind)i;
+            return PMC_OK;
+        }
+    return PMC_EINVAL;
+}
+
+/* sum_{k in idx} w~_k (theta_k - c)(theta_k - c)^T with w~ = w / sum_idx w,
+ * summed in the order of idx: the second moment about c (Filippi et al.
+ * 2013, eq. 11, with c = theta_j). Written to cov (d*d, mirrored). */
+static void pmc__moment_about(const double *theta, const double *w, const size_t *idx,
+                              size_t m, size_t d, const double *c, double *diff, double *cov)
+{
+    double v1 = 0;
+    for (size_t t = 0; t < m; t++)
+        v1 += w[idx[t]];
+    memset(cov, 0, d * d * sizeof *cov);
+    for (size_t t = 0; t < m; t++) {
+        const double *x = theta + idx[t] * d;
+        for (size_t a = 0; a < d; a++)
+            diff[a] = x[a] - c[a];
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = 0; b <= a; b++)
+                cov[a * d + b] += w[idx[t]] * diff[a] * diff[b];
+    }
+    for (size_t a = 0; a < d; a++)
+        for (size_t b = 0; b <= a; b++) {
+            cov[a * d + b] /= v1;
+            cov[b * d + a] = cov[a * d + b];
+        }
+}
+
+/* The packed lower triangle of L^{-1} (row a holds b = 0..a), by forward
+ * substitution on the columns of the identity. */
+static void pmc__invert_lower(const double *chol, size_t d, double *inv)
+{
+    for (size_t col = 0; col < d; col++) {
+        for (size_t a = col; a < d; a++) {
+            double sum = a == col ? 1.0 : 0.0;
+            for (size_t b = col; b < a; b++)
+                sum -= chol[a * d + b] * inv[b * (b + 1) / 2 + col];
+            inv[a * (a + 1) / 2 + col] = sum / chol[a * d + a];
+        }
+    }
+}
+
+typedef struct {
+    double dist;
+    size_t idx;
+} pmc__neighbour;
+
+/* Nearest first; equal distances by index, so the order is total and the
+ * neighbour set is the same on every rank. */
+static int pmc__cmp_neighbour(const void *pa, const void *pb)
+{
+    const pmc__neighbour *a = pa, *b = pb;
+    if (a->dist != b->dist)
+        return a->dist < b->dist ? -1 : 1;
+    return (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+/* Indices of the particles whose distance is within epsilon (OLCM's set S),
+ * or of all particles if fewer than d + 1 are: a Sigma_j from fewer points
+ * is singular. Returns the count. */
+static size_t pmc__olcm_set(const pmc_kernel_spec *spec, size_t n, size_t d, size_t *idx)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (spec->distances[i] <= spec->epsilon)
+            idx[m++] = i;
+    if (m >= d + 1)
+        return m;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    return n;
+}
+
+/* Rearranges nb[0..n-1] so that nb[k] is the element of rank k under
+ * pmc__cmp_neighbour (Hoare's selection, middle element as pivot; the order
+ * is total, so the element is the same whatever the pivots). */
+static void pmc__select(pmc__neighbour *nb, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        pmc__neighbour pivot = nb[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (pmc__cmp_neighbour(&nb[i], &pivot) < 0)
+                i++;
+            while (pmc__cmp_neighbour(&nb[j], &pivot) > 0)
+                j--;
+            if (i <= j) {
+                pmc__neighbour t = nb[i];
+                nb[i] = nb[j];
+                nb[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return;
+    }
+}
+
+/* The k nearest particles to particle j in the whitened coordinates z
+ * (Mahalanobis under the global covariance; ties by index), into idx in
+ * index order, so the sums over them run in a fixed order. O(n) expected. */
+static void pmc__knn_set(const double *z, size_t n, size_t d, size_t j, size_t k,
+                         pmc__neighbour *nb, size_t *idx)
+{
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t a = 0; a < d; a++) {
+            double u = z[i * d + a] - z[j * d + a];
+            s += u * u;
+        }
+        nb[i].dist = s;
+        nb[i].idx = i;
+    }
+    pmc__select(nb, n, k - 1);
+    pmc__neighbour last = nb[k - 1];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (size_t a = 0; a < d; a++) {
+            double u = z[i * d + a] - z[j * d + a];
+            s += u * u;
+        }
+        pmc__neighbour me = {s, i};
+        if (pmc__cmp_neighbour(&me, &last) <= 0)
+            idx[m++] = i;
+    }
+}
+
+/* Sigma_j and its factors for every ancestor (OLCM or KNN). */
+static int pmc__fit_local(pmc_kernel *k, const pmc_kernel_spec *spec, const double *theta,
+                          const double *w, size_t n, size_t d, pmc_err *err)
+{
+    size_t tri = d * (d + 1) / 2;
+    k->local_chol = malloc(n * d * d * sizeof(double));
+    k->local_inv = malloc(n * tri * sizeof(double));
+    size_t *idx = malloc(n * sizeof *idx);
+    double *cov = malloc((d * d + d) * sizeof *cov);
+    pmc__neighbour *nb = spec->kind == PMC_KERNEL_KNN ? malloc(n * sizeof *nb) : NULL;
+    double *z = spec->kind == PMC_KERNEL_KNN ? malloc(n * d * sizeof *z) : NULL;
+    int rc = PMC_OK;
+    if (!k->local_chol || !k->local_inv || !idx || !cov ||
+        (spec->kind == PMC_KERNEL_KNN && (!nb || !z))) {
+        rc = pmc_err_set(err, PMC_ENOMEM, "kernel %s: out of memory for %zu particles x %zu "
+                         "parameters", pmc_kernel_kind_name(spec->kind), n, d);
+        goto done;
+    }
+    k->n_local = n;
+    size_t m = 0;
+    if (spec->kind == PMC_KERNEL_OLCM)
+        m = pmc__olcm_set(spec, n, d, idx);
+    else
+        pmc_kernel_whiten(k, theta, n, z);
+    for (size_t j = 0; j < n && rc == PMC_OK; j++) {
+        if (spec->kind == PMC_KERNEL_KNN) {
+            m = spec->neighbours;
+            pmc__knn_set(z, n, d, j, m, nb, idx);
+        }
+        pmc__moment_about(theta, w, idx, m, d, theta + j * d, cov + d * d, cov);
+        double *lj = k->local_chol + j * d * d;
+        rc = pmc__factor_cov(cov, lj, d, err);
+        if (rc == PMC_OK)
+            pmc__invert_lower(lj, d, k->local_inv + j * tri);
+    }
+done:
+    free(idx);
+    free(cov);
+    free(nb);
+    free(z);
+    return rc;
+}
+
+int pmc_kernel_fit_kind(pmc_kernel *k, const pmc_kernel_spec *spec, const double *theta,
+                        const double *w, size_t n, size_t d, pmc_err *err)
+{
+    /* Fewer than d + 1 points span less than d dimensions: Sigma_j would be
+     * singular (the ancestor's own term is 0). */
+    if (spec->kind == PMC_KERNEL_KNN && (spec->neighbours < d + 1 || spec->neighbours > n))
+        return pmc_err_set(err, PMC_EINVAL, "kernel knn: %zu neighbours; expected %zu (the "
+                           "parameters + 1) to %zu (the population size)", spec->neighbours,
+                           d + 1, n);
+    if (spec->kind == PMC_KERNEL_OLCM && !spec->distances)
+        return pmc_err_set(err, PMC_EINVAL, "kernel olcm: the population's distances are needed");
+    free(k->local_chol);
+    free(k->local_inv);
+    k->local_chol = k->local_inv = NULL;
+    k->n_local = 0;
+    int rc = pmc_kernel_fit(k, theta, w, n, d, err);
+    if (rc != PMC_OK)
+        return rc;
+    k->kind = spec->kind;
+    if (spec->kind == PMC_KERNEL_COMPONENTWISE) {
+        /* Beaumont 2009 / Toni et al. 2009: each parameter perturbed on its
+         * own, variance twice its weighted variance. k->cov already holds
+         * 2 x the weighted covariance, jittered only if singular; the
+         * diagonal is refactored from scratch. */
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = 0; b < d; b++)
+                if (a != b)
+                    k->cov[a * d + b] = 0;
+        return pmc__factor_with_jitter(k, err);
+    }
+    if (spec->kind == PMC_KERNEL_OLCM || spec->kind == PMC_KERNEL_KNN)
+        return pmc__fit_local(k, spec, theta, w, n, d, err);
+    return PMC_OK;
+}
+
+/* The factor of ancestor j: its own for the local kinds, else the global one. */
+static const double *pmc__chol_of(const pmc_kernel *k, size_t j)
+{
+    return k->n_local ? k->local_chol + j * k->d * k->d : k->chol;
+}
+
+double pmc_kernel_logpdf(const pmc_kernel *k, size_t j, const double *theta_j, const double *x)
+{
+    size_t d = k->d;
+    const double *l = pmc__chol_of(k, j);
+    double z[64], q = 0, logdet = 0;
+    if (d > 64)
+        return NAN;
+    for (size_t a = 0; a < d; a++) {
+        double sum = x[a] - theta_j[a];
+        for (size_t b = 0; b < a; b++)
+            sum -= l[a * d + b] * z[b];
+        z[a] = sum / l[a * d + a];
+        q += z[a] * z[a];
+        logdet += log(l[a * d + a]);
+    }
+    const double log_2pi = 1.8378770664093454835606594728112; /* log(2 pi) */
+    return -0.5 * q - logdet - 0.5 * (double)d * log_2pi;
+}
+
+void pmc_kernel_perturb_ancestor(const pmc_kernel *k, size_t j, const double *center,
+                                 gsl_rng *rng, double *out)
+{
+    size_t d = k->d;
+    const double *chol = pmc__chol_of(k, j);
+    for (size_t a = 0; a < d; a++)
+        out[a] = gsl_ran_gaussian_ziggurat(rng, 1.0);
+    for (size_t a = d; a-- > 0;) {
+        const double *row = chol + a * d;
+        double sum = 0;
+        for (size_t b = 0; b <= a; b++)
+            sum += row[b] * out[b];
+        out[a] = center[a] + sum;
+    }
 }
 
 /* out = center + L z. z is drawn into out first; then rows are formed from
@@ -179,16 +452,7 @@ void pmc_kernel_free(pmc_kernel *k)
  * an allocation failure), but out must not overlap center. */
 void pmc_kernel_perturb(const pmc_kernel *k, const double *center, gsl_rng *rng, double *out)
 {
-    size_t d = k->d;
-    for (size_t a = 0; a < d; a++)
-        out[a] = gsl_ran_gaussian_ziggurat(rng, 1.0);
-    for (size_t a = d; a-- > 0;) {
-        const double *row = k->chol + a * d;
-        double sum = 0;
-        for (size_t b = 0; b <= a; b++)
-            sum += row[b] * out[b];
-        out[a] = center[a] + sum;
-    }
+    pmc_kernel_perturb_ancestor(k, 0, center, rng, out);
 }
 
 /* Forward substitution for L z = x, row by row: z_a = (x_a - sum_{b<a} L_ab z_b) / L_aa.

@@ -1,6 +1,8 @@
 /* The perturbation kernel of PMC-ABC: a multivariate normal centred on the
- * ancestor, with covariance twice the weighted covariance of the previous
- * population (Beaumont, Cornuet, Marin & Robert 2009, section 3). */
+ * ancestor. By default its covariance is twice the weighted covariance of the
+ * previous population (Beaumont, Cornuet, Marin & Robert 2009, section 3);
+ * [kernel] name chooses the diagonal of it, or a covariance per ancestor
+ * (pmc_kernel_kind; formulas and sources in docs/algorithm.md). */
 #ifndef PMC_KERNEL_H
 #define PMC_KERNEL_H
 
@@ -9,11 +11,42 @@
 
 #include "pmc_error.h"
 
+/* Which kernel ([kernel] name, docs/algorithm.md "Proposal kernels").
+ * BEAUMONT and COMPONENTWISE share one covariance for every ancestor; OLCM
+ * and KNN give each ancestor j its own covariance Sigma_j. */
+typedef enum {
+    PMC_KERNEL_BEAUMONT = 0, /* 2 x weighted covariance (Beaumont et al. 2009) */
+    PMC_KERNEL_COMPONENTWISE, /* its diagonal only (Beaumont 2009; Toni et al. 2009) */
+    PMC_KERNEL_OLCM,          /* optimal local covariance (Filippi et al. 2013, eq. 11) */
+    PMC_KERNEL_KNN            /* local covariance of the k nearest particles */
+} pmc_kernel_kind;
+
+/* "beaumont", "componentwise", "olcm", "knn". */
+const char *pmc_kernel_kind_name(pmc_kernel_kind kind);
+
+/* Parses a name of pmc_kernel_kind_name into *kind; PMC_EINVAL if unknown. */
+int pmc_kernel_kind_parse(const char *name, pmc_kernel_kind *kind);
+
 typedef struct {
     size_t d;
-    double *cov;  /* d*d row-major: 2 x weighted covariance */
+    double *cov;  /* d*d row-major: 2 x weighted covariance (its diagonal for COMPONENTWISE) */
     double *chol; /* d*d row-major lower-triangular L, cov = L L^T */
+    pmc_kernel_kind kind;
+    /* Local kinds only (else n_local = 0, NULLs): per ancestor j, the
+     * lower-triangular L_j of Sigma_j = L_j L_j^T at local_chol + j d d, and
+     * the packed lower triangle of L_j^{-1} (row a: entries b = 0..a) at
+     * local_inv + j d (d + 1) / 2, for pmc_weights_block_local. */
+    size_t n_local;
+    double *local_chol, *local_inv;
 } pmc_kernel;
+
+/* Inputs of pmc_kernel_fit_kind beyond the population. */
+typedef struct {
+    pmc_kernel_kind kind;
+    size_t neighbours;        /* KNN: k, d + 1 <= k <= n (the ancestor counts as one) */
+    const double *distances;  /* OLCM: the population's distances (n), under the new metric */
+    double epsilon;           /* OLCM: the next generation's tolerance */
+} pmc_kernel_spec;
 
 /* Weighted covariance of theta (n rows x d columns, row-major) with
  * normalised weights w (sum 1), written to cov (d*d row-major). Uses the
@@ -32,7 +65,31 @@ int pmc_kernel_weighted_cov(const double *theta, const double *w, size_t n, size
 int pmc_kernel_fit(pmc_kernel *k, const double *theta, const double *w, size_t n, size_t d,
                    pmc_err *err);
 
+/* pmc_kernel_fit for any kind (BEAUMONT gives the same bits as
+ * pmc_kernel_fit). COMPONENTWISE: cov = 2 diag(weighted variances).
+ * OLCM: with S = {k : distances[k] <= epsilon} (all particles if S has
+ * fewer than d + 1 members) and w~ the weights renormalised on S,
+ *   Sigma_j = sum_{k in S} w~_k (theta_k - theta_j)(theta_k - theta_j)^T
+ *           = C_S + (m_S - theta_j)(m_S - theta_j)^T,
+ * m_S, C_S the w~-weighted mean and (biased) covariance of S.
+ * KNN: N_j = the k particles nearest theta_j in the Mahalanobis metric of
+ * the global covariance (ties by index; theta_j is one of them), and Sigma_j
+ * as OLCM's with N_j for S. Each Sigma_j gets pmc_kernel_fit's jitter if it
+ * is not positive definite. Returns PMC_EINVAL (bad spec), PMC_ENOMEM or
+ * PMC_ERUNTIME (a covariance not positive definite even with jitter). */
+int pmc_kernel_fit_kind(pmc_kernel *k, const pmc_kernel_spec *spec, const double *theta,
+                        const double *w, size_t n, size_t d, pmc_err *err);
+
+/* log of the kernel density K_j(x | theta_j) of ancestor j (any j for the
+ * global kinds), with its normalising constant: for tests and checks. */
+double pmc_kernel_logpdf(const pmc_kernel *k, size_t j, const double *theta_j, const double *x);
+
 void pmc_kernel_free(pmc_kernel *k);
+
+/* out = center + L_j z for ancestor j (L for the global kinds), z ~ N(0, I_d)
+ * drawn from rng (d gaussian draws in order). */
+void pmc_kernel_perturb_ancestor(const pmc_kernel *k, size_t j, const double *center,
+                                 gsl_rng *rng, double *out);
 
 /* out = center + L z, z ~ N(0, I_d) drawn from rng (d gaussian draws in order). */
 void pmc_kernel_perturb(const pmc_kernel *k, const double *center, gsl_rng *rng, double *out);

@@ -122,7 +122,7 @@ static int propose(const slot_ctx *c, double *theta, pmc_err *err)
             pmc_prior_sample_joint(c->cfg->prior, d, c->rng, theta);
         } else {
             size_t j = draw_ancestor(c->prev_cumw, c->prev->n, c->rng);
-            pmc_kernel_perturb(c->kernel, c->prev->theta + j * d, c->rng, theta);
+            pmc_kernel_perturb_ancestor(c->kernel, j, c->prev->theta + j * d, c->rng, theta);
             if (!isfinite(pmc_prior_logpdf_joint(c->cfg->prior, d, theta)))
                 continue;
         }
@@ -311,6 +311,7 @@ typedef struct {
     double *epsilons;
     uint64_t total_sims;
     double attempts_hint;      /* simulations per slot of the last generation */
+    double last_acceptance;    /* acceptance rate of the newest complete generation */
     gsl_rng *rng;
     double *stats;
     group_sim gsim;            /* what group calls simulate with */
@@ -361,9 +362,17 @@ static int compute_weights(run_state *st, pmc_err *err)
         pmc_schedule_block(st->sched, n, &lo, &hi);
     for (size_t i = lo; i < hi; i++)
         st->logprior[i] = pmc_prior_logpdf_joint(st->cfg->prior, d, cur->theta + i * d);
-    pmc_kernel_whiten(&st->kernel, cur->theta, n, st->z);
-    int rc = pmc_weights_block(st->z, st->logprior, lo, hi, st->z_prev, st->prev.weights,
+    int rc;
+    if (st->kernel.n_local) {
+        /* OLCM, KNN: a covariance per ancestor (pmc_weights_block_local). */
+        rc = pmc_weights_block_local(cur->theta, st->logprior, lo, hi, st->prev.theta,
+                                     st->kernel.local_inv, st->prev.weights, st->prev.n, d,
+                                     cur->weights + lo, err);
+    } else {
+        pmc_kernel_whiten(&st->kernel, cur->theta, n, st->z);
+        rc = pmc_weights_block(st->z, st->logprior, lo, hi, st->z_prev, st->prev.weights,
                                st->prev.n, d, cur->weights + lo, err);
+    }
     /* Unshared, every rank got the same status from the same inputs. */
     if (shared)
         rc = pmc_schedule_agree(st->sched, rc, err);
@@ -374,12 +383,28 @@ static int compute_weights(run_state *st, pmc_err *err)
     return rc;
 }
 
+/* [kernel] neighbours for a population of n in d dimensions: as configured
+ * (the config checked d + 1 <= k <= n), or by default a quarter of the
+ * population (pyABC's LocalTransition default, k_fraction = 1/4), at least
+ * d + 1 and at most n. */
+static size_t knn_neighbours(const pmc_config *cfg, size_t n, size_t d)
+{
+    if (cfg->kernel_neighbours)
+        return cfg->kernel_neighbours;
+    size_t k = (n + 3) / 4;
+    k = k < d + 1 ? d + 1 : k;
+    return k > n ? n : k;
+}
+
 /* Fits the kernel and ancestor table to the population just accepted, for
- * the next generation. */
-static int prepare_next(run_state *st, pmc_err *err)
+ * the next generation, whose tolerance is eps; dist are the population's
+ * distances under the next generation's metric (for OLCM). */
+static int prepare_next(run_state *st, double eps, const double *dist, pmc_err *err)
 {
     population *p = &st->cur;
-    int rc = pmc_kernel_fit(&st->kernel, p->theta, p->weights, p->n, p->d, err);
+    pmc_kernel_spec spec = { (pmc_kernel_kind)st->cfg->kernel_kind,
+                             knn_neighbours(st->cfg, p->n, p->d), dist, eps };
+    int rc = pmc_kernel_fit_kind(&st->kernel, &spec, p->theta, p->weights, p->n, p->d, err);
     if (rc != PMC_OK)
         return rc;
     double acc = 0.0;
@@ -672,6 +697,7 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     meta->gen_simulations = gen_sims;
     meta->ess = pmc_weights_ess(st->cur.weights, st->n);
     meta->acceptance_rate = (double)st->n / (double)gen_sims;
+    st->last_acceptance = meta->acceptance_rate;
     meta->seed = st->cfg->seed;
     meta->wall_time = pmc_now() - t0;
     meta->data_checksum = st->data_checksum;
@@ -898,13 +924,21 @@ static int check_compatible(const run_state *st, const pmc_generation *g, const 
     return PMC_OK;
 }
 
-/* Tolerance of the next generation from the population in st->cur. With the
+/* The distances of st->cur under the next generation's metric: recomputed
+ * by next_epsilon for the adaptive distance. */
+static const double *next_distances(const run_state *st)
+{
+    return st->ns ? st->dist_tmp : st->cur.distances;
+}
+
+/* Tolerance of generation gen from the population in st->cur (generation
+ * gen - 1): [epsilon] schedule's value or quantile. With the
  * adaptive distance (Prangle 2017, algorithm 4) the metric is first rescaled
  * by 1 / MAD of the statistics of the generation's first simulations per
  * slot (draws from its proposal's predictive), and the accepted particles'
  * distances are recomputed under the new metric before the quantile is taken,
  * so that the tolerance and the distance agree. */
-static int next_epsilon(run_state *st, double *eps, pmc_err *err)
+static int next_epsilon(run_state *st, unsigned gen, double *eps, pmc_err *err)
 {
     const pmc_config *cfg = st->cfg;
     const double *dist = st->cur.distances;
@@ -924,7 +958,30 @@ static int next_epsilon(run_state *st, double *eps, pmc_err *err)
         pmc_log_info("adaptive distance for the next generation: %s",
                      pmc_distance_describe(st->distance));
     }
-    *eps = pmc_epsilon_next(dist, st->n, cfg->eps_quantile, cfg->eps_minimum);
+    switch ((pmc_epsilon_schedule)cfg->eps_schedule) {
+    case PMC_EPS_LIST:
+        /* gen >= 1, and the list-end stopping rule ends the run before a
+         * generation without a value; the last value is a guard only. */
+        *eps = cfg->eps_values[gen - 1 < cfg->n_eps_values ? gen - 1 : cfg->n_eps_values - 1];
+        *eps = *eps > cfg->eps_minimum ? *eps : cfg->eps_minimum;
+        break;
+    case PMC_EPS_ACCEPTANCE: {
+        double q = pmc_epsilon_acceptance_quantile(cfg->eps_quantile, cfg->eps_target_acceptance,
+                                                   st->last_acceptance);
+        *eps = pmc_epsilon_next(dist, st->n, q, cfg->eps_minimum);
+        pmc_log_info("schedule acceptance: generation %u uses quantile %.6g (acceptance %.4g, "
+                     "target %g)", gen, q, st->last_acceptance, cfg->eps_target_acceptance);
+        break;
+    }
+    case PMC_EPS_WEIGHTED_QUANTILE:
+        *eps = pmc_weighted_quantile(dist, st->cur.weights, st->n, cfg->eps_quantile);
+        if (*eps < cfg->eps_minimum)
+            *eps = cfg->eps_minimum;
+        break;
+    default:
+        *eps = pmc_epsilon_next(dist, st->n, cfg->eps_quantile, cfg->eps_minimum);
+        break;
+    }
     return PMC_OK;
 }
 
@@ -945,6 +1002,7 @@ static void adopt_generation(run_state *st, const pmc_generation *g)
         st->epsilons[i] = g->epsilons[i];
     st->total_sims = g->meta.n_simulations;
     st->attempts_hint = (double)g->meta.gen_simulations / (double)st->n;
+    st->last_acceptance = g->meta.acceptance_rate;
 }
 
 /* Loads the finished slots of generation gen from its partial file, if one
@@ -1204,6 +1262,11 @@ static void log_start(const run_state *st)
                  "minimum %g, max_simulations %llu", cfg->checkpoint_dir, cfg->generations,
                  cfg->eps_initial, cfg->eps_quantile, cfg->eps_minimum,
                  (unsigned long long)cfg->max_simulations);
+    /* Only the opt-in settings (issue 20): a default run logs as before. */
+    if (cfg->eps_schedule != PMC_EPS_QUANTILE || cfg->kernel_kind != PMC_KERNEL_BEAUMONT)
+        pmc_log_info("kernel %s, epsilon schedule %s",
+                     pmc_kernel_kind_name((pmc_kernel_kind)cfg->kernel_kind),
+                     pmc_epsilon_schedule_name((pmc_epsilon_schedule)cfg->eps_schedule));
 }
 
 /* Run control from the config and the command line. The deadline leaves a
@@ -1236,10 +1299,40 @@ typedef struct {
     pmc_gen_meta last;   /* meta of the newest complete generation */
 } start_point;
 
-/* Whether the run that produced generation `m` is complete under cfg. */
-static int is_finished(const pmc_config *cfg, const pmc_gen_meta *m)
+/* The stopping rules of [epsilon] after generation m (st->epsilons holds
+ * the tolerances up to it). */
+static pmc_epsilon_stop stop_rule(const run_state *st, const pmc_gen_meta *m)
 {
-    return m->generation + 1 >= cfg->generations || m->epsilon <= cfg->eps_minimum;
+    const pmc_config *cfg = st->cfg;
+    unsigned t = m->generation;
+    return pmc_epsilon_should_stop(t, m->epsilon, t ? st->epsilons[t - 1] : INFINITY,
+                                   m->acceptance_rate, cfg->eps_min_acceptance,
+                                   cfg->eps_min_change,
+                                   cfg->eps_schedule == PMC_EPS_LIST ? cfg->n_eps_values : 0);
+}
+
+/* Logs why a stopping rule ended the run after generation m. */
+static void log_stop_rule(const run_state *st, const pmc_gen_meta *m, pmc_epsilon_stop why)
+{
+    const pmc_config *cfg = st->cfg;
+    if (why == PMC_EPS_STOP_ACCEPTANCE)
+        pmc_log_info("stopping: acceptance rate %g of generation %u is below min_acceptance %g",
+                     m->acceptance_rate, m->generation, cfg->eps_min_acceptance);
+    else if (why == PMC_EPS_STOP_CHANGE)
+        pmc_log_info("stopping: epsilon %g of generation %u is less than min_change %g below "
+                     "the one before (%g)", m->epsilon, m->generation, cfg->eps_min_change,
+                     st->epsilons[m->generation - 1]);
+    else if (why == PMC_EPS_STOP_LIST_END)
+        pmc_log_info("stopping: all %zu values of the epsilon list are done",
+                     cfg->n_eps_values);
+}
+
+/* Whether the run that produced generation `m` is complete under cfg. */
+static int is_finished(const run_state *st, const pmc_gen_meta *m)
+{
+    const pmc_config *cfg = st->cfg;
+    return m->generation + 1 >= cfg->generations || m->epsilon <= cfg->eps_minimum ||
+           stop_rule(st, m) != PMC_EPS_GO_ON;
 }
 
 static int resume_or_start(run_state *st, const pmc_run_options *opt, start_point *sp,
@@ -1278,16 +1371,16 @@ static int resume_or_start(run_state *st, const pmc_run_options *opt, start_poin
     adopt_generation(st, &g);
     sp->last = g.meta;
     sp->next_gen = g.meta.generation + 1;
-    sp->finished = is_finished(cfg, &g.meta);
+    sp->finished = is_finished(st, &g.meta);
     pmc_log_info("resuming from generation %u (%s)", g.meta.generation, path);
     pmc_generation_free(&g);
     if (st->rank == 0)
         pmc_checkpoint_cleanup(cfg->checkpoint_dir, sp->last.generation, cfg->keep_last);
     if (sp->finished)
         return PMC_OK;
-    rc = next_epsilon(st, &sp->eps, err);
+    rc = next_epsilon(st, sp->next_gen, &sp->eps, err);
     if (rc == PMC_OK)
-        rc = prepare_next(st, err);
+        rc = prepare_next(st, sp->eps, next_distances(st), err);
     if (rc == PMC_OK)
         rc = load_partial(st, sp->next_gen, sp->eps, err);
     return rc;
@@ -1329,11 +1422,16 @@ static int run_loop(run_state *st, start_point *sp, int *last_in_cur, pmc_err *e
             pmc_log_info("stopping: epsilon reached its minimum %g", cfg->eps_minimum);
             return PMC_OK;
         }
+        pmc_epsilon_stop why = stop_rule(st, &meta);
+        if (why != PMC_EPS_GO_ON) {
+            log_stop_rule(st, &meta, why);
+            return PMC_OK;
+        }
         if (gen + 1 >= cfg->generations)
             break;
-        rc = next_epsilon(st, &eps, err);
+        rc = next_epsilon(st, gen + 1, &eps, err);
         if (rc == PMC_OK)
-            rc = prepare_next(st, err);
+            rc = prepare_next(st, eps, next_distances(st), err);
         *last_in_cur = 0;
         clear_slots(st);
         if (rc == PMC_OK)

@@ -31,6 +31,9 @@
 #define PMC__JBLOCK 256
 #define PMC__ITILE 16
 
+static int pmc__weights_from_denominators(const double *logprior, size_t i0, size_t i1,
+                                          double *out, pmc_err *err);
+
 /* exp(-d2 / 2) x 2^54 for d2 >= 0 (NaN gives NaN). Method: with t = d2
  * log2(e) / 2, exp(-d2/2) = 2^-t = 2^n 2^-g, n = -round(t) and g = t + n,
  * |g| <= 1/2; 2^-g = 1 + g Q(g), Q of degree 10 the Chebyshev fit of
@@ -314,6 +317,20 @@ static void pmc__prev_cols_boxes(pmc__prev_cols *p, size_t n_prev)
     }
 }
 
+/* AUTO becomes the widest instruction set; PMC_EINVAL if *isa is not
+ * supported here. */
+static int pmc__resolve_isa(pmc_weights_isa *isa, pmc_err *err)
+{
+    if (*isa == PMC_WEIGHTS_ISA_AUTO)
+        *isa = pmc_weights_isa_best();
+    if (!pmc__isa_supported(*isa))
+        return pmc_err_set(err, PMC_EINVAL,
+                           "weights: instruction set '%s' is not supported by this CPU or build; "
+                           "expected one up to '%s'",
+                           pmc_weights_isa_name(*isa), pmc_weights_isa_name(pmc_weights_isa_best()));
+    return PMC_OK;
+}
+
 /* Copies the previous population into columns (see pmc__prev_cols). */
 static int pmc__prev_cols_make(pmc__prev_cols *p, const double *z_prev, const double *w_prev,
                                size_t n_prev, size_t d)
@@ -349,13 +366,9 @@ int pmc_weights_block_isa(pmc_weights_isa isa, const double *z, const double *lo
                           size_t i0, size_t i1, const double *z_prev, const double *w_prev,
                           size_t n_prev, size_t d, double *out, pmc_err *err)
 {
-    if (isa == PMC_WEIGHTS_ISA_AUTO)
-        isa = pmc_weights_isa_best();
-    if (!pmc__isa_supported(isa))
-        return pmc_err_set(err, PMC_EINVAL,
-                           "weights: instruction set '%s' is not supported by this CPU or build; "
-                           "expected one up to '%s'",
-                           pmc_weights_isa_name(isa), pmc_weights_isa_name(pmc_weights_isa_best()));
+    int rc = pmc__resolve_isa(&isa, err);
+    if (rc != PMC_OK)
+        return rc;
     if (d == 0)
         return pmc_err_set(err, PMC_EINVAL, "weights: dimension 0; expected at least 1 parameter");
     if (i1 <= i0)
@@ -380,6 +393,14 @@ int pmc_weights_block_isa(pmc_weights_isa isa, const double *z, const double *lo
         break;
     }
     free(cols.zt);
+    return pmc__weights_from_denominators(logprior, i0, i1, out, err);
+}
+
+/* out[i - i0] holds particle i's denominator x 2^54; replaces it by
+ * prior / denominator. */
+static int pmc__weights_from_denominators(const double *logprior, size_t i0, size_t i1,
+                                          double *out, pmc_err *err)
+{
     for (size_t i = i0; i < i1; i++) {
         double prior = exp(logprior[i]);
         if (prior == 0) {
@@ -396,6 +417,201 @@ int pmc_weights_block_isa(pmc_weights_isa isa, const double *z, const double *lo
         out[i - i0] = prior / denom;
     }
     return PMC_OK;
+}
+
+/* Previous population for per-ancestor kernels (OLCM, KNN), in columns of
+ * n_pad rows: d columns of theta_j, then d (d + 1) / 2 columns of the packed
+ * L_j^{-1}, then coef_j = w_j |L_j^{-1}| (the kernel's normalising constant,
+ * which now differs between ancestors). Padding rows are zero: their term
+ * is coef 0 times exp(0). */
+typedef struct {
+    size_t d, n_pad;
+    double *cols;
+} pmc__local_cols;
+
+/* The largest dimension accepted (the prior allows no more parameters). */
+#define PMC__LOCAL_DMAX 64
+
+/* exp(-|L_j^{-1} (x_i - theta_j)|^2 / 2) x 2^54 into buf for the nb
+ * ancestors of a cache block from column offset jb. Row a of the whitened
+ * difference is s = inv_a0 u_0, then s = fma(inv_ab, u_b, s) for b = 1..a,
+ * u_b = x_b - theta_jb; d2 = s_0^2, then d2 = fma(s_a, s_a, d2): a fixed
+ * order, as in pmc__block_terms, so every instruction set gives the same
+ * bits. dc = 1 or 2 (a compile-time constant): one fused loop over j;
+ * otherwise one pass over the block per (a, b), which GCC vectorises for any
+ * d (u_b is recomputed in each pass: the same subtraction, the same bits),
+ * with s in sbuf. */
+static inline __attribute__((always_inline)) void
+pmc__local_terms(const double *xi, const pmc__local_cols *p, size_t jb, size_t nb, size_t dc,
+                 double *sbuf, double *buf)
+{
+    size_t n_pad = p->n_pad, d = p->d;
+    const double *th = p->cols + jb, *inv = p->cols + d * n_pad + jb;
+    if (dc == 1 || dc == 2) {
+        for (size_t j = 0; j < nb; j++) {
+            double u0 = xi[0] - th[j], s0 = inv[j] * u0, d2 = s0 * s0;
+            if (dc == 2) {
+                double u1 = xi[1] - th[n_pad + j];
+                double s1 = inv[n_pad + j] * u0;
+                s1 = fma(inv[2 * n_pad + j], u1, s1);
+                d2 = fma(s1, s1, d2);
+            }
+            buf[j] = pmc__exp_half_neg_scaled(d2, 1);
+        }
+        return;
+    }
+    for (size_t a = 0; a < d; a++) {
+        const double *row = inv + a * (a + 1) / 2 * n_pad;
+        for (size_t j = 0; j < nb; j++)
+            sbuf[j] = row[j] * (xi[0] - th[j]);
+        for (size_t b = 1; b <= a; b++) {
+            const double *rb = row + b * n_pad, *tb = th + b * n_pad;
+            double xb = xi[b];
+            for (size_t j = 0; j < nb; j++)
+                sbuf[j] = fma(rb[j], xb - tb[j], sbuf[j]);
+        }
+        if (a == 0)
+            for (size_t j = 0; j < nb; j++)
+                buf[j] = sbuf[j] * sbuf[j];
+        else
+            for (size_t j = 0; j < nb; j++)
+                buf[j] = fma(sbuf[j], sbuf[j], buf[j]);
+    }
+    for (size_t j = 0; j < nb; j++)
+        buf[j] = pmc__exp_half_neg_scaled(buf[j], 1);
+}
+
+/* Scaled denominators sum_j coef_j exp(...) x 2^54 of x_i, i in [i0, i1),
+ * into denom, in PMC__LANES partial sums as pmc__mixture_tile. */
+static inline __attribute__((always_inline)) void
+pmc__local_tiles(const double *x, size_t i0, size_t i1, const pmc__local_cols *p, size_t dc,
+                 double *denom)
+{
+    size_t d = p->d, tri = d * (d + 1) / 2;
+    double buf[PMC__JBLOCK] __attribute__((aligned(64)));
+    double sbuf[PMC__JBLOCK] __attribute__((aligned(64)));
+    for (size_t i = i0; i < i1; i++) {
+        double acc[PMC__LANES] = {0};
+        for (size_t jb = 0; jb < p->n_pad; jb += PMC__JBLOCK) {
+            size_t nb = p->n_pad - jb < PMC__JBLOCK ? p->n_pad - jb : PMC__JBLOCK;
+            /* cols is NULL without previous particles: no pointer is formed
+             * from it outside this loop. */
+            const double *coef = p->cols + (d + tri) * p->n_pad + jb;
+            pmc__local_terms(x + i * d, p, jb, nb, dc, sbuf, buf);
+            for (size_t j = 0; j < nb; j += PMC__LANES)
+                for (size_t k = 0; k < PMC__LANES; k++)
+                    acc[k] = fma(coef[j + k], buf[j + k], acc[k]);
+        }
+        denom[i - i0] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+                        ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    }
+}
+
+static inline __attribute__((always_inline)) void
+pmc__local_all(const double *x, size_t i0, size_t i1, const pmc__local_cols *p, double *denom)
+{
+    switch (p->d) {
+    case 1: pmc__local_tiles(x, i0, i1, p, 1, denom); break;
+    case 2: pmc__local_tiles(x, i0, i1, p, 2, denom); break;
+    default: pmc__local_tiles(x, i0, i1, p, 0, denom); break;
+    }
+}
+
+static void pmc__local_baseline(const double *x, size_t i0, size_t i1, const pmc__local_cols *p,
+                                double *denom)
+{
+    pmc__local_all(x, i0, i1, p, denom);
+}
+
+#ifdef PMC__HAVE_X86_VARIANTS
+__attribute__((target("avx2,fma"))) static void
+pmc__local_avx2(const double *x, size_t i0, size_t i1, const pmc__local_cols *p, double *denom)
+{
+    pmc__local_all(x, i0, i1, p, denom);
+}
+
+__attribute__((target(PMC__AVX512_TARGET))) static void
+pmc__local_avx512(const double *x, size_t i0, size_t i1, const pmc__local_cols *p,
+                  double *denom)
+{
+    pmc__local_all(x, i0, i1, p, denom);
+}
+#endif
+
+/* Copies the previous population into columns (see pmc__local_cols);
+ * coef_j = w_j prod_a (L_j^{-1})_aa, the product in coordinate order. */
+static int pmc__local_cols_make(pmc__local_cols *p, const double *theta_prev,
+                                const double *inv_prev, const double *w_prev, size_t n_prev,
+                                size_t d)
+{
+    size_t tri = d * (d + 1) / 2;
+    p->d = d;
+    p->n_pad = (n_prev + PMC__LANES - 1) / PMC__LANES * PMC__LANES;
+    p->cols = NULL;
+    if (!p->n_pad)
+        return PMC_OK;
+    p->cols = aligned_alloc(64, (d + tri + 1) * p->n_pad * sizeof(double));
+    if (!p->cols)
+        return PMC_ENOMEM;
+    memset(p->cols, 0, (d + tri + 1) * p->n_pad * sizeof(double));
+    double *inv = p->cols + d * p->n_pad, *coef = inv + tri * p->n_pad;
+    for (size_t j = 0; j < n_prev; j++) {
+        double c = w_prev[j];
+        for (size_t a = 0; a < d; a++) {
+            p->cols[a * p->n_pad + j] = theta_prev[j * d + a];
+            c *= inv_prev[j * tri + a * (a + 1) / 2 + a];
+        }
+        for (size_t t = 0; t < tri; t++)
+            inv[t * p->n_pad + j] = inv_prev[j * tri + t];
+        coef[j] = c;
+    }
+    return PMC_OK;
+}
+
+int pmc_weights_block_local_isa(pmc_weights_isa isa, const double *theta, const double *logprior,
+                                size_t i0, size_t i1, const double *theta_prev,
+                                const double *inv_prev, const double *w_prev, size_t n_prev,
+                                size_t d, double *out, pmc_err *err)
+{
+    int rc = pmc__resolve_isa(&isa, err);
+    if (rc != PMC_OK)
+        return rc;
+    if (d == 0 || d > PMC__LOCAL_DMAX)
+        return pmc_err_set(err, PMC_EINVAL, "weights: dimension %zu; expected 1 to %d "
+                           "parameters", d, PMC__LOCAL_DMAX);
+    if (i1 <= i0)
+        return PMC_OK;
+    pmc__local_cols cols;
+    if (pmc__local_cols_make(&cols, theta_prev, inv_prev, w_prev, n_prev, d) != PMC_OK)
+        return pmc_err_set(err, PMC_ENOMEM,
+                           "weights: out of memory copying %zu previous particles x %zu "
+                           "parameters", n_prev, d);
+    /* out[] holds the scaled denominators until the weights replace them
+     * (no previous particle: every denominator is 0). */
+    switch (isa) {
+#ifdef PMC__HAVE_X86_VARIANTS
+    case PMC_WEIGHTS_ISA_AVX512:
+        pmc__local_avx512(theta, i0, i1, &cols, out);
+        break;
+    case PMC_WEIGHTS_ISA_AVX2:
+        pmc__local_avx2(theta, i0, i1, &cols, out);
+        break;
+#endif
+    default:
+        pmc__local_baseline(theta, i0, i1, &cols, out);
+        break;
+    }
+    free(cols.cols);
+    return pmc__weights_from_denominators(logprior, i0, i1, out, err);
+}
+
+int pmc_weights_block_local(const double *theta, const double *logprior, size_t i0, size_t i1,
+                            const double *theta_prev, const double *inv_prev,
+                            const double *w_prev, size_t n_prev, size_t d, double *out,
+                            pmc_err *err)
+{
+    return pmc_weights_block_local_isa(PMC_WEIGHTS_ISA_AUTO, theta, logprior, i0, i1, theta_prev,
+                                       inv_prev, w_prev, n_prev, d, out, err);
 }
 
 int pmc_weights_block(const double *z, const double *logprior, size_t i0, size_t i1,

@@ -27,6 +27,20 @@ int pmc_weights_block(const double *z, const double *logprior, size_t i0, size_t
                       const double *z_prev, const double *w_prev, size_t n_prev, size_t d,
                       double *out, pmc_err *err);
 
+/* The same weights for a kernel with one covariance per ancestor,
+ * Sigma_j = L_j L_j^T (OLCM, KNN: pmc_kernel.h):
+ *   out[i - i0] = exp(logprior[i]) / sum_j w_prev[j] |L_j^{-1}| exp(-|L_j^{-1}(theta_i - theta_j)|^2 / 2)
+ * (the constant (2 pi)^{-d/2} cancels; |L_j^{-1}| does not). theta and
+ * theta_prev are raw parameters (rows of d); inv_prev holds per ancestor the
+ * packed lower triangle of L_j^{-1} (pmc_kernel's local_inv). Same
+ * guarantees as pmc_weights_block: bit-identical for any [i0, i1) and
+ * instruction set; O(d^2) per pair. Returns PMC_EINVAL for d = 0 or
+ * d > 64, else as pmc_weights_block. */
+int pmc_weights_block_local(const double *theta, const double *logprior, size_t i0, size_t i1,
+                            const double *theta_prev, const double *inv_prev,
+                            const double *w_prev, size_t n_prev, size_t d, double *out,
+                            pmc_err *err);
+
 /* Instruction sets the weight kernel is compiled for. All give the same bits;
  * they differ only in speed. AUTO picks the widest the CPU supports (AVX2 and
  * AVX512 also need FMA). */
@@ -42,6 +56,12 @@ typedef enum {
 int pmc_weights_block_isa(pmc_weights_isa isa, const double *z, const double *logprior,
                           size_t i0, size_t i1, const double *z_prev, const double *w_prev,
                           size_t n_prev, size_t d, double *out, pmc_err *err);
+
+/* pmc_weights_block_local with a chosen instruction set. */
+int pmc_weights_block_local_isa(pmc_weights_isa isa, const double *theta, const double *logprior,
+                                size_t i0, size_t i1, const double *theta_prev,
+                                const double *inv_prev, const double *w_prev, size_t n_prev,
+                                size_t d, double *out, pmc_err *err);
 
 /* The widest instruction set this CPU supports (never AUTO). */
 pmc_weights_isa pmc_weights_isa_best(void);

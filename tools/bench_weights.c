@@ -5,7 +5,7 @@
  * PAIRS pairs (all N if N * N is smaller). Results go to docs/performance.md.
  *
  * Usage: pmc_bench_weights [--isa auto|baseline|avx2|avx512|plain] [--reps R]
- *                          [--pairs P] [--d LIST] [--n LIST]
+ *                          [--pairs P] [--d LIST] [--n LIST] [--kernel global|local]
  *        pmc_bench_weights --accuracy
  *   --accuracy    measures the kernel's exp instead: the largest relative
  *                 error of 1 / weight against expl over 2e6 points of
@@ -15,6 +15,9 @@
  *   --isa libmvec the same loop compiled with -ffast-math for AVX2 + FMA, so
  *                 that GCC vectorises it with glibc's vector exp: the
  *                 "plain loop with a vectorised exp" reference.
+ *   --kernel local times pmc_weights_block_local instead (a covariance per
+ *                 ancestor: [kernel] name = olcm or knn), with fixed factors
+ *                 L_j^{-1} (diagonal 1, below it 0.1); default global.
  *   LIST is comma-separated, e.g. --d 2,5,10 --n 1000,10000,100000.
  * Prints one Markdown table row per (d, N): pairs/s of the fastest and the
  * median of R repeats by wall time, and the median by the thread's CPU time
@@ -128,6 +131,7 @@ static size_t parse_list(const char *s, size_t *out, size_t max)
 int main(int argc, char **argv)
 {
     const char *isa_name = "auto";
+    int local = 0;
     int reps = 5;
     double target = 2e8;
     size_t ds[16] = { 2, 5, 10 }, ns[16] = { 1000, 10000, 100000 }, nd = 3, nn = 3;
@@ -144,6 +148,9 @@ int main(int argc, char **argv)
             nd = parse_list(argv[a + 1], ds, 16);
         else if (!strcmp(argv[a], "--n"))
             nn = parse_list(argv[a + 1], ns, 16);
+        else if (!strcmp(argv[a], "--kernel") &&
+                 (!strcmp(argv[a + 1], "global") || !strcmp(argv[a + 1], "local")))
+            local = !strcmp(argv[a + 1], "local");
         else {
             fprintf(stderr, "pmc_bench_weights: unknown option '%s'\n", argv[a]);
             return 2;
@@ -160,6 +167,10 @@ int main(int argc, char **argv)
                         "plain or libmvec\n", isa_name);
         return 2;
     }
+    if (local && (plain || mvec)) {
+        fprintf(stderr, "pmc_bench_weights: --kernel local has no plain or libmvec loop\n");
+        return 2;
+    }
     if (mvec && plain_block_libmvec(NULL, NULL, 0, 0, NULL, NULL, 0, 1, NULL) != 0) {
         fprintf(stderr, "pmc_bench_weights: --isa libmvec needs x86-64 glibc and a CPU with "
                         "AVX2 and FMA\n");
@@ -169,6 +180,11 @@ int main(int argc, char **argv)
                        : mvec ? "plain C loop, -ffast-math, glibc vector exp (AVX2)"
                               : pmc_weights_isa_name(isa == PMC_WEIGHTS_ISA_AUTO
                                                          ? pmc_weights_isa_best() : isa);
+    char used_local[64];
+    if (local) {
+        snprintf(used_local, sizeof used_local, "%s, local (per-ancestor) covariance", used);
+        used = used_local;
+    }
     printf("| kernel | d | N | pairs per repeat | best pairs/s | median pairs/s "
            "| median pairs/s (CPU time) |\n");
     printf("|---|---|---|---|---|---|---|\n");
@@ -180,7 +196,9 @@ int main(int argc, char **argv)
             double *z = malloc(n * d * sizeof *z), *zp = malloc(n * d * sizeof *zp);
             double *wp = malloc(n * sizeof *wp), *lp = malloc(n * sizeof *lp);
             double *out = malloc(m * sizeof *out), t[100], c[100];
-            if (!z || !zp || !wp || !lp || !out) {
+            size_t tri = d * (d + 1) / 2;
+            double *inv = local ? malloc(n * tri * sizeof *inv) : NULL;
+            if (!z || !zp || !wp || !lp || !out || (local && !inv)) {
                 fprintf(stderr, "pmc_bench_weights: out of memory at N = %zu, d = %zu\n", n, d);
                 return 1;
             }
@@ -192,12 +210,17 @@ int main(int argc, char **argv)
             for (size_t k = 0; k < n; k++) {
                 wp[k] = 1.0 / (double)n;
                 lp[k] = 0;
+                for (size_t e = 0, r = 0; r < d; r++)
+                    for (size_t q = 0; q <= r && local; q++, e++)
+                        inv[k * tri + e] = q == r ? 1.0 : 0.1;
             }
             for (int r = 0; r < reps; r++) {
                 pmc_err err;
                 double t0 = pmc_now(), c0 = cpu_now();
                 int rc = plain  ? plain_block(z, lp, 0, m, zp, wp, n, d, out)
                          : mvec ? plain_block_libmvec(z, lp, 0, m, zp, wp, n, d, out)
+                         : local ? pmc_weights_block_local_isa(isa, z, lp, 0, m, zp, inv, wp, n,
+                                                               d, out, &err)
                                 : pmc_weights_block_isa(isa, z, lp, 0, m, zp, wp, n, d, out, &err);
                 t[r] = pmc_now() - t0;
                 c[r] = cpu_now() - c0;
@@ -217,6 +240,7 @@ int main(int argc, char **argv)
             free(wp);
             free(lp);
             free(out);
+            free(inv);
         }
     }
     return 0;

@@ -1259,7 +1259,198 @@ PMC_TEST(config_invisible_bytes_shown_escaped)
     expect_line_error(3, "particles = 100µ", "[run] particles: 100µ: expected");
 }
 
+/* ---- [epsilon] schedules and stopping rules, [kernel] --------------------- */
+
+PMC_TEST(config_schedule_list)
+{
+    pmc_config *cfg = parse_good(8, "schedule = list\nvalues = 8, 4, 4, 1", NULL, 0);
+    PMC_CHECK_INT(cfg->eps_schedule, 2);
+    PMC_CHECK_INT(cfg->n_eps_values, 4);
+    PMC_CHECK(cfg->eps_values[0] == 8 && cfg->eps_values[3] == 1);
+    PMC_CHECK_CONTAINS(cfg->text, "[epsilon]\ninitial = 10\nminimum = 0\nschedule = list\n"
+                                  "values = 8, 4, 4, 1\n\n[model]");
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_schedule_weighted_and_rules_text)
+{
+    const char *ov[] = {"epsilon.schedule=weighted_quantile", "epsilon.min_acceptance=0.01",
+                        "epsilon.min_change=0.05", "kernel.name=knn", "kernel.neighbours=20"};
+    pmc_config *cfg = parse_good(0, "", ov, 5);
+    PMC_CHECK_CONTAINS(cfg->text, "quantile = 0.5\nminimum = 0\nschedule = weighted_quantile\n"
+                                  "min_acceptance = 0.01\nmin_change = 0.05\n\n[kernel]\n"
+                                  "name = knn\nneighbours = 20\n\n[model]");
+    PMC_CHECK_INT(cfg->kernel_neighbours, 20);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_schedule_unknown)
+{
+    expect_line_error(8, "schedule = silk",
+                      "jobs/g.ini:8: [epsilon] schedule: silk: expected quantile, "
+                      "weighted_quantile, list or acceptance");
+}
+
+PMC_TEST(config_schedule_acceptance)
+{
+    pmc_config *cfg = parse_good(8, "quantile = 0.5\nschedule = acceptance\n"
+                                 "target_acceptance = 0.2", NULL, 0);
+    PMC_CHECK(cfg->eps_target_acceptance == 0.2);
+    PMC_CHECK_CONTAINS(cfg->text, "quantile = 0.5\nminimum = 0\nschedule = acceptance\n"
+                                  "target_acceptance = 0.2\n\n[model]");
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_schedule_acceptance_needs_target)
+{
+    expect_line_error(8, "quantile = 0.5\nschedule = acceptance",
+                      "jobs/g.ini: [epsilon] target_acceptance: missing: expected a number "
+                      "strictly between 0 and 1 for schedule = acceptance");
+}
+
+PMC_TEST(config_target_acceptance_without_schedule)
+{
+    expect_line_error(8, "quantile = 0.5\ntarget_acceptance = 0.2",
+                      "jobs/g.ini:9: [epsilon] target_acceptance: only used with schedule = "
+                      "acceptance, not quantile");
+}
+
+PMC_TEST(config_target_acceptance_one)
+{
+    expect_line_error(8, "quantile = 0.5\nschedule = acceptance\ntarget_acceptance = 1",
+                      "jobs/g.ini:10: [epsilon] target_acceptance: 1: expected a number strictly "
+                      "between 0 and 1");
+}
+
+PMC_TEST(config_schedule_list_needs_values)
+{
+    expect_line_error(8, "schedule = list",
+                      "jobs/g.ini: [epsilon] values: missing: expected the tolerances of "
+                      "generations 1, 2, ... (comma-separated, non-increasing) for schedule = list");
+}
+
+PMC_TEST(config_schedule_list_refuses_quantile)
+{
+    expect_line_error(7, "initial = 10\nschedule = list\nvalues = 1",
+                      "jobs/g.ini:10: [epsilon] quantile: 0.5: not used with schedule = list");
+}
+
+PMC_TEST(config_values_without_list)
+{
+    expect_line_error(7, "initial = 10\nvalues = 1",
+                      "jobs/g.ini:8: [epsilon] values: only used with schedule = list, not "
+                      "quantile");
+}
+
+PMC_TEST(config_values_increasing)
+{
+    expect_line_error(8, "schedule = list\nvalues = 4, 2, 3",
+                      "jobs/g.ini:9: [epsilon] values: 4, 2, 3: value 3: 3 is above value 2 (2): "
+                      "expected a non-increasing list");
+}
+
+PMC_TEST(config_values_not_positive)
+{
+    expect_line_error(8, "schedule = list\nvalues = 4, 0",
+                      "jobs/g.ini:9: [epsilon] values: 4, 0: value 2: expected a comma-separated "
+                      "list of finite numbers > 0");
+}
+
+PMC_TEST(config_min_acceptance_one)
+{
+    expect_line_error(8, "quantile = 0.5\nmin_acceptance = 1",
+                      "jobs/g.ini:9: [epsilon] min_acceptance: 1: expected a number from 0 (off) "
+                      "up to, not including, 1");
+}
+
+PMC_TEST(config_min_change_negative)
+{
+    expect_line_error(8, "quantile = 0.5\nmin_change = -0.1",
+                      "jobs/g.ini:9: [epsilon] min_change: -0.1: expected a number from 0 (off) "
+                      "up to, not including, 1");
+}
+
+PMC_TEST(config_kernel_unknown)
+{
+    expect_line_error(9, "[kernel]\nname = silverman",
+                      "jobs/g.ini:10: [kernel] name: silverman: expected beaumont, componentwise, "
+                      "olcm or knn");
+}
+
+PMC_TEST(config_kernel_neighbours_without_knn)
+{
+    expect_line_error(9, "[kernel]\nname = olcm\nneighbours = 5",
+                      "jobs/g.ini:11: [kernel] neighbours: only used with name = knn, not olcm");
+}
+
+PMC_TEST(config_kernel_neighbours_above_particles)
+{
+    expect_line_error(9, "[kernel]\nname = knn\nneighbours = 101",
+                      "jobs/g.ini:11: [kernel] neighbours: 101: expected at most [run] particles "
+                      "(100)");
+}
+
+PMC_TEST(config_kernel_neighbours_one)
+{
+    expect_line_error(9, "[kernel]\nname = knn\nneighbours = 1",
+                      "jobs/g.ini:11: [kernel] neighbours: 1: expected a whole number >= 2");
+}
+
+PMC_TEST(config_kernel_neighbours_below_parameters)
+{
+    /* Two parameters: 2 neighbours span a line, a singular covariance. */
+    expect_line_error(9, "[kernel]\nname = knn\nneighbours = 2",
+                      "jobs/g.ini:11: [kernel] neighbours: 2: expected at least the number of "
+                      "parameters + 1 (3): fewer points give a singular covariance");
+}
+
+PMC_TEST(config_kernel_beaumont_text_unchanged)
+{
+    /* Naming the default kernel gives the text of a config without it, so a
+     * run started either way resumes the other. */
+    const char *ov[] = {"kernel.name=beaumont", "epsilon.schedule=quantile",
+                        "epsilon.min_change=0"};
+    pmc_config *cfg = parse_good(0, "", ov, 3);
+    PMC_CHECK(cfg->text && strcmp(cfg->text, good_text_expected) == 0);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_diff_stopping_rules_safe)
+{
+    expect_diff(NULL, "epsilon.min_acceptance=0.02", 0, "");
+    expect_diff("epsilon.min_change=0.1", "epsilon.min_change=0.2", 0, "");
+}
+
+PMC_TEST(config_diff_kernel_and_schedule)
+{
+    expect_diff(NULL, "kernel.name=olcm", 1, "  [kernel] name: stored (absent), now olcm");
+    expect_diff(NULL, "epsilon.schedule=weighted_quantile", 1,
+                "  [epsilon] schedule: stored (absent), now weighted_quantile");
+}
+
 const pmc_test_case pmc_tests_config[] = {
+    PMC_TEST_ENTRY(config_schedule_list),
+    PMC_TEST_ENTRY(config_schedule_weighted_and_rules_text),
+    PMC_TEST_ENTRY(config_schedule_unknown),
+    PMC_TEST_ENTRY(config_schedule_acceptance),
+    PMC_TEST_ENTRY(config_schedule_acceptance_needs_target),
+    PMC_TEST_ENTRY(config_target_acceptance_without_schedule),
+    PMC_TEST_ENTRY(config_target_acceptance_one),
+    PMC_TEST_ENTRY(config_schedule_list_needs_values),
+    PMC_TEST_ENTRY(config_schedule_list_refuses_quantile),
+    PMC_TEST_ENTRY(config_values_without_list),
+    PMC_TEST_ENTRY(config_values_increasing),
+    PMC_TEST_ENTRY(config_values_not_positive),
+    PMC_TEST_ENTRY(config_min_acceptance_one),
+    PMC_TEST_ENTRY(config_min_change_negative),
+    PMC_TEST_ENTRY(config_kernel_unknown),
+    PMC_TEST_ENTRY(config_kernel_neighbours_without_knn),
+    PMC_TEST_ENTRY(config_kernel_neighbours_above_particles),
+    PMC_TEST_ENTRY(config_kernel_neighbours_one),
+    PMC_TEST_ENTRY(config_kernel_neighbours_below_parameters),
+    PMC_TEST_ENTRY(config_kernel_beaumont_text_unchanged),
+    PMC_TEST_ENTRY(config_diff_stopping_rules_safe),
+    PMC_TEST_ENTRY(config_diff_kernel_and_schedule),
     PMC_TEST_ENTRY(config_good),
     PMC_TEST_ENTRY(config_defaults),
     PMC_TEST_ENTRY(config_run_timing_keys),

@@ -1,5 +1,6 @@
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
+#include <stdint.h>
 
 #include "pmc_kernel.h"
 #include "pmc_rng.h"
@@ -269,7 +270,270 @@ PMC_TEST(kernel_perturb_moments)
     pmc_kernel_free(&k);
 }
 
+/* ---- the kernels of [kernel] name ------------------------------------- */
+
+PMC_TEST(kernel_kind_names)
+{
+    pmc_kernel_kind kind;
+    const char *names[] = {"beaumont", "componentwise", "olcm", "knn"};
+    for (int i = 0; i < 4; i++) {
+        PMC_CHECK_STR(pmc_kernel_kind_name((pmc_kernel_kind)i), names[i]);
+        PMC_CHECK_INT(pmc_kernel_kind_parse(names[i], &kind), PMC_OK);
+        PMC_CHECK_INT(kind, i);
+    }
+    PMC_CHECK_INT(pmc_kernel_kind_parse("OLCM", &kind), PMC_EINVAL);
+}
+
+PMC_TEST(kernel_fit_kind_beaumont_same_bits)
+{
+    /* The default through pmc_kernel_fit_kind is pmc_kernel_fit, bit for bit. */
+    pmc_kernel a = {0}, b = {0};
+    pmc_kernel_spec spec = {PMC_KERNEL_BEAUMONT, 0, NULL, 0};
+    pmc_err err;
+    PMC_CHECK_INT(pmc_kernel_fit(&a, hand_theta, hand_w, 3, 2, &err), PMC_OK);
+    PMC_CHECK_INT(pmc_kernel_fit_kind(&b, &spec, hand_theta, hand_w, 3, 2, &err), PMC_OK);
+    PMC_CHECK(memcmp(a.cov, b.cov, 4 * sizeof(double)) == 0);
+    PMC_CHECK(memcmp(a.chol, b.chol, 4 * sizeof(double)) == 0);
+    PMC_CHECK_INT(b.n_local, 0);
+    pmc_kernel_free(&a);
+    pmc_kernel_free(&b);
+}
+
+PMC_TEST(kernel_componentwise_by_hand)
+{
+    /* The hand population's weighted covariance is [[2.4, 0.8], [0.8, 1.1]]
+     * (kernel_weighted_cov_by_hand): the component-wise kernel keeps
+     * 2 x its diagonal, 4.8 and 2.2, and drops the covariance. */
+    pmc_kernel k = {0};
+    pmc_kernel_spec spec = {PMC_KERNEL_COMPONENTWISE, 0, NULL, 0};
+    pmc_err err;
+    PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, hand_theta, hand_w, 3, 2, &err), PMC_OK);
+    PMC_CHECK_NEAR(k.cov[0], 4.8, EXACT_TOL);
+    PMC_CHECK_NEAR(k.cov[3], 2.2, EXACT_TOL);
+    PMC_CHECK(k.cov[1] == 0 && k.cov[2] == 0 && k.chol[2] == 0);
+    PMC_CHECK_NEAR(k.chol[0], sqrt(4.8), EXACT_TOL);
+    PMC_CHECK_NEAR(k.chol[3], sqrt(2.2), EXACT_TOL);
+    pmc_kernel_free(&k);
+}
+
+/* Sigma_j of a 1-d local kernel: L_j^2. */
+static double local_var(const pmc_kernel *k, size_t j)
+{
+    return k->local_chol[j] * k->local_chol[j];
+}
+
+PMC_TEST(kernel_olcm_by_hand)
+{
+    /* d = 1: x = 0, 1, 3 with w = 1/2, 1/4, 1/4 and distances 1, 2, 3;
+     * epsilon 2 keeps S = {0, 1} (2 >= d + 1 members), w~ = 2/3, 1/3.
+     * Sigma_j = sum_S w~_k (x_k - x_j)^2 (Filippi et al. 2013, eq. 11):
+     *   j = 0: 1/3 x 1 = 1/3;  j = 1: 2/3 x 1 = 2/3;
+     *   j = 2: 2/3 x 9 + 1/3 x 4 = 22/3. */
+    const double x[] = {0, 1, 3}, w[] = {0.5, 0.25, 0.25}, dist[] = {1, 2, 3};
+    pmc_kernel k = {0};
+    pmc_kernel_spec spec = {PMC_KERNEL_OLCM, 0, dist, 2.0};
+    pmc_err err;
+    PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, x, w, 3, 1, &err), PMC_OK);
+    PMC_CHECK_INT(k.n_local, 3);
+    PMC_CHECK_NEAR(local_var(&k, 0), 1.0 / 3, EXACT_TOL);
+    PMC_CHECK_NEAR(local_var(&k, 1), 2.0 / 3, EXACT_TOL);
+    PMC_CHECK_NEAR(local_var(&k, 2), 22.0 / 3, 8 * EXACT_TOL);
+    /* L_j^{-1}, packed: 1 / L_j. */
+    PMC_CHECK_NEAR(k.local_inv[2] * k.local_chol[2], 1.0, EXACT_TOL);
+    /* epsilon 1 keeps one particle, fewer than d + 1 = 2: all three are
+     * used, w~ = w: j = 0: 1/4 + 9/4 = 5/2. */
+    spec.epsilon = 1.0;
+    PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, x, w, 3, 1, &err), PMC_OK);
+    PMC_CHECK_NEAR(local_var(&k, 0), 2.5, EXACT_TOL);
+    pmc_kernel_free(&k);
+}
+
+PMC_TEST(kernel_knn_by_hand)
+{
+    /* d = 1: x = 0, 1, 3, 7 with equal weights, k = 2 (the particle and its
+     * nearest other): 0 -> {0, 1}: 1/2 x 1 = 0.5; 1 -> {1, 0}: 0.5;
+     * 3 -> {3, 1}: 1/2 x 4 = 2; 7 -> {7, 3}: 1/2 x 16 = 8. */
+    const double x[] = {0, 1, 3, 7}, w[] = {0.25, 0.25, 0.25, 0.25};
+    pmc_kernel k = {0};
+    pmc_kernel_spec spec = {PMC_KERNEL_KNN, 2, NULL, 0};
+    pmc_err err;
+    PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, x, w, 4, 1, &err), PMC_OK);
+    PMC_CHECK_NEAR(local_var(&k, 0), 0.5, EXACT_TOL);
+    PMC_CHECK_NEAR(local_var(&k, 1), 0.5, EXACT_TOL);
+    PMC_CHECK_NEAR(local_var(&k, 2), 2.0, EXACT_TOL);
+    PMC_CHECK_NEAR(local_var(&k, 3), 8.0, 4 * EXACT_TOL);
+    /* A tie (1 is at distance 2 from 3, and so is 5): the lower index wins. */
+    const double y[] = {1, 3, 5};
+    const double wy[] = {1.0 / 3, 1.0 / 3, 1.0 / 3};
+    PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, y, wy, 3, 1, &err), PMC_OK);
+    PMC_CHECK_NEAR(local_var(&k, 1), 2.0, EXACT_TOL); /* {3, 1}: 1/2 x 4 */
+    pmc_kernel_free(&k);
+}
+
+PMC_TEST(kernel_knn_bad_neighbours)
+{
+    const double x[] = {0, 1, 3}, w[] = {0.5, 0.25, 0.25};
+    pmc_kernel k = {0};
+    pmc_kernel_spec spec = {PMC_KERNEL_KNN, 4, NULL, 0};
+    pmc_err err;
+    PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, x, w, 3, 1, &err), PMC_EINVAL);
+    PMC_CHECK_STR(err.msg, "kernel knn: 4 neighbours; expected 2 (the parameters + 1) to 3 (the "
+                           "population size)");
+    spec.neighbours = 1;
+    PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, x, w, 3, 1, &err), PMC_EINVAL);
+    pmc_kernel_free(&k);
+}
+
+/* A correlated 2-d population of n: theta_i = (u, u/2 + v), u, v uniform
+ * on [-1, 1) from a fixed LCG; weights 1 + (i mod 3). */
+static void local_population(size_t n, double *theta, double *w, double *dist)
+{
+    uint64_t s = 12345;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 6364136223846793005u + 1442695040888963407u;
+        double u = (double)(s >> 11) * 0x1p-52 - 1;
+        s = s * 6364136223846793005u + 1442695040888963407u;
+        double v = (double)(s >> 11) * 0x1p-52 - 1;
+        theta[2 * i] = u;
+        theta[2 * i + 1] = 0.5 * u + v;
+        w[i] = 1 + (double)(i % 3);
+        dist[i] = fabs(u) + fabs(v);
+    }
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += w[i];
+    for (size_t i = 0; i < n; i++)
+        w[i] /= sum;
+}
+
+PMC_TEST(kernel_knn_matches_sorting)
+{
+    /* The selection of the k nearest (pmc__select) against sorting all
+     * distances: Sigma_j = sum over the k nearest of w~ (theta - theta_j)
+     * (theta - theta_j)^T for a 2-d population of 300 with many k, summed
+     * here in index order as the library does, so the bits agree. */
+    enum { n = 300 };
+    static double theta[2 * n], w[n], dist[n], z[2 * n];
+    local_population(n, theta, w, dist);
+    const size_t ks[] = {3, 4, 17, 75, 299, 300};
+    pmc_err err;
+    for (size_t t = 0; t < sizeof ks / sizeof ks[0]; t++) {
+        pmc_kernel k = {0};
+        pmc_kernel_spec spec = {PMC_KERNEL_KNN, ks[t], NULL, 0};
+        PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, theta, w, n, 2, &err), PMC_OK);
+        pmc_kernel_whiten(&k, theta, n, z);
+        for (size_t j = 0; j < n; j += 37) {
+            /* i's rank: the points before it in (distance, index) order */
+            double cov[3] = {0, 0, 0}, v1 = 0;
+            for (size_t i = 0; i < n; i++) {
+                double di = 0, dl;
+                for (size_t a = 0; a < 2; a++)
+                    di += (z[2 * i + a] - z[2 * j + a]) * (z[2 * i + a] - z[2 * j + a]);
+                size_t rank = 0;
+                for (size_t l = 0; l < n; l++) {
+                    dl = 0;
+                    for (size_t a = 0; a < 2; a++)
+                        dl += (z[2 * l + a] - z[2 * j + a]) * (z[2 * l + a] - z[2 * j + a]);
+                    rank += dl < di || (dl == di && l < i);
+                }
+                if (rank >= ks[t])
+                    continue;
+                double u0 = theta[2 * i] - theta[2 * j], u1 = theta[2 * i + 1] - theta[2 * j + 1];
+                v1 += w[i];
+                cov[0] += w[i] * u0 * u0;
+                cov[1] += w[i] * u1 * u0;
+                cov[2] += w[i] * u1 * u1;
+            }
+            const double *l = k.local_chol + 4 * j;
+            PMC_CHECK_NEAR(l[0] * l[0], cov[0] / v1, 1e-12 * cov[0] / v1);
+            PMC_CHECK_NEAR(l[2] * l[0], cov[1] / v1, 1e-12 * cov[0] / v1);
+            PMC_CHECK_NEAR(l[2] * l[2] + l[3] * l[3], cov[2] / v1, 1e-12 * cov[2] / v1);
+        }
+        pmc_kernel_free(&k);
+    }
+}
+
+PMC_TEST(kernel_local_density_integrates_to_one)
+{
+    /* Each kind's K_j (pmc_kernel_logpdf) is a normalised density: the
+     * midpoint rule on a 401 x 401 grid over +-9 kernel sds of the widest
+     * axis integrates a smooth gaussian to far better than 1e-6 (the error
+     * of the midpoint rule on a gaussian decays like exp(-c / h^2)). */
+    enum { n = 40 };
+    double theta[2 * n], w[n], dist[n];
+    local_population(n, theta, w, dist);
+    const pmc_kernel_kind kinds[] = {PMC_KERNEL_BEAUMONT, PMC_KERNEL_COMPONENTWISE,
+                                     PMC_KERNEL_OLCM, PMC_KERNEL_KNN};
+    pmc_err err;
+    for (size_t t = 0; t < 4; t++) {
+        pmc_kernel k = {0};
+        pmc_kernel_spec spec = {kinds[t], 10, dist, 1.0};
+        PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, theta, w, n, 2, &err), PMC_OK);
+        for (size_t j = 0; j < n; j += 13) {
+            const double *c = theta + 2 * j;
+            const double *l = k.n_local ? k.local_chol + 4 * j : k.chol;
+            double sd = sqrt(fmax(l[0] * l[0], l[2] * l[2] + l[3] * l[3]));
+            double half = 9 * sd, h = 2 * half / 401, sum = 0;
+            for (int a = 0; a < 401; a++)
+                for (int b = 0; b < 401; b++) {
+                    double x[2] = {c[0] - half + (a + 0.5) * h, c[1] - half + (b + 0.5) * h};
+                    sum += exp(pmc_kernel_logpdf(&k, j, c, x));
+                }
+            PMC_CHECK_NEAR(sum * h * h, 1.0, 1e-6);
+        }
+        pmc_kernel_free(&k);
+    }
+}
+
+PMC_TEST(kernel_local_logpdf_by_hand)
+{
+    /* 1-d OLCM of kernel_olcm_by_hand, ancestor 2 (x = 3, Sigma = 22/3) at
+     * x = 5: log N(5; 3, 22/3) = -2^2 / (2 x 22/3) - log(2 pi x 22/3) / 2. */
+    const double x[] = {0, 1, 3}, w[] = {0.5, 0.25, 0.25}, dist[] = {1, 2, 3};
+    pmc_kernel k = {0};
+    pmc_kernel_spec spec = {PMC_KERNEL_OLCM, 0, dist, 2.0};
+    pmc_err err;
+    PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, x, w, 3, 1, &err), PMC_OK);
+    double at = 5, s2 = 22.0 / 3;
+    double expect = -4 / (2 * s2) - 0.5 * log(2 * 3.14159265358979323846 * s2);
+    PMC_CHECK_NEAR(pmc_kernel_logpdf(&k, 2, x + 2, &at), expect, 1e-13);
+    pmc_kernel_free(&k);
+}
+
+PMC_TEST(kernel_perturb_ancestor_uses_its_factor)
+{
+    /* out = theta_j + L_j z with L_j the ancestor's own factor. */
+    enum { n = 30 };
+    double theta[2 * n], w[n], dist[n], out[2], z[2];
+    local_population(n, theta, w, dist);
+    pmc_kernel k = {0};
+    pmc_kernel_spec spec = {PMC_KERNEL_KNN, 8, NULL, 0};  /* >= d + 1 = 3 */
+    pmc_err err;
+    PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, theta, w, n, 2, &err), PMC_OK);
+    gsl_rng *r = pmc_rng_alloc();
+    pmc_rng_set_stream(r, 3, 2, 1, 0);
+    pmc_kernel_perturb_ancestor(&k, 7, theta + 14, r, out);
+    pmc_rng_set_stream(r, 3, 2, 1, 0);
+    z[0] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    z[1] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    const double *l = k.local_chol + 4 * 7;
+    PMC_CHECK_NEAR(out[0], theta[14] + l[0] * z[0], 1e-14);
+    PMC_CHECK_NEAR(out[1], theta[15] + l[2] * z[0] + l[3] * z[1], 1e-14);
+    gsl_rng_free(r);
+    pmc_kernel_free(&k);
+}
+
 const pmc_test_case pmc_tests_kernel[] = {
+    PMC_TEST_ENTRY(kernel_kind_names),
+    PMC_TEST_ENTRY(kernel_fit_kind_beaumont_same_bits),
+    PMC_TEST_ENTRY(kernel_componentwise_by_hand),
+    PMC_TEST_ENTRY(kernel_olcm_by_hand),
+    PMC_TEST_ENTRY(kernel_knn_by_hand),
+    PMC_TEST_ENTRY(kernel_knn_bad_neighbours),
+    PMC_TEST_ENTRY(kernel_knn_matches_sorting),
+    PMC_TEST_ENTRY(kernel_local_density_integrates_to_one),
+    PMC_TEST_ENTRY(kernel_local_logpdf_by_hand),
+    PMC_TEST_ENTRY(kernel_perturb_ancestor_uses_its_factor),
     PMC_TEST_ENTRY(kernel_weighted_cov_by_hand),
     PMC_TEST_ENTRY(kernel_weighted_cov_equal_weights_is_unbiased),
     PMC_TEST_ENTRY(kernel_weighted_cov_one_particle),

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "pmc_kernel.h"
 #include "pmc_test.h"
 #include "pmc_weights.h"
 
@@ -284,7 +285,105 @@ PMC_TEST(weights_ess)
     PMC_CHECK(pmc_weights_ess(one, 3) == 1);
 }
 
+/* Per ancestor, a packed lower-triangular L_j^{-1} with diagonal in
+ * [0.5, 1.5) and off-diagonal entries in [-0.5, 0.5). */
+static void random_inverse_factors(uint64_t seed, size_t n_prev, size_t d, double *inv)
+{
+    uint64_t s = seed;
+    for (size_t j = 0; j < n_prev; j++)
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = 0; b <= a; b++)
+                inv[j * d * (d + 1) / 2 + a * (a + 1) / 2 + b] =
+                    a == b ? 0.5 + lcg_uniform(&s) : lcg_uniform(&s) - 0.5;
+}
+
+PMC_TEST(weights_local_same_bits_every_isa_and_block)
+{
+    /* As weights_same_bits_every_isa_and_block, for per-ancestor kernels:
+     * unrolled (d <= 4) and generic dimensions, several cache blocks. */
+    enum { N = 21, NP = 601, DMAX = 7 };
+    static double x[N * DMAX], xp[NP * DMAX], wp[NP], lp[N], inv[NP * DMAX * (DMAX + 1) / 2];
+    static double ref[N], got[N];
+    const size_t dims[] = {1, 2, 3, 4, 5, 7};
+    pmc_err err;
+    for (size_t k = 0; k < sizeof dims / sizeof dims[0]; k++) {
+        size_t d = dims[k];
+        random_population(d + 100, N, NP, d, x, xp, wp, lp);
+        random_inverse_factors(d, NP, d, inv);
+        PMC_CHECK_INT(pmc_weights_block_local_isa(PMC_WEIGHTS_ISA_BASELINE, x, lp, 0, N, xp,
+                                                  inv, wp, NP, d, ref, &err), PMC_OK);
+        for (int isa = PMC_WEIGHTS_ISA_BASELINE; isa <= PMC_WEIGHTS_ISA_AVX512; isa++) {
+            if (isa > (int)pmc_weights_isa_best())
+                break;
+            PMC_CHECK_INT(pmc_weights_block_local_isa(isa, x, lp, 0, N, xp, inv, wp, NP, d, got,
+                                                      &err), PMC_OK);
+            PMC_CHECK(memcmp(got, ref, sizeof ref) == 0);
+            PMC_CHECK_INT(pmc_weights_block_local_isa(isa, x, lp, 3, 19, xp, inv, wp, NP, d,
+                                                      got, &err), PMC_OK);
+            PMC_CHECK(memcmp(got, ref + 3, 16 * sizeof(double)) == 0);
+        }
+    }
+}
+
+PMC_TEST(weights_local_match_kernel_density)
+{
+    /* The weights of a fitted OLCM and KNN kernel against the textbook
+     * formula pi(theta_i) / sum_j w_j K_j(theta_i | theta_j), with K_j from
+     * pmc_kernel_logpdf (its normalising constant included): the block
+     * leaves out (2 pi)^{-d/2}, so block = textbook / (2 pi)^{d/2}, up to
+     * the library exp's 3 (1 + |x|) 2^-53 and libm's: HAND_TOL relative. */
+    enum { NP = 60, N = 25, D = 2 };
+    static double xp[NP * D], wp[NP], dist[NP], x[N * D], lp[N], got[N];
+    uint64_t s = 99;
+    for (size_t j = 0; j < NP; j++) {
+        xp[2 * j] = 2 * lcg_uniform(&s) - 1;
+        xp[2 * j + 1] = 0.7 * xp[2 * j] + lcg_uniform(&s);
+        wp[j] = (0.5 + lcg_uniform(&s)) / NP;
+        dist[j] = lcg_uniform(&s);
+    }
+    for (size_t i = 0; i < N; i++) {
+        x[2 * i] = 2 * lcg_uniform(&s) - 1;
+        x[2 * i + 1] = 0.7 * x[2 * i] + lcg_uniform(&s);
+        lp[i] = -lcg_uniform(&s);
+    }
+    const pmc_kernel_kind kinds[] = {PMC_KERNEL_OLCM, PMC_KERNEL_KNN};
+    pmc_err err;
+    for (size_t t = 0; t < 2; t++) {
+        pmc_kernel k = {0};
+        pmc_kernel_spec spec = {kinds[t], 12, dist, 0.5};
+        PMC_CHECK_INT(pmc_kernel_fit_kind(&k, &spec, xp, wp, NP, D, &err), PMC_OK);
+        PMC_CHECK_INT(pmc_weights_block_local(x, lp, 0, N, xp, k.local_inv, wp, NP, D, got,
+                                              &err), PMC_OK);
+        for (size_t i = 0; i < N; i++) {
+            double mix = 0;
+            for (size_t j = 0; j < NP; j++)
+                mix += wp[j] * exp(pmc_kernel_logpdf(&k, j, xp + 2 * j, x + 2 * i));
+            double textbook = exp(lp[i]) / mix;
+            double expect = textbook / (2 * 3.14159265358979323846); /* (2 pi)^{d/2}, d = 2 */
+            PMC_CHECK_NEAR(got[i], expect, HAND_TOL * expect);
+        }
+        pmc_kernel_free(&k);
+    }
+}
+
+PMC_TEST(weights_local_one_dimension_by_hand)
+{
+    /* d = 1, ancestors x = 0 and 2 with w = 1/2 each and sds 1 and 2
+     * (L^{-1} = 1, 1/2); new particle at 1, prior density 1:
+     *   denominator = 1/2 x 1 x e^{-1/2} + 1/2 x 1/2 x e^{-1/8}
+     *               = 0.30326532985631671 + 0.22062422564614886
+     *               = 0.5238895555024656, w = 1.9087992678931993 */
+    const double xp[] = {0, 2}, inv[] = {1, 0.5}, wp[] = {0.5, 0.5}, x[] = {1}, lp[] = {0};
+    double got;
+    pmc_err err;
+    PMC_CHECK_INT(pmc_weights_block_local(x, lp, 0, 1, xp, inv, wp, 2, 1, &got, &err), PMC_OK);
+    PMC_CHECK_NEAR(got, 1.9087992678931993, HAND_TOL * 2);
+}
+
 const pmc_test_case pmc_tests_weights[] = {
+    PMC_TEST_ENTRY(weights_local_same_bits_every_isa_and_block),
+    PMC_TEST_ENTRY(weights_local_match_kernel_density),
+    PMC_TEST_ENTRY(weights_local_one_dimension_by_hand),
     PMC_TEST_ENTRY(weights_three_particles_by_hand),
     PMC_TEST_ENTRY(weights_block_subrange),
     PMC_TEST_ENTRY(weights_two_dimensions),
