@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pmc_config.h"
 #include "pmc_error.h"
 
 /* Ascending order with NaN last, so qsort sees a consistent total order
@@ -139,4 +140,13 @@ pmc_epsilon_stop pmc_epsilon_should_stop(unsigned t, double eps_t, double eps_pr
     if (n_values > 0 && t >= n_values)
         return PMC_EPS_STOP_LIST_END;
     return PMC_EPS_GO_ON;
+}
+
+int pmc_epsilon_run_finished(const pmc_config *cfg, unsigned t, double eps_t, double eps_prev,
+                             double acceptance)
+{
+    size_t n_values = cfg->eps_schedule == PMC_EPS_LIST ? cfg->n_eps_values : 0;
+    return t + 1 >= cfg->generations || eps_t <= cfg->eps_minimum ||
+           pmc_epsilon_should_stop(t, eps_t, eps_prev, acceptance, cfg->eps_min_acceptance,
+                                   cfg->eps_min_change, n_values) != PMC_EPS_GO_ON;
 }

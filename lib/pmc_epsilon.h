@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "pmc_config.h"
+
 /* The q-quantile (0 <= q <= 1) of x[0..n-1], n >= 1, by linear interpolation
  * between order statistics (Hyndman & Fan type 7, numpy's default):
  * h = (n-1) q, result = x_(floor h) + (h - floor h)(x_(floor h + 1) - x_(floor h)).
@@ -63,5 +65,13 @@ typedef enum {
 pmc_epsilon_stop pmc_epsilon_should_stop(unsigned t, double eps_t, double eps_prev,
                                          double acceptance, double min_acceptance,
                                          double min_change, size_t n_values);
+
+/* Whether a run of config cfg ends after generation t (tolerance eps_t,
+ * eps_prev the one before, acceptance rate acceptance): the last of [run]
+ * generations, epsilon at its [epsilon] minimum, or a stopping rule
+ * (pmc_epsilon_should_stop). The one rule for `run` and `inspect`, so a job
+ * script reading inspect's state agrees with what run does. */
+int pmc_epsilon_run_finished(const pmc_config *cfg, unsigned t, double eps_t,
+                             double eps_prev, double acceptance);
 
 #endif

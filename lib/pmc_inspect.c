@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "pmc_config.h"
+#include "pmc_epsilon.h"
 #include "pmc_version.h"
 
 /* Room for pmc_lock_status_text: a host name of up to 255 bytes and words. */
@@ -235,6 +236,26 @@ static void check_budget(pmc_inspect_report *r, uint64_t max, uint64_t done, uin
     }
 }
 
+/* Finished or resumable after the newest generation, by the rule `run`
+ * applies (pmc_epsilon_run_finished): generations, epsilon minimum, or an
+ * [epsilon] stopping rule (r->stop_rule says it was one of those). */
+static int take_finished(pmc_inspect_report *r, const char *text, const char *file,
+                         pmc_err *err)
+{
+    pmc_config *cfg = NULL;
+    int st = parse_stored(text, file, &cfg, err);
+    if (st != PMC_OK)
+        return st;
+    unsigned t = r->last.generation;
+    double prev = t && t <= r->n_epsilons ? r->epsilons[t - 1] : INFINITY;
+    int done = pmc_epsilon_run_finished(cfg, t, r->last.epsilon, prev, r->last.acceptance_rate);
+    r->state = done ? PMC_STATE_FINISHED : PMC_STATE_RESUMABLE;
+    r->stop_rule = done && t + 1 < r->generations && r->last.epsilon > r->eps_minimum;
+    pmc_config_free(cfg);
+    free(cfg);
+    return PMC_OK;
+}
+
 /* Takes over the newest usable generation: identity, history, summary. */
 static int take_generation(pmc_inspect_report *r, pmc_generation *g, const char *file,
                            pmc_err *err)
@@ -267,8 +288,9 @@ static int take_generation(pmc_inspect_report *r, pmc_generation *g, const char 
     if (st != PMC_OK)
         return st;
     r->has_posterior = 1;
-    r->state = r->last.generation + 1 >= r->generations || r->last.epsilon <= r->eps_minimum
-                   ? PMC_STATE_FINISHED : PMC_STATE_RESUMABLE;
+    st = take_finished(r, g->config_text, file, err);
+    if (st != PMC_OK)
+        return st;
     r->next_generation = r->last.generation + 1;
     take_build(r, &g->build);
     return PMC_OK;
@@ -613,6 +635,9 @@ static void state_reason(const pmc_inspect_report *r, char *buf, size_t len)
                  "%llu simulations left%s", (unsigned long long)r->budget_max,
                  r->next_generation, (unsigned long long)r->budget_left,
                  r->partial_file ? "; its work so far is in the partial file" : "");
+    else if (r->stop_rule)
+        snprintf(buf, len, "a stopping rule of [epsilon] ended it after generation %u "
+                 "(min_acceptance, min_change or the end of values)", r->last.generation);
     else if (r->state == PMC_STATE_FINISHED && r->last.epsilon <= r->eps_minimum)
         snprintf(buf, len, "epsilon %.6g reached minimum %.6g", r->last.epsilon, r->eps_minimum);
     else if (r->state == PMC_STATE_FINISHED)
@@ -795,6 +820,8 @@ static void json_state(FILE *out, const pmc_inspect_report *r)
     json_string(out, state_name(r->state));
     fputs(", \"text\": ", out);
     json_string(out, text);
+    fputs(", \"stop_rule\": ", out);
+    fputs(r->stop_rule ? "true" : "false", out);
     fputs(", \"budget_reached\": ", out);
     fputs(r->budget_reached ? "true" : "false", out);
     if (r->budget_reached) {

@@ -78,6 +78,7 @@ typedef struct {
     /* FINISHED by max_simulations: the next generation (its partial file's
      * slots and known rejected attempts included) needs more than the
      * budget_left simulations the stored config leaves. */
+    int stop_rule; /* FINISHED by an [epsilon] stopping rule (pmc_epsilon_run_finished) */
     int budget_reached;
     uint64_t budget_max, budget_left;
     /* Which build wrote the newest file read (pmc_checkpoint.h), and

@@ -928,7 +928,7 @@ static int check_compatible(const run_state *st, const pmc_generation *g, const 
  * by next_epsilon for the adaptive distance. */
 static const double *next_distances(const run_state *st)
 {
-    return st->ns ? st->dist_tmp : st->cur.distances;
+    return st->nps ? st->dist_tmp : st->cur.distances; /* nps: the adaptive distance */
 }
 
 /* Tolerance of generation gen from the population in st->cur (generation
@@ -1330,9 +1330,9 @@ static void log_stop_rule(const run_state *st, const pmc_gen_meta *m, pmc_epsilo
 /* Whether the run that produced generation `m` is complete under cfg. */
 static int is_finished(const run_state *st, const pmc_gen_meta *m)
 {
-    const pmc_config *cfg = st->cfg;
-    return m->generation + 1 >= cfg->generations || m->epsilon <= cfg->eps_minimum ||
-           stop_rule(st, m) != PMC_EPS_GO_ON;
+    unsigned t = m->generation;
+    return pmc_epsilon_run_finished(st->cfg, t, m->epsilon, t ? st->epsilons[t - 1] : INFINITY,
+                                    m->acceptance_rate);
 }
 
 static int resume_or_start(run_state *st, const pmc_run_options *opt, start_point *sp,

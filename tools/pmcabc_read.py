@@ -458,17 +458,40 @@ def _config_numbers(config_text):
             "max_simulations": int(run.get("max_simulations", "0"))}
 
 
+def _stop_rule(gen):
+    """Whether an [epsilon] stopping rule ends the run after gen, as
+    pmc_epsilon_should_stop decides it (lib/pmc_epsilon.c)."""
+    eps = parse_config(gen.config).get("epsilon", {})
+    t = gen.generation
+    min_acceptance = float(eps.get("min_acceptance", "0"))
+    min_change = float(eps.get("min_change", "0"))
+    n_values = len(eps.get("values", "").split(",")) if eps.get("schedule") == "list" else 0
+    if min_acceptance > 0 and gen.acceptance_rate < min_acceptance:
+        return True
+    prev = float(gen.epsilons[t - 1]) if t >= 1 else math.inf
+    if min_change > 0 and t >= 1 and 1.0 - gen.epsilon / prev < min_change:
+        return True
+    return n_values > 0 and t >= n_values
+
+
 def run_state_of(gen):
-    """State of a run whose newest generation is gen (no partial file looked at)."""
+    """State of a run whose newest generation is gen (no partial file looked
+    at), by the rule of pmc_epsilon_run_finished: generations, epsilon
+    minimum, or a stopping rule (then "stop_rule": True)."""
     c = _config_numbers(gen.config)
     if gen.generation + 1 >= c["generations"] or gen.epsilon <= c["epsilon_minimum"]:
-        return {"status": "finished", "text": "finished", "next_generation": None}
+        return {"status": "finished", "text": "finished", "stop_rule": False,
+                "next_generation": None}
+    if _stop_rule(gen):
+        return {"status": "finished", "text": "finished", "stop_rule": True,
+                "next_generation": None}
     g = gen.generation + 1
-    return {"status": "resumable", "text": f"resumable at generation {g}", "next_generation": g}
+    return {"status": "resumable", "text": f"resumable at generation {g}", "stop_rule": False,
+            "next_generation": g}
 
 
 def _partial_state(p):
-    return {"status": "partial",
+    return {"status": "partial", "stop_rule": False,
             "text": f"partial generation {p.generation} with {p.k} of {p.n} slots",
             "next_generation": p.generation, "slots_done": p.k, "slots_total": p.n,
             "partial_simulations": p.simulations, "partial_epsilon": p.epsilon,
@@ -503,7 +526,7 @@ def run_state(run):
         state["budget_reached"] = False
         return state
     src = run.partial if run.partial is not None else run.last
-    return {"status": "finished", "text": "finished", "budget_reached": True,
+    return {"status": "finished", "text": "finished", "stop_rule": False, "budget_reached": True,
             "next_generation": None,
             "max_simulations": _config_numbers(src.config)["max_simulations"], "budget_left": left,
             "partial_file": run.partial.path if run.partial is not None else None}

@@ -118,6 +118,21 @@ pmc 1 run "$WORK/k.ini" --set run.checkpoint_dir="$WORK/acc" --set run.generatio
     --set epsilon.min_acceptance=0.6
 expect_status "min_acceptance: unchanged, the run is finished" 0 "already"
 [ "$(count_gens "$WORK/acc")" -eq "$n" ] || fail "min_acceptance: a finished run went on"
+# inspect (and so jobs/pmc.slurm) calls it finished, by the same rule as run;
+# pmcabc-summary agrees.
+"$PMCABC" inspect --json "$WORK/acc" >"$WORK/acc.json" 2>&1
+"$PMC_SOURCE_DIR/tools/pmcabc-summary" --json "$WORK/acc" >"$WORK/acc.py.json" 2>&1
+"$PMC_PYTHON" - "$WORK/acc.json" "$WORK/acc.py.json" <<'PY' &&
+import json, sys
+c, p = (json.load(open(f))["state"] for f in sys.argv[1:])
+assert c["status"] == "finished" and c["stop_rule"] is True, c
+assert c == p, (c, p)
+PY
+    pass "min_acceptance: inspect and pmcabc-summary say finished (stop_rule)" ||
+    { fail "min_acceptance: inspect does not call the run finished"; cat "$WORK/acc.json" >&2; }
+"$PMCABC" inspect "$WORK/acc" | grep -qF "a stopping rule of [epsilon] ended it after generation" &&
+    pass "min_acceptance: inspect's text names the stopping rule" ||
+    fail "min_acceptance: inspect's text lacks the stopping rule"
 pmc 1 run "$WORK/k.ini" --set run.checkpoint_dir="$WORK/acc" --set run.generations=$((n + 1)) \
     --set epsilon.min_acceptance=0
 expect_status "min_acceptance: turned off on resume" 0 "resuming from generation $((n - 1))"
