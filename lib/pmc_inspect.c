@@ -167,20 +167,16 @@ static int parse_stored(const char *text, const char *file, pmc_config **out, pm
 }
 
 /* Model, planned generations, epsilon minimum and budget from the stored
- * config text of file; names the parameters from its [prior] if names is
+ * config cfg of file; names the parameters from its [prior] if names is
  * set (a partial file stores no names of its own). */
-static int take_config(pmc_inspect_report *r, const char *text, const char *file, int names,
-                       pmc_err *err)
+static int take_config(pmc_inspect_report *r, const pmc_config *cfg, const char *file,
+                       int names, pmc_err *err)
 {
-    pmc_config *cfg = NULL;
-    int st = parse_stored(text, file, &cfg, err);
-    if (st != PMC_OK)
-        return st;
     r->model = strdup(cfg->model_name);
     r->generations = cfg->generations;
     r->eps_minimum = cfg->eps_minimum;
     r->max_simulations = cfg->max_simulations;
-    st = r->model ? PMC_OK : out_of_memory(err, file);
+    int st = r->model ? PMC_OK : out_of_memory(err, file);
     if (st == PMC_OK)
         st = take_priors(r, cfg, file, err);
     if (st == PMC_OK && names) {
@@ -193,8 +189,25 @@ static int take_config(pmc_inspect_report *r, const char *text, const char *file
             if (!(r->param_names[k] = strdup(cfg->prior[k].name)))
                 st = out_of_memory(err, file);
     }
-    pmc_config_free(cfg);
+    return st;
+}
+
+static void free_stored(pmc_config *cfg)
+{
+    if (cfg)
+        pmc_config_free(cfg);
     free(cfg);
+}
+
+/* take_config from a stored config text. */
+static int take_stored_config(pmc_inspect_report *r, const char *text, const char *file,
+                              int names, pmc_err *err)
+{
+    pmc_config *cfg = NULL;
+    int st = parse_stored(text, file, &cfg, err);
+    if (st == PMC_OK)
+        st = take_config(r, cfg, file, names, err);
+    free_stored(cfg);
     return st;
 }
 
@@ -206,8 +219,7 @@ static int stored_budget(const char *text, const char *file, uint64_t *max, pmc_
     if (st != PMC_OK)
         return st;
     *max = cfg->max_simulations;
-    pmc_config_free(cfg);
-    free(cfg);
+    free_stored(cfg);
     return PMC_OK;
 }
 
@@ -239,26 +251,19 @@ static void check_budget(pmc_inspect_report *r, uint64_t max, uint64_t done, uin
 /* Finished or resumable after the newest generation, by the rule `run`
  * applies (pmc_epsilon_run_finished): generations, epsilon minimum, or an
  * [epsilon] stopping rule (r->stop_rule says it was one of those). */
-static int take_finished(pmc_inspect_report *r, const char *text, const char *file,
-                         pmc_err *err)
+static void take_finished(pmc_inspect_report *r, const pmc_config *cfg)
 {
-    pmc_config *cfg = NULL;
-    int st = parse_stored(text, file, &cfg, err);
-    if (st != PMC_OK)
-        return st;
     unsigned t = r->last.generation;
     double prev = t && t <= r->n_epsilons ? r->epsilons[t - 1] : INFINITY;
     int done = pmc_epsilon_run_finished(cfg, t, r->last.epsilon, prev, r->last.acceptance_rate);
     r->state = done ? PMC_STATE_FINISHED : PMC_STATE_RESUMABLE;
     r->stop_rule = done && t + 1 < r->generations && r->last.epsilon > r->eps_minimum;
-    pmc_config_free(cfg);
-    free(cfg);
-    return PMC_OK;
 }
 
-/* Takes over the newest usable generation: identity, history, summary. */
-static int take_generation(pmc_inspect_report *r, pmc_generation *g, const char *file,
-                           pmc_err *err)
+/* take_generation with g's stored config parsed (once, for the report's
+ * config fields and the finished rule). */
+static int take_generation_with(pmc_inspect_report *r, pmc_generation *g,
+                                const pmc_config *cfg, const char *file, pmc_err *err)
 {
     r->seed = g->meta.seed;
     r->n = g->n;
@@ -270,7 +275,7 @@ static int take_generation(pmc_inspect_report *r, pmc_generation *g, const char 
     r->epsilons = g->epsilons;
     g->epsilons = NULL;
     g->n_epsilons = 0;
-    int st = take_config(r, g->config_text, file, 0, err);
+    int st = take_config(r, cfg, file, 0, err);
     if (st != PMC_OK)
         return st;
     if (g->model && g->model[0]) { /* the model's own name: a plugin's, not "plugin" */
@@ -288,12 +293,22 @@ static int take_generation(pmc_inspect_report *r, pmc_generation *g, const char 
     if (st != PMC_OK)
         return st;
     r->has_posterior = 1;
-    st = take_finished(r, g->config_text, file, err);
-    if (st != PMC_OK)
-        return st;
+    take_finished(r, cfg);
     r->next_generation = r->last.generation + 1;
     take_build(r, &g->build);
     return PMC_OK;
+}
+
+/* Takes over the newest usable generation: identity, history, summary. */
+static int take_generation(pmc_inspect_report *r, pmc_generation *g, const char *file,
+                           pmc_err *err)
+{
+    pmc_config *cfg = NULL;
+    int st = parse_stored(g->config_text, file, &cfg, err);
+    if (st == PMC_OK)
+        st = take_generation_with(r, g, cfg, file, err);
+    free_stored(cfg);
+    return st;
 }
 
 static int read_one_generation(pmc_inspect_report *r, const char *path, pmc_err *err)
@@ -348,7 +363,7 @@ static int read_one_partial(pmc_inspect_report *r, const char *path, pmc_err *er
     r->d = p.d;
     st = take_partial(r, &p, path, err);
     if (st == PMC_OK)
-        st = take_config(r, p.config_text, path, 1, err);
+        st = take_stored_config(r, p.config_text, path, 1, err);
     pmc_partial_free(&p);
     return st;
 }
