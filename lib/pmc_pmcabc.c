@@ -561,6 +561,16 @@ static uint64_t done_simulations(const run_state *st)
     return total;
 }
 
+/* Attempts of the slots not done yet that are known rejected (st->rejected:
+ * from a partial file or an earlier call): counted simulations already. */
+static uint64_t known_rejected(const run_state *st)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < st->n; i++)
+        total += st->done[i] ? 0 : st->rejected[i];
+    return total;
+}
+
 /* What is left of max_simulations for the slots not done yet (0 = no cap);
  * PMC_EBUDGET if the slots are already known to need more: each needs its
  * known rejected attempts and at least one more. The budget counts the
@@ -570,12 +580,12 @@ static uint64_t done_simulations(const run_state *st)
 static int budget_left(const run_state *st, uint64_t *left)
 {
     uint64_t max = st->cfg->max_simulations, used = st->total_sims + done_simulations(st);
-    uint64_t need = 0;
     *left = 0;
     if (!max)
         return PMC_OK;
+    uint64_t need = known_rejected(st);
     for (size_t i = 0; i < st->n; i++)
-        need += st->done[i] ? 0 : st->rejected[i] + 1;
+        need += !st->done[i];
     *left = max > used ? max - used : 0;
     if (*left < need)
         return PMC_EBUDGET; /* compute_slots words the message */
@@ -612,9 +622,7 @@ static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc
         ss->dispatch_cpu = dispatch_cpu;
         if (rc == PMC_EBUDGET && attempts > 0) {
             /* Performed may pass counted by the speculative attempts only. */
-            uint64_t counted = done_simulations(st);
-            for (size_t i = 0; i < st->n; i++)
-                counted += st->done[i] ? 0 : st->rejected[i];
+            uint64_t counted = done_simulations(st) + known_rejected(st);
             pmc_log_info("generation %u: %llu simulations run now; %llu of the generation "
                          "so far count toward max_simulations (finished slots and the known "
                          "rejected attempts of the others; speculative ones do not count)",
@@ -1059,12 +1067,9 @@ static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
          * statistics, at one simulation per slot. */
         for (size_t j = 0; j < p.k && redo; j++)
             st->rejected[p.slots[j]] = p.n_sims[j] ? p.n_sims[j] - 1 : 0;
-        uint64_t known = 0;
-        for (size_t i = 0; i < st->n; i++)
-            known += st->rejected[i];
         pmc_log_info("resuming generation %u from %s: %zu of %zu slots already done, %llu "
                      "attempts of the others known rejected", gen, path, redo ? 0 : p.k, st->n,
-                     (unsigned long long)known);
+                     (unsigned long long)known_rejected(st));
         if (redo)
             pmc_log_info("%s holds no statistics (written by %s): its %zu slots are "
                          "simulated again from their accepted attempts, to store theirs", path,
