@@ -1186,7 +1186,7 @@ static int hash_code(pmc_command *c, pmc_err *err)
         const char *w = c->words[i];
         char path[PMC_PATH_MAX];
         struct stat sb;
-        if (placeholder_len(w) || strchr(w, '{') || !w[0])
+        if (!w[0] || strchr(w, '{')) /* a placeholder: not a file of the command */
             continue;
         int n = w[0] == '/' || !c->cwd[0] ? snprintf(path, sizeof path, "%s", w)
                                          : snprintf(path, sizeof path, "%s/%s", c->cwd, w);
