@@ -183,33 +183,6 @@ static int fsync_dir(const char *dir)
  * Checksums
  * ------------------------------------------------------------------------ */
 
-/* FNV-1a, 64-bit (Fowler, Noll, Vo; draft-eastlake-fnv): for each byte,
- * h = (h XOR byte) * 0x100000001b3 mod 2^64. It detects damage (flipped
- * bits, torn or truncated writes), not deliberate forgery. */
-uint64_t pmc_checksum_fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *b = data;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-int pmc_checksum_fnv1a_file(const char *path, uint64_t *h)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno ? errno : EIO;
-    unsigned char buf[65536];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        *h = pmc_checksum_fnv1a(*h, buf, got);
-    int bad = ferror(f);
-    fclose(f);
-    return bad ? EIO : 0;
-}
-
 /* Hashes v as `size` little-endian bytes whatever the host byte order, so
  * the checksum is over the bytes as the file stores them (all little-endian)
  * and h5py can recompute it from the datasets' raw bytes. */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "pmc_error.h"
+#include "pmc_util.h"
 
 /* The layout of the files (docs/checkpoint-format.md). 2: random streams
  * per proposal attempt (pmc_rng), layout of version 1. 3: the build
@@ -47,17 +48,6 @@ typedef struct {
     int has_model_digest;
     char *creator; /* e.g. "pmcabc 0.2.0"; "unknown" if the file has none */
 } pmc_file_build;
-
-/* FNV-1a 64-bit hash of n bytes, continuing from h (start with
- * PMC_FNV1A_INIT). Used for the integrity checksum of checkpoint files and
- * the observed data's fingerprint. */
-#define PMC_FNV1A_INIT 0xcbf29ce484222325ULL
-uint64_t pmc_checksum_fnv1a(uint64_t h, const void *data, size_t n);
-
-/* pmc_checksum_fnv1a over the bytes of the file at path, continuing from
- * *h (the fingerprint of a plugin or of a command model's data file).
- * Returns 0, or an errno value (the file cannot be opened or read). */
-int pmc_checksum_fnv1a_file(const char *path, uint64_t *h);
 
 /* A population as every rank holds it (all n rows); a rank writes only rows
  * [lo, hi) of each dataset. */

@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pmc_checkpoint.h"
+#include "pmc_util.h"
 #include "pmc_log.h"
 #include "pmc_rng.h"
 #include "pmc_signal.h"
@@ -1157,9 +1157,9 @@ int pmc_command_set_key(pmc_command *c, const pmc_config_kv *kv, pmc_err *err)
         return PMC_OK;
     }
     if (!strcmp(kv->key, "timeout")) {
-        char *end = NULL;
-        double v = strtod(kv->value, &end);
-        if (end == kv->value || *end || !isfinite(v) || v < 0.0)
+        double v = 0.0;
+        pmc_number_status st = pmc_number_parse(kv->value, strlen(kv->value), &v);
+        if ((st != PMC_NUMBER_OK && st != PMC_NUMBER_UNDERFLOW) || v < 0.0)
             return key_error(kv, "expected a number of seconds >= 0 (0: no timeout)", err);
         c->timeout = v;
         return PMC_OK;

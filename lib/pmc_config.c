@@ -19,6 +19,7 @@
 #include "pmc_data.h"
 #include "pmc_epsilon.h"
 #include "pmc_kernel.h"
+#include "pmc_util.h"
 
 #define OVERRIDE_ORIGIN "--set"
 #define SECTION_LIST "[run], [epsilon], [kernel], [model], [prior], [distance], [mpi]"
@@ -50,16 +51,6 @@ typedef struct {
 static const char *const sections[] = {"run", "epsilon", "kernel", "model", "prior", "distance", "mpi"};
 
 /* ---- small text helpers -------------------------------------------------- */
-
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
 
 /* A '#' starts a trailing comment after whitespace or right after the '='
  * (v is the raw text after '='), so values such as "a#b" survive and the
@@ -158,19 +149,22 @@ static const char *parse_uint(parse_ctx *ctx, const char *v, uint64_t max, uint6
  * comparison with it is false and it would slip through range checks. */
 static const char *parse_real(const char *v, int allow_inf, double *out)
 {
-    if (!*v)
+    double x = 0.0;
+    switch (pmc_number_parse(v, strlen(v), &x)) {
+    case PMC_NUMBER_SYNTAX:
         return "expected a number";
-    char *end;
-    errno = 0;
-    double x = strtod(v, &end);
-    if (end == v || *end)
-        return "expected a number";
-    if (isnan(x))
+    case PMC_NUMBER_NAN:
         return "expected a number, not nan";
-    if (isinf(x) && errno == ERANGE)
+    case PMC_NUMBER_OVERFLOW:
         return "out of range: expected a finite number";
-    if (isinf(x) && !allow_inf)
-        return "expected a finite number";
+    case PMC_NUMBER_INFINITE:
+        if (!allow_inf)
+            return "expected a finite number";
+        break;
+    case PMC_NUMBER_OK:
+    case PMC_NUMBER_UNDERFLOW:
+        break;
+    }
     *out = x;
     return NULL;
 }
@@ -726,8 +720,8 @@ static int parse_header(parse_ctx *ctx, char *s, int line, const char **section)
     if (!close)
         return fail_line(ctx, line, s, "unterminated section header: expected ']'");
     *close = '\0';
-    char *name = trim(s + 1);
-    char *rest = trim(close + 1);
+    char *name = pmc_trim(s + 1);
+    char *rest = pmc_trim(close + 1);
     if (*rest && *rest != '#' && *rest != ';') {
         snprintf(ctx->why, sizeof ctx->why, "unexpected text after ']': %s", rest);
         return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s]: %s", where(ctx, line), name,
@@ -742,7 +736,7 @@ static int parse_header(parse_ctx *ctx, char *s, int line, const char **section)
 
 static int parse_line(parse_ctx *ctx, char *s, int line, const char **section)
 {
-    s = trim(s);
+    s = pmc_trim(s);
     if (!*s || *s == '#' || *s == ';')
         return PMC_OK;
     if (*s == '[')
@@ -751,10 +745,10 @@ static int parse_line(parse_ctx *ctx, char *s, int line, const char **section)
     if (!eq)
         return fail_line(ctx, line, s, "expected 'key = value' or '[section]'");
     *eq = '\0';
-    char *key = trim(s);
+    char *key = pmc_trim(s);
     char *value = eq + 1;
     strip_trailing_comment(value);
-    value = trim(value);
+    value = pmc_trim(value);
     if (!*key)
         return fail_line(ctx, line, shown(value), "expected a key before '='");
     if (!*section)
@@ -791,12 +785,12 @@ static int apply_override(parse_ctx *ctx, const char *ov)
     char *name = NULL, *key = NULL, *value = NULL;
     if (eq && dot) {
         *dot = *eq = '\0';
-        name = trim(buf);
-        key = trim(dot + 1);
+        name = pmc_trim(buf);
+        key = pmc_trim(dot + 1);
         /* Read like a line of the file, so that the value written to the
          * effective text reads back the same (found by tests/fuzz). */
         strip_trailing_comment(eq + 1);
-        value = trim(eq + 1);
+        value = pmc_trim(eq + 1);
     }
     /* A newline would split the value into two lines of cfg->text. */
     if (!eq || !dot || !*name || !*key || strchr(value, '\n'))
@@ -944,25 +938,10 @@ static void sb_printf(strbuf *sb, const char *fmt, ...)
     sb->len += (size_t)n;
 }
 
-/* Shortest of %.15g..%.17g that reads back as the same double: exact, so a
- * resumed run compares equal, yet 0.1 stays "0.1". */
-static void format_real(double x, char out[32])
-{
-    if (isinf(x)) {
-        snprintf(out, 32, "%s", x > 0 ? "inf" : "-inf");
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, 32, "%.*g", prec, x);
-        if (strtod(out, NULL) == x)
-            return;
-    }
-}
-
 static void sb_real(strbuf *sb, const char *key, double x)
 {
     char num[32];
-    format_real(x, num);
+    pmc_format_real(x, num);
     sb_printf(sb, "%s = %s\n", key, num);
 }
 
@@ -980,7 +959,7 @@ static void sb_prior(strbuf *sb, const pmc_prior_spec *spec)
     sb_printf(sb, "%s = %s(", spec->name, pmc_prior_kind_name(spec->kind));
     for (size_t j = 0; j < prior_arity(spec->kind); j++) {
         char num[32];
-        format_real(spec->p[j], num);
+        pmc_format_real(spec->p[j], num);
         sb_printf(sb, "%s%s", j ? ", " : "", num);
     }
     sb_printf(sb, ")\n");
@@ -1009,7 +988,7 @@ static int build_text(pmc_config *cfg, pmc_err *err)
                   pmc_epsilon_schedule_name((pmc_epsilon_schedule)cfg->eps_schedule));
     for (size_t i = 0; i < cfg->n_eps_values; i++) {
         char num[32];
-        format_real(cfg->eps_values[i], num);
+        pmc_format_real(cfg->eps_values[i], num);
         sb_printf(&sb, "%s%s", i ? ", " : "values = ", num);
     }
     if (cfg->n_eps_values)
@@ -1038,7 +1017,7 @@ static int build_text(pmc_config *cfg, pmc_err *err)
     sb_printf(&sb, "\n[distance]\nname = %s\n", cfg->distance_name);
     for (size_t i = 0; i < cfg->n_distance_weights; i++) {
         char num[32];
-        format_real(cfg->distance_weights[i], num);
+        pmc_format_real(cfg->distance_weights[i], num);
         sb_printf(&sb, "%s%s", i ? ", " : "weights = ", num);
     }
     if (cfg->n_distance_weights)

@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "pmc_util.h"
+
 /* Lines longer than this are rejected rather than silently split. */
 #define DATA_LINE_MAX 4096
 /* A table row is one line however many columns it has; the cap only keeps a
@@ -19,30 +21,23 @@
  * most often the file is a table and its header row is that line. */
 #define TABLE_HINT "; a table with a header row needs [model] data_columns to select its columns"
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    char *end = s + strlen(s);
-    while (end > s && isspace((unsigned char)end[-1]))
-        *--end = '\0';
-    return s;
-}
 
 /* NULL if s is a finite number (then stored in *value), else why it is not. */
 static const char *parse_number(const char *s, double *value)
 {
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0')
+    switch (pmc_number_parse(s, strlen(s), value)) {
+    case PMC_NUMBER_OK:
+    case PMC_NUMBER_UNDERFLOW:
+        return NULL;
+    case PMC_NUMBER_SYNTAX:
         return "not a number";
-    if (errno == ERANGE && fabs(v) > 1.0)
+    case PMC_NUMBER_OVERFLOW:
         return "number out of range";
-    if (!isfinite(v))
-        return "expected a finite number (NaN and infinity are not data)";
-    *value = v;
-    return NULL;
+    case PMC_NUMBER_NAN:
+    case PMC_NUMBER_INFINITE:
+        break;
+    }
+    return "expected a finite number (NaN and infinity are not data)";
 }
 
 /* Parses one line of a one-column file; *has_value = 0 for blank or comment
@@ -52,7 +47,7 @@ static int parse_line(char *line, double *value, int *has_value, const char **wh
     char *hash = strchr(line, '#');
     if (hash)
         *hash = '\0';
-    char *s = trim(line);
+    char *s = pmc_trim(line);
     *has_value = 0;
     if (*s == '\0')
         return PMC_OK;
@@ -164,7 +159,7 @@ int pmc_data_read_column(const char *path, const char *origin, double **values, 
             int header_like = *n == 0 && (!strcmp(why, "not a number") ||
                                           !strncmp(why, "expected one column", 19));
             rc = pmc_err_set(err, PMC_EINVAL, "%s%s%s:%zu: '%s': %s%s", r.pre, r.sep, path,
-                             r.lineno, trim(copy), why, header_like ? TABLE_HINT : "");
+                             r.lineno, pmc_trim(copy), why, header_like ? TABLE_HINT : "");
         }
         else if (has && push_value(values, n, &cap, v) != PMC_OK)
             rc = pmc_err_set(err, PMC_ENOMEM, "out of memory reading %s", path);
@@ -466,7 +461,7 @@ static int check_header(table_reader *tr, const pmc_table *t, pmc_err *err)
         return pmc_err_set(err, PMC_EINVAL, "%s: %s:%zu: '%s': expected a header row naming the "
                            "columns, found numbers (a file of one number per line has no "
                            "header: read it without data_columns)", tr->columns_origin, r->path,
-                           t->header_line, trim(tr->header_text));
+                           t->header_line, pmc_trim(tr->header_text));
     for (size_t i = 0; i < tr->n_header; i++)
         for (size_t j = 0; tr->header[i][0] && j < i; j++)
             if (!strcmp(tr->header[i], tr->header[j]))

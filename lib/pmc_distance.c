@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pmc_util.h"
+
 struct pmc_metric {
     pmc_distance_kind kind;
     size_t n_stats;
@@ -43,15 +45,6 @@ double pmc_distance(pmc_distance_kind kind, const double *a, const double *b, si
     return sqrt(s);
 }
 
-/* Shortest of %.15g..%.17g that reads back as the same double. */
-static void format_exact(double x, char out[32])
-{
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, 32, "%.*g", prec, x);
-        if (strtod(out, NULL) == x)
-            return;
-    }
-}
 
 /* Rebuilds d->text; returns PMC_ENOMEM if it cannot. */
 static int describe_update(pmc_metric *d)
@@ -73,7 +66,7 @@ static int describe_update(pmc_metric *d)
     }
     for (size_t i = 0; i < d->n_stats; i++) {
         char num[32];
-        format_exact(d->w[i], num);
+        pmc_format_real(d->w[i], num);
         len += (size_t)snprintf(d->text + len, d->text_cap - len, "%s%s", i ? ", " : "(", num);
     }
     snprintf(d->text + len, d->text_cap - len, ")");

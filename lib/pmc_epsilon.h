@@ -8,12 +8,7 @@
 #include <stddef.h>
 
 #include "pmc_config.h"
-
-/* The q-quantile (0 <= q <= 1) of x[0..n-1], n >= 1, by linear interpolation
- * between order statistics (Hyndman & Fan type 7, numpy's default):
- * h = (n-1) q, result = x_(floor h) + (h - floor h)(x_(floor h + 1) - x_(floor h)).
- * x is not modified. Returns NAN if n == 0 or allocation fails. */
-double pmc_quantile(const double *x, size_t n, double q);
+#include "pmc_summary.h"
 
 /* Next tolerance: max(minimum, pmc_quantile(distances, n, q)). */
 double pmc_epsilon_next(const double *distances, size_t n, double q, double minimum);
@@ -32,15 +27,6 @@ const char *pmc_epsilon_schedule_name(pmc_epsilon_schedule s);
 /* Parses a name of pmc_epsilon_schedule_name; PMC_EINVAL if unknown. */
 int pmc_epsilon_schedule_parse(const char *name, pmc_epsilon_schedule *s);
 
-/* The weighted q-quantile (0 <= q <= 1) of x[0..n-1] with weights
- * w[0..n-1] >= 0 (any positive sum W): with x sorted ascending (ties by
- * index) and C_k = w_(1) + ... + w_(k) summed in that order, the smallest
- * x_(k) with C_k >= q W - the inverse of the weighted empirical CDF, as in
- * pyABC's weighted_quantile (Klinger, Rickert & Hasenauer 2018). With equal
- * weights it is Hyndman & Fan's type 1, not pmc_quantile's type 7. Returns
- * NAN if n == 0, q is outside [0, 1], W is not positive and finite, or
- * allocation fails. */
-double pmc_weighted_quantile(const double *x, const double *w, size_t n, double q);
 
 /* The quantile of schedule = acceptance for the next generation:
  * q_t = min(0.95, max(0.05, q x target / acceptance)), acceptance the rate

@@ -17,68 +17,6 @@
 /* Room for pmc_lock_status_text: a host name of up to 255 bytes and words. */
 #define PMC_LOCK_TEXT_MAX 512
 
-/* --- posterior summary ------------------------------------------------------ */
-
-typedef struct {
-    double x, w;
-    size_t i;
-} weighted_value;
-
-/* Ascending value, equal values in index order: a total order, so the
- * cumulative sums (and tools/pmcabc_read.py's stable argsort) agree bit for bit. */
-static int cmp_weighted(const void *a, const void *b)
-{
-    const weighted_value *u = a, *v = b;
-    if (u->x != v->x)
-        return u->x < v->x ? -1 : 1;
-    return (u->i > v->i) - (u->i < v->i);
-}
-
-/* Smallest value whose cumulative weight reaches q; v sorted by cmp_weighted. */
-static double weighted_quantile(const weighted_value *v, size_t n, double q)
-{
-    double acc = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        acc += v[i].w;
-        if (acc >= q)
-            return v[i].x;
-    }
-    return v[n - 1].x;
-}
-
-/* Contract: see pmc_inspect.h. */
-int pmc_posterior_summarize(const double *theta, const double *w, size_t n, size_t d,
-                            pmc_marginal_summary *out, pmc_err *err)
-{
-    if (n == 0 || d == 0)
-        return pmc_err_set(err, PMC_EINVAL, "posterior summary: %zu particles x %zu parameters: "
-                           "expected at least one of each", n, d);
-    weighted_value *v = malloc(n * sizeof *v);
-    if (!v)
-        return pmc_err_set(err, PMC_ENOMEM, "posterior summary: out of memory for %zu particles",
-                           n);
-    for (size_t k = 0; k < d; k++) {
-        double mean = 0.0, var = 0.0;
-        for (size_t i = 0; i < n; i++)
-            mean += w[i] * theta[i * d + k];
-        for (size_t i = 0; i < n; i++) {
-            double dx = theta[i * d + k] - mean;
-            var += w[i] * dx * dx;
-            v[i].x = theta[i * d + k];
-            v[i].w = w[i];
-            v[i].i = i;
-        }
-        qsort(v, n, sizeof *v, cmp_weighted);
-        out[k].mean = mean;
-        out[k].sd = sqrt(var);
-        out[k].q05 = weighted_quantile(v, n, 0.05);
-        out[k].q50 = weighted_quantile(v, n, 0.5);
-        out[k].q95 = weighted_quantile(v, n, 0.95);
-    }
-    free(v);
-    return PMC_OK;
-}
-
 /* --- building the report ---------------------------------------------------- */
 
 static int out_of_memory(pmc_err *err, const char *what)

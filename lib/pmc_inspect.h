@@ -15,22 +15,7 @@
 #include "pmc_checkpoint.h"
 #include "pmc_error.h"
 #include "pmc_lock.h"
-
-/* Weighted marginal summary of one parameter under normalised weights w. */
-typedef struct {
-    double mean;          /* sum_i w_i x_i, summed in index order */
-    double sd;            /* sqrt(sum_i w_i (x_i - mean)^2), summed in index order */
-    double q05, q50, q95; /* weighted quantiles at 0.05, 0.5, 0.95 */
-} pmc_marginal_summary;
-
-/* Summarises each column of theta (n x d, row-major) under the normalised
- * weights w: out[k] for column k. The weighted q-quantile is the smallest
- * sampled value whose cumulative weight, summed in ascending order of value
- * (equal values in index order), reaches q; the largest value if rounding
- * keeps the total below q. Returns PMC_OK, PMC_EINVAL (n or d is 0) or
- * PMC_ENOMEM, with err filled. */
-int pmc_posterior_summarize(const double *theta, const double *w, size_t n, size_t d,
-                            pmc_marginal_summary *out, pmc_err *err);
+#include "pmc_summary.h"
 
 /* --- inspect report ---------------------------------------------------------- */
 

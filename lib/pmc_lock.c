@@ -32,6 +32,7 @@
 
 #include "pmc_log.h"
 #include "pmc_signal.h"
+#include "pmc_util.h"
 
 #define LOCK_POLL_NS 100000000L /* 0.1 s between attempts while waiting */
 #define LOCK_HOST_MAX 256
@@ -53,10 +54,8 @@ int pmc_lock_wait_from_env(double *seconds, pmc_err *err)
     *seconds = 0.0;
     if (!v || !*v)
         return PMC_OK;
-    char *end;
-    errno = 0;
-    double s = strtod(v, &end);
-    if (errno != 0 || *end != '\0' || !isfinite(s) || s < 0.0)
+    double s = 0.0;
+    if (pmc_number_parse(v, strlen(v), &s) != PMC_NUMBER_OK || s < 0.0)
         return pmc_err_set(err, PMC_EINVAL, "%s=%s: expected a number of seconds >= 0",
                            PMC_LOCK_WAIT_ENV, v);
     *seconds = s;

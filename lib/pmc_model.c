@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "pmc_checkpoint.h"
 #include "pmc_command.h"
 #include "pmc_data.h"
+#include "pmc_util.h"
 #include "pmcabc/model.h"
 
 typedef struct model_ops model_ops;
@@ -112,11 +112,17 @@ static int key_error(const pmc_config_kv *kv, const char *expected, pmc_err *err
                        kv->key, kv->value, expected);
 }
 
+/* 1 if kv's value is a finite number (put in *v). */
+static int finite_value(const pmc_config_kv *kv, double *v)
+{
+    pmc_number_status st = pmc_number_parse(kv->value, strlen(kv->value), v);
+    return st == PMC_NUMBER_OK || st == PMC_NUMBER_UNDERFLOW;
+}
+
 static int parse_number(const pmc_config_kv *kv, double lo, double *out, pmc_err *err)
 {
-    char *end = NULL;
-    double v = strtod(kv->value, &end);
-    if (end == kv->value || *end != '\0' || !isfinite(v) || v < lo) {
+    double v = 0.0;
+    if (!finite_value(kv, &v) || v < lo) {
         char what[128];
         snprintf(what, sizeof what, "expected a finite number >= %g", lo);
         return key_error(kv, what, err);
@@ -128,9 +134,8 @@ static int parse_number(const pmc_config_kv *kv, double lo, double *out, pmc_err
 /* A number > 0 (time steps). */
 static int parse_positive(const pmc_config_kv *kv, double *out, pmc_err *err)
 {
-    char *end = NULL;
-    double v = strtod(kv->value, &end);
-    if (end == kv->value || *end != '\0' || !isfinite(v) || !(v > 0))
+    double v = 0.0;
+    if (!finite_value(kv, &v) || !(v > 0))
         return key_error(kv, "expected a finite number > 0", err);
     *out = v;
     return PMC_OK;
@@ -139,9 +144,8 @@ static int parse_positive(const pmc_config_kv *kv, double *out, pmc_err *err)
 /* A whole number in [lo, 2^53] (counts: population sizes, event caps). */
 static int parse_count(const pmc_config_kv *kv, double lo, double *out, pmc_err *err)
 {
-    char *end = NULL;
-    double v = strtod(kv->value, &end);
-    if (end == kv->value || *end != '\0' || !isfinite(v) || v < lo || v > 0x1p53 ||
+    double v = 0.0;
+    if (!finite_value(kv, &v) || v < lo || v > 0x1p53 ||
         v != floor(v)) {
         char what[128];
         snprintf(what, sizeof what, "expected a whole number >= %g", lo);

@@ -23,7 +23,7 @@
 #include "pmc_checkpoint.h"
 #include "pmc_distance.h"
 #include "pmc_epsilon.h"
-#include "pmc_inspect.h"
+#include "pmc_summary.h"
 #include "pmc_kernel.h"
 #include "pmc_lock.h"
 #include "pmc_log.h"

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pmc_util.h"
+
 /* log(sqrt(2 pi)), the normal density's constant. */
 #define PMC__LOG_SQRT_2PI 0.91893853320467274178
 
@@ -50,12 +52,6 @@ void pmc_prior_format(const pmc_prior_spec *spec, char *buf, size_t len)
 
 /* ---- parsing ------------------------------------------------------------ */
 
-static const char *pmc__skip_space(const char *p)
-{
-    while (isspace((unsigned char)*p))
-        p++;
-    return p;
-}
 
 static int pmc__unknown_name(const char *name, size_t len, pmc_err *err)
 {
@@ -72,7 +68,7 @@ static int pmc__unknown_name(const char *name, size_t len, pmc_err *err)
 /* Reads "name" and looks it up; *end points past the name. */
 static int pmc__parse_kind(const char *text, pmc_prior_kind *kind, const char **end, pmc_err *err)
 {
-    const char *p = pmc__skip_space(text);
+    const char *p = pmc_skip_space(text);
     const char *name = p;
     while (isalnum((unsigned char)*p) || *p == '_')
         p++;
@@ -95,21 +91,19 @@ static int pmc__parse_kind(const char *text, pmc_prior_kind *kind, const char **
 static int pmc__parse_number(const char *p, double *out, const char **end, const char *usage,
                              pmc_err *err)
 {
-    p = pmc__skip_space(p);
+    p = pmc_skip_space(p);
     size_t toklen = strcspn(p, ",)");
     while (toklen > 0 && isspace((unsigned char)p[toklen - 1]))
         toklen--;
-    char *stop;
-    errno = 0;
-    double v = strtod(p, &stop);
-    if (stop == p || (size_t)(stop - p) != toklen || errno == ERANGE || !isfinite(v)) {
+    double v = 0.0;
+    if (pmc_number_parse(p, toklen, &v) != PMC_NUMBER_OK) {
         if (toklen == 0)
             return pmc_err_set(err, PMC_EINVAL, "%s: missing number", usage);
         return pmc_err_set(err, PMC_EINVAL, "%s: '%.*s' is not a finite number", usage,
                            (int)toklen, p);
     }
     *out = v;
-    *end = pmc__skip_space(stop);
+    *end = pmc_skip_space(p + toklen);
     return PMC_OK;
 }
 
@@ -117,11 +111,11 @@ static int pmc__parse_number(const char *p, double *out, const char **end, const
 static int pmc__parse_args(const char *p, const pmc__prior_info *info, pmc_prior_spec *out,
                            size_t *count, const char **end, pmc_err *err)
 {
-    p = pmc__skip_space(p);
+    p = pmc_skip_space(p);
     if (*p != '(')
         return pmc_err_set(err, PMC_EINVAL, "expected '(' after '%s', as in %s", info->name,
                            info->usage);
-    p = pmc__skip_space(p + 1);
+    p = pmc_skip_space(p + 1);
     *count = 0;
     if (*p == ')') {
         *end = p + 1;
@@ -226,7 +220,7 @@ int pmc_prior_parse(const char *text, pmc_prior_spec *out, pmc_err *err)
     rc = pmc__parse_args(p, info, &s, &count, &p, err);
     if (rc != PMC_OK)
         return rc;
-    p = pmc__skip_space(p);
+    p = pmc_skip_space(p);
     if (*p != '\0')
         return pmc_err_set(err, PMC_EINVAL, "%s: unexpected text '%s' after ')'", info->usage, p);
     if (count != info->nparams)
