@@ -311,11 +311,22 @@ static void set_mpi_startup_defaults(void)
  * "pmcabc: interrupted by ...", so that logs can be searched for real errors. */
 static void print_status(int rc, const pmc_err *err)
 {
+    /* Every failing call fills err; the code's generic text is a fallback
+     * so that a missed message still leaves a line that says something. */
+    const char *msg = err->msg[0] ? err->msg : pmc_strerror(rc);
     if (rc == PMC_EINTR)
-        fprintf(stderr, "pmcabc: %s%s\n",
-                strncmp(err->msg, "interrupted", 11) ? "interrupted: " : "", err->msg);
+        fprintf(stderr, "pmcabc: %s%s\n", strncmp(msg, "interrupted", 11) ? "interrupted: " : "",
+                msg);
     else
-        fprintf(stderr, "pmcabc: error: %s\n", err->msg);
+        fprintf(stderr, "pmcabc: error: %s\n", msg);
+}
+
+/* The library's one failure it cannot return from (pmc_schedule_on_fatal;
+ * it has logged why): the run ends on every rank with the status's
+ * documented exit code. */
+static void abort_run(pmc_schedule *s, int status)
+{
+    pmc_schedule_abort(s, pmc_exit_code(status));
 }
 
 int main(int argc, char **argv)
@@ -329,6 +340,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "pmcabc: error: %s\n", err.msg);
         return PMC_EXIT_RUNTIME;
     }
+    pmc_schedule_on_fatal(s, abort_run);
     int rank = pmc_schedule_rank(s);
     cli_args args;
     char inspected[PMC_PATH_MAX] = "";

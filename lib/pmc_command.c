@@ -82,7 +82,7 @@ struct pmc_command {
     size_t tail_len;
 };
 
-/* --- small helpers ----------------------------------------------------------- */
+/* --- small helpers --- */
 
 /* A stop signal, or the run's time limit: a simulation in progress is
  * abandoned (and redone, with the same seed, by the resumed run). */
@@ -146,7 +146,7 @@ static void sleep_s(double s)
     nanosleep(&ts, NULL);
 }
 
-/* --- argv: words, quoting and placeholders ------------------------------------ */
+/* --- argv: words, quoting and placeholders --- */
 
 /* Splits a command line into words like a POSIX shell does, without any
  * expansion: blanks separate words; '...' keeps everything literally;
@@ -315,7 +315,7 @@ static int expand_argv(pmc_command *c, uint64_t seed, const double *theta, pmc_e
     return PMC_OK;
 }
 
-/* --- the program file ------------------------------------------------------------ */
+/* --- the program file --- */
 
 /* A program name without '/' is looked up in PATH, like a shell does; with
  * one it is a path, relative to the config file's directory. */
@@ -383,7 +383,7 @@ static int make_env(pmc_command *c, pmc_err *err)
     return PMC_OK;
 }
 
-/* --- children -------------------------------------------------------------------- */
+/* --- children --- */
 
 static void close_fd(int *fd)
 {
@@ -734,7 +734,7 @@ static void child_stop(pmc_command *c)
     child_kill(c);
 }
 
-/* --- replies ---------------------------------------------------------------------- */
+/* --- replies --- */
 
 /* Parses whitespace-separated numbers of s (len bytes; NUL-terminated at
  * s[len]) into out (cap values); *n is how many there were. Returns NULL,
@@ -1016,7 +1016,7 @@ static int per_simulation_run(pmc_command *c, uint64_t seed, const double *theta
     return PMC_OK;
 }
 
-/* --- the observed statistics ------------------------------------------------------- */
+/* --- the observed statistics --- */
 
 /* The `observed` file: the statistics as numbers separated by blanks or
  * newlines; '#' starts a comment. */
@@ -1125,7 +1125,7 @@ static int ask_observed(pmc_command *c, double **obs, size_t *n, pmc_err *err)
     return PMC_OK;
 }
 
-/* --- the interface ---------------------------------------------------------------- */
+/* --- the interface --- */
 
 int pmc_command_new(pmc_command **out, pmc_err *err)
 {

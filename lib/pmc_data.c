@@ -76,7 +76,7 @@ static int push_value(double **values, size_t *n, size_t *cap, double v)
     return PMC_OK;
 }
 
-/* --- reading lines ---------------------------------------------------------- */
+/* --- reading lines --- */
 
 /* One data file read line by line; messages start with "ORIGIN: " (pre, sep). */
 typedef struct {
@@ -176,7 +176,7 @@ int pmc_data_read_column(const char *path, const char *origin, double **values, 
     return rc;
 }
 
-/* --- tables ------------------------------------------------------------------ */
+/* --- tables --- */
 
 typedef struct {
     char **cell;

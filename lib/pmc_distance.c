@@ -176,7 +176,7 @@ int pmc_distance_set_weights(pmc_metric *d, const double *w, pmc_err *err)
     return PMC_OK;
 }
 
-/* --- adaptive weights -------------------------------------------------------- */
+/* --- adaptive weights --- */
 
 static int compare_double(const void *a, const void *b)
 {

@@ -17,18 +17,18 @@ double pmc_epsilon_next(const double *distances, size_t n, double q, double mini
     return e > minimum ? e : minimum;
 }
 
-static const char *const pmc__schedule_names[] = {"quantile", "weighted_quantile", "list",
+static const char *const schedule_names[] = {"quantile", "weighted_quantile", "list",
                                                    "acceptance"};
 
 const char *pmc_epsilon_schedule_name(pmc_epsilon_schedule s)
 {
-    return (unsigned)s < 4 ? pmc__schedule_names[s] : "unknown";
+    return (unsigned)s < 4 ? schedule_names[s] : "unknown";
 }
 
 int pmc_epsilon_schedule_parse(const char *name, pmc_epsilon_schedule *s)
 {
     for (int i = 0; i < 4; i++)
-        if (!strcmp(name, pmc__schedule_names[i])) {
+        if (!strcmp(name, schedule_names[i])) {
             *s = (pmc_epsilon_schedule)i;
             return PMC_OK;
         }

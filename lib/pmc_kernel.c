@@ -10,10 +10,10 @@
 /* Relative diagonal jitter tried, in order, when the covariance is not
  * positive definite: tiny against the largest variance, so a healthy
  * parameter's kernel is unchanged to ~1e-10 relative. */
-static const double pmc__jitter[] = {1e-10, 1e-8, 1e-6};
+static const double jitter[] = {1e-10, 1e-8, 1e-6};
 
 /* Weighted mean m = sum_i w_i x_i / V1, summed in index order. */
-static void pmc__weighted_mean(const double *theta, const double *w, size_t n, size_t d,
+static void weighted_mean(const double *theta, const double *w, size_t n, size_t d,
                                double v1, double *mean)
 {
     memset(mean, 0, d * sizeof *mean);
@@ -26,7 +26,7 @@ static void pmc__weighted_mean(const double *theta, const double *w, size_t n, s
 
 /* Lower triangle of sum_i w_i (x_i - m)(x_i - m)^T, in index order; the
  * upper triangle is mirrored so cov is exactly symmetric. */
-static void pmc__weighted_scatter(const double *theta, const double *w, size_t n, size_t d,
+static void weighted_scatter(const double *theta, const double *w, size_t n, size_t d,
                                   const double *mean, double *diff, double *cov)
 {
     memset(cov, 0, d * d * sizeof *cov);
@@ -65,8 +65,8 @@ int pmc_kernel_weighted_cov(const double *theta, const double *w, size_t n, size
     if (!scratch && d > 0)
         return pmc_err_set(err, PMC_ENOMEM, "weighted covariance: out of memory for %zu parameters",
                            d);
-    pmc__weighted_mean(theta, w, n, d, v1, scratch);
-    pmc__weighted_scatter(theta, w, n, d, scratch, scratch + d, cov);
+    weighted_mean(theta, w, n, d, v1, scratch);
+    weighted_scatter(theta, w, n, d, scratch, scratch + d, cov);
     for (size_t a = 0; a < d * d; a++)
         cov[a] /= denom;
     free(scratch);
@@ -74,7 +74,7 @@ int pmc_kernel_weighted_cov(const double *theta, const double *w, size_t n, size
 }
 
 /* (Re)sizes k's matrices for dimension d. */
-static int pmc__kernel_reserve(pmc_kernel *k, size_t d, pmc_err *err)
+static int kernel_reserve(pmc_kernel *k, size_t d, pmc_err *err)
 {
     if (k->d == d && k->cov && k->chol)
         return PMC_OK;
@@ -93,7 +93,7 @@ static int pmc__kernel_reserve(pmc_kernel *k, size_t d, pmc_err *err)
  * nonzero if cov is not positive definite. GSL reports that through its
  * error handler, whose default aborts the process; the handler is switched
  * off around the call (the library must not exit) and then restored. */
-static int pmc__cholesky(const double *cov, double *chol, size_t d)
+static int cholesky(const double *cov, double *chol, size_t d)
 {
     memcpy(chol, cov, d * d * sizeof *chol);
     gsl_matrix_view m = gsl_matrix_view_array(chol, d, d);
@@ -108,7 +108,7 @@ static int pmc__cholesky(const double *cov, double *chol, size_t d)
 
 /* Index of the parameter with the smallest variance: the one that most
  * likely collapsed, named in the error message. */
-static size_t pmc__smallest_variance(const double *cov, size_t d)
+static size_t smallest_variance(const double *cov, size_t d)
 {
     size_t best = 0;
     for (size_t a = 1; a < d; a++)
@@ -117,7 +117,7 @@ static size_t pmc__smallest_variance(const double *cov, size_t d)
     return best;
 }
 
-static double pmc__max_variance(const double *cov, size_t d)
+static double max_variance(const double *cov, size_t d)
 {
     double mx = 0;
     for (size_t a = 0; a < d; a++)
@@ -127,35 +127,35 @@ static double pmc__max_variance(const double *cov, size_t d)
 
 /* Adds jitter to the diagonal of cov until its Cholesky succeeds. The
  * jitter is kept in cov, so cov = L L^T holds exactly as documented. */
-static int pmc__factor_cov(double *cov, double *chol, size_t d, pmc_err *err)
+static int factor_cov(double *cov, double *chol, size_t d, pmc_err *err)
 {
-    if (pmc__cholesky(cov, chol, d) == 0)
+    if (cholesky(cov, chol, d) == 0)
         return PMC_OK;
-    double scale = pmc__max_variance(cov, d), added = 0;
-    for (size_t t = 0; t < sizeof pmc__jitter / sizeof pmc__jitter[0] && scale > 0; t++) {
-        double eps = pmc__jitter[t] * scale - added;
+    double scale = max_variance(cov, d), added = 0;
+    for (size_t t = 0; t < sizeof jitter / sizeof jitter[0] && scale > 0; t++) {
+        double eps = jitter[t] * scale - added;
         for (size_t a = 0; a < d; a++)
             cov[a * d + a] += eps;
         added += eps;
-        if (pmc__cholesky(cov, chol, d) == 0)
+        if (cholesky(cov, chol, d) == 0)
             return PMC_OK;
     }
-    size_t bad = pmc__smallest_variance(cov, d);
+    size_t bad = smallest_variance(cov, d);
     return pmc_err_set(err, PMC_ERUNTIME,
                        "kernel covariance is not positive definite even with jitter: parameter "
                        "index %zu has variance %g (largest variance %g); has it collapsed to one "
                        "value?", bad, cov[bad * d + bad] - added, scale);
 }
 
-static int pmc__factor_with_jitter(pmc_kernel *k, pmc_err *err)
+static int factor_with_jitter(pmc_kernel *k, pmc_err *err)
 {
-    return pmc__factor_cov(k->cov, k->chol, k->d, err);
+    return factor_cov(k->cov, k->chol, k->d, err);
 }
 
 int pmc_kernel_fit(pmc_kernel *k, const double *theta, const double *w, size_t n, size_t d,
                    pmc_err *err)
 {
-    int rc = pmc__kernel_reserve(k, d, err);
+    int rc = kernel_reserve(k, d, err);
     if (rc != PMC_OK)
         return rc;
     rc = pmc_kernel_weighted_cov(theta, w, n, d, k->cov, err);
@@ -165,7 +165,7 @@ int pmc_kernel_fit(pmc_kernel *k, const double *theta, const double *w, size_t n
      * weighted empirical variance of the previous population. */
     for (size_t a = 0; a < d * d; a++)
         k->cov[a] *= 2;
-    return pmc__factor_with_jitter(k, err);
+    return factor_with_jitter(k, err);
 }
 
 void pmc_kernel_free(pmc_kernel *k)
@@ -177,17 +177,17 @@ void pmc_kernel_free(pmc_kernel *k)
     memset(k, 0, sizeof *k);
 }
 
-static const char *const pmc__kind_names[] = {"beaumont", "componentwise", "olcm", "knn"};
+static const char *const kind_names[] = {"beaumont", "componentwise", "olcm", "knn"};
 
 const char *pmc_kernel_kind_name(pmc_kernel_kind kind)
 {
-    return (unsigned)kind < 4 ? pmc__kind_names[kind] : "unknown";
+    return (unsigned)kind < 4 ? kind_names[kind] : "unknown";
 }
 
 int pmc_kernel_kind_parse(const char *name, pmc_kernel_kind *kind)
 {
     for (int i = 0; i < 4; i++)
-        if (!strcmp(name, pmc__kind_names[i])) {
+        if (!strcmp(name, kind_names[i])) {
             *kind = (pmc_kernel_kind)i;
             return PMC_OK;
         }
@@ -197,7 +197,7 @@ int pmc_kernel_kind_parse(const char *name, pmc_kernel_kind *kind)
 /* sum_{k in idx} w~_k (theta_k - c)(theta_k - c)^T with w~ = w / sum_idx w,
  * summed in the order of idx: the second moment about c (Filippi et al.
  * 2013, eq. 11, with c = theta_j). Written to cov (d*d, mirrored). */
-static void pmc__moment_about(const double *theta, const double *w, const size_t *idx,
+static void moment_about(const double *theta, const double *w, const size_t *idx,
                               size_t m, size_t d, const double *c, double *diff, double *cov)
 {
     double v1 = 0;
@@ -221,7 +221,7 @@ static void pmc__moment_about(const double *theta, const double *w, const size_t
 
 /* The packed lower triangle of L^{-1} (row a holds b = 0..a), by forward
  * substitution on the columns of the identity. */
-static void pmc__invert_lower(const double *chol, size_t d, double *inv)
+static void invert_lower(const double *chol, size_t d, double *inv)
 {
     for (size_t col = 0; col < d; col++) {
         for (size_t a = col; a < d; a++) {
@@ -236,13 +236,13 @@ static void pmc__invert_lower(const double *chol, size_t d, double *inv)
 typedef struct {
     double dist;
     size_t idx;
-} pmc__neighbour;
+} neighbour;
 
 /* Nearest first; equal distances by index, so the order is total and the
  * neighbour set is the same on every rank. */
-static int pmc__cmp_neighbour(const void *pa, const void *pb)
+static int cmp_neighbour(const void *pa, const void *pb)
 {
-    const pmc__neighbour *a = pa, *b = pb;
+    const neighbour *a = pa, *b = pb;
     if (a->dist != b->dist)
         return a->dist < b->dist ? -1 : 1;
     return (a->idx > b->idx) - (a->idx < b->idx);
@@ -251,7 +251,7 @@ static int pmc__cmp_neighbour(const void *pa, const void *pb)
 /* Indices of the particles whose distance is within epsilon (OLCM's set S),
  * or of all particles if fewer than d + 1 are: a Sigma_j from fewer points
  * is singular. Returns the count. */
-static size_t pmc__olcm_set(const pmc_kernel_spec *spec, size_t n, size_t d, size_t *idx)
+static size_t olcm_set(const pmc_kernel_spec *spec, size_t n, size_t d, size_t *idx)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
@@ -265,21 +265,21 @@ static size_t pmc__olcm_set(const pmc_kernel_spec *spec, size_t n, size_t d, siz
 }
 
 /* Rearranges nb[0..n-1] so that nb[k] is the element of rank k under
- * pmc__cmp_neighbour (Hoare's selection, middle element as pivot; the order
+ * cmp_neighbour (Hoare's selection, middle element as pivot; the order
  * is total, so the element is the same whatever the pivots). */
-static void pmc__select(pmc__neighbour *nb, size_t n, size_t k)
+static void select(neighbour *nb, size_t n, size_t k)
 {
     size_t lo = 0, hi = n - 1;
     while (lo < hi) {
-        pmc__neighbour pivot = nb[lo + (hi - lo) / 2];
+        neighbour pivot = nb[lo + (hi - lo) / 2];
         size_t i = lo, j = hi;
         while (i <= j) {
-            while (pmc__cmp_neighbour(&nb[i], &pivot) < 0)
+            while (cmp_neighbour(&nb[i], &pivot) < 0)
                 i++;
-            while (pmc__cmp_neighbour(&nb[j], &pivot) > 0)
+            while (cmp_neighbour(&nb[j], &pivot) > 0)
                 j--;
             if (i <= j) {
-                pmc__neighbour t = nb[i];
+                neighbour t = nb[i];
                 nb[i] = nb[j];
                 nb[j] = t;
                 i++;
@@ -300,8 +300,8 @@ static void pmc__select(pmc__neighbour *nb, size_t n, size_t k)
 /* The k nearest particles to particle j in the whitened coordinates z
  * (Mahalanobis under the global covariance; ties by index), into idx in
  * index order, so the sums over them run in a fixed order. O(n) expected. */
-static void pmc__knn_set(const double *z, size_t n, size_t d, size_t j, size_t k,
-                         pmc__neighbour *nb, size_t *idx)
+static void knn_set(const double *z, size_t n, size_t d, size_t j, size_t k,
+                         neighbour *nb, size_t *idx)
 {
     for (size_t i = 0; i < n; i++) {
         double s = 0;
@@ -312,8 +312,8 @@ static void pmc__knn_set(const double *z, size_t n, size_t d, size_t j, size_t k
         nb[i].dist = s;
         nb[i].idx = i;
     }
-    pmc__select(nb, n, k - 1);
-    pmc__neighbour last = nb[k - 1];
+    select(nb, n, k - 1);
+    neighbour last = nb[k - 1];
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         double s = 0;
@@ -321,14 +321,14 @@ static void pmc__knn_set(const double *z, size_t n, size_t d, size_t j, size_t k
             double u = z[i * d + a] - z[j * d + a];
             s += u * u;
         }
-        pmc__neighbour me = {s, i};
-        if (pmc__cmp_neighbour(&me, &last) <= 0)
+        neighbour me = {s, i};
+        if (cmp_neighbour(&me, &last) <= 0)
             idx[m++] = i;
     }
 }
 
 /* Sigma_j and its factors for every ancestor (OLCM or KNN). */
-static int pmc__fit_local(pmc_kernel *k, const pmc_kernel_spec *spec, const double *theta,
+static int fit_local(pmc_kernel *k, const pmc_kernel_spec *spec, const double *theta,
                           const double *w, size_t n, size_t d, pmc_err *err)
 {
     size_t tri = d * (d + 1) / 2;
@@ -336,7 +336,7 @@ static int pmc__fit_local(pmc_kernel *k, const pmc_kernel_spec *spec, const doub
     k->local_inv = malloc(n * tri * sizeof(double));
     size_t *idx = malloc(n * sizeof *idx);
     double *cov = malloc((d * d + d) * sizeof *cov);
-    pmc__neighbour *nb = spec->kind == PMC_KERNEL_KNN ? malloc(n * sizeof *nb) : NULL;
+    neighbour *nb = spec->kind == PMC_KERNEL_KNN ? malloc(n * sizeof *nb) : NULL;
     double *z = spec->kind == PMC_KERNEL_KNN ? malloc(n * d * sizeof *z) : NULL;
     int rc = PMC_OK;
     if (!k->local_chol || !k->local_inv || !idx || !cov ||
@@ -348,19 +348,19 @@ static int pmc__fit_local(pmc_kernel *k, const pmc_kernel_spec *spec, const doub
     k->n_local = n;
     size_t m = 0;
     if (spec->kind == PMC_KERNEL_OLCM)
-        m = pmc__olcm_set(spec, n, d, idx);
+        m = olcm_set(spec, n, d, idx);
     else
         pmc_kernel_whiten(k, theta, n, z);
     for (size_t j = 0; j < n && rc == PMC_OK; j++) {
         if (spec->kind == PMC_KERNEL_KNN) {
             m = spec->neighbours;
-            pmc__knn_set(z, n, d, j, m, nb, idx);
+            knn_set(z, n, d, j, m, nb, idx);
         }
-        pmc__moment_about(theta, w, idx, m, d, theta + j * d, cov + d * d, cov);
+        moment_about(theta, w, idx, m, d, theta + j * d, cov + d * d, cov);
         double *lj = k->local_chol + j * d * d;
-        rc = pmc__factor_cov(cov, lj, d, err);
+        rc = factor_cov(cov, lj, d, err);
         if (rc == PMC_OK)
-            pmc__invert_lower(lj, d, k->local_inv + j * tri);
+            invert_lower(lj, d, k->local_inv + j * tri);
     }
 done:
     free(idx);
@@ -398,15 +398,15 @@ int pmc_kernel_fit_kind(pmc_kernel *k, const pmc_kernel_spec *spec, const double
             for (size_t b = 0; b < d; b++)
                 if (a != b)
                     k->cov[a * d + b] = 0;
-        return pmc__factor_with_jitter(k, err);
+        return factor_with_jitter(k, err);
     }
     if (spec->kind == PMC_KERNEL_OLCM || spec->kind == PMC_KERNEL_KNN)
-        return pmc__fit_local(k, spec, theta, w, n, d, err);
+        return fit_local(k, spec, theta, w, n, d, err);
     return PMC_OK;
 }
 
 /* The factor of ancestor j: its own for the local kinds, else the global one. */
-static const double *pmc__chol_of(const pmc_kernel *k, size_t j)
+static const double *chol_of(const pmc_kernel *k, size_t j)
 {
     return k->n_local ? k->local_chol + j * k->d * k->d : k->chol;
 }
@@ -414,7 +414,7 @@ static const double *pmc__chol_of(const pmc_kernel *k, size_t j)
 double pmc_kernel_logpdf(const pmc_kernel *k, size_t j, const double *theta_j, const double *x)
 {
     size_t d = k->d;
-    const double *l = pmc__chol_of(k, j);
+    const double *l = chol_of(k, j);
     double z[64], q = 0, logdet = 0;
     if (d > 64)
         return NAN;
@@ -434,7 +434,7 @@ void pmc_kernel_perturb_ancestor(const pmc_kernel *k, size_t j, const double *ce
                                  gsl_rng *rng, double *out)
 {
     size_t d = k->d;
-    const double *chol = pmc__chol_of(k, j);
+    const double *chol = chol_of(k, j);
     for (size_t a = 0; a < d; a++)
         out[a] = gsl_ran_gaussian_ziggurat(rng, 1.0);
     for (size_t a = d; a-- > 0;) {

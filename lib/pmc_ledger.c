@@ -145,7 +145,7 @@ uint64_t pmc_ledger_rejected(const pmc_ledger *l, size_t k)
     return l->s[k].finished ? 0 : known_prefix(l, &l->s[k]);
 }
 
-/* --- the open set (candidates for more blocks) ------------------------------ */
+/* --- the open set (candidates for more blocks) --- */
 
 static void open_add(pmc_ledger *l, size_t k)
 {
@@ -164,7 +164,7 @@ static void open_remove(pmc_ledger *l, size_t k)
     l->s[k].open_at = SIZE_MAX;
 }
 
-/* --- in-flight blocks ---------------------------------------------------------- */
+/* --- in-flight blocks --- */
 
 static uint32_t flight_alloc(pmc_ledger *l)
 {
@@ -207,7 +207,7 @@ static void update_bound(pmc_ledger *l, slot_state *ss)
     ss->lb = lb;
 }
 
-/* --- handing out ------------------------------------------------------------- */
+/* --- handing out --- */
 
 static uint64_t cap_of(const pmc_ledger *l)
 {
@@ -350,7 +350,7 @@ size_t pmc_ledger_take(pmc_ledger *l, int w, uint64_t want, pmc_block *out, size
     return nb;
 }
 
-/* --- outcomes ------------------------------------------------------------------ */
+/* --- outcomes --- */
 
 /* Finished: an accepted attempt, no block below it in flight, no hole below. */
 static void check_finished(pmc_ledger *l, slot_state *ss)

@@ -104,7 +104,7 @@ void pmc_model_free(pmc_model *m)
     free(m);
 }
 
-/* --- key and prior helpers ------------------------------------------------ */
+/* --- key and prior helpers --- */
 
 static int key_error(const pmc_config_kv *kv, const char *expected, pmc_err *err)
 {
@@ -197,7 +197,7 @@ static int no_keys(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
     return PMC_ENOTFOUND;
 }
 
-/* --- gaussian, test_slow, test_fail --------------------------------------- */
+/* --- gaussian, test_slow, test_fail --- */
 
 /* Sample mean and sample standard deviation (n - 1 denominator; 0 for n = 1),
  * the sufficient statistics of the normal model. Welford's update keeps the
@@ -331,7 +331,7 @@ static int test_fail_simulate(const pmc_model *m, const double *theta, gsl_rng *
     return PMC_OK;
 }
 
-/* --- ma2 ---------------------------------------------------------------------- */
+/* --- ma2 --- */
 
 /* MA(2): y_t = e_t + t1 e_{t-1} + t2 e_{t-2}, e iid N(0, 1), as long as the
  * observed series. Statistics: the lag-1 and lag-2 autocovariances
@@ -417,7 +417,7 @@ static int ma2_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, d
     return PMC_OK;
 }
 
-/* --- gandk -------------------------------------------------------------------- */
+/* --- gandk --- */
 
 /* The g-and-k distribution is defined by its quantile function
  *   Q(z) = A + B (1 + c tanh(g z / 2)) (1 + z^2)^k z,  z ~ N(0, 1), c = 0.8
@@ -510,7 +510,7 @@ static int gandk_simulate(const pmc_model *m, const double *theta, gsl_rng *rng,
     return PMC_OK;
 }
 
-/* --- Gillespie's direct method, shared by lotka_volterra and sir ------------ */
+/* --- Gillespie's direct method, shared by lotka_volterra and sir --- */
 
 /* Waiting time to the next event at total rate a0 > 0 (Gillespie 1977,
  * "Exact stochastic simulation of coupled chemical reactions", J. Phys.
@@ -520,7 +520,7 @@ static double gillespie_wait(gsl_rng *rng, double a0)
     return -log(gsl_rng_uniform_pos(rng)) / a0;
 }
 
-/* --- lotka_volterra ----------------------------------------------------------- */
+/* --- lotka_volterra --- */
 
 /* Stochastic Lotka-Volterra (Wilkinson 2011, "Stochastic Modelling for
  * Systems Biology", section 6.4): prey X, predators Y, reactions
@@ -643,7 +643,7 @@ static int lv_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, do
     return PMC_OK;
 }
 
-/* --- sir ------------------------------------------------------------------------ */
+/* --- sir --- */
 
 /* Stochastic SIR in a closed population of N (Kermack-McKendrick as a Markov
  * jump process; Andersson & Britton 2000, "Stochastic Epidemic Models and
@@ -716,7 +716,7 @@ static int sir_simulate(const pmc_model *m, const double *theta, gsl_rng *rng, d
     return PMC_OK;
 }
 
-/* --- plugin ----------------------------------------------------------------------- */
+/* --- plugin --- */
 
 static double plugin_rng_uniform(pmcabc_rng *r) { return gsl_rng_uniform_pos(r->impl); }
 static double plugin_rng_normal(pmcabc_rng *r) { return gsl_ran_gaussian_ziggurat(r->impl, 1.0); }
@@ -988,7 +988,7 @@ static int plugin_simulate(const pmc_model *m, const double *theta, gsl_rng *rng
     return plugin_simulate_in(m, theta, rng, stats, &self, err);
 }
 
-/* --- command: an executable as the model (pmc_command.c) ------------------------- */
+/* --- command: an executable as the model (pmc_command.c) --- */
 
 static int command_key(pmc_model *m, const pmc_config_kv *kv, pmc_err *err)
 {
@@ -1026,7 +1026,7 @@ void pmc_model_set_stop_time(pmc_model *m, double stop_time)
         pmc_command_set_stop_time(m->cmd, stop_time);
 }
 
-/* --- the table ------------------------------------------------------------------ */
+/* --- the table --- */
 
 static const model_ops models[] = {
     {"gaussian", 2, "mean, standard deviation", no_keys, gaussian_check, gaussian_observe,
@@ -1070,7 +1070,7 @@ int pmc_model_simulate_group(const pmc_model *m, const double *theta, gsl_rng *r
     return PMC_OK;
 }
 
-/* --- set-up and validation ---------------------------------------------------- */
+/* --- set-up and validation --- */
 
 static int apply_model_keys(const pmc_config *cfg, pmc_model *m, pmc_err *err)
 {

@@ -20,9 +20,9 @@ typedef struct {
     const char *name;
     size_t nparams;
     const char *usage;
-} pmc__prior_info;
+} prior_info;
 
-static const pmc__prior_info pmc__priors[] = {
+static const prior_info priors[] = {
     [PMC_PRIOR_UNIFORM] = {"uniform", 2, "uniform(a, b)"},
     [PMC_PRIOR_NORMAL] = {"normal", 2, "normal(m, s)"},
     [PMC_PRIOR_LOGNORMAL] = {"lognormal", 2, "lognormal(m, s)"},
@@ -31,18 +31,18 @@ static const pmc__prior_info pmc__priors[] = {
     [PMC_PRIOR_BETA] = {"beta", 2, "beta(a, b)"},
     [PMC_PRIOR_TRUNCNORMAL] = {"truncnormal", 4, "truncnormal(m, s, a, b)"},
 };
-#define PMC__NKINDS (sizeof pmc__priors / sizeof pmc__priors[0])
+#define PMC__NKINDS (sizeof priors / sizeof priors[0])
 
 const char *pmc_prior_kind_name(pmc_prior_kind kind)
 {
     if ((size_t)kind >= PMC__NKINDS)
         return "unknown";
-    return pmc__priors[kind].name;
+    return priors[kind].name;
 }
 
 void pmc_prior_format(const pmc_prior_spec *spec, char *buf, size_t len)
 {
-    size_t k = (size_t)spec->kind < PMC__NKINDS ? pmc__priors[spec->kind].nparams : 0;
+    size_t k = (size_t)spec->kind < PMC__NKINDS ? priors[spec->kind].nparams : 0;
     int used = snprintf(buf, len, "%s(", pmc_prior_kind_name(spec->kind));
     for (size_t i = 0; i < k && used >= 0 && (size_t)used < len; i++)
         used += snprintf(buf + used, len - (size_t)used, "%s%g", i ? ", " : "", spec->p[i]);
@@ -50,23 +50,23 @@ void pmc_prior_format(const pmc_prior_spec *spec, char *buf, size_t len)
         snprintf(buf + used, len - (size_t)used, ")");
 }
 
-/* ---- parsing ------------------------------------------------------------ */
+/* --- parsing --- */
 
 
-static int pmc__unknown_name(const char *name, size_t len, pmc_err *err)
+static int unknown_name(const char *name, size_t len, pmc_err *err)
 {
     char known[256] = "";
     for (size_t k = 0; k < PMC__NKINDS; k++) {
         if (k > 0)
             strncat(known, ", ", sizeof known - strlen(known) - 1);
-        strncat(known, pmc__priors[k].name, sizeof known - strlen(known) - 1);
+        strncat(known, priors[k].name, sizeof known - strlen(known) - 1);
     }
     return pmc_err_set(err, PMC_EINVAL, "unknown distribution '%.*s'; known: %s", (int)len, name,
                        known);
 }
 
 /* Reads "name" and looks it up; *end points past the name. */
-static int pmc__parse_kind(const char *text, pmc_prior_kind *kind, const char **end, pmc_err *err)
+static int parse_kind(const char *text, pmc_prior_kind *kind, const char **end, pmc_err *err)
 {
     const char *p = pmc_skip_space(text);
     const char *name = p;
@@ -77,18 +77,18 @@ static int pmc__parse_kind(const char *text, pmc_prior_kind *kind, const char **
         return pmc_err_set(err, PMC_EINVAL,
                            "expected a distribution such as uniform(a, b), got '%s'", text);
     for (size_t k = 0; k < PMC__NKINDS; k++) {
-        if (strlen(pmc__priors[k].name) == len && strncmp(pmc__priors[k].name, name, len) == 0) {
+        if (strlen(priors[k].name) == len && strncmp(priors[k].name, name, len) == 0) {
             *kind = (pmc_prior_kind)k;
             *end = p;
             return PMC_OK;
         }
     }
-    return pmc__unknown_name(name, len, err);
+    return unknown_name(name, len, err);
 }
 
 /* Strict number: the whole token between separators must be one finite
  * strtod number (no nan, inf, overflow or trailing characters). */
-static int pmc__parse_number(const char *p, double *out, const char **end, const char *usage,
+static int parse_number(const char *p, double *out, const char **end, const char *usage,
                              pmc_err *err)
 {
     p = pmc_skip_space(p);
@@ -108,7 +108,7 @@ static int pmc__parse_number(const char *p, double *out, const char **end, const
 }
 
 /* Reads "(x, y, ...)" into out->p (at most 4 kept) and counts the numbers. */
-static int pmc__parse_args(const char *p, const pmc__prior_info *info, pmc_prior_spec *out,
+static int parse_args(const char *p, const prior_info *info, pmc_prior_spec *out,
                            size_t *count, const char **end, pmc_err *err)
 {
     p = pmc_skip_space(p);
@@ -123,7 +123,7 @@ static int pmc__parse_args(const char *p, const pmc__prior_info *info, pmc_prior
     }
     for (;;) {
         double v = 0;
-        int rc = pmc__parse_number(p, &v, &p, info->usage, err);
+        int rc = parse_number(p, &v, &p, info->usage, err);
         if (rc != PMC_OK)
             return rc;
         if (*count < 4)
@@ -143,21 +143,21 @@ static int pmc__parse_args(const char *p, const pmc__prior_info *info, pmc_prior
  * upper tail, Phi is close to 1 there and the difference cancels; by symmetry
  * Phi(beta) - Phi(alpha) = Phi(-alpha) - Phi(-beta), computed in the lower
  * tail where Phi is small and accurate. */
-static double pmc__std_normal_log_mass(double alpha, double beta)
+static double std_normal_log_mass(double alpha, double beta)
 {
     if (alpha > 0)
         return log(gsl_cdf_ugaussian_P(-alpha) - gsl_cdf_ugaussian_P(-beta));
     return log(gsl_cdf_ugaussian_P(beta) - gsl_cdf_ugaussian_P(alpha));
 }
 
-static int pmc__check_positive(double v, const char *what, const char *usage, pmc_err *err)
+static int check_positive(double v, const char *what, const char *usage, pmc_err *err)
 {
     if (v > 0)
         return PMC_OK;
     return pmc_err_set(err, PMC_EINVAL, "%s: %s must be positive, got %g", usage, what, v);
 }
 
-static int pmc__check_bounds(double a, double b, pmc_err *err)
+static int check_bounds(double a, double b, pmc_err *err)
 {
     if (a < b)
         return PMC_OK;
@@ -165,14 +165,14 @@ static int pmc__check_bounds(double a, double b, pmc_err *err)
                        a, b);
 }
 
-static int pmc__validate_truncnormal(pmc_prior_spec *s, const char *usage, pmc_err *err)
+static int validate_truncnormal(pmc_prior_spec *s, const char *usage, pmc_err *err)
 {
-    int rc = pmc__check_positive(s->p[1], "standard deviation s", usage, err);
+    int rc = check_positive(s->p[1], "standard deviation s", usage, err);
     if (rc == PMC_OK)
-        rc = pmc__check_bounds(s->p[2], s->p[3], err);
+        rc = check_bounds(s->p[2], s->p[3], err);
     if (rc != PMC_OK)
         return rc;
-    s->log_norm = pmc__std_normal_log_mass((s->p[2] - s->p[0]) / s->p[1],
+    s->log_norm = std_normal_log_mass((s->p[2] - s->p[0]) / s->p[1],
                                            (s->p[3] - s->p[0]) / s->p[1]);
     if (!isfinite(s->log_norm))
         return pmc_err_set(err, PMC_EINVAL,
@@ -181,28 +181,28 @@ static int pmc__validate_truncnormal(pmc_prior_spec *s, const char *usage, pmc_e
     return PMC_OK;
 }
 
-static int pmc__validate(pmc_prior_spec *s, pmc_err *err)
+static int validate(pmc_prior_spec *s, pmc_err *err)
 {
-    const char *usage = pmc__priors[s->kind].usage;
+    const char *usage = priors[s->kind].usage;
     s->log_norm = 0;
     switch (s->kind) {
     case PMC_PRIOR_UNIFORM:
-        return pmc__check_bounds(s->p[0], s->p[1], err);
+        return check_bounds(s->p[0], s->p[1], err);
     case PMC_PRIOR_NORMAL:
     case PMC_PRIOR_LOGNORMAL:
-        return pmc__check_positive(s->p[1], "standard deviation s", usage, err);
+        return check_positive(s->p[1], "standard deviation s", usage, err);
     case PMC_PRIOR_EXPONENTIAL:
-        return pmc__check_positive(s->p[0], "rate", usage, err);
+        return check_positive(s->p[0], "rate", usage, err);
     case PMC_PRIOR_GAMMA: {
-        int rc = pmc__check_positive(s->p[0], "shape", usage, err);
-        return rc != PMC_OK ? rc : pmc__check_positive(s->p[1], "scale", usage, err);
+        int rc = check_positive(s->p[0], "shape", usage, err);
+        return rc != PMC_OK ? rc : check_positive(s->p[1], "scale", usage, err);
     }
     case PMC_PRIOR_BETA: {
-        int rc = pmc__check_positive(s->p[0], "a", usage, err);
-        return rc != PMC_OK ? rc : pmc__check_positive(s->p[1], "b", usage, err);
+        int rc = check_positive(s->p[0], "a", usage, err);
+        return rc != PMC_OK ? rc : check_positive(s->p[1], "b", usage, err);
     }
     case PMC_PRIOR_TRUNCNORMAL:
-        return pmc__validate_truncnormal(s, usage, err);
+        return validate_truncnormal(s, usage, err);
     }
     return pmc_err_set(err, PMC_EINVAL, "unknown distribution kind %d", (int)s->kind);
 }
@@ -213,11 +213,11 @@ int pmc_prior_parse(const char *text, pmc_prior_spec *out, pmc_err *err)
     const char *p = text;
     size_t count = 0;
     memset(&s, 0, sizeof s);
-    int rc = pmc__parse_kind(text, &s.kind, &p, err);
+    int rc = parse_kind(text, &s.kind, &p, err);
     if (rc != PMC_OK)
         return rc;
-    const pmc__prior_info *info = &pmc__priors[s.kind];
-    rc = pmc__parse_args(p, info, &s, &count, &p, err);
+    const prior_info *info = &priors[s.kind];
+    rc = parse_args(p, info, &s, &count, &p, err);
     if (rc != PMC_OK)
         return rc;
     p = pmc_skip_space(p);
@@ -226,7 +226,7 @@ int pmc_prior_parse(const char *text, pmc_prior_spec *out, pmc_err *err)
     if (count != info->nparams)
         return pmc_err_set(err, PMC_EINVAL, "expected %s with %zu number%s, got %zu", info->usage,
                            info->nparams, info->nparams == 1 ? "" : "s", count);
-    rc = pmc__validate(&s, err);
+    rc = validate(&s, err);
     if (rc != PMC_OK)
         return rc;
     /* out->name belongs to the caller and is left untouched. */
@@ -236,12 +236,12 @@ int pmc_prior_parse(const char *text, pmc_prior_spec *out, pmc_err *err)
     return PMC_OK;
 }
 
-/* ---- sampling ----------------------------------------------------------- */
+/* --- sampling --- */
 
 /* Standard normal restricted to [lo, hi], lo < hi, lo <= 0 (the caller
  * mirrors upper-tail intervals), by inversion: Phi^{-1}(U(Phi(lo), Phi(hi))).
  * The clamp absorbs rounding in Phi^{-1} at the interval ends. */
-static double pmc__std_truncnormal_invert(double lo, double hi, gsl_rng *rng)
+static double std_truncnormal_invert(double lo, double hi, gsl_rng *rng)
 {
     double plo = gsl_cdf_ugaussian_P(lo), phi = gsl_cdf_ugaussian_P(hi);
     double u = gsl_rng_uniform_pos(rng);
@@ -249,15 +249,15 @@ static double pmc__std_truncnormal_invert(double lo, double hi, gsl_rng *rng)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
-static double pmc__sample_truncnormal(const pmc_prior_spec *s, gsl_rng *rng)
+static double sample_truncnormal(const pmc_prior_spec *s, gsl_rng *rng)
 {
     double m = s->p[0], sd = s->p[1];
     double alpha = (s->p[2] - m) / sd, beta = (s->p[3] - m) / sd;
     /* Upper-tail interval: sample its mirror image [-beta, -alpha] in the
      * lower tail, where Phi keeps full relative precision, and reflect. */
     if (alpha > 0)
-        return m - sd * pmc__std_truncnormal_invert(-beta, -alpha, rng);
-    return m + sd * pmc__std_truncnormal_invert(alpha, beta, rng);
+        return m - sd * std_truncnormal_invert(-beta, -alpha, rng);
+    return m + sd * std_truncnormal_invert(alpha, beta, rng);
 }
 
 double pmc_prior_sample(const pmc_prior_spec *spec, gsl_rng *rng)
@@ -270,7 +270,7 @@ double pmc_prior_sample(const pmc_prior_spec *spec, gsl_rng *rng)
     case PMC_PRIOR_EXPONENTIAL: return gsl_ran_exponential(rng, 1.0 / p[0]);
     case PMC_PRIOR_GAMMA: return gsl_ran_gamma(rng, p[0], p[1]);
     case PMC_PRIOR_BETA: return gsl_ran_beta(rng, p[0], p[1]);
-    case PMC_PRIOR_TRUNCNORMAL: return pmc__sample_truncnormal(spec, rng);
+    case PMC_PRIOR_TRUNCNORMAL: return sample_truncnormal(spec, rng);
     }
     return NAN;
 }
@@ -281,9 +281,9 @@ void pmc_prior_sample_joint(const pmc_prior_spec *specs, size_t n, gsl_rng *rng,
         theta[i] = pmc_prior_sample(&specs[i], rng);
 }
 
-/* ---- log densities ------------------------------------------------------ */
+/* --- log densities --- */
 
-static double pmc__normal_logpdf(double x, double m, double s)
+static double normal_logpdf(double x, double m, double s)
 {
     double u = (x - m) / s;
     return -0.5 * u * u - log(s) - PMC__LOG_SQRT_2PI;
@@ -291,7 +291,7 @@ static double pmc__normal_logpdf(double x, double m, double s)
 
 /* c log(x) with 0 log(0) = 0, the limit the gamma and beta densities need
  * at their support's ends when the exponent is zero. */
-static double pmc__xlogy(double c, double x)
+static double xlogy(double c, double x)
 {
     return c == 0 ? 0 : c * log(x);
 }
@@ -300,20 +300,20 @@ static double pmc__xlogy(double c, double x)
  * At x = 0 the density is 1/theta (k = 1), 0 (k > 1) or unbounded (k < 1);
  * the unbounded end is a null set, treated as outside the support so that a
  * particle never gets an infinite weight. */
-static double pmc__gamma_logpdf(double x, double k, double theta)
+static double gamma_logpdf(double x, double k, double theta)
 {
     if (x < 0 || (x == 0 && k < 1))
         return -INFINITY;
-    return pmc__xlogy(k - 1, x) - x / theta - gsl_sf_lngamma(k) - k * log(theta);
+    return xlogy(k - 1, x) - x / theta - gsl_sf_lngamma(k) - k * log(theta);
 }
 
 /* Beta(a, b): (a-1) log x + (b-1) log(1-x) - log B(a, b); unbounded ends
  * (a < 1 at 0, b < 1 at 1) are excluded as for the gamma. */
-static double pmc__beta_logpdf(double x, double a, double b)
+static double beta_logpdf(double x, double a, double b)
 {
     if (x < 0 || x > 1 || (x == 0 && a < 1) || (x == 1 && b < 1))
         return -INFINITY;
-    return pmc__xlogy(a - 1, x) + pmc__xlogy(b - 1, 1 - x) - gsl_sf_lnbeta(a, b);
+    return xlogy(a - 1, x) + xlogy(b - 1, 1 - x) - gsl_sf_lnbeta(a, b);
 }
 
 double pmc_prior_logpdf(const pmc_prior_spec *spec, double x)
@@ -325,20 +325,20 @@ double pmc_prior_logpdf(const pmc_prior_spec *spec, double x)
     case PMC_PRIOR_UNIFORM:
         return (x >= p[0] && x <= p[1]) ? -log(p[1] - p[0]) : -INFINITY;
     case PMC_PRIOR_NORMAL:
-        return pmc__normal_logpdf(x, p[0], p[1]);
+        return normal_logpdf(x, p[0], p[1]);
     case PMC_PRIOR_LOGNORMAL:
         /* density of X = e^Y, Y ~ N(m, s): N(log x; m, s) / x */
-        return x > 0 ? pmc__normal_logpdf(log(x), p[0], p[1]) - log(x) : -INFINITY;
+        return x > 0 ? normal_logpdf(log(x), p[0], p[1]) - log(x) : -INFINITY;
     case PMC_PRIOR_EXPONENTIAL:
         return x >= 0 ? log(p[0]) - p[0] * x : -INFINITY;
     case PMC_PRIOR_GAMMA:
-        return pmc__gamma_logpdf(x, p[0], p[1]);
+        return gamma_logpdf(x, p[0], p[1]);
     case PMC_PRIOR_BETA:
-        return pmc__beta_logpdf(x, p[0], p[1]);
+        return beta_logpdf(x, p[0], p[1]);
     case PMC_PRIOR_TRUNCNORMAL:
         if (x < p[2] || x > p[3])
             return -INFINITY;
-        return pmc__normal_logpdf(x, p[0], p[1]) - spec->log_norm;
+        return normal_logpdf(x, p[0], p[1]) - spec->log_norm;
     }
     return -INFINITY;
 }

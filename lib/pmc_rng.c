@@ -19,9 +19,9 @@ typedef struct {
     unsigned next; /* index of the next unused word in buf; 4 = empty */
     unsigned has_low; /* get() returned a word's high half; its low half is next */
     uint32_t low;
-} pmc__philox_state;
+} philox_state;
 
-static void pmc__philox_position(pmc__philox_state *s, uint64_t seed, uint32_t generation,
+static void philox_position(philox_state *s, uint64_t seed, uint32_t generation,
                                  uint64_t slot, uint64_t attempt)
 {
     memset(s, 0, sizeof *s);
@@ -32,7 +32,7 @@ static void pmc__philox_position(pmc__philox_state *s, uint64_t seed, uint32_t g
     s->next = 4;
 }
 
-static void pmc__philox_refill(pmc__philox_state *s)
+static void philox_refill(philox_state *s)
 {
     philox4x64_ctr_t ctr = {{s->ctr[0], s->ctr[1], s->ctr[2], s->ctr[3]}};
     philox4x64_key_t key = {{s->key[0], s->key[1]}};
@@ -42,16 +42,16 @@ static void pmc__philox_refill(pmc__philox_state *s)
     s->next = 0;
 }
 
-static uint64_t pmc__philox_next64(pmc__philox_state *s)
+static uint64_t philox_next64(philox_state *s)
 {
     if (s->next >= 4)
-        pmc__philox_refill(s);
+        philox_refill(s);
     return s->buf[s->next++];
 }
 
-static void pmc__philox_set(void *state, unsigned long seed)
+static void philox_set(void *state, unsigned long seed)
 {
-    pmc__philox_position(state, (uint64_t)seed, 0, 0, 0);
+    philox_position(state, (uint64_t)seed, 0, 0, 0);
 }
 
 /* 32 bits per call, a word's high half and then its low half: GSL's
@@ -59,14 +59,14 @@ static void pmc__philox_set(void *state, unsigned long seed)
  * unsigned long may be only 32 bits wide. Using both halves halves the
  * Philox blocks the ziggurat normals need (a block costs ~50 ns, which was
  * the largest single cost of a simulation of the gaussian model). */
-static unsigned long pmc__philox_get(void *state)
+static unsigned long philox_get(void *state)
 {
-    pmc__philox_state *s = state;
+    philox_state *s = state;
     if (s->has_low) {
         s->has_low = 0;
         return s->low;
     }
-    uint64_t w = pmc__philox_next64(s);
+    uint64_t w = philox_next64(s);
     s->low = (uint32_t)w;
     s->has_low = 1;
     return (unsigned long)(w >> 32);
@@ -74,24 +74,24 @@ static unsigned long pmc__philox_get(void *state)
 
 /* 53 random bits scaled into [0, 1): every double k 2^-53 is equally
  * likely and 1.0 is never returned (GSL requires get_double < 1). */
-static double pmc__philox_get_double(void *state)
+static double philox_get_double(void *state)
 {
-    pmc__philox_state *s = state;
+    philox_state *s = state;
     s->has_low = 0; /* a double takes a whole word of its own */
-    return (double)(pmc__philox_next64(s) >> 11) * 0x1.0p-53;
+    return (double)(philox_next64(s) >> 11) * 0x1.0p-53;
 }
 
-static const gsl_rng_type pmc__philox_type = {
+static const gsl_rng_type philox_type = {
     "pmc_philox4x64_10",
     0xffffffffUL,
     0,
-    sizeof(pmc__philox_state),
-    pmc__philox_set,
-    pmc__philox_get,
-    pmc__philox_get_double,
+    sizeof(philox_state),
+    philox_set,
+    philox_get,
+    philox_get_double,
 };
 
-const gsl_rng_type *pmc_rng_philox = &pmc__philox_type;
+const gsl_rng_type *pmc_rng_philox = &philox_type;
 
 gsl_rng *pmc_rng_alloc(void)
 {
@@ -106,13 +106,13 @@ gsl_rng *pmc_rng_alloc(void)
 void pmc_rng_set_stream(gsl_rng *r, uint64_t seed, uint32_t generation, uint64_t slot,
                         uint64_t attempt)
 {
-    pmc__philox_position(r->state, seed, generation, slot, attempt);
+    philox_position(r->state, seed, generation, slot, attempt);
 }
 
 void pmc_rng_stream_position(const gsl_rng *r, uint32_t *generation, uint64_t *slot,
                              uint64_t *attempt)
 {
-    const pmc__philox_state *s = r->state;
+    const philox_state *s = r->state;
     *generation = (uint32_t)s->ctr[1];
     *slot = s->key[1];
     *attempt = s->ctr[2];

@@ -105,6 +105,8 @@ struct pmc_schedule {
     size_t group_cap;         /* payload bytes group_buf holds */
     _Atomic int group_stop;   /* leader: a member saw a stop (pmc_stop_kind); read by the dispatcher */
     double longest_call;      /* seconds, longest group call on this rank */
+
+    pmc_fatal_fn on_fatal; /* app/'s way to end every rank (pmc_schedule_on_fatal) */
 };
 
 /* What a leader sends its members: a call with len payload bytes, or the
@@ -187,7 +189,7 @@ typedef struct {
 /* Stronger than any pmc_stop_kind: a rank failed, nothing is saved. */
 #define STOP_FAILED 4
 
-/* --- small helpers ------------------------------------------------------- */
+/* --- small helpers --- */
 
 static int local_stop(const pmc_schedule *s);
 
@@ -265,7 +267,7 @@ void pmc_schedule_barrier(pmc_schedule *s)
     wait_sleeping(&req);
 }
 
-/* --- set-up -------------------------------------------------------------- */
+/* --- set-up --- */
 
 /* MPI_Comm_dup agrees on a context id with a blocking allreduce, which
  * spins while a rank that started late is still in MPI_Init. */
@@ -332,9 +334,21 @@ void pmc_schedule_finalize(pmc_schedule *s)
     MPI_Finalize();
 }
 
+void pmc_schedule_on_fatal(pmc_schedule *s, pmc_fatal_fn fn)
+{
+    s->on_fatal = fn;
+}
+
 void pmc_schedule_abort(pmc_schedule *s, int exit_code)
 {
-    MPI_Abort(s ? s->comm : MPI_COMM_WORLD, exit_code);
+    /* The launcher forwards our stderr through a pipe and may drop what it
+     * has not read yet once the abort reaches it (seen under Hydra). */
+    fflush(stderr);
+    sleep_ns(ABORT_FLUSH_NS);
+    /* MPI_COMM_WORLD, not the run's duplicate: Hydra passes exit_code on
+     * only for an abort of the world (a duplicate's ended with signal 9). */
+    (void)s;
+    MPI_Abort(MPI_COMM_WORLD, exit_code);
 }
 
 int pmc_schedule_rank(const pmc_schedule *s) { return s->rank; }
@@ -369,7 +383,7 @@ int pmc_schedule_comm_bcast(void *comm, void *buf, size_t len, int root)
     return PMC_OK;
 }
 
-/* --- groups ------------------------------------------------------------------ */
+/* --- groups --- */
 
 int pmc_schedule_set_groups(pmc_schedule *s, int k, pmc_err *err)
 {
@@ -442,18 +456,19 @@ static void group_send(pmc_schedule *s, uint64_t cmd, const void *msg, size_t le
 
 /* The end of a failed call that the rest of the group never acknowledged:
  * they wait inside the model for this rank, and no message can reach them. */
-static void group_give_up(const pmc_schedule *s, const pmc_err *err, double grace)
+static void group_give_up(pmc_schedule *s, const pmc_err *err, double grace)
 {
     pmc_log_error("rank %d (rank %d of its group): %s", s->rank, s->group_rank, err->msg);
     pmc_log_error("rank %d: the other ranks of its group did not finish this simulation "
                   "within %.0f s of the failure (they presumably wait in a collective call "
                   "of the model): aborting the whole run with exit status 1",
                   s->rank, grace);
-    /* The launcher forwards our stderr through a pipe and may drop what it
-     * has not read yet once the abort reaches it (seen under Hydra). */
-    fflush(stderr);
-    sleep_ns(ABORT_FLUSH_NS);
-    MPI_Abort(MPI_COMM_WORLD, 1);
+    /* No status can travel back: the caller's next collective would wait
+     * for the stuck ranks forever. The process ends here, the way app/
+     * chose (tests and tools that chose nothing get the plain abort). */
+    if (s->on_fatal)
+        s->on_fatal(s, PMC_ERUNTIME);
+    pmc_schedule_abort(s, 1);
 }
 
 /* After every group call: all ranks of the group learn whether one failed
@@ -509,7 +524,7 @@ void pmc_schedule_block(const pmc_schedule *s, size_t n, size_t *lo, size_t *hi)
     *hi = n * (size_t)(s->rank + 1) / (size_t)s->size;
 }
 
-/* --- progress ---------------------------------------------------------------- */
+/* --- progress --- */
 
 void pmc_schedule_set_progress(pmc_schedule *s, _Atomic uint64_t *work_counter, const char *label)
 {
@@ -550,7 +565,7 @@ static void report_progress(dispenser *d, int final)
                      el > 0 ? (double)work / el : 0.0, eta);
 }
 
-/* --- run control ----------------------------------------------------------- */
+/* --- run control --- */
 
 void pmc_schedule_set_control(pmc_schedule *s, const pmc_run_control *ctl)
 {
@@ -589,7 +604,7 @@ int pmc_schedule_any(pmc_schedule *s, int flag)
     return any;
 }
 
-/* --- local results ------------------------------------------------------- */
+/* --- local results --- */
 
 /* Appends an entry for a block about to run; *record is its buffer. */
 static int results_push(local_results *r, const pmc_block *b, unsigned char **record)
@@ -714,7 +729,7 @@ static int dispenser_finished(const dispenser *d)
     return d->stop != PMC_STOP_NONE || pmc_ledger_done(d->ledger);
 }
 
-/* --- rank 0's dispatcher thread ----------------------------------------- */
+/* --- rank 0's dispatcher thread --- */
 
 static void send_reply(pmc_schedule *s, int w, const work_reply *rep)
 {
@@ -890,7 +905,7 @@ static int run_rank0(dispenser *d, pmc_attempt_fn fn, void *ctx, local_results *
     return rc;
 }
 
-/* --- workers (ranks > 0) ------------------------------------------------- */
+/* --- workers (ranks > 0) --- */
 
 static void post_request(pmc_schedule *s, request_msg *req, work_reply *rep, MPI_Request r[2])
 {
@@ -982,7 +997,7 @@ static int run_worker(pmc_schedule *s, pmc_attempt_fn fn, void *ctx, local_resul
     return rc;
 }
 
-/* --- group members (group rank > 0) --------------------------------------- */
+/* --- group members (group rank > 0) --- */
 
 /* Serves the leader's calls until it says the work is done. A failure is
  * the leader's to report (group_settle hands it the message), so a member
@@ -1009,7 +1024,7 @@ static void run_member(pmc_schedule *s, double *busy, int *stop)
     *stop = local_stop(s);
 }
 
-/* --- gathering ----------------------------------------------------------- */
+/* --- gathering --- */
 
 /* Position of slot in todo (ascending), or SIZE_MAX. */
 static size_t todo_index(const size_t *todo, size_t ntodo, uint64_t slot)

@@ -25,8 +25,17 @@ int pmc_schedule_init(int *argc, char ***argv, pmc_schedule **out, pmc_err *err)
 /* Finalises MPI. */
 void pmc_schedule_finalize(pmc_schedule *s);
 
-/* Aborts every rank (only for app/ after an unrecoverable failure). */
+/* Aborts every rank with exit_code after flushing stderr: for app/, after a
+ * failure that leaves no way to finish in order. */
 void pmc_schedule_abort(pmc_schedule *s, int exit_code);
+
+/* What app/ does when the library meets a failure it cannot return from
+ * (the other ranks of a simulation group are stuck inside the model, so any
+ * further collective would hang): fn gets the status and must not return;
+ * it normally logs and calls pmc_schedule_abort. Without one the library
+ * calls pmc_schedule_abort(s, 1) itself (unit tests and tools). */
+typedef void (*pmc_fatal_fn)(pmc_schedule *s, int status);
+void pmc_schedule_on_fatal(pmc_schedule *s, pmc_fatal_fn fn);
 
 int pmc_schedule_rank(const pmc_schedule *s);
 int pmc_schedule_size(const pmc_schedule *s);

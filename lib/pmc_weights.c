@@ -11,7 +11,7 @@
  *  - the compiler vectorises every inner loop over j (previous particles are
  *    copied to one column per coordinate, zero-padded to a multiple of
  *    PMC__LANES, so no loop has a tail);
- *  - exp is a polynomial (pmc__exp_half_neg_scaled), no libm call per pair;
+ *  - exp is a polynomial (exp_half_neg_scaled), no libm call per pair;
  *  - the result of every floating-point operation is fixed by this source,
  *    whatever the vector width: the file is compiled with -ffp-contract=off
  *    and without -ffast-math, so the compiler neither fuses nor reorders
@@ -31,7 +31,7 @@
 #define PMC__JBLOCK 256
 #define PMC__ITILE 16
 
-static int pmc__weights_from_denominators(const double *logprior, size_t i0, size_t i1,
+static int weights_from_denominators(const double *logprior, size_t i0, size_t i1,
                                           double *out, pmc_err *err);
 
 /* exp(-d2 / 2) x 2^54 for d2 >= 0 (NaN gives NaN). Method: with t = d2
@@ -46,7 +46,7 @@ static int pmc__weights_from_denominators(const double *logprior, size_t i0, siz
  * rounds once, as a subnormal exp would have. With clamp (a compile-time
  * constant), t is clamped to 1076 (2^-1076 underflows to 0 anyway), which
  * keeps the exponent field in range; without it the caller guarantees
- * t <= 1076, so both give the same bits (see pmc__block_is_near).
+ * t <= 1076, so both give the same bits (see block_is_near).
  * Accuracy: the polynomial and the final product round to within about 2u
  * (u = 2^-53); the one rounding of t (and of the constant log2(e)/2) adds a
  * relative error of at most 2|x|u for x = -d2/2: 2.2e-16 at x = -1, 1.6e-13
@@ -59,7 +59,7 @@ static int pmc__weights_from_denominators(const double *logprior, size_t i0, siz
  * (docs/performance.md). g = t + n is exact (Sterbenz), as are the rounding
  * of 1.5 x 2^52 + 1077 - t to an integer (its low 12 bits are then n + 1077,
  * the exponent field of 2^(n + 54)) and the subtraction that recovers n. */
-static inline __attribute__((always_inline)) double pmc__exp_half_neg_scaled(double d2, int clamp)
+static inline __attribute__((always_inline)) double exp_half_neg_scaled(double d2, int clamp)
 {
     const double shift = 0x1.8p52; /* subtracting from it rounds to an integer */
     const uint64_t big = 0x4090d00000000000u; /* 1076.0 */
@@ -103,17 +103,17 @@ typedef struct {
     size_t d, n_pad;
     double *zt, *w;
     double *box; /* per cache block b, per coordinate a: min at [2(b d + a)], max after it */
-} pmc__prev_cols;
+} prev_cols;
 
 /* Whether every previous particle of cache block b lies within squared
  * distance 1400 of zi (t = d2 log2(e)/2 < 1010), from the block's bounding
- * box: then no term of the block needs the clamp of pmc__exp_half_neg_scaled,
+ * box: then no term of the block needs the clamp of exp_half_neg_scaled,
  * which costs 10-15 % of the loop. The 6 % between 1400 and the clamp's 1492
  * dwarfs the rounding of this bound. NaN fails the test, so it takes the
  * clamped path. Blocks and the box are fixed by j alone, so the choice, which
  * does not change any bits anyway, is the same on every rank. */
-static inline __attribute__((always_inline)) int pmc__block_is_near(const double *zi,
-                                                                    const pmc__prev_cols *p,
+static inline __attribute__((always_inline)) int block_is_near(const double *zi,
+                                                                    const prev_cols *p,
                                                                     size_t b)
 {
     const double *box = p->box + 2 * b * p->d;
@@ -129,12 +129,12 @@ static inline __attribute__((always_inline)) int pmc__block_is_near(const double
 /* exp(-|zi - z_j|^2 / 2) x 2^54 into buf[j] for the nb previous
  * particles of one cache block starting at column offset jb. The squared
  * distance is d2 = u_0^2, then d2 = fma(u_a, u_a, d2) for a = 1..d-1, in
- * coordinate order. clamp as in pmc__exp_half_neg_scaled. dc is the
+ * coordinate order. clamp as in exp_half_neg_scaled. dc is the
  * dimension as a compile-time constant (1..6):
  * then one fused loop, unrolled over coordinates; dc = 0: d from p, one pass
  * per coordinate over buf. Both do the same operations in the same order. */
 static inline __attribute__((always_inline)) void
-pmc__block_terms(const double *zi, const pmc__prev_cols *p, size_t jb, size_t nb, size_t dc,
+block_terms(const double *zi, const prev_cols *p, size_t jb, size_t nb, size_t dc,
                  int clamp, double *buf)
 {
     size_t n_pad = p->n_pad;
@@ -146,7 +146,7 @@ pmc__block_terms(const double *zi, const pmc__prev_cols *p, size_t jb, size_t nb
                 u = zi[a] - col[a * n_pad + j];
                 d2 = fma(u, u, d2);
             }
-            buf[j] = pmc__exp_half_neg_scaled(d2, clamp);
+            buf[j] = exp_half_neg_scaled(d2, clamp);
         }
         return;
     }
@@ -162,15 +162,15 @@ pmc__block_terms(const double *zi, const pmc__prev_cols *p, size_t jb, size_t nb
         }
     }
     for (size_t j = 0; j < nb; j++)
-        buf[j] = pmc__exp_half_neg_scaled(buf[j], clamp);
+        buf[j] = exp_half_neg_scaled(buf[j], clamp);
 }
 
-/* Denominators (scaled by 2^54, see pmc__exp_half_neg_scaled) of new particles
+/* Denominators (scaled by 2^54, see exp_half_neg_scaled) of new particles
  * [i_begin, i_end), at most PMC__ITILE of them, into denom[0..]; dc as in
- * pmc__block_terms. Partial sum k of particle i takes fma(w_j, term_j, sum)
+ * block_terms. Partial sum k of particle i takes fma(w_j, term_j, sum)
  * for j = k mod PMC__LANES in index order (padding rows: w_j = 0 adds +0). */
 static inline __attribute__((always_inline)) void
-pmc__mixture_tile(const double *z, size_t i_begin, size_t i_end, const pmc__prev_cols *p,
+mixture_tile(const double *z, size_t i_begin, size_t i_end, const prev_cols *p,
                   size_t dc, double *denom)
 {
     double acc[PMC__ITILE][PMC__LANES];
@@ -180,10 +180,10 @@ pmc__mixture_tile(const double *z, size_t i_begin, size_t i_end, const pmc__prev
         size_t nb = p->n_pad - jb < PMC__JBLOCK ? p->n_pad - jb : PMC__JBLOCK;
         for (size_t i = i_begin; i < i_end; i++) {
             const double *zi = z + i * p->d;
-            if (pmc__block_is_near(zi, p, jb / PMC__JBLOCK))
-                pmc__block_terms(zi, p, jb, nb, dc, 0, buf);
+            if (block_is_near(zi, p, jb / PMC__JBLOCK))
+                block_terms(zi, p, jb, nb, dc, 0, buf);
             else
-                pmc__block_terms(zi, p, jb, nb, dc, 1, buf);
+                block_terms(zi, p, jb, nb, dc, 1, buf);
             double *ai = acc[i - i_begin];
             const double *w = p->w + jb;
             for (size_t j = 0; j < nb; j += PMC__LANES)
@@ -198,45 +198,45 @@ pmc__mixture_tile(const double *z, size_t i_begin, size_t i_end, const pmc__prev
 }
 
 static inline __attribute__((always_inline)) void
-pmc__mixture_tiles(const double *z, size_t i0, size_t i1, const pmc__prev_cols *p, size_t dc,
+mixture_tiles(const double *z, size_t i0, size_t i1, const prev_cols *p, size_t dc,
                    double *denom)
 {
     for (size_t t = i0; t < i1; t += PMC__ITILE) {
         size_t te = i1 - t < PMC__ITILE ? i1 : t + PMC__ITILE;
-        pmc__mixture_tile(z, t, te, p, dc, denom + (t - i0));
+        mixture_tile(z, t, te, p, dc, denom + (t - i0));
     }
 }
 
 /* All tiles of [i0, i1): denom[i - i0], scaled by 2^54. Small dimensions get
  * their own fused, unrolled loop. */
 static inline __attribute__((always_inline)) void
-pmc__mixture_all(const double *z, size_t i0, size_t i1, const pmc__prev_cols *p, double *denom)
+mixture_all(const double *z, size_t i0, size_t i1, const prev_cols *p, double *denom)
 {
     switch (p->d) {
-    case 1: pmc__mixture_tiles(z, i0, i1, p, 1, denom); break;
-    case 2: pmc__mixture_tiles(z, i0, i1, p, 2, denom); break;
-    case 3: pmc__mixture_tiles(z, i0, i1, p, 3, denom); break;
-    case 4: pmc__mixture_tiles(z, i0, i1, p, 4, denom); break;
-    case 5: pmc__mixture_tiles(z, i0, i1, p, 5, denom); break;
-    case 6: pmc__mixture_tiles(z, i0, i1, p, 6, denom); break;
-    default: pmc__mixture_tiles(z, i0, i1, p, 0, denom); break;
+    case 1: mixture_tiles(z, i0, i1, p, 1, denom); break;
+    case 2: mixture_tiles(z, i0, i1, p, 2, denom); break;
+    case 3: mixture_tiles(z, i0, i1, p, 3, denom); break;
+    case 4: mixture_tiles(z, i0, i1, p, 4, denom); break;
+    case 5: mixture_tiles(z, i0, i1, p, 5, denom); break;
+    case 6: mixture_tiles(z, i0, i1, p, 6, denom); break;
+    default: mixture_tiles(z, i0, i1, p, 0, denom); break;
     }
 }
 
 /* One copy of the kernel per instruction set; the bodies are the same source,
  * inlined, so only the vector width differs. */
-static void pmc__mixture_baseline(const double *z, size_t i0, size_t i1, const pmc__prev_cols *p,
+static void mixture_baseline(const double *z, size_t i0, size_t i1, const prev_cols *p,
                                   double *denom)
 {
-    pmc__mixture_all(z, i0, i1, p, denom);
+    mixture_all(z, i0, i1, p, denom);
 }
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define PMC__HAVE_X86_VARIANTS 1
 __attribute__((target("avx2,fma"))) static void
-pmc__mixture_avx2(const double *z, size_t i0, size_t i1, const pmc__prev_cols *p, double *denom)
+mixture_avx2(const double *z, size_t i0, size_t i1, const prev_cols *p, double *denom)
 {
-    pmc__mixture_all(z, i0, i1, p, denom);
+    mixture_all(z, i0, i1, p, denom);
 }
 
 /* GCC vectorises for AVX-512 with 256-bit registers unless told otherwise;
@@ -249,14 +249,14 @@ pmc__mixture_avx2(const double *z, size_t i0, size_t i1, const pmc__prev_cols *p
 #define PMC__AVX512_TARGET "avx512f,fma,prefer-vector-width=512"
 #endif
 __attribute__((target(PMC__AVX512_TARGET))) static void
-pmc__mixture_avx512(const double *z, size_t i0, size_t i1, const pmc__prev_cols *p,
+mixture_avx512(const double *z, size_t i0, size_t i1, const prev_cols *p,
                     double *denom)
 {
-    pmc__mixture_all(z, i0, i1, p, denom);
+    mixture_all(z, i0, i1, p, denom);
 }
 #endif
 
-static int pmc__isa_supported(pmc_weights_isa isa)
+static int isa_supported(pmc_weights_isa isa)
 {
     switch (isa) {
     case PMC_WEIGHTS_ISA_BASELINE:
@@ -274,24 +274,24 @@ static int pmc__isa_supported(pmc_weights_isa isa)
 
 pmc_weights_isa pmc_weights_isa_best(void)
 {
-    if (pmc__isa_supported(PMC_WEIGHTS_ISA_AVX512))
+    if (isa_supported(PMC_WEIGHTS_ISA_AVX512))
         return PMC_WEIGHTS_ISA_AVX512;
-    if (pmc__isa_supported(PMC_WEIGHTS_ISA_AVX2))
+    if (isa_supported(PMC_WEIGHTS_ISA_AVX2))
         return PMC_WEIGHTS_ISA_AVX2;
     return PMC_WEIGHTS_ISA_BASELINE;
 }
 
-static const char *const pmc__isa_names[] = { "auto", "baseline", "avx2", "avx512" };
+static const char *const isa_names[] = { "auto", "baseline", "avx2", "avx512" };
 
 const char *pmc_weights_isa_name(pmc_weights_isa isa)
 {
-    return (unsigned)isa < 4 ? pmc__isa_names[isa] : "unknown";
+    return (unsigned)isa < 4 ? isa_names[isa] : "unknown";
 }
 
 int pmc_weights_isa_parse(const char *name, pmc_weights_isa *isa)
 {
     for (int k = 0; k < 4; k++)
-        if (!strcmp(name, pmc__isa_names[k])) {
+        if (!strcmp(name, isa_names[k])) {
             *isa = (pmc_weights_isa)k;
             return PMC_OK;
         }
@@ -299,8 +299,8 @@ int pmc_weights_isa_parse(const char *name, pmc_weights_isa *isa)
 }
 
 /* Bounding box of each cache block's real rows (NaN coordinates become the
- * box's bounds, so pmc__block_is_near fails for every particle). */
-static void pmc__prev_cols_boxes(pmc__prev_cols *p, size_t n_prev)
+ * box's bounds, so block_is_near fails for every particle). */
+static void prev_cols_boxes(prev_cols *p, size_t n_prev)
 {
     for (size_t jb = 0, b = 0; jb < n_prev; jb += PMC__JBLOCK, b++) {
         size_t je = n_prev - jb < PMC__JBLOCK ? n_prev : jb + PMC__JBLOCK;
@@ -319,11 +319,11 @@ static void pmc__prev_cols_boxes(pmc__prev_cols *p, size_t n_prev)
 
 /* AUTO becomes the widest instruction set; PMC_EINVAL if *isa is not
  * supported here. */
-static int pmc__resolve_isa(pmc_weights_isa *isa, pmc_err *err)
+static int resolve_isa(pmc_weights_isa *isa, pmc_err *err)
 {
     if (*isa == PMC_WEIGHTS_ISA_AUTO)
         *isa = pmc_weights_isa_best();
-    if (!pmc__isa_supported(*isa))
+    if (!isa_supported(*isa))
         return pmc_err_set(err, PMC_EINVAL,
                            "weights: instruction set '%s' is not supported by this CPU or build; "
                            "expected one up to '%s'",
@@ -331,8 +331,8 @@ static int pmc__resolve_isa(pmc_weights_isa *isa, pmc_err *err)
     return PMC_OK;
 }
 
-/* Copies the previous population into columns (see pmc__prev_cols). */
-static int pmc__prev_cols_make(pmc__prev_cols *p, const double *z_prev, const double *w_prev,
+/* Copies the previous population into columns (see prev_cols). */
+static int prev_cols_make(prev_cols *p, const double *z_prev, const double *w_prev,
                                size_t n_prev, size_t d)
 {
     p->d = d;
@@ -358,7 +358,7 @@ static int pmc__prev_cols_make(pmc__prev_cols *p, const double *z_prev, const do
     }
     for (size_t j = 0; j < p->n_pad; j++)
         p->w[j] = j < n_prev ? w_prev[j] : 0;
-    pmc__prev_cols_boxes(p, n_prev);
+    prev_cols_boxes(p, n_prev);
     return PMC_OK;
 }
 
@@ -366,15 +366,15 @@ int pmc_weights_block_isa(pmc_weights_isa isa, const double *z, const double *lo
                           size_t i0, size_t i1, const double *z_prev, const double *w_prev,
                           size_t n_prev, size_t d, double *out, pmc_err *err)
 {
-    int rc = pmc__resolve_isa(&isa, err);
+    int rc = resolve_isa(&isa, err);
     if (rc != PMC_OK)
         return rc;
     if (d == 0)
         return pmc_err_set(err, PMC_EINVAL, "weights: dimension 0; expected at least 1 parameter");
     if (i1 <= i0)
         return PMC_OK;
-    pmc__prev_cols cols;
-    if (pmc__prev_cols_make(&cols, z_prev, w_prev, n_prev, d) != PMC_OK)
+    prev_cols cols;
+    if (prev_cols_make(&cols, z_prev, w_prev, n_prev, d) != PMC_OK)
         return pmc_err_set(err, PMC_ENOMEM,
                            "weights: out of memory copying %zu previous particles x %zu "
                            "parameters", n_prev, d);
@@ -382,23 +382,23 @@ int pmc_weights_block_isa(pmc_weights_isa isa, const double *z, const double *lo
     switch (isa) {
 #ifdef PMC__HAVE_X86_VARIANTS
     case PMC_WEIGHTS_ISA_AVX512:
-        pmc__mixture_avx512(z, i0, i1, &cols, out);
+        mixture_avx512(z, i0, i1, &cols, out);
         break;
     case PMC_WEIGHTS_ISA_AVX2:
-        pmc__mixture_avx2(z, i0, i1, &cols, out);
+        mixture_avx2(z, i0, i1, &cols, out);
         break;
 #endif
     default:
-        pmc__mixture_baseline(z, i0, i1, &cols, out);
+        mixture_baseline(z, i0, i1, &cols, out);
         break;
     }
     free(cols.zt);
-    return pmc__weights_from_denominators(logprior, i0, i1, out, err);
+    return weights_from_denominators(logprior, i0, i1, out, err);
 }
 
 /* out[i - i0] holds particle i's denominator x 2^54; replaces it by
  * prior / denominator. */
-static int pmc__weights_from_denominators(const double *logprior, size_t i0, size_t i1,
+static int weights_from_denominators(const double *logprior, size_t i0, size_t i1,
                                           double *out, pmc_err *err)
 {
     for (size_t i = i0; i < i1; i++) {
@@ -408,7 +408,7 @@ static int pmc__weights_from_denominators(const double *logprior, size_t i0, siz
             out[i - i0] = 0;
             continue;
         }
-        double denom = out[i - i0] * 0x1p-54; /* undo pmc__exp_half_neg_scaled's 2^54 */
+        double denom = out[i - i0] * 0x1p-54; /* undo exp_half_neg_scaled's 2^54 */
         if (!(denom > 0))
             return pmc_err_set(err, PMC_ERUNTIME,
                                "weight of particle %zu: kernel mixture density underflowed to "
@@ -427,7 +427,7 @@ static int pmc__weights_from_denominators(const double *logprior, size_t i0, siz
 typedef struct {
     size_t d, n_pad;
     double *cols;
-} pmc__local_cols;
+} local_cols;
 
 /* The largest dimension accepted (the prior allows no more parameters). */
 #define PMC__LOCAL_DMAX 64
@@ -436,13 +436,13 @@ typedef struct {
  * ancestors of a cache block from column offset jb. Row a of the whitened
  * difference is s = inv_a0 u_0, then s = fma(inv_ab, u_b, s) for b = 1..a,
  * u_b = x_b - theta_jb; d2 = s_0^2, then d2 = fma(s_a, s_a, d2): a fixed
- * order, as in pmc__block_terms, so every instruction set gives the same
+ * order, as in block_terms, so every instruction set gives the same
  * bits. dc = 1 or 2 (a compile-time constant): one fused loop over j;
  * otherwise one pass over the block per (a, b), which GCC vectorises for any
  * d (u_b is recomputed in each pass: the same subtraction, the same bits),
  * with s in sbuf. */
 static inline __attribute__((always_inline)) void
-pmc__local_terms(const double *xi, const pmc__local_cols *p, size_t jb, size_t nb, size_t dc,
+local_terms(const double *xi, const local_cols *p, size_t jb, size_t nb, size_t dc,
                  double *sbuf, double *buf)
 {
     size_t n_pad = p->n_pad, d = p->d;
@@ -456,7 +456,7 @@ pmc__local_terms(const double *xi, const pmc__local_cols *p, size_t jb, size_t n
                 s1 = fma(inv[2 * n_pad + j], u1, s1);
                 d2 = fma(s1, s1, d2);
             }
-            buf[j] = pmc__exp_half_neg_scaled(d2, 1);
+            buf[j] = exp_half_neg_scaled(d2, 1);
         }
         return;
     }
@@ -478,13 +478,13 @@ pmc__local_terms(const double *xi, const pmc__local_cols *p, size_t jb, size_t n
                 buf[j] = fma(sbuf[j], sbuf[j], buf[j]);
     }
     for (size_t j = 0; j < nb; j++)
-        buf[j] = pmc__exp_half_neg_scaled(buf[j], 1);
+        buf[j] = exp_half_neg_scaled(buf[j], 1);
 }
 
 /* Scaled denominators sum_j coef_j exp(...) x 2^54 of x_i, i in [i0, i1),
- * into denom, in PMC__LANES partial sums as pmc__mixture_tile. */
+ * into denom, in PMC__LANES partial sums as mixture_tile. */
 static inline __attribute__((always_inline)) void
-pmc__local_tiles(const double *x, size_t i0, size_t i1, const pmc__local_cols *p, size_t dc,
+local_tiles(const double *x, size_t i0, size_t i1, const local_cols *p, size_t dc,
                  double *denom)
 {
     size_t d = p->d, tri = d * (d + 1) / 2;
@@ -497,7 +497,7 @@ pmc__local_tiles(const double *x, size_t i0, size_t i1, const pmc__local_cols *p
             /* cols is NULL without previous particles: no pointer is formed
              * from it outside this loop. */
             const double *coef = p->cols + (d + tri) * p->n_pad + jb;
-            pmc__local_terms(x + i * d, p, jb, nb, dc, sbuf, buf);
+            local_terms(x + i * d, p, jb, nb, dc, sbuf, buf);
             for (size_t j = 0; j < nb; j += PMC__LANES)
                 for (size_t k = 0; k < PMC__LANES; k++)
                     acc[k] = fma(coef[j + k], buf[j + k], acc[k]);
@@ -508,39 +508,39 @@ pmc__local_tiles(const double *x, size_t i0, size_t i1, const pmc__local_cols *p
 }
 
 static inline __attribute__((always_inline)) void
-pmc__local_all(const double *x, size_t i0, size_t i1, const pmc__local_cols *p, double *denom)
+local_all(const double *x, size_t i0, size_t i1, const local_cols *p, double *denom)
 {
     switch (p->d) {
-    case 1: pmc__local_tiles(x, i0, i1, p, 1, denom); break;
-    case 2: pmc__local_tiles(x, i0, i1, p, 2, denom); break;
-    default: pmc__local_tiles(x, i0, i1, p, 0, denom); break;
+    case 1: local_tiles(x, i0, i1, p, 1, denom); break;
+    case 2: local_tiles(x, i0, i1, p, 2, denom); break;
+    default: local_tiles(x, i0, i1, p, 0, denom); break;
     }
 }
 
-static void pmc__local_baseline(const double *x, size_t i0, size_t i1, const pmc__local_cols *p,
+static void local_baseline(const double *x, size_t i0, size_t i1, const local_cols *p,
                                 double *denom)
 {
-    pmc__local_all(x, i0, i1, p, denom);
+    local_all(x, i0, i1, p, denom);
 }
 
 #ifdef PMC__HAVE_X86_VARIANTS
 __attribute__((target("avx2,fma"))) static void
-pmc__local_avx2(const double *x, size_t i0, size_t i1, const pmc__local_cols *p, double *denom)
+local_avx2(const double *x, size_t i0, size_t i1, const local_cols *p, double *denom)
 {
-    pmc__local_all(x, i0, i1, p, denom);
+    local_all(x, i0, i1, p, denom);
 }
 
 __attribute__((target(PMC__AVX512_TARGET))) static void
-pmc__local_avx512(const double *x, size_t i0, size_t i1, const pmc__local_cols *p,
+local_avx512(const double *x, size_t i0, size_t i1, const local_cols *p,
                   double *denom)
 {
-    pmc__local_all(x, i0, i1, p, denom);
+    local_all(x, i0, i1, p, denom);
 }
 #endif
 
-/* Copies the previous population into columns (see pmc__local_cols);
+/* Copies the previous population into columns (see local_cols);
  * coef_j = w_j prod_a (L_j^{-1})_aa, the product in coordinate order. */
-static int pmc__local_cols_make(pmc__local_cols *p, const double *theta_prev,
+static int local_cols_make(local_cols *p, const double *theta_prev,
                                 const double *inv_prev, const double *w_prev, size_t n_prev,
                                 size_t d)
 {
@@ -573,7 +573,7 @@ int pmc_weights_block_local_isa(pmc_weights_isa isa, const double *theta, const 
                                 const double *inv_prev, const double *w_prev, size_t n_prev,
                                 size_t d, double *out, pmc_err *err)
 {
-    int rc = pmc__resolve_isa(&isa, err);
+    int rc = resolve_isa(&isa, err);
     if (rc != PMC_OK)
         return rc;
     if (d == 0 || d > PMC__LOCAL_DMAX)
@@ -581,8 +581,8 @@ int pmc_weights_block_local_isa(pmc_weights_isa isa, const double *theta, const 
                            "parameters", d, PMC__LOCAL_DMAX);
     if (i1 <= i0)
         return PMC_OK;
-    pmc__local_cols cols;
-    if (pmc__local_cols_make(&cols, theta_prev, inv_prev, w_prev, n_prev, d) != PMC_OK)
+    local_cols cols;
+    if (local_cols_make(&cols, theta_prev, inv_prev, w_prev, n_prev, d) != PMC_OK)
         return pmc_err_set(err, PMC_ENOMEM,
                            "weights: out of memory copying %zu previous particles x %zu "
                            "parameters", n_prev, d);
@@ -591,18 +591,18 @@ int pmc_weights_block_local_isa(pmc_weights_isa isa, const double *theta, const 
     switch (isa) {
 #ifdef PMC__HAVE_X86_VARIANTS
     case PMC_WEIGHTS_ISA_AVX512:
-        pmc__local_avx512(theta, i0, i1, &cols, out);
+        local_avx512(theta, i0, i1, &cols, out);
         break;
     case PMC_WEIGHTS_ISA_AVX2:
-        pmc__local_avx2(theta, i0, i1, &cols, out);
+        local_avx2(theta, i0, i1, &cols, out);
         break;
 #endif
     default:
-        pmc__local_baseline(theta, i0, i1, &cols, out);
+        local_baseline(theta, i0, i1, &cols, out);
         break;
     }
     free(cols.cols);
-    return pmc__weights_from_denominators(logprior, i0, i1, out, err);
+    return weights_from_denominators(logprior, i0, i1, out, err);
 }
 
 int pmc_weights_block_local(const double *theta, const double *logprior, size_t i0, size_t i1,

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Coefficients of the exp polynomial in lib/pmc_weights.c (pmc__exp2_neg_scaled).
+"""Coefficients of the exp polynomial in lib/pmc_weights.c (exp_half_neg_scaled).
 
 The kernel computes exp(-d2/2) = 2^-t, t = d2 log2(e)/2, as 2^n 2^-g with n an
 integer and |g| <= 1/2; 2^-g = 1 + g Q(g), Q of degree DEGREE the Chebyshev

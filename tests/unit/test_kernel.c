@@ -408,7 +408,7 @@ static void local_population(size_t n, double *theta, double *w, double *dist)
 
 PMC_TEST(kernel_knn_matches_sorting)
 {
-    /* The selection of the k nearest (pmc__select) against sorting all
+    /* The selection of the k nearest (select in lib/pmc_kernel.c) against sorting all
      * distances: Sigma_j = sum over the k nearest of w~ (theta - theta_j)
      * (theta - theta_j)^T for a 2-d population of 300 with many k, summed
      * here in index order as the library does, so the bits agree. */
