@@ -962,7 +962,11 @@ static void sb_prior(strbuf *sb, const pmc_prior_spec *spec)
         pmc_format_real(spec->p[j], num);
         sb_printf(sb, "%s%s", j ? ", " : "", num);
     }
-    sb_printf(sb, ")\n");
+    /* Linear, the default, is not written: texts of runs without scales stay as they were. */
+    if (spec->scale != PMC_SCALE_LINEAR)
+        sb_printf(sb, ") %s\n", pmc_prior_scale_name(spec->scale));
+    else
+        sb_printf(sb, ")\n");
 }
 
 static int build_text(pmc_config *cfg, pmc_err *err)

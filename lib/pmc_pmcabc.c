@@ -60,6 +60,7 @@ typedef struct {
     double epsilon;
     const population *prev;   /* NULL in generation 0 */
     const double *prev_cumw;  /* cumulative weights of prev, for ancestor draws */
+    const double *prev_u;     /* prev's parameters on the kernel's scales (prev->theta if linear) */
     const pmc_kernel *kernel;
     gsl_rng *rng;             /* scratch, this rank's main thread only */
     double *stats;            /* scratch: n_stats */
@@ -122,8 +123,12 @@ static int propose(const slot_ctx *c, double *theta, pmc_err *err)
             pmc_prior_sample_joint(c->cfg->prior, d, c->rng, theta);
         } else {
             size_t j = draw_ancestor(c->prev_cumw, c->prev->n, c->rng);
-            pmc_kernel_perturb_ancestor(c->kernel, j, c->prev->theta + j * d, c->rng, theta);
-            if (!isfinite(pmc_prior_logpdf_joint(c->cfg->prior, d, theta)))
+            pmc_kernel_perturb_ancestor(c->kernel, j, c->prev_u + j * d, c->rng, theta);
+            for (size_t k = 0; k < d; k++)
+                theta[k] = pmc_prior_from_scale(&c->cfg->prior[k], theta[k]);
+            /* The scaled density: also -inf where rounding put a scaled
+             * parameter on the end of its range, where its weight would be 0. */
+            if (!isfinite(pmc_prior_logpdf_scaled_joint(c->cfg->prior, d, theta)))
                 continue;
         }
         if (pmc_model_in_support(c->model, theta))
@@ -308,6 +313,9 @@ typedef struct {
     int have_prev;
     pmc_kernel kernel;
     double *cumw, *z, *z_prev, *logprior;
+    /* The populations' parameters on the kernel's scales ([prior] ... log,
+     * logit); NULL when every scale is linear, and the kernel works on theta. */
+    double *u, *u_prev;
     double *epsilons;
     uint64_t total_sims;
     double attempts_hint;      /* simulations per slot of the last generation */
@@ -343,6 +351,22 @@ typedef struct {
  * collectives, which grew with the rank count (issue 15). */
 #define WEIGHTS_LOCAL_MAX_TERMS 1.6e7
 
+/* theta (st->n rows) on the kernel's scales, in u; theta itself if every
+ * scale is linear (u is NULL then). */
+static const double *on_kernel_scale(const run_state *st, const double *theta, double *u)
+{
+    if (!u)
+        return theta;
+    for (size_t i = 0; i < st->n * st->d; i++)
+        u[i] = pmc_prior_to_scale(&st->cfg->prior[i % st->d], theta[i]);
+    return u;
+}
+
+static const double *prev_on_kernel_scale(const run_state *st)
+{
+    return st->u_prev ? st->u_prev : st->prev.theta;
+}
+
 /* Importance weights of the new population (Beaumont 2009, step 2.2). Each
  * weight depends on its own particle only, so computing them in blocks on
  * several ranks and gathering gives the same bits as computing all on one;
@@ -360,16 +384,19 @@ static int compute_weights(run_state *st, pmc_err *err)
     int shared = (double)n * (double)st->prev.n * (double)d > WEIGHTS_LOCAL_MAX_TERMS;
     if (shared)
         pmc_schedule_block(st->sched, n, &lo, &hi);
+    /* On the kernel's scales the prior density gains the Jacobian
+     * (docs/algorithm.md "Parameter scales"). */
     for (size_t i = lo; i < hi; i++)
-        st->logprior[i] = pmc_prior_logpdf_joint(st->cfg->prior, d, cur->theta + i * d);
+        st->logprior[i] = pmc_prior_logpdf_scaled_joint(st->cfg->prior, d, cur->theta + i * d);
+    const double *u = on_kernel_scale(st, cur->theta, st->u);
     int rc;
     if (st->kernel.n_local) {
         /* OLCM, KNN: a covariance per ancestor (pmc_weights_block_local). */
-        rc = pmc_weights_block_local(cur->theta, st->logprior, lo, hi, st->prev.theta,
+        rc = pmc_weights_block_local(u, st->logprior, lo, hi, prev_on_kernel_scale(st),
                                      st->kernel.local_inv, st->prev.weights, st->prev.n, d,
                                      cur->weights + lo, err);
     } else {
-        pmc_kernel_whiten(&st->kernel, cur->theta, n, st->z);
+        pmc_kernel_whiten(&st->kernel, u, n, st->z);
         rc = pmc_weights_block(st->z, st->logprior, lo, hi, st->z_prev, st->prev.weights,
                                st->prev.n, d, cur->weights + lo, err);
     }
@@ -404,7 +431,8 @@ static int prepare_next(run_state *st, double eps, const double *dist, pmc_err *
     population *p = &st->cur;
     pmc_kernel_spec spec = { (pmc_kernel_kind)st->cfg->kernel_kind,
                              knn_neighbours(st->cfg, p->n, p->d), dist, eps };
-    int rc = pmc_kernel_fit_kind(&st->kernel, &spec, p->theta, p->weights, p->n, p->d, err);
+    const double *u = on_kernel_scale(st, p->theta, st->u);
+    int rc = pmc_kernel_fit_kind(&st->kernel, &spec, u, p->weights, p->n, p->d, err);
     if (rc != PMC_OK)
         return rc;
     double acc = 0.0;
@@ -412,10 +440,13 @@ static int prepare_next(run_state *st, double eps, const double *dist, pmc_err *
         acc += p->weights[i];
         st->cumw[i] = acc;
     }
-    pmc_kernel_whiten(&st->kernel, p->theta, p->n, st->z_prev);
+    pmc_kernel_whiten(&st->kernel, u, p->n, st->z_prev);
     population tmp = st->prev;
     st->prev = st->cur;
     st->cur = tmp;
+    double *tmp_u = st->u_prev;
+    st->u_prev = st->u;
+    st->u = tmp_u;
     st->have_prev = 1;
     return PMC_OK;
 }
@@ -672,6 +703,7 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     c.epsilon = eps;
     c.prev = st->have_prev ? &st->prev : NULL;
     c.prev_cumw = st->cumw;
+    c.prev_u = st->have_prev ? prev_on_kernel_scale(st) : NULL;
     c.kernel = &st->kernel;
     c.rng = st->rng;
     c.stats = st->stats;
@@ -783,6 +815,12 @@ static int alloc_state(run_state *st, unsigned max_gens, pmc_err *err)
     st->z = malloc(n * d * sizeof(double));
     st->z_prev = malloc(n * d * sizeof(double));
     st->logprior = malloc(n * sizeof(double));
+    if (pmc_prior_any_scaled(st->cfg->prior, d)) {
+        st->u = malloc(n * d * sizeof(double));
+        st->u_prev = malloc(n * d * sizeof(double));
+        if (!st->u || !st->u_prev)
+            return pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu particles", n);
+    }
     st->epsilons = calloc(max_gens, sizeof(double));
     st->stats = malloc(pmc_model_n_stats(st->model) * sizeof(double));
     st->records = malloc(n * record_size(d, st->ns, st->nps));
@@ -806,6 +844,8 @@ static void free_state(run_state *st)
     free(st->cumw);
     free(st->z);
     free(st->z_prev);
+    free(st->u);
+    free(st->u_prev);
     free(st->logprior);
     free(st->epsilons);
     free(st->stats);

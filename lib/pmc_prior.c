@@ -52,7 +52,6 @@ void pmc_prior_format(const pmc_prior_spec *spec, char *buf, size_t len)
 
 /* --- parsing --- */
 
-
 static int unknown_name(const char *name, size_t len, pmc_err *err)
 {
     char known[256] = "";
@@ -207,6 +206,46 @@ static int validate(pmc_prior_spec *s, pmc_err *err)
     return pmc_err_set(err, PMC_EINVAL, "unknown distribution kind %d", (int)s->kind);
 }
 
+/* In pmc_prior_scale order. */
+static const char *const scale_names[] = {"linear", "log", "logit"};
+
+/* Reads an optional scale word at *p ("log", "logit"); advances *p past it
+ * and following space. PMC_EINVAL (nothing read) if *p starts another word. */
+static int parse_scale(pmc_prior_spec *s, const char **p)
+{
+    const char *w = *p;
+    size_t len = 0;
+    while (isalnum((unsigned char)w[len]) || w[len] == '_')
+        len++;
+    s->scale = PMC_SCALE_LINEAR;
+    if (len == 0)
+        return PMC_OK;
+    for (int k = PMC_SCALE_LOG; k <= PMC_SCALE_LOGIT; k++)
+        if (strlen(scale_names[k]) == len && !strncmp(w, scale_names[k], len)) {
+            s->scale = (pmc_prior_scale)k;
+            *p = pmc_skip_space(w + len);
+            return PMC_OK;
+        }
+    return PMC_EINVAL;
+}
+
+/* The log scale needs x >= 0 on the whole support, logit two finite ends. */
+static int validate_scale(const pmc_prior_spec *s, pmc_err *err)
+{
+    double lo, hi;
+    pmc_prior_support(s, &lo, &hi);
+    char spec[128];
+    pmc_prior_format(s, spec, sizeof spec);
+    if (s->scale == PMC_SCALE_LOG && !(lo >= 0.0))
+        return pmc_err_set(err, PMC_EINVAL, "the log scale needs a prior on values >= 0, and "
+                           "%s reaches below 0", spec);
+    if (s->scale == PMC_SCALE_LOGIT && !(isfinite(lo) && isfinite(hi)))
+        return pmc_err_set(err, PMC_EINVAL, "the logit scale needs a prior with two finite "
+                           "bounds (uniform, beta, truncnormal), and %s has %s", spec,
+                           isfinite(lo) || isfinite(hi) ? "one" : "none");
+    return PMC_OK;
+}
+
 int pmc_prior_parse(const char *text, pmc_prior_spec *out, pmc_err *err)
 {
     pmc_prior_spec s;
@@ -221,19 +260,124 @@ int pmc_prior_parse(const char *text, pmc_prior_spec *out, pmc_err *err)
     if (rc != PMC_OK)
         return rc;
     p = pmc_skip_space(p);
+    rc = parse_scale(&s, &p);
     if (*p != '\0')
-        return pmc_err_set(err, PMC_EINVAL, "%s: unexpected text '%s' after ')'", info->usage, p);
+        return pmc_err_set(err, PMC_EINVAL, "%s: unexpected text '%s' after ')'%s", info->usage,
+                           p, rc == PMC_OK ? "" : "; a scale after it is 'log' or 'logit'");
     if (count != info->nparams)
         return pmc_err_set(err, PMC_EINVAL, "expected %s with %zu number%s, got %zu", info->usage,
                            info->nparams, info->nparams == 1 ? "" : "s", count);
     rc = validate(&s, err);
+    if (rc == PMC_OK)
+        rc = validate_scale(&s, err);
     if (rc != PMC_OK)
         return rc;
     /* out->name belongs to the caller and is left untouched. */
     out->kind = s.kind;
     memcpy(out->p, s.p, sizeof out->p);
     out->log_norm = s.log_norm;
+    out->scale = s.scale;
     return PMC_OK;
+}
+
+/* --- scales --- */
+
+const char *pmc_prior_scale_name(pmc_prior_scale scale)
+{
+    return (unsigned)scale < 3 ? scale_names[scale] : "unknown";
+}
+
+void pmc_prior_support(const pmc_prior_spec *spec, double *lo, double *hi)
+{
+    *lo = -INFINITY;
+    *hi = INFINITY;
+    switch (spec->kind) {
+    case PMC_PRIOR_UNIFORM:
+        *lo = spec->p[0];
+        *hi = spec->p[1];
+        break;
+    case PMC_PRIOR_TRUNCNORMAL:
+        *lo = spec->p[2];
+        *hi = spec->p[3];
+        break;
+    case PMC_PRIOR_BETA:
+        *lo = 0.0;
+        *hi = 1.0;
+        break;
+    case PMC_PRIOR_LOGNORMAL:
+    case PMC_PRIOR_EXPONENTIAL:
+    case PMC_PRIOR_GAMMA:
+        *lo = 0.0;
+        break;
+    case PMC_PRIOR_NORMAL:
+        break;
+    }
+}
+
+double pmc_prior_to_scale(const pmc_prior_spec *spec, double x)
+{
+    double lo, hi;
+    switch (spec->scale) {
+    case PMC_SCALE_LOG:
+        return log(x);
+    case PMC_SCALE_LOGIT:
+        pmc_prior_support(spec, &lo, &hi);
+        return log((x - lo) / (hi - x));
+    case PMC_SCALE_LINEAR:
+        break;
+    }
+    return x;
+}
+
+double pmc_prior_from_scale(const pmc_prior_spec *spec, double z)
+{
+    double lo, hi;
+    switch (spec->scale) {
+    case PMC_SCALE_LOG:
+        return exp(z);
+    case PMC_SCALE_LOGIT:
+        pmc_prior_support(spec, &lo, &hi);
+        return lo + (hi - lo) / (1.0 + exp(-z));
+    case PMC_SCALE_LINEAR:
+        break;
+    }
+    return z;
+}
+
+int pmc_prior_any_scaled(const pmc_prior_spec *specs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (specs[i].scale != PMC_SCALE_LINEAR)
+            return 1;
+    return 0;
+}
+
+/* log |dx/dz| at x, the density's change of variables from x to z (e.g.
+ * Casella & Berger, Statistical Inference, 2nd ed., theorem 2.1.5). */
+static double log_jacobian(const pmc_prior_spec *spec, double x)
+{
+    double lo, hi;
+    switch (spec->scale) {
+    case PMC_SCALE_LOG: /* x = e^z: dx/dz = x */
+        return x > 0 ? log(x) : -INFINITY;
+    case PMC_SCALE_LOGIT: /* x = lo + (hi - lo) s(z): dx/dz = (x - lo)(hi - x) / (hi - lo) */
+        pmc_prior_support(spec, &lo, &hi);
+        if (!(x > lo && x < hi))
+            return -INFINITY;
+        return log(x - lo) + log(hi - x) - log(hi - lo);
+    case PMC_SCALE_LINEAR:
+        break;
+    }
+    return 0.0;
+}
+
+double pmc_prior_logpdf_scaled_joint(const pmc_prior_spec *specs, size_t n, const double *theta)
+{
+    double sum = pmc_prior_logpdf_joint(specs, n, theta);
+    for (size_t i = 0; i < n && sum != -INFINITY; i++)
+        if (specs[i].scale != PMC_SCALE_LINEAR)
+            sum += log_jacobian(&specs[i], theta[i]);
+    return sum;
 }
 
 /* --- sampling --- */

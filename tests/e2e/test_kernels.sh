@@ -44,10 +44,15 @@ variant weighted "$WORK/k.ini" --set epsilon.schedule=weighted_quantile
 variant list "$WORK/list.ini"
 variant acceptance "$WORK/k.ini" --set epsilon.schedule=acceptance --set epsilon.target_acceptance=0.3
 variant olcm_adaptive "$WORK/k.ini" --set kernel.name=olcm --set distance.name=adaptive
+# Parameter scales (issue 20 item 3): the kernel on log / logit scales.
+variant scales "$WORK/k.ini" --set "prior.mu=uniform(150, 200) logit" \
+    --set "prior.sigma=uniform(5, 25) log"
+variant scales_knn "$WORK/k.ini" --set "prior.mu=uniform(150, 200) logit" \
+    --set "prior.sigma=uniform(5, 25) log" --set kernel.name=knn
 
 # The kernel is used: each gives other populations than the default's.
 pmc 1 run "$WORK/k.ini" --set run.checkpoint_dir="$WORK/default"
-for name in componentwise olcm knn; do
+for name in componentwise olcm knn scales; do
     if "$PMC_PYTHON" "$E2E_DIR/compare_gens.py" "$WORK/default" "$WORK/$name.1" \
         --expect-different; then
         pass "$name differs from beaumont"

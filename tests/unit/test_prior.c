@@ -277,6 +277,78 @@ PMC_TEST(prior_parse_trailing_text)
     expect_parse_error("uniform(1, 2) extra", "unexpected text 'extra' after ')'");
 }
 
+/* --- scales --- */
+
+PMC_TEST(prior_parse_scales)
+{
+    PMC_CHECK_INT(parse_ok("uniform(5, 25)").scale, PMC_SCALE_LINEAR);
+    PMC_CHECK_INT(parse_ok("uniform(5, 25) log").scale, PMC_SCALE_LOG);
+    PMC_CHECK_INT(parse_ok(" beta(2, 5)   logit ").scale, PMC_SCALE_LOGIT);
+    PMC_CHECK_INT(parse_ok("gamma(2, 1) log").scale, PMC_SCALE_LOG);
+    PMC_CHECK_INT(parse_ok("truncnormal(0, 1, -1, 2) logit").scale, PMC_SCALE_LOGIT);
+    PMC_CHECK_STR(pmc_prior_scale_name(PMC_SCALE_LOGIT), "logit");
+}
+
+PMC_TEST(prior_parse_scale_log_below_zero)
+{
+    expect_parse_error("normal(0, 1) log", "the log scale needs a prior on values >= 0, and "
+                       "normal(0, 1) reaches below 0");
+    expect_parse_error("uniform(-1, 2) log", "uniform(-1, 2) reaches below 0");
+}
+
+PMC_TEST(prior_parse_scale_logit_unbounded)
+{
+    expect_parse_error("gamma(2, 1) logit", "the logit scale needs a prior with two finite "
+                       "bounds (uniform, beta, truncnormal), and gamma(2, 1) has one");
+    expect_parse_error("normal(0, 1) logit", "and normal(0, 1) has none");
+}
+
+PMC_TEST(prior_parse_scale_unknown_word)
+{
+    expect_parse_error("uniform(1, 2) sqrt", "unexpected text 'sqrt' after ')'; a scale after "
+                       "it is 'log' or 'logit'");
+    expect_parse_error("uniform(1, 2) log log", "unexpected text 'log' after ')'");
+}
+
+PMC_TEST(prior_scale_round_trip)
+{
+    pmc_prior_spec lg = parse_ok("uniform(5, 25) log");
+    pmc_prior_spec lt = parse_ok("uniform(150, 200) logit");
+    PMC_CHECK_NEAR(pmc_prior_to_scale(&lg, 10.0), log(10.0), 1e-15);
+    PMC_CHECK_NEAR(pmc_prior_from_scale(&lg, log(10.0)), 10.0, 1e-13);
+    /* logit on [150, 200]: 160 -> log(10 / 40). */
+    PMC_CHECK_NEAR(pmc_prior_to_scale(&lt, 160.0), log(0.25), 1e-15);
+    PMC_CHECK_NEAR(pmc_prior_from_scale(&lt, log(0.25)), 160.0, 1e-12);
+    pmc_prior_spec lin = parse_ok("normal(0, 1)");
+    PMC_CHECK(pmc_prior_to_scale(&lin, 3.5) == 3.5 && pmc_prior_from_scale(&lin, 3.5) == 3.5);
+}
+
+/* The scaled density integrates to 1 over z: pi_z(z) = pi(x(z)) |dx/dz|.
+ * Checked against a central difference of x(z), which does not use the
+ * closed-form Jacobian. */
+PMC_TEST(prior_scaled_density_jacobian)
+{
+    pmc_prior_spec sp[2] = { parse_ok("gamma(3, 2) log"), parse_ok("beta(2, 5) logit") };
+    const double z[2] = { 1.3, -0.7 }, h = 1e-6;
+    double x[2];
+    for (int k = 0; k < 2; k++)
+        x[k] = pmc_prior_from_scale(&sp[k], z[k]);
+    double want = 0.0;
+    for (int k = 0; k < 2; k++) {
+        double dx = (pmc_prior_from_scale(&sp[k], z[k] + h) -
+                     pmc_prior_from_scale(&sp[k], z[k] - h)) / (2 * h);
+        want += pmc_prior_logpdf(&sp[k], x[k]) + log(dx);
+    }
+    PMC_CHECK_NEAR(pmc_prior_logpdf_scaled_joint(sp, 2, x), want, 1e-8);
+    /* Linear scales: the plain joint density, bit for bit. */
+    pmc_prior_spec lin[2] = { parse_ok("gamma(3, 2)"), parse_ok("beta(2, 5)") };
+    PMC_CHECK(pmc_prior_logpdf_scaled_joint(lin, 2, x) == pmc_prior_logpdf_joint(lin, 2, x));
+    PMC_CHECK(!pmc_prior_any_scaled(lin, 2) && pmc_prior_any_scaled(sp, 2));
+    /* On an end of the scale's range (reached by rounding) the density is 0. */
+    const double at_end[2] = { 2.0, 1.0 };
+    PMC_CHECK(pmc_prior_logpdf_scaled_joint(sp, 2, at_end) == -INFINITY);
+}
+
 /* ---- log densities ------------------------------------------------------ */
 
 PMC_TEST(prior_logpdf_uniform)
@@ -485,6 +557,12 @@ const pmc_test_case pmc_tests_prior[] = {
     PMC_TEST_ENTRY(prior_parse_missing_close),
     PMC_TEST_ENTRY(prior_parse_missing_open),
     PMC_TEST_ENTRY(prior_parse_trailing_text),
+    PMC_TEST_ENTRY(prior_parse_scales),
+    PMC_TEST_ENTRY(prior_parse_scale_log_below_zero),
+    PMC_TEST_ENTRY(prior_parse_scale_logit_unbounded),
+    PMC_TEST_ENTRY(prior_parse_scale_unknown_word),
+    PMC_TEST_ENTRY(prior_scale_round_trip),
+    PMC_TEST_ENTRY(prior_scaled_density_jacobian),
     PMC_TEST_ENTRY(prior_logpdf_uniform),
     PMC_TEST_ENTRY(prior_logpdf_normal),
     PMC_TEST_ENTRY(prior_logpdf_lognormal),

@@ -50,9 +50,10 @@ mu = normal(0, 3)
 """ % (EPS, PLUGIN, DATA)
 
 
-def exact_abc_posterior(x, eps):
+def exact_abc_posterior(x, eps, lo=-math.inf, hi=math.inf):
+    """Mean and sd of p_eps(mu) on [lo, hi] (the prior truncated there)."""
     n, xo = len(x), x.mean()
-    mu = np.linspace(xo - 3, xo + 3, 60001)
+    mu = np.linspace(max(xo - 3, lo), min(xo + 3, hi), 60001)
     erf = np.vectorize(math.erf)
     cdf = lambda z: 0.5 * (1 + erf(z / math.sqrt(2)))
     p = np.exp(-mu ** 2 / 18) * (cdf((xo + eps - mu) * math.sqrt(n)) - cdf((xo - eps - mu) * math.sqrt(n)))
