@@ -945,19 +945,10 @@ static void sb_real(strbuf *sb, const char *key, double x)
     sb_printf(sb, "%s = %s\n", key, num);
 }
 
-static size_t prior_arity(pmc_prior_kind kind)
-{
-    switch (kind) {
-    case PMC_PRIOR_EXPONENTIAL: return 1;
-    case PMC_PRIOR_TRUNCNORMAL: return 4;
-    default: return 2;
-    }
-}
-
 static void sb_prior(strbuf *sb, const pmc_prior_spec *spec)
 {
     sb_printf(sb, "%s = %s(", spec->name, pmc_prior_kind_name(spec->kind));
-    for (size_t j = 0; j < prior_arity(spec->kind); j++) {
+    for (size_t j = 0; j < spec->n_p; j++) {
         char num[32];
         pmc_format_real(spec->p[j], num);
         sb_printf(sb, "%s%s", j ? ", " : "", num);

@@ -472,3 +472,67 @@ void pmc_kernel_whiten(const pmc_kernel *k, const double *theta, size_t n, doubl
         }
     }
 }
+
+/* --- discrete parameters --- */
+
+void pmc_discrete_kernel_fit(pmc_discrete_kernel *k, const double *theta, const double *w,
+                             size_t n, size_t d)
+{
+    for (size_t a = 0; a < k->n; a++) {
+        if (k->categories[a])
+            continue;
+        size_t c = k->col[a];
+        double m = 0.0, v = 0.0;
+        for (size_t i = 0; i < n; i++)
+            m += w[i] * theta[i * d + c];
+        for (size_t i = 0; i < n; i++)
+            v += w[i] * (theta[i * d + c] - m) * (theta[i * d + c] - m);
+        /* h (h + 1) / 3 = 2 v, the variance of a uniform step on -h..h
+         * against Beaumont's factor 2; at least 1, so the walk never stops. */
+        double h = round((sqrt(1.0 + 24.0 * v) - 1.0) / 2.0);
+        k->half_width[a] = h >= 1.0 ? h : 1.0;
+    }
+}
+
+void pmc_discrete_kernel_perturb(const pmc_discrete_kernel *k, const double *ancestor,
+                                 gsl_rng *rng, double *theta)
+{
+    for (size_t a = 0; a < k->n; a++) {
+        size_t c = k->col[a];
+        double u = gsl_rng_uniform(rng); /* [0, 1) */
+        if (k->categories[a]) {
+            unsigned cats = k->categories[a], from = (unsigned)ancestor[c];
+            if (u < PMC_KERNEL_STAY) {
+                theta[c] = from;
+                continue;
+            }
+            /* One of the other cats - 1 categories, uniformly: skip `from`. */
+            unsigned j = (unsigned)((u - PMC_KERNEL_STAY) / (1.0 - PMC_KERNEL_STAY) * (cats - 1));
+            j = j < cats - 1 ? j : cats - 2;
+            theta[c] = j < from ? j : j + 1;
+        } else {
+            double h = k->half_width[a];
+            double step = floor(u * (2.0 * h + 1.0));
+            theta[c] = ancestor[c] + (step < 2.0 * h ? step : 2.0 * h) - h;
+        }
+    }
+}
+
+double pmc_discrete_kernel_pmf(const pmc_discrete_kernel *k, const double *from,
+                               const double *to)
+{
+    double p = 1.0;
+    for (size_t a = 0; a < k->n; a++) {
+        size_t c = k->col[a];
+        if (k->categories[a]) {
+            unsigned cats = k->categories[a];
+            p *= to[c] == from[c] ? PMC_KERNEL_STAY : (1.0 - PMC_KERNEL_STAY) / (cats - 1);
+        } else {
+            double h = k->half_width[a];
+            if (fabs(to[c] - from[c]) > h)
+                return 0.0;
+            p *= 1.0 / (2.0 * h + 1.0);
+        }
+    }
+    return p;
+}

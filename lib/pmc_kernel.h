@@ -99,4 +99,38 @@ void pmc_kernel_perturb(const pmc_kernel *k, const double *center, gsl_rng *rng,
  * K(x | y) is proportional to exp(-|z_x - z_y|^2 / 2). */
 void pmc_kernel_whiten(const pmc_kernel *k, const double *theta, size_t n, double *z);
 
+/* --- discrete parameters --- */
+
+/* The kernel of the discrete parameters (docs/algorithm.md "Discrete
+ * parameters"), independent of the normal kernel of the continuous ones and
+ * of each other. An ordered parameter (uniform_int, poisson) steps by s,
+ * uniform on {-h, ..., h}; h is fitted so that the step's variance
+ * h (h + 1) / 3 matches Beaumont's 2 x the weighted variance. A categorical
+ * parameter of k categories stays with probability PMC_KERNEL_STAY, else
+ * jumps to one of the other k - 1 uniformly (pyABC's DiscreteJumpTransition,
+ * Klinger, Rickert & Hasenauer 2018). */
+#define PMC_KERNEL_MAX_DISCRETE 64
+#define PMC_KERNEL_STAY 0.7
+typedef struct {
+    size_t n;                                   /* discrete parameters */
+    size_t col[PMC_KERNEL_MAX_DISCRETE];        /* their columns in theta */
+    unsigned categories[PMC_KERNEL_MAX_DISCRETE]; /* k, or 0 for an ordered parameter */
+    double half_width[PMC_KERNEL_MAX_DISCRETE]; /* h of an ordered parameter, >= 1 */
+} pmc_discrete_kernel;
+
+/* Sets the half-widths from the population theta (n rows of d) with
+ * normalised weights w: h = max(1, round((sqrt(1 + 24 v) - 1) / 2)), v the
+ * weighted variance of the column, summed in index order. */
+void pmc_discrete_kernel_fit(pmc_discrete_kernel *k, const double *theta, const double *w,
+                             size_t n, size_t d);
+
+/* Writes the discrete columns of theta, moved from the ancestor's row
+ * (d columns), one uniform draw per parameter in column order. */
+void pmc_discrete_kernel_perturb(const pmc_discrete_kernel *k, const double *ancestor,
+                                 gsl_rng *rng, double *theta);
+
+/* The product over the discrete parameters of K(to | from) (rows of d). */
+double pmc_discrete_kernel_pmf(const pmc_discrete_kernel *k, const double *from,
+                               const double *to);
+
 #endif

@@ -158,19 +158,14 @@ static int parse_count(const pmc_config_kv *kv, double lo, double *out, pmc_err 
 static const char *const ordinals[] = {"first", "second", "third", "fourth"};
 
 /* The parameter at index i must have a prior on values >= 0 (standard
- * deviations, scales, rates): uniform with a >= 0, truncnormal with a >= 0,
- * or a distribution on the positive half-line. */
+ * deviations, scales, rates): a support that starts at 0 or above. */
 static int check_nonnegative_prior(const pmc_config *cfg, size_t i, const char *what,
                                    pmc_err *err)
 {
     const pmc_prior_spec *p = &cfg->prior[i];
-    int ok = 1;
-    if (p->kind == PMC_PRIOR_NORMAL)
-        ok = 0;
-    if ((p->kind == PMC_PRIOR_UNIFORM || p->kind == PMC_PRIOR_TRUNCNORMAL) &&
-        p->p[p->kind == PMC_PRIOR_UNIFORM ? 0 : 2] < 0.0)
-        ok = 0;
-    if (!ok)
+    double lo, hi;
+    pmc_prior_support(p, &lo, &hi);
+    if (!(lo >= 0.0))
         return pmc_err_set(err, PMC_EINVAL,
                            "%s: [prior] %s: model %s needs a prior on positive values for "
                            "its %s parameter (%s)",

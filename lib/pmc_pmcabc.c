@@ -48,6 +48,16 @@ typedef struct {
     double *stats, *pstats;
 } population;
 
+/* The columns each kernel moves: the normal kernel the continuous ones, on
+ * their scales ([prior] ... log, logit), the discrete kernel the others
+ * (docs/algorithm.md "Parameter scales", "Discrete parameters"). */
+typedef struct {
+    size_t dc;                   /* continuous parameters */
+    size_t cont[PMC_MAX_PARAMS]; /* their columns, in order */
+    int separate;                /* the normal kernel works on a copy: a scale or a discrete column */
+    pmc_discrete_kernel disc;    /* n = 0 without discrete parameters */
+} kernel_layout;
+
 /* What a slot needs to compute its particle, shared read-only by all slots. */
 typedef struct {
     const pmc_config *cfg;
@@ -60,8 +70,9 @@ typedef struct {
     double epsilon;
     const population *prev;   /* NULL in generation 0 */
     const double *prev_cumw;  /* cumulative weights of prev, for ancestor draws */
-    const double *prev_u;     /* prev's parameters on the kernel's scales (prev->theta if linear) */
+    const double *prev_u;     /* prev's continuous columns on their scales (prev->theta if the same) */
     const pmc_kernel *kernel;
+    const kernel_layout *lay;
     gsl_rng *rng;             /* scratch, this rank's main thread only */
     double *stats;            /* scratch: n_stats */
     double deadline;          /* abandon the slot after this time; 0 = never */
@@ -123,9 +134,13 @@ static int propose(const slot_ctx *c, double *theta, pmc_err *err)
             pmc_prior_sample_joint(c->cfg->prior, d, c->rng, theta);
         } else {
             size_t j = draw_ancestor(c->prev_cumw, c->prev->n, c->rng);
-            pmc_kernel_perturb_ancestor(c->kernel, j, c->prev_u + j * d, c->rng, theta);
-            for (size_t k = 0; k < d; k++)
-                theta[k] = pmc_prior_from_scale(&c->cfg->prior[k], theta[k]);
+            const kernel_layout *lay = c->lay;
+            double u[PMC_MAX_PARAMS];
+            if (lay->dc)
+                pmc_kernel_perturb_ancestor(c->kernel, j, c->prev_u + j * lay->dc, c->rng, u);
+            for (size_t a = 0; a < lay->dc; a++)
+                theta[lay->cont[a]] = pmc_prior_from_scale(&c->cfg->prior[lay->cont[a]], u[a]);
+            pmc_discrete_kernel_perturb(&lay->disc, c->prev->theta + j * d, c->rng, theta);
             /* The scaled density: also -inf where rounding put a scaled
              * parameter on the end of its range, where its weight would be 0. */
             if (!isfinite(pmc_prior_logpdf_scaled_joint(c->cfg->prior, d, theta)))
@@ -313,9 +328,10 @@ typedef struct {
     int have_prev;
     pmc_kernel kernel;
     double *cumw, *z, *z_prev, *logprior;
-    /* The populations' parameters on the kernel's scales ([prior] ... log,
-     * logit); NULL when every scale is linear, and the kernel works on theta. */
+    /* The populations' continuous columns on their scales (n x lay.dc); NULL
+     * unless lay.separate: the normal kernel then works on theta itself. */
     double *u, *u_prev;
+    kernel_layout lay;
     double *epsilons;
     uint64_t total_sims;
     double attempts_hint;      /* simulations per slot of the last generation */
@@ -351,20 +367,133 @@ typedef struct {
  * collectives, which grew with the rank count (issue 15). */
 #define WEIGHTS_LOCAL_MAX_TERMS 1.6e7
 
-/* theta (st->n rows) on the kernel's scales, in u; theta itself if every
- * scale is linear (u is NULL then). */
+/* The continuous columns of theta (st->n rows) on their scales, in u;
+ * theta itself if the layout needs no copy (u is NULL then). */
 static const double *on_kernel_scale(const run_state *st, const double *theta, double *u)
 {
     if (!u)
         return theta;
-    for (size_t i = 0; i < st->n * st->d; i++)
-        u[i] = pmc_prior_to_scale(&st->cfg->prior[i % st->d], theta[i]);
+    const kernel_layout *lay = &st->lay;
+    for (size_t i = 0; i < st->n; i++)
+        for (size_t a = 0; a < lay->dc; a++)
+            u[i * lay->dc + a] = pmc_prior_to_scale(&st->cfg->prior[lay->cont[a]],
+                                                    theta[i * st->d + lay->cont[a]]);
     return u;
 }
 
 static const double *prev_on_kernel_scale(const run_state *st)
 {
     return st->u_prev ? st->u_prev : st->prev.theta;
+}
+
+/* Splits the parameters between the kernels. The local kernels fit one
+ * covariance per ancestor from its neighbours in all coordinates, which a
+ * discrete parameter has no metric for: refused with discrete parameters. */
+static int setup_layout(run_state *st, pmc_err *err)
+{
+    kernel_layout *lay = &st->lay;
+    const pmc_config *cfg = st->cfg;
+    memset(lay, 0, sizeof *lay);
+    for (size_t k = 0; k < st->d; k++) {
+        const pmc_prior_spec *p = &cfg->prior[k];
+        if (!pmc_prior_is_discrete(p)) {
+            lay->cont[lay->dc++] = k;
+            lay->separate |= p->scale != PMC_SCALE_LINEAR;
+            continue;
+        }
+        size_t a = lay->disc.n++;
+        lay->disc.col[a] = k;
+        lay->disc.categories[a] = p->kind == PMC_PRIOR_CATEGORICAL ? p->n_p : 0;
+        lay->disc.half_width[a] = 1.0;
+        lay->separate = 1;
+        if (cfg->kernel_kind == PMC_KERNEL_OLCM || cfg->kernel_kind == PMC_KERNEL_KNN)
+            return pmc_err_set(err, PMC_EINVAL, "[kernel] name = %s: a local kernel needs "
+                               "continuous parameters only, and [prior] %s = %s(...) is "
+                               "discrete: use beaumont or componentwise",
+                               pmc_kernel_kind_name((pmc_kernel_kind)cfg->kernel_kind),
+                               p->name, pmc_prior_kind_name(p->kind));
+    }
+    return PMC_OK;
+}
+
+/* Ascending discrete values of rows a and b, then index: sorts the new
+ * particles into groups that share one discrete kernel row. */
+typedef struct {
+    const double *theta;
+    const pmc_discrete_kernel *disc;
+    size_t d;
+} disc_order;
+
+static int cmp_disc(const disc_order *o, size_t a, size_t b)
+{
+    for (size_t k = 0; k < o->disc->n; k++) {
+        double x = o->theta[a * o->d + o->disc->col[k]], y = o->theta[b * o->d + o->disc->col[k]];
+        if (x != y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
+}
+
+/* Weights with discrete parameters: the denominator of particle i is
+ * sum_j w_j K_c(u_i | u_j) K_d(k_i | k_j) (docs/algorithm.md "Discrete
+ * parameters"). The particles that share their discrete values form a
+ * group; for a group, w'_j = w_j K_d(k | k_j) is one vector, and the
+ * continuous part is pmc_weights_block's sum with w' for the weights, so
+ * each w_i keeps that function's bits for any [lo, hi) (and the plain sum
+ * of w' in index order when every parameter is discrete). */
+static int discrete_weights(run_state *st, size_t lo, size_t hi, pmc_err *err)
+{
+    size_t n_prev = st->prev.n, d = st->d, dc = st->lay.dc, m = hi - lo;
+    const pmc_discrete_kernel *disc = &st->lay.disc;
+    size_t *idx = malloc((m + 1) * sizeof *idx);
+    double *wp = malloc(n_prev * sizeof *wp);
+    double *zg = malloc((m * dc + 1) * sizeof *zg), *lpg = malloc((m + 1) * sizeof *lpg);
+    double *outg = malloc((m + 1) * sizeof *outg);
+    int rc = idx && wp && zg && lpg && outg ? PMC_OK
+                                           : pmc_err_set(err, PMC_ENOMEM, "out of memory for the "
+                                                         "weights of %zu particles", m);
+    disc_order o = { st->cur.theta, disc, d };
+    /* Insertion into groups: stable, O(m x groups); the discrete values are few. */
+    size_t ng = 0;
+    for (size_t i = lo; i < hi && rc == PMC_OK; i++) {
+        size_t pos = ng;
+        while (pos > 0 && cmp_disc(&o, idx[pos - 1], i) > 0)
+            pos--;
+        memmove(idx + pos + 1, idx + pos, (ng - pos) * sizeof *idx);
+        idx[pos] = i;
+        ng++;
+    }
+    for (size_t g0 = 0; g0 < m && rc == PMC_OK;) {
+        size_t g1 = g0 + 1;
+        while (g1 < m && cmp_disc(&o, idx[g0], idx[g1]) == 0)
+            g1++;
+        const double *ki = st->cur.theta + idx[g0] * d;
+        for (size_t j = 0; j < n_prev; j++)
+            wp[j] = st->prev.weights[j] *
+                    pmc_discrete_kernel_pmf(disc, st->prev.theta + j * d, ki);
+        for (size_t a = g0; a < g1; a++) {
+            memcpy(zg + (a - g0) * dc, st->z + idx[a] * dc, dc * sizeof *zg);
+            lpg[a - g0] = st->logprior[idx[a]];
+        }
+        if (dc) {
+            rc = pmc_weights_block(zg, lpg, 0, g1 - g0, st->z_prev, wp, n_prev, dc, outg, err);
+        } else {
+            double sum = 0.0;
+            for (size_t j = 0; j < n_prev; j++)
+                sum += wp[j];
+            for (size_t a = 0; a < g1 - g0; a++)
+                outg[a] = exp(lpg[a]) / sum;
+        }
+        for (size_t a = g0; a < g1 && rc == PMC_OK; a++)
+            st->cur.weights[idx[a]] = outg[a - g0];
+        g0 = g1;
+    }
+    free(idx);
+    free(wp);
+    free(zg);
+    free(lpg);
+    free(outg);
+    return rc;
 }
 
 /* Importance weights of the new population (Beaumont 2009, step 2.2). Each
@@ -389,16 +518,21 @@ static int compute_weights(run_state *st, pmc_err *err)
     for (size_t i = lo; i < hi; i++)
         st->logprior[i] = pmc_prior_logpdf_scaled_joint(st->cfg->prior, d, cur->theta + i * d);
     const double *u = on_kernel_scale(st, cur->theta, st->u);
+    size_t dc = st->lay.dc;
     int rc;
-    if (st->kernel.n_local) {
+    if (st->lay.disc.n) {
+        if (dc)
+            pmc_kernel_whiten(&st->kernel, u, n, st->z);
+        rc = discrete_weights(st, lo, hi, err);
+    } else if (st->kernel.n_local) {
         /* OLCM, KNN: a covariance per ancestor (pmc_weights_block_local). */
         rc = pmc_weights_block_local(u, st->logprior, lo, hi, prev_on_kernel_scale(st),
-                                     st->kernel.local_inv, st->prev.weights, st->prev.n, d,
+                                     st->kernel.local_inv, st->prev.weights, st->prev.n, dc,
                                      cur->weights + lo, err);
     } else {
         pmc_kernel_whiten(&st->kernel, u, n, st->z);
         rc = pmc_weights_block(st->z, st->logprior, lo, hi, st->z_prev, st->prev.weights,
-                               st->prev.n, d, cur->weights + lo, err);
+                               st->prev.n, dc, cur->weights + lo, err);
     }
     /* Unshared, every rank got the same status from the same inputs. */
     if (shared)
@@ -432,15 +566,18 @@ static int prepare_next(run_state *st, double eps, const double *dist, pmc_err *
     pmc_kernel_spec spec = { (pmc_kernel_kind)st->cfg->kernel_kind,
                              knn_neighbours(st->cfg, p->n, p->d), dist, eps };
     const double *u = on_kernel_scale(st, p->theta, st->u);
-    int rc = pmc_kernel_fit_kind(&st->kernel, &spec, u, p->weights, p->n, p->d, err);
+    size_t dc = st->lay.dc;
+    int rc = dc ? pmc_kernel_fit_kind(&st->kernel, &spec, u, p->weights, p->n, dc, err) : PMC_OK;
     if (rc != PMC_OK)
         return rc;
+    pmc_discrete_kernel_fit(&st->lay.disc, p->theta, p->weights, p->n, p->d);
     double acc = 0.0;
     for (size_t i = 0; i < p->n; i++) {
         acc += p->weights[i];
         st->cumw[i] = acc;
     }
-    pmc_kernel_whiten(&st->kernel, u, p->n, st->z_prev);
+    if (dc)
+        pmc_kernel_whiten(&st->kernel, u, p->n, st->z_prev);
     population tmp = st->prev;
     st->prev = st->cur;
     st->cur = tmp;
@@ -704,6 +841,7 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     c.prev = st->have_prev ? &st->prev : NULL;
     c.prev_cumw = st->cumw;
     c.prev_u = st->have_prev ? prev_on_kernel_scale(st) : NULL;
+    c.lay = &st->lay;
     c.kernel = &st->kernel;
     c.rng = st->rng;
     c.stats = st->stats;
@@ -815,9 +953,12 @@ static int alloc_state(run_state *st, unsigned max_gens, pmc_err *err)
     st->z = malloc(n * d * sizeof(double));
     st->z_prev = malloc(n * d * sizeof(double));
     st->logprior = malloc(n * sizeof(double));
-    if (pmc_prior_any_scaled(st->cfg->prior, d)) {
-        st->u = malloc(n * d * sizeof(double));
-        st->u_prev = malloc(n * d * sizeof(double));
+    int rc_lay = setup_layout(st, err);
+    if (rc_lay != PMC_OK)
+        return rc_lay;
+    if (st->lay.separate) {
+        st->u = malloc(n * st->lay.dc * sizeof(double) + 1);
+        st->u_prev = malloc(n * st->lay.dc * sizeof(double) + 1);
         if (!st->u || !st->u_prev)
             return pmc_err_set(err, PMC_ENOMEM, "out of memory for %zu particles", n);
     }

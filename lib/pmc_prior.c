@@ -30,6 +30,10 @@ static const prior_info priors[] = {
     [PMC_PRIOR_GAMMA] = {"gamma", 2, "gamma(shape, scale)"},
     [PMC_PRIOR_BETA] = {"beta", 2, "beta(a, b)"},
     [PMC_PRIOR_TRUNCNORMAL] = {"truncnormal", 4, "truncnormal(m, s, a, b)"},
+    [PMC_PRIOR_UNIFORM_INT] = {"uniform_int", 2, "uniform_int(a, b)"},
+    [PMC_PRIOR_POISSON] = {"poisson", 1, "poisson(lambda)"},
+    /* 0: from 2 to PMC_PRIOR_MAX_ARGS numbers */
+    [PMC_PRIOR_CATEGORICAL] = {"categorical", 0, "categorical(p1, ..., pk)"},
 };
 #define PMC__NKINDS (sizeof priors / sizeof priors[0])
 
@@ -42,7 +46,7 @@ const char *pmc_prior_kind_name(pmc_prior_kind kind)
 
 void pmc_prior_format(const pmc_prior_spec *spec, char *buf, size_t len)
 {
-    size_t k = (size_t)spec->kind < PMC__NKINDS ? priors[spec->kind].nparams : 0;
+    size_t k = spec->n_p;
     int used = snprintf(buf, len, "%s(", pmc_prior_kind_name(spec->kind));
     for (size_t i = 0; i < k && used >= 0 && (size_t)used < len; i++)
         used += snprintf(buf + used, len - (size_t)used, "%s%g", i ? ", " : "", spec->p[i]);
@@ -106,7 +110,8 @@ static int parse_number(const char *p, double *out, const char **end, const char
     return PMC_OK;
 }
 
-/* Reads "(x, y, ...)" into out->p (at most 4 kept) and counts the numbers. */
+/* Reads "(x, y, ...)" into out->p (at most PMC_PRIOR_MAX_ARGS kept) and
+ * counts the numbers. */
 static int parse_args(const char *p, const prior_info *info, pmc_prior_spec *out,
                            size_t *count, const char **end, pmc_err *err)
 {
@@ -125,7 +130,7 @@ static int parse_args(const char *p, const prior_info *info, pmc_prior_spec *out
         int rc = parse_number(p, &v, &p, info->usage, err);
         if (rc != PMC_OK)
             return rc;
-        if (*count < 4)
+        if (*count < PMC_PRIOR_MAX_ARGS)
             out->p[*count] = v;
         (*count)++;
         if (*p == ')') {
@@ -180,6 +185,35 @@ static int validate_truncnormal(pmc_prior_spec *s, const char *usage, pmc_err *e
     return PMC_OK;
 }
 
+/* Whole numbers below 2^53 in magnitude, so that every value between them
+ * is a double and b - a + 1 is exact. */
+static int validate_uniform_int(const pmc_prior_spec *s, const char *usage, pmc_err *err)
+{
+    for (int k = 0; k < 2; k++)
+        if (s->p[k] != floor(s->p[k]) || fabs(s->p[k]) > 0x1p53)
+            return pmc_err_set(err, PMC_EINVAL, "%s: %s must be a whole number of magnitude at "
+                               "most 2^53, got %g", usage, k ? "b" : "a", s->p[k]);
+    return check_bounds(s->p[0], s->p[1], err);
+}
+
+/* Probabilities or relative weights: >= 0, at least one > 0; the density
+ * divides by their sum (log_norm = log sum). */
+static int validate_categorical(pmc_prior_spec *s, const char *usage, pmc_err *err)
+{
+    double sum = 0.0;
+    for (unsigned i = 0; i < s->n_p; i++) {
+        if (!(s->p[i] >= 0.0))
+            return pmc_err_set(err, PMC_EINVAL, "%s: p%u must be >= 0, got %g", usage, i + 1,
+                               s->p[i]);
+        sum += s->p[i];
+    }
+    if (!(sum > 0.0) || !isfinite(sum))
+        return pmc_err_set(err, PMC_EINVAL, "%s: the probabilities must have a positive, "
+                           "finite sum", usage);
+    s->log_norm = log(sum);
+    return PMC_OK;
+}
+
 static int validate(pmc_prior_spec *s, pmc_err *err)
 {
     const char *usage = priors[s->kind].usage;
@@ -202,6 +236,12 @@ static int validate(pmc_prior_spec *s, pmc_err *err)
     }
     case PMC_PRIOR_TRUNCNORMAL:
         return validate_truncnormal(s, usage, err);
+    case PMC_PRIOR_UNIFORM_INT:
+        return validate_uniform_int(s, usage, err);
+    case PMC_PRIOR_POISSON:
+        return check_positive(s->p[0], "lambda", usage, err);
+    case PMC_PRIOR_CATEGORICAL:
+        return validate_categorical(s, usage, err);
     }
     return pmc_err_set(err, PMC_EINVAL, "unknown distribution kind %d", (int)s->kind);
 }
@@ -236,6 +276,10 @@ static int validate_scale(const pmc_prior_spec *s, pmc_err *err)
     pmc_prior_support(s, &lo, &hi);
     char spec[128];
     pmc_prior_format(s, spec, sizeof spec);
+    if (s->scale != PMC_SCALE_LINEAR && pmc_prior_is_discrete(s))
+        return pmc_err_set(err, PMC_EINVAL, "a %s scale is for continuous parameters, and %s "
+                           "is discrete (its kernel steps between whole numbers)",
+                           pmc_prior_scale_name(s->scale), spec);
     if (s->scale == PMC_SCALE_LOG && !(lo >= 0.0))
         return pmc_err_set(err, PMC_EINVAL, "the log scale needs a prior on values >= 0, and "
                            "%s reaches below 0", spec);
@@ -264,9 +308,13 @@ int pmc_prior_parse(const char *text, pmc_prior_spec *out, pmc_err *err)
     if (*p != '\0')
         return pmc_err_set(err, PMC_EINVAL, "%s: unexpected text '%s' after ')'%s", info->usage,
                            p, rc == PMC_OK ? "" : "; a scale after it is 'log' or 'logit'");
-    if (count != info->nparams)
+    if (info->nparams == 0 && (count < 2 || count > PMC_PRIOR_MAX_ARGS))
+        return pmc_err_set(err, PMC_EINVAL, "expected %s with 2 to %d numbers, got %zu",
+                           info->usage, PMC_PRIOR_MAX_ARGS, count);
+    if (info->nparams != 0 && count != info->nparams)
         return pmc_err_set(err, PMC_EINVAL, "expected %s with %zu number%s, got %zu", info->usage,
                            info->nparams, info->nparams == 1 ? "" : "s", count);
+    s.n_p = (unsigned)count;
     rc = validate(&s, err);
     if (rc == PMC_OK)
         rc = validate_scale(&s, err);
@@ -277,10 +325,17 @@ int pmc_prior_parse(const char *text, pmc_prior_spec *out, pmc_err *err)
     memcpy(out->p, s.p, sizeof out->p);
     out->log_norm = s.log_norm;
     out->scale = s.scale;
+    out->n_p = s.n_p;
     return PMC_OK;
 }
 
 /* --- scales --- */
+
+int pmc_prior_is_discrete(const pmc_prior_spec *spec)
+{
+    return spec->kind == PMC_PRIOR_UNIFORM_INT || spec->kind == PMC_PRIOR_POISSON ||
+           spec->kind == PMC_PRIOR_CATEGORICAL;
+}
 
 const char *pmc_prior_scale_name(pmc_prior_scale scale)
 {
@@ -299,6 +354,17 @@ void pmc_prior_support(const pmc_prior_spec *spec, double *lo, double *hi)
     case PMC_PRIOR_TRUNCNORMAL:
         *lo = spec->p[2];
         *hi = spec->p[3];
+        break;
+    case PMC_PRIOR_UNIFORM_INT:
+        *lo = spec->p[0];
+        *hi = spec->p[1];
+        break;
+    case PMC_PRIOR_CATEGORICAL:
+        *lo = 0.0;
+        *hi = spec->n_p - 1.0;
+        break;
+    case PMC_PRIOR_POISSON:
+        *lo = 0.0;
         break;
     case PMC_PRIOR_BETA:
         *lo = 0.0;
@@ -404,6 +470,23 @@ static double sample_truncnormal(const pmc_prior_spec *s, gsl_rng *rng)
     return m + sd * std_truncnormal_invert(alpha, beta, rng);
 }
 
+/* Inverse CDF: the first category whose cumulative weight exceeds u sum p
+ * (a category of weight 0 is never chosen). */
+static double sample_categorical(const pmc_prior_spec *spec, gsl_rng *rng)
+{
+    double u = gsl_rng_uniform(rng) * exp(spec->log_norm), acc = 0.0;
+    unsigned last = 0;
+    for (unsigned i = 0; i < spec->n_p; i++) {
+        if (spec->p[i] <= 0.0)
+            continue;
+        acc += spec->p[i];
+        last = i;
+        if (u < acc)
+            return i;
+    }
+    return last;
+}
+
 double pmc_prior_sample(const pmc_prior_spec *spec, gsl_rng *rng)
 {
     const double *p = spec->p;
@@ -415,6 +498,11 @@ double pmc_prior_sample(const pmc_prior_spec *spec, gsl_rng *rng)
     case PMC_PRIOR_GAMMA: return gsl_ran_gamma(rng, p[0], p[1]);
     case PMC_PRIOR_BETA: return gsl_ran_beta(rng, p[0], p[1]);
     case PMC_PRIOR_TRUNCNORMAL: return sample_truncnormal(spec, rng);
+    case PMC_PRIOR_UNIFORM_INT:
+        /* u in [0, 1): floor(u (b - a + 1)) in 0..b - a (the min guards rounding up) */
+        return fmin(p[0] + floor(gsl_rng_uniform(rng) * (p[1] - p[0] + 1.0)), p[1]);
+    case PMC_PRIOR_POISSON: return (double)gsl_ran_poisson(rng, p[0]);
+    case PMC_PRIOR_CATEGORICAL: return sample_categorical(spec, rng);
     }
     return NAN;
 }
@@ -483,6 +571,15 @@ double pmc_prior_logpdf(const pmc_prior_spec *spec, double x)
         if (x < p[2] || x > p[3])
             return -INFINITY;
         return normal_logpdf(x, p[0], p[1]) - spec->log_norm;
+    case PMC_PRIOR_UNIFORM_INT:
+        return x >= p[0] && x <= p[1] && x == floor(x) ? -log(p[1] - p[0] + 1.0) : -INFINITY;
+    case PMC_PRIOR_POISSON:
+        /* k log(lambda) - lambda - log(k!) */
+        return x >= 0 && x == floor(x) ? x * log(p[0]) - p[0] - lgamma(x + 1.0) : -INFINITY;
+    case PMC_PRIOR_CATEGORICAL:
+        if (!(x >= 0 && x < spec->n_p && x == floor(x)) || !(p[(size_t)x] > 0))
+            return -INFINITY;
+        return log(p[(size_t)x]) - spec->log_norm;
     }
     return -INFINITY;
 }

@@ -11,6 +11,8 @@
 
 #define PMC_NAME_MAX 64
 #define PMC_MAX_PARAMS 64
+/* Numbers a spec holds: categorical(p1, ..., pk) has at most this many. */
+#define PMC_PRIOR_MAX_ARGS 16
 
 typedef enum {
     PMC_PRIOR_UNIFORM,     /* uniform(a, b), a < b */
@@ -19,7 +21,11 @@ typedef enum {
     PMC_PRIOR_EXPONENTIAL, /* exponential(rate), rate > 0; mean 1/rate */
     PMC_PRIOR_GAMMA,       /* gamma(shape, scale), both > 0; mean shape*scale */
     PMC_PRIOR_BETA,        /* beta(a, b), both > 0 */
-    PMC_PRIOR_TRUNCNORMAL  /* truncnormal(m, s, a, b): Normal(m, s) restricted to [a, b], s > 0, a < b */
+    PMC_PRIOR_TRUNCNORMAL, /* truncnormal(m, s, a, b): Normal(m, s) restricted to [a, b], s > 0, a < b */
+    /* Discrete (values are whole numbers; docs/config.md [prior]): */
+    PMC_PRIOR_UNIFORM_INT, /* uniform_int(a, b): each of a, a + 1, ..., b; whole a < b */
+    PMC_PRIOR_POISSON,     /* poisson(lambda), lambda > 0: 0, 1, 2, ... */
+    PMC_PRIOR_CATEGORICAL  /* categorical(p1, ..., pk), 2 <= k <= 16: category i - 1 with p_i / sum p */
 } pmc_prior_kind;
 
 /* The scale on which the proposal kernel perturbs a parameter: the word
@@ -34,7 +40,8 @@ typedef enum {
 typedef struct {
     char name[PMC_NAME_MAX]; /* parameter name, from the [prior] key */
     pmc_prior_kind kind;
-    double p[4];             /* distribution parameters, in the order of the spec */
+    double p[PMC_PRIOR_MAX_ARGS]; /* distribution parameters, in the order of the spec */
+    unsigned n_p;            /* how many of p the spec gave */
     double log_norm;         /* truncnormal: log of the mass of [a, b]; else 0 */
     pmc_prior_scale scale;   /* where the kernel perturbs it */
 } pmc_prior_spec;
@@ -49,6 +56,9 @@ int pmc_prior_parse(const char *text, pmc_prior_spec *out, pmc_err *err);
 /* The support [*lo, *hi] of the marginal (infinite ends as +-INFINITY; the
  * open ends of lognormal, exponential, gamma and beta reported as closed). */
 void pmc_prior_support(const pmc_prior_spec *spec, double *lo, double *hi);
+
+/* 1 for the discrete kinds (uniform_int, poisson, categorical). */
+int pmc_prior_is_discrete(const pmc_prior_spec *spec);
 
 /* "linear", "log", "logit". */
 const char *pmc_prior_scale_name(pmc_prior_scale scale);

@@ -45,6 +45,8 @@ CASES=(
 "scale_log_negative  |line:16|mu = normal(170, 5) log       |16    |[prior] mu: normal(170, 5) log: the log scale needs a prior on values >= 0, and normal(170, 5) reaches below 0"
 "scale_logit_open    |line:17|sigma = gamma(2, 5) logit     |17    |the logit scale needs a prior with two finite bounds"
 "scale_unknown       |line:17|sigma = uniform(5, 25) sqrt   |17    |a scale after it is 'log' or 'logit'"
+"uniform_int_real    |line:16|mu = uniform_int(150.5, 200)  |16    |[prior] mu: uniform_int(150.5, 200): uniform_int(a, b): a must be a whole number"
+"categorical_one     |line:16|mu = categorical(1)           |16    |expected categorical(p1, ..., pk) with 2 to 16 numbers, got 1"
 "sigma_prior_normal  |line:17|sigma = normal(10, 2)         |17    |needs a prior on positive values"
 "missing_data_file   |line:13|data = no-such-file.csv       |13    |cannot open data file $WORK/no-such-file.csv: No such file"
 "missing_data_key    |line:13|                              |file  |[model] data: missing"

@@ -49,6 +49,17 @@ variant scales "$WORK/k.ini" --set "prior.mu=uniform(150, 200) logit" \
     --set "prior.sigma=uniform(5, 25) log"
 variant scales_knn "$WORK/k.ini" --set "prior.mu=uniform(150, 200) logit" \
     --set "prior.sigma=uniform(5, 25) log" --set kernel.name=knn
+# A discrete parameter beside a continuous one on a log scale.
+variant discrete "$WORK/k.ini" --set "prior.mu=uniform_int(150, 200)" \
+    --set "prior.sigma=uniform(5, 25) log"
+variant discrete_cw "$WORK/k.ini" --set "prior.mu=uniform_int(150, 200)" \
+    --set kernel.name=componentwise
+for local in olcm knn; do
+    pmc 1 run "$WORK/k.ini" --set run.checkpoint_dir="$WORK/discrete_$local" \
+        --set "prior.mu=uniform_int(150, 200)" --set kernel.name=$local
+    expect_status "discrete with $local: refused" 2 "[kernel] name = $local: a local kernel needs \
+continuous parameters only, and [prior] mu = uniform_int(...) is discrete: use beaumont or componentwise"
+done
 
 # The kernel is used: each gives other populations than the default's.
 pmc 1 run "$WORK/k.ini" --set run.checkpoint_dir="$WORK/default"

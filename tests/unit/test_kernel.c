@@ -523,7 +523,60 @@ PMC_TEST(kernel_perturb_ancestor_uses_its_factor)
     pmc_kernel_free(&k);
 }
 
+/* --- discrete kernel --- */
+
+PMC_TEST(kernel_discrete_fit_half_width)
+{
+    pmc_discrete_kernel k = { .n = 2, .col = { 0, 1 }, .categories = { 0, 3 } };
+    /* Column 0: values 0 and 10 with weights 1/2: v = 25, h = round((sqrt(601) - 1) / 2) = 12. */
+    const double theta[] = { 0, 1, 10, 2 }, w[] = { 0.5, 0.5 };
+    pmc_discrete_kernel_fit(&k, theta, w, 2, 2);
+    PMC_CHECK(k.half_width[0] == 12.0);
+    /* A collapsed column still walks: h >= 1. */
+    const double same[] = { 4, 0, 4, 0 };
+    pmc_discrete_kernel_fit(&k, same, w, 2, 2);
+    PMC_CHECK(k.half_width[0] == 1.0);
+}
+
+/* The pmf sums to 1 over all reachable values, and 200,000 perturbations
+ * of one ancestor land on each value with its pmf (5 binomial sds). */
+PMC_TEST(kernel_discrete_perturb_matches_pmf)
+{
+    enum { M = 200000 };
+    pmc_discrete_kernel k = { .n = 2, .col = { 0, 2 }, .categories = { 0, 4 },
+                              .half_width = { 2, 0 } };
+    const double from[3] = { 5, 0.25, 1 };
+    size_t count[5][4] = { { 0 } };
+    gsl_rng *r = pmc_rng_alloc();
+    pmc_rng_set_stream(r, 99, 1, 0, 0);
+    double to[3] = { 0, 0.25, 0 };
+    for (int i = 0; i < M; i++) {
+        pmc_discrete_kernel_perturb(&k, from, r, to);
+        PMC_CHECK(to[1] == 0.25); /* a continuous column is left alone */
+        int a = (int)to[0] - 3, b = (int)to[2];
+        if (a < 0 || a > 4 || b < 0 || b > 3) {
+            PMC_CHECK(0);
+            break;
+        }
+        count[a][b]++;
+    }
+    gsl_rng_free(r);
+    double total = 0.0;
+    for (int a = 0; a < 5; a++)
+        for (int b = 0; b < 4; b++) {
+            double x[3] = { a + 3.0, 0.25, b };
+            double p = pmc_discrete_kernel_pmf(&k, from, x);
+            total += p;
+            PMC_CHECK(fabs((double)count[a][b] - M * p) <= 5 * sqrt(M * p * (1 - p)) + 1e-9);
+        }
+    PMC_CHECK_NEAR(total, 1.0, 1e-12);
+    double far[3] = { 8, 0.25, 1 };
+    PMC_CHECK(pmc_discrete_kernel_pmf(&k, from, far) == 0.0);
+}
+
 const pmc_test_case pmc_tests_kernel[] = {
+    PMC_TEST_ENTRY(kernel_discrete_fit_half_width),
+    PMC_TEST_ENTRY(kernel_discrete_perturb_matches_pmf),
     PMC_TEST_ENTRY(kernel_kind_names),
     PMC_TEST_ENTRY(kernel_fit_kind_beaumont_same_bits),
     PMC_TEST_ENTRY(kernel_componentwise_by_hand),
