@@ -133,17 +133,32 @@ def replicate_config(eps_min, model, prior):
     return "\n".join(lines) + "\n"
 
 
-def run_replicates(config_text, tmp, tag, reps, eps_min):
-    """Runs pmcabc with seeds 1..reps; returns [(theta, weights)] of their
-    last generations, each of which must have stopped at epsilon eps_min."""
+def run_replicates(config_text, tmp, tag, reps, eps_min, *sets):
+    """Runs pmcabc with seeds 1..reps (and the --set arguments sets); returns
+    [(theta, weights)] of their last generations, each of which must have
+    stopped at epsilon eps_min."""
     runs = []
     for seed in range(1, reps + 1):
-        theta, w, eps = run(config_text, tmp, "%s_%d" % (tag, seed), "run.seed=%d" % seed)
+        theta, w, eps = run(config_text, tmp, "%s_%d" % (tag, seed), "run.seed=%d" % seed, *sets)
         if abs(eps - eps_min) > 1e-12:
             raise SystemExit("FAIL: seed %d stopped at epsilon %g, not at the minimum %g"
                              % (seed, eps, eps_min))
         runs.append((theta, w))
     return runs
+
+
+def check_replicates(label, runs, ref, t):
+    """The mean over the runs [(theta, weights)] of the weighted posterior
+    mean (and sd) of parameter 0 against the exact ref = (mean, sd): each
+    within t s_R / sqrt(R), s_R the spread of the R replicate estimates.
+    Prints both checks; returns True when both pass."""
+    est = np.array([weighted_mean_sd(theta[:, 0], w) for theta, w in runs])
+    reps = len(runs)
+    ok = True
+    for j, what in ((0, "mean"), (1, "sd")):
+        tol = t * est[:, j].std(ddof=1) / math.sqrt(reps)
+        ok &= check("%s x%d mu %s" % (label, reps, what), est[:, j].mean(), ref[j], tol)
+    return ok
 
 
 def check_against_rejection(label, names, ref, data_text, model, prior, reps, eps_min):

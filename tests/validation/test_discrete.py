@@ -26,7 +26,7 @@ import tempfile
 
 import numpy as np
 
-from common import check, run, t_quantile, weighted_mean_sd
+from common import check_replicates, run_replicates, t_quantile
 from test_normal_mean import CONFIG, DATA, REPS
 
 EPS = 0.1
@@ -59,22 +59,13 @@ def main():
         for name, prior, support, pmf in VARIANTS:
             ref = exact(x, support, pmf)
             print("%s: exact ABC posterior at eps %g: mean %.5f, sd %.5f" % (name, EPS, ref[0], ref[1]))
-            est = []
-            for seed in range(1, REPS + 1):
-                theta, w, eps = run(CONFIG, tmp, "%s%d" % (name, seed), "run.seed=%d" % seed,
-                                    "prior.mu=" + prior, "model.sigma0=%g" % SIGMA0,
-                                    "epsilon.minimum=%g" % EPS)
-                if abs(eps - EPS) > 1e-12:
-                    print("FAIL: %s seed %d stopped at epsilon %g, not %g" % (name, seed, eps, EPS))
-                    return 1
+            runs = run_replicates(CONFIG, tmp, name, REPS, EPS, "prior.mu=" + prior,
+                                  "model.sigma0=%g" % SIGMA0, "epsilon.minimum=%g" % EPS)
+            for theta, _ in runs:
                 if not np.all(np.isin(theta[:, 0], support)):
-                    print("FAIL: %s seed %d: a value outside the prior's support" % (name, seed))
+                    print("FAIL: %s: a value outside the prior's support" % name)
                     return 1
-                est.append(weighted_mean_sd(theta[:, 0], w))
-            est = np.array(est)
-            for j, what in ((0, "mean"), (1, "sd")):
-                tol = t * est[:, j].std(ddof=1) / math.sqrt(REPS)
-                ok &= check("%s x%d mu %s" % (name, REPS, what), est[:, j].mean(), ref[j], tol)
+            ok &= check_replicates(name, runs, ref, t)
     print("all checks passed" if ok else "FAIL: posterior differs from the exact ABC posterior")
     return 0 if ok else 1
 

@@ -18,13 +18,12 @@ against 0.223 (tolerance 0.028), a clear FAIL; olcm's moved only to 0.212
 (tolerance 0.024), within it - its covariances differ less between ancestors
 at the end of a 1-d run.
 """
-import math
 import sys
 import tempfile
 
 import numpy as np
 
-from common import check, run, t_quantile, weighted_mean_sd
+from common import check_replicates, run_replicates, t_quantile
 from test_normal_mean import CONFIG, DATA, EPS, REPS, exact_abc_posterior
 
 VARIANTS = (
@@ -45,17 +44,8 @@ def main():
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         for name, sets in VARIANTS:
-            est = []
-            for seed in range(1, REPS + 1):
-                theta, w, eps = run(CONFIG, tmp, "%s%d" % (name, seed), "run.seed=%d" % seed, *sets)
-                if abs(eps - EPS) > 1e-12:
-                    print("FAIL: %s seed %d stopped at epsilon %g, not %g" % (name, seed, eps, EPS))
-                    return 1
-                est.append(weighted_mean_sd(theta[:, 0], w))
-            est = np.array(est)
-            for j, what in ((0, "mean"), (1, "sd")):
-                tol = t * est[:, j].std(ddof=1) / math.sqrt(REPS)
-                ok &= check("%s x%d mu %s" % (name, REPS, what), est[:, j].mean(), ref[j], tol)
+            runs = run_replicates(CONFIG, tmp, name, REPS, EPS, *sets)
+            ok &= check_replicates(name, runs, ref, t)
     print("all checks passed" if ok else "FAIL: posterior differs from the exact ABC posterior")
     return 0 if ok else 1
 

@@ -24,13 +24,12 @@ FAILed (log 2.122 against 2.141, tolerance 0.015; logit 2.016 against 2.240,
 tolerance 0.005; logit_olcm alike) and both logit sds (0.061-0.066 against
 0.161).
 """
-import math
 import sys
 import tempfile
 
 import numpy as np
 
-from common import check, run, t_quantile, weighted_mean_sd
+from common import check_replicates, run_replicates, t_quantile
 from test_normal_mean import CONFIG, DATA, EPS, REPS, exact_abc_posterior
 
 VARIANTS = (
@@ -51,21 +50,12 @@ def main():
             ref = exact_abc_posterior(x, EPS, lo, hi)
             print("%s: exact ABC posterior on [%g, %g] at eps %g: mean %.5f, sd %.5f"
                   % (name, lo, hi, EPS, ref[0], ref[1]))
-            est = []
-            for seed in range(1, REPS + 1):
-                theta, w, eps = run(CONFIG, tmp, "%s%d" % (name, seed), "run.seed=%d" % seed,
-                                    "prior.mu=" + prior, *sets)
-                if abs(eps - EPS) > 1e-12:
-                    print("FAIL: %s seed %d stopped at epsilon %g, not %g" % (name, seed, eps, EPS))
-                    return 1
+            runs = run_replicates(CONFIG, tmp, name, REPS, EPS, "prior.mu=" + prior, *sets)
+            for theta, _ in runs:
                 if not (theta.min() > lo and theta.max() < hi):
-                    print("FAIL: %s seed %d: a particle outside (%g, %g)" % (name, seed, lo, hi))
+                    print("FAIL: %s: a particle outside (%g, %g)" % (name, lo, hi))
                     return 1
-                est.append(weighted_mean_sd(theta[:, 0], w))
-            est = np.array(est)
-            for j, what in ((0, "mean"), (1, "sd")):
-                tol = t * est[:, j].std(ddof=1) / math.sqrt(REPS)
-                ok &= check("%s x%d mu %s" % (name, REPS, what), est[:, j].mean(), ref[j], tol)
+            ok &= check_replicates(name, runs, ref, t)
     print("all checks passed" if ok else "FAIL: posterior differs from the exact ABC posterior")
     return 0 if ok else 1
 
