@@ -78,9 +78,6 @@ typedef struct {
  * the file has no such user block, PMC_EIO on an I/O error. */
 int pmc_checkpoint_seal(const char *path, pmc_err *err);
 
-/* Creates dir (and parents) if needed. Call on one rank (rank 0). */
-int pmc_checkpoint_prepare_dir(const char *dir, pmc_err *err);
-
 /* Writes <dir>/gen-NNNN.h5 on the communicator (*(MPI_Comm *)comm): every
  * rank calls it with the same meta and n/d, and its own [lo, hi). Below
  * 256 MiB (PMCABC_COLLECTIVE_IO_MIN_MB) rank 0 writes every row itself and
@@ -127,6 +124,11 @@ void pmc_generation_free(pmc_generation *g);
  * generation file. Any single process may call it. */
 int pmc_checkpoint_find_latest(const char *dir, pmc_generation *out, char *path, size_t path_len,
                                pmc_err *err);
+
+/* pmc_checkpoint_read_generation of a file listed as generation `named`
+ * (the number its name carries, pmc_rundir_number): PMC_EINVAL, with *out
+ * empty, if it holds another generation (renamed or copied by hand). */
+int pmc_checkpoint_read_named(const char *path, long named, pmc_generation *out, pmc_err *err);
 
 /* A partially computed generation: the slots finished so far, saved on a
  * signal, a time limit or every checkpoint_interval seconds. File name
@@ -177,11 +179,5 @@ typedef struct {
 int pmc_checkpoint_read_partial(const char *path, pmc_partial *out, pmc_err *err);
 
 void pmc_partial_free(pmc_partial *p);
-
-/* Housekeeping after generation `newest` was committed (rank 0 only):
- * removes temporary files (.gen-*.tmp, .partial-*.tmp), partial files of
- * generations <= newest, and, if keep_last > 0, gen files older than the
- * newest keep_last. Failures to remove are warnings, not errors. */
-void pmc_checkpoint_cleanup(const char *dir, unsigned newest, unsigned keep_last);
 
 #endif

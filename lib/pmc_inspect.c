@@ -1,9 +1,8 @@
 /* Post-processing for `pmcabc inspect`: contract in pmc_inspect.h. Reads
  * checkpoints only through pmc_checkpoint's read API, so HDF5 stays in
- * pmc_checkpoint.c; every function here only reads. */
+ * the checkpoint sources; every function here only reads. */
 #include "pmc_inspect.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,12 +11,13 @@
 
 #include "pmc_config.h"
 #include "pmc_epsilon.h"
+#include "pmc_rundir.h"
 #include "pmc_version.h"
 
 /* Room for pmc_lock_status_text: a host name of up to 255 bytes and words. */
 #define PMC_LOCK_TEXT_MAX 512
 
-/* --- building the report ---------------------------------------------------- */
+/* --- building the report --- */
 
 static int out_of_memory(pmc_err *err, const char *what)
 {
@@ -306,33 +306,10 @@ static int read_one_partial(pmc_inspect_report *r, const char *path, pmc_err *er
     return st;
 }
 
-/* Generation number of a name "gen-NNNN.h5" (4 or more digits, below
- * 2^24, as pmc_checkpoint writes them), or -1. */
-static long gen_file_number(const char *name)
-{
-    size_t len = strlen(name);
-    if (len < 4 + 4 + 3 || strncmp(name, "gen-", 4) != 0 || strcmp(name + len - 3, ".h5") != 0)
-        return -1;
-    long v = 0;
-    for (size_t i = 4; i < len - 3; i++) {
-        if (name[i] < '0' || name[i] > '9' || (v = v * 10 + (name[i] - '0')) >= (1L << 24))
-            return -1;
-    }
-    return v;
-}
-
 typedef struct {
     long generation;
     char *path;
 } gen_entry;
-
-static int by_generation(const void *a, const void *b)
-{
-    const gen_entry *x = a, *y = b;
-    if (x->generation != y->generation)
-        return x->generation < y->generation ? -1 : 1;
-    return strcmp(x->path, y->path);
-}
 
 static void free_entries(gen_entry *e, size_t n)
 {
@@ -341,37 +318,34 @@ static void free_entries(gen_entry *e, size_t n)
     free(e);
 }
 
-/* The generation files of dir, ascending. */
+/* The generation files of dir (pmc_rundir_list), ascending, with paths. */
 static int list_generation_files(const char *dir, gen_entry **out, size_t *count, pmc_err *err)
 {
     *out = NULL;
     *count = 0;
-    DIR *dp = opendir(dir);
-    if (!dp)
-        return pmc_err_set(err, PMC_EINVAL, "%s: cannot list directory: %s", dir, strerror(errno));
+    pmc_rundir_entry *list = NULL;
+    size_t n = 0;
+    int rc = pmc_rundir_list(dir, PMC_RUNDIR_GEN, &list, &n);
+    if (rc == ENOMEM)
+        return out_of_memory(err, dir);
+    if (rc != 0)
+        return pmc_err_set(err, PMC_EINVAL, "%s: cannot list directory: %s", dir, strerror(rc));
     int st = PMC_OK;
-    struct dirent *de;
-    while (st == PMC_OK && (de = readdir(dp))) {
-        long g = gen_file_number(de->d_name);
-        if (g < 0)
-            continue;
-        gen_entry *grown = realloc(*out, (*count + 1) * sizeof *grown);
-        size_t len = strlen(dir) + strlen(de->d_name) + 2;
+    *out = n ? calloc(n, sizeof **out) : NULL;
+    if (n && !*out)
+        st = out_of_memory(err, dir);
+    for (size_t i = 0; st == PMC_OK && i < n; i++) {
+        size_t len = strlen(dir) + strlen(list[i].name) + 2;
         char *path = malloc(len);
-        if (grown)
-            *out = grown;
-        if (!grown || !path) {
-            free(path);
+        if (!path) {
             st = out_of_memory(err, dir);
             break;
         }
-        snprintf(path, len, "%s/%s", dir, de->d_name);
-        (*out)[*count].generation = g;
+        snprintf(path, len, "%s/%s", dir, list[i].name);
+        (*out)[*count].generation = list[i].generation;
         (*out)[(*count)++].path = path;
     }
-    closedir(dp);
-    if (st == PMC_OK && *count > 0)
-        qsort(*out, *count, sizeof **out, by_generation);
+    free(list);
     return st;
 }
 
@@ -384,15 +358,9 @@ static int try_generation(pmc_inspect_report *r, const gen_entry *e, pmc_generat
     pmc_err why;
     pmc_err_clear(&why);
     *usable = 0;
-    int st = pmc_checkpoint_read_generation(e->path, g, &why);
+    int st = pmc_checkpoint_read_named(e->path, e->generation, g, &why);
     if (st == PMC_ENOMEM)
         return pmc_err_set(err, st, "%s", why.msg);
-    if (st == PMC_OK && (long)g->meta.generation != e->generation) {
-        pmc_err_set(&why, PMC_EINVAL, "%s: holds generation %u, its name says %ld", e->path,
-                    g->meta.generation, e->generation);
-        pmc_generation_free(g);
-        st = PMC_EINVAL;
-    }
     if (st != PMC_OK)
         return add_skip(r, e->path, why.msg, err);
     *usable = 1;
@@ -407,7 +375,7 @@ static int look_for_partial(pmc_inspect_report *r, const char *dir, pmc_err *err
     char *path = malloc(len);
     if (!path)
         return out_of_memory(err, dir);
-    snprintf(path, len, "%s/partial-%04u.h5", dir, r->next_generation);
+    pmc_rundir_path(path, len, dir, PMC_RUNDIR_PARTIAL, r->next_generation, NULL);
     pmc_partial p;
     pmc_err why;
     pmc_err_clear(&why);
@@ -441,7 +409,7 @@ static int read_first_partial(pmc_inspect_report *r, const char *dir, pmc_err *e
     char *path = malloc(len);
     if (!path)
         return out_of_memory(err, dir);
-    snprintf(path, len, "%s/partial-0000.h5", dir);
+    pmc_rundir_path(path, len, dir, PMC_RUNDIR_PARTIAL, 0, NULL);
     struct stat sb;
     int st = stat(path, &sb) == 0
                  ? read_one_partial(r, path, err)
@@ -485,14 +453,6 @@ static int read_run_dir(pmc_inspect_report *r, const char *dir, pmc_err *err)
     return st;
 }
 
-static int is_partial_name(const char *path)
-{
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    size_t len = strlen(base);
-    return strncmp(base, "partial-", 8) == 0 && len > 11 && strcmp(base + len - 3, ".h5") == 0;
-}
-
 /* The directory's lock, for the report only: a lock that cannot be probed
  * (an unreadable .lock) is reported as unknown rather than failing inspect. */
 static void read_lock(pmc_inspect_report *r, const char *dir)
@@ -523,7 +483,7 @@ int pmc_inspect_load(const char *path, pmc_inspect_report *out, pmc_err *err)
             pmc_err_prefix(err, "%s: lock %s, which has not saved a usable generation yet",
                            path, lock);
         }
-    } else if (is_partial_name(path)) {
+    } else if (pmc_rundir_names_partial(path)) {
         out->kind = PMC_INSPECT_PARTIAL;
         st = read_one_partial(out, path, err);
     } else {
@@ -562,7 +522,7 @@ void pmc_inspect_free(pmc_inspect_report *r)
     memset(r, 0, sizeof *r);
 }
 
-/* --- text ----------------------------------------------------------------------- */
+/* --- text --- */
 
 void pmc_inspect_state_text(const pmc_inspect_report *r, char *buf, size_t len)
 {
@@ -689,7 +649,7 @@ void pmc_inspect_print_text(const pmc_inspect_report *r, FILE *out)
     print_bound_hits(r, out);
 }
 
-/* --- JSON ----------------------------------------------------------------------- */
+/* --- JSON --- */
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if it is not one. */
 static size_t utf8_length(const unsigned char *s)

@@ -9,7 +9,6 @@
  * attempt, so the population is the same for any number of ranks. */
 #include "pmc_pmcabc.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <math.h>
@@ -21,6 +20,7 @@
 
 #include "pmc_bounds.h"
 #include "pmc_checkpoint.h"
+#include "pmc_rundir.h"
 #include "pmc_distance.h"
 #include "pmc_epsilon.h"
 #include "pmc_summary.h"
@@ -102,7 +102,7 @@ static size_t record_size(size_t d, size_t ns, size_t nps)
 #define REC_STATS(d) (((d) + 2) * sizeof(double))
 #define REC_PSTATS(d, ns) (((d) + 2 + (ns)) * sizeof(double))
 
-/* --- one slot ------------------------------------------------------------- */
+/* --- one slot --- */
 
 /* Index of the first cumulative weight above u (binary search). */
 static size_t draw_ancestor(const double *cumw, size_t n, gsl_rng *rng)
@@ -244,7 +244,7 @@ static int compute_attempts(void *arg, size_t slot, uint64_t first, uint64_t end
     return PMC_OK;
 }
 
-/* --- populations ---------------------------------------------------------- */
+/* --- populations --- */
 
 static int population_alloc(population *p, size_t n, size_t d, size_t ns, size_t nps,
                             pmc_err *err)
@@ -293,7 +293,7 @@ static uint64_t unpack_records(const unsigned char *records, population *pop)
     return total;
 }
 
-/* --- the run ---------------------------------------------------------------- */
+/* --- the run --- */
 
 /* The group call of one simulation, run by every rank of a group: rng is
  * the run's generator (on the leader its state is already the message's,
@@ -642,6 +642,15 @@ static void clear_slots(run_state *st)
 }
 
 /* Packs the finished slots of the current generation for a partial file. */
+/* The partial file of generation gen, for messages and the reader; the
+ * config bounds checkpoint_dir to PMC_PATH_MAX, so len = PMC_PATH_MAX + 32
+ * always holds it. */
+static const char *partial_path(const run_state *st, unsigned gen, char *buf, size_t len)
+{
+    pmc_rundir_path(buf, len, st->cfg->checkpoint_dir, PMC_RUNDIR_PARTIAL, gen, NULL);
+    return buf;
+}
+
 static int write_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
 {
     size_t n = st->n, d = st->d, ns = st->ns, nps = st->nps, k = 0;
@@ -693,9 +702,10 @@ static int write_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
         rc = pmc_checkpoint_write_partial(pmc_schedule_comm_handle(st->sched),
                                           st->cfg->checkpoint_dir, &v, err);
     }
+    char path[PMC_PATH_MAX + 32];
     if (rc == PMC_OK)
-        pmc_log_info("saved %zu of %zu slots of generation %u to %s/partial-%04u.h5", k, n, gen,
-                     st->cfg->checkpoint_dir, gen);
+        pmc_log_info("saved %zu of %zu slots of generation %u to %s", k, n, gen,
+                     partial_path(st, gen, path, sizeof path));
     free(slots);
     free(sims);
     free(theta);
@@ -811,12 +821,13 @@ static int compute_slots(run_state *st, slot_ctx *c, pmc_schedule_stats *ss, pmc
         rc = write_partial(st, c->generation, c->epsilon, err);
         if (rc != PMC_OK)
             return rc;
+        char path[PMC_PATH_MAX + 32];
         if (ss->stop == PMC_STOP_EXIT)
             return pmc_err_set(err, PMC_EINTR,
                                "interrupted by %s during generation %u; finished slots are "
-                               "saved in %s/partial-%04u.h5: run the same command again to "
-                               "resume", stop_reason(st), c->generation, st->cfg->checkpoint_dir,
-                               c->generation);
+                               "saved in %s: run the same command again to resume",
+                               stop_reason(st), c->generation,
+                               partial_path(st, c->generation, path, sizeof path));
         st->ctl.last_save = pmc_now();
         pmc_schedule_set_control(st->sched, &st->ctl);
     }
@@ -887,7 +898,7 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     return PMC_OK;
 }
 
-/* --- posterior summary ------------------------------------------------------ */
+/* --- posterior summary --- */
 
 static void log_posterior(const run_state *st, const population *p, const pmc_gen_meta *m)
 {
@@ -916,7 +927,7 @@ static void log_posterior(const run_state *st, const population *p, const pmc_ge
     }
 }
 
-/* --- set-up ------------------------------------------------------------------ */
+/* --- set-up --- */
 
 /* Simulations go through group calls when the model can use a group (so
  * that it sees its communicator even with one rank per group) or the
@@ -1001,21 +1012,6 @@ static void free_state(run_state *st)
     pmc_model_free(st->model);
 }
 
-/* Whether dir holds any file named like a generation file. */
-static int has_generation_files(const char *dir)
-{
-    DIR *dp = opendir(dir);
-    if (!dp)
-        return 0;
-    struct dirent *e;
-    int found = 0;
-    while ((e = readdir(dp)))
-        if (!strncmp(e->d_name, "gen-", 4) && strstr(e->d_name, ".h5"))
-            found = 1;
-    closedir(dp);
-    return found;
-}
-
 /* Rank 0 looks for the newest valid generation and tells the others its
  * path ("" when there is none); every rank then reads that file. */
 static int find_checkpoint(run_state *st, pmc_generation *g, char *path, size_t len,
@@ -1026,7 +1022,7 @@ static int find_checkpoint(run_state *st, pmc_generation *g, char *path, size_t 
     path[0] = '\0';
     if (st->rank == 0) {
         rc = pmc_checkpoint_find_latest(dir, g, path, len, err);
-        if (rc == PMC_ENOTFOUND && has_generation_files(dir))
+        if (rc == PMC_ENOTFOUND && pmc_rundir_has_generation_like(dir))
             rc = pmc_err_set(err, PMC_EINVAL,
                              "%s holds generation files but none is usable (see the warnings "
                              "above); refusing to overwrite them: move them away or choose "
@@ -1200,7 +1196,7 @@ static void adopt_generation(run_state *st, const pmc_generation *g)
 static int load_partial(run_state *st, unsigned gen, double eps, pmc_err *err)
 {
     char path[PMC_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/partial-%04u.h5", st->cfg->checkpoint_dir, gen);
+    partial_path(st, gen, path, sizeof path);
     pmc_partial p;
     pmc_err perr;
     int rc = pmc_checkpoint_read_partial(path, &p, &perr);
@@ -1275,7 +1271,7 @@ static int lock_run_dir(run_state *st, const pmc_run_options *opt, pmc_err *err)
 }
 
 /* The top level of dir that does not exist yet (the first one
- * pmc_checkpoint_prepare_dir will create), in top; "" if dir exists. */
+ * pmc_rundir_prepare will create), in top; "" if dir exists. */
 static void first_missing_level(const char *dir, char *top, size_t len)
 {
     struct stat sb;
@@ -1424,7 +1420,7 @@ static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
     }
     if (st->rank == 0 && opt->restart != PMC_RESTART_REQUIRE) {
         first_missing_level(cfg->checkpoint_dir, st->created, sizeof st->created);
-        rc = pmc_checkpoint_prepare_dir(cfg->checkpoint_dir, err);
+        rc = pmc_rundir_prepare(cfg->checkpoint_dir, err);
     }
     if (st->rank == 0 && rc == PMC_OK)
         rc = lock_run_dir(st, opt, err);
@@ -1561,7 +1557,7 @@ static int resume_or_start(run_state *st, const pmc_run_options *opt, start_poin
     pmc_log_info("resuming from generation %u (%s)", g.meta.generation, path);
     pmc_generation_free(&g);
     if (st->rank == 0)
-        pmc_checkpoint_cleanup(cfg->checkpoint_dir, sp->last.generation, cfg->keep_last);
+        pmc_rundir_cleanup(cfg->checkpoint_dir, sp->last.generation, cfg->keep_last);
     if (sp->finished)
         return PMC_OK;
     rc = next_epsilon(st, sp->next_gen, &sp->eps, err);
@@ -1597,7 +1593,7 @@ static int run_loop(run_state *st, start_point *sp, int *last_in_cur, pmc_err *e
         if (rc != PMC_OK)
             return rc;
         if (st->rank == 0)
-            pmc_checkpoint_cleanup(cfg->checkpoint_dir, gen, cfg->keep_last);
+            pmc_rundir_cleanup(cfg->checkpoint_dir, gen, cfg->keep_last);
         /* The generation file is a save: the next partial one is due a whole
          * checkpoint_interval later (not at once, with no slot done). */
         st->ctl.last_save = pmc_now();
@@ -1650,9 +1646,10 @@ static int report_budget(const run_state *st, const start_point *sp, int have_re
                      "generation %u", (unsigned long long)cfg->max_simulations, err->msg,
                      sp->last.generation);
     }
+    char path[PMC_PATH_MAX + 32];
     if (st->budget_saved)
-        pmc_log_info("what generation %u simulated is saved in %s/partial-%04u.h5: a run with a "
-                     "larger max_simulations goes on from it", gen, cfg->checkpoint_dir, gen);
+        pmc_log_info("what generation %u simulated is saved in %s: a run with a larger "
+                     "max_simulations goes on from it", gen, partial_path(st, gen, path, sizeof path));
     else
         pmc_log_info("nothing was simulated: the run is finished unless max_simulations is "
                      "raised");

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "pmc_checkpoint.h"
+#include "pmc_rundir.h"
 #include "pmc_log.h"
 #include "pmc_schedule.h"
 
@@ -60,7 +61,7 @@ int main(int argc, char **argv)
     char path[4200];
     snprintf(path, sizeof path, "%s/gen-0000.h5", argv[1]);
     if (pmc_schedule_rank(s) == 0)
-        pmc_checkpoint_prepare_dir(argv[1], &err);
+        pmc_rundir_prepare(argv[1], &err);
     for (int r = 0; r < reps; r++) {
         double tw;
         if (fill_and_write(s, argv[1], n, d, &tw))

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Fault injection in the checkpoint commit protocol (reserve -> write temp ->
-# close -> fsync -> rename -> fsync dir; lib/pmc_checkpoint.c, test-only
+# close -> fsync -> rename -> fsync dir; lib/pmc_ckpt_write.c, test-only
 # PMC_TEST_FAIL_AT / PMC_TEST_FAIL_GEN). For each step from write on,
 # failing on generation 2 (reserve: on generation 1, collectively): exit 1
 # naming file, step and cause; the generations before it
@@ -109,7 +109,7 @@ if mount -t tmpfs -o size=200k tmpfs "$tiny" 2>"$WORK/mount.err"; then
     pmc 2 run "$WORK/f.ini" "${BIG[@]}" --set run.checkpoint_dir="$WORK/bigref"
     expect_status "tmpfs: reference run" 0 "all 8 generations done"
     # Bounded: a disk filling inside parallel HDF5's collective close used to
-    # hang the ranks (pmc_checkpoint.c checks the free space first now).
+    # hang the ranks (pmc_ckpt_write.c checks the free space first now).
     timeout -s KILL 300 "$PMC_MPIEXEC" "$PMC_NPFLAG" 2 "$PMCABC" run "$WORK/f.ini" "${BIG[@]}" \
         --set run.checkpoint_dir="$tiny/ck" >"$WORK/out" 2>&1
     RC=$?

@@ -1,5 +1,5 @@
 #!/bin/bash
-# A full disk cannot hang or corrupt a run (lib/pmc_checkpoint.c reserves
+# A full disk cannot hang or corrupt a run (lib/pmc_ckpt_write.c reserves
 # every file's estimated size with posix_fallocate before writing it). As
 # root, a 2 MiB tmpfs holds the checkpoint directory; 20 times, a run starts
 # there and another process fills the disk at a random moment (seeded) and

@@ -14,6 +14,7 @@
 #include <mpi.h>
 
 #include "pmc_checkpoint.h"
+#include "pmc_rundir.h"
 #include "pmc_test.h"
 #include "pmc_version.h"
 
@@ -306,8 +307,8 @@ PMC_TEST(checkpoint_prepare_dir_creates_parents)
     shared_tmpdir(dir);
     if (my_rank() == 0) {
         snprintf(nested, sizeof nested, "%s/a//b/", dir);
-        PMC_CHECK_INT(pmc_checkpoint_prepare_dir(nested, &err), PMC_OK);
-        PMC_CHECK_INT(pmc_checkpoint_prepare_dir(nested, &err), PMC_OK); /* idempotent */
+        PMC_CHECK_INT(pmc_rundir_prepare(nested, &err), PMC_OK);
+        PMC_CHECK_INT(pmc_rundir_prepare(nested, &err), PMC_OK); /* idempotent */
         struct stat st;
         snprintf(nested, sizeof nested, "%s/a/b", dir);
         PMC_CHECK(stat(nested, &st) == 0 && S_ISDIR(st.st_mode));
@@ -327,10 +328,10 @@ PMC_TEST(checkpoint_prepare_dir_on_file_fails)
         PMC_CHECK(f != NULL);
         if (f)
             fclose(f);
-        PMC_CHECK_INT(pmc_checkpoint_prepare_dir(file, &err), PMC_EIO);
+        PMC_CHECK_INT(pmc_rundir_prepare(file, &err), PMC_EIO);
         PMC_CHECK_CONTAINS(err.msg, "/f exists but is not a directory");
         snprintf(below, sizeof below, "%s/sub", file);
-        PMC_CHECK_INT(pmc_checkpoint_prepare_dir(below, &err), PMC_EIO);
+        PMC_CHECK_INT(pmc_rundir_prepare(below, &err), PMC_EIO);
         PMC_CHECK_CONTAINS(err.msg, "/f exists but is not a directory");
     }
     remove_tree(dir);
@@ -346,7 +347,7 @@ PMC_TEST(checkpoint_prepare_dir_permission_denied)
         snprintf(sub, sizeof sub, "%s/ro", dir);
         mkdir(sub, 0555);
         snprintf(sub, sizeof sub, "%s/ro/x", dir);
-        PMC_CHECK_INT(pmc_checkpoint_prepare_dir(sub, &err), PMC_EIO);
+        PMC_CHECK_INT(pmc_rundir_prepare(sub, &err), PMC_EIO);
         PMC_CHECK_CONTAINS(err.msg, "Permission denied");
     }
     remove_tree(dir);
@@ -1461,7 +1462,7 @@ PMC_TEST(checkpoint_cleanup_keeps_all_generations)
     shared_tmpdir(dir);
     make_cleanup_dir(dir);
     if (my_rank() == 0) {
-        pmc_checkpoint_cleanup(dir, 4, 0);
+        pmc_rundir_cleanup(dir, 4, 0);
         list_sorted(dir, listing, sizeof listing);
         PMC_CHECK_CONTAINS(listing, ".gen-x.h5.tmp gen-0000.h5 gen-0001.h5 gen-0001.h5.bak "
                                     "gen-0002.h5 gen-0003.h5 gen-0004.h5 gen-01.h5 notes.txt "
@@ -1479,7 +1480,7 @@ PMC_TEST(checkpoint_cleanup_keeps_last_two)
     shared_tmpdir(dir);
     make_cleanup_dir(dir);
     if (my_rank() == 0) {
-        pmc_checkpoint_cleanup(dir, 4, 2);
+        pmc_rundir_cleanup(dir, 4, 2);
         list_sorted(dir, listing, sizeof listing);
         const char *want = ".gen-x.h5.tmp gen-0001.h5.bak gen-0003.h5 gen-0004.h5 gen-01.h5 "
                            "notes.txt partial-0005.h5";
@@ -1487,7 +1488,7 @@ PMC_TEST(checkpoint_cleanup_keeps_last_two)
         if (strcmp(listing, want) != 0)
             fprintf(stderr, "directory holds: %s\n", listing);
         /* keep_last above the number of generations removes no generation. */
-        pmc_checkpoint_cleanup(dir, 1, 3);
+        pmc_rundir_cleanup(dir, 1, 3);
         list_sorted(dir, listing, sizeof listing);
         PMC_CHECK(strcmp(listing, want) == 0);
     }
