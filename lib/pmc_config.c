@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,13 +41,6 @@ typedef struct {
 /* Stores a value into ctx->cfg; returns NULL, or what was expected. */
 typedef const char *(*key_setter)(parse_ctx *ctx, const char *value);
 
-typedef struct {
-    const char *section;
-    const char *key;
-    key_setter set;
-    int required;
-    const char *expected; /* shown when a required key is missing */
-} key_desc;
 
 static const char *const sections[] = {"run", "epsilon", "kernel", "model", "prior", "distance", "mpi"};
 
@@ -183,151 +177,47 @@ static const char *copy_text(parse_ctx *ctx, const char *v, char *dst, size_t si
     return NULL;
 }
 
-/* ---- setters for the fixed keys ------------------------------------------ */
+/* --- the key table --- */
 
-static const char *set_seed(parse_ctx *ctx, const char *v)
-{
-    return parse_uint(ctx, v, UINT64_MAX, &ctx->cfg->seed);
-}
+/* How a fixed key's value is read (the generic kinds cover every key whose
+ * setter had the same shape; the rest keep a setter of their own). */
+typedef enum {
+    KEY_UINT,  /* digits only (parse_uint up to umax), then within [lo, hi] */
+    KEY_REAL,  /* a number (inf only with REAL_INF) within the range of lo, hi, flags */
+    KEY_TEXT,  /* non-empty text that fits its field */
+    KEY_CUSTOM /* its own setter */
+} key_type;
 
-static const char *set_particles(parse_ctx *ctx, const char *v)
-{
-    uint64_t x = 0;
-    const char *why = parse_uint(ctx, v, SIZE_MAX, &x);
-    if (why)
-        return why;
-    /* Weights and the kernel covariance need at least two particles. */
-    if (x < 2)
-        return "expected at least 2 particles";
-    /* Every rank holds two populations and their work arrays, (5 d + 9) x 8
-     * bytes per particle for d parameters (pmc_pmcabc.c: alloc_state), so
-     * a typo such as 1000000000000 would only fail at allocation time. */
-    if (x > PMC_PARTICLES_MAX) {
-        snprintf(ctx->why, sizeof ctx->why, "expected at most %d particles (every rank holds "
-                 "the whole population, over 100 bytes per particle: 1e8 particles need over "
-                 "10 GB on each rank)", PMC_PARTICLES_MAX);
-        return ctx->why;
-    }
-    ctx->cfg->particles = (size_t)x;
-    return NULL;
-}
+enum { REAL_INF = 1, LO_OPEN = 2, HI_OPEN = 4 };
+enum { REQUIRED = 1, RESUME_SAFE = 2 };
 
-static const char *set_generations(parse_ctx *ctx, const char *v)
-{
-    uint64_t x = 0;
-    const char *why = parse_uint(ctx, v, UINT_MAX, &x);
-    if (why)
-        return why;
-    if (x < 1)
-        return "expected at least 1 generation";
-    ctx->cfg->generations = (unsigned)x;
-    return NULL;
-}
+#define NO_ORIGIN ((size_t)-1)
+#define FIELD(f) offsetof(pmc_config, f), sizeof(((pmc_config *)0)->f)
+#define ORIGIN(f) offsetof(pmc_config, f)
 
-static const char *set_max_simulations(parse_ctx *ctx, const char *v)
-{
-    return parse_uint(ctx, v, UINT64_MAX, &ctx->cfg->max_simulations);
-}
+/* One fixed key: everything parsing, validation, defaults, the resume
+ * comparison and the messages need to know about it. */
+typedef struct {
+    const char *section, *key;
+    key_type type;
+    unsigned use;        /* REQUIRED, RESUME_SAFE (may differ on resume: cannot change results) */
+    size_t offset, size; /* the value's field in pmc_config */
+    size_t origin;       /* its pmc_config_origin, or NO_ORIGIN */
+    uint64_t umax;       /* KEY_UINT: the largest number read at all */
+    double lo, hi;       /* KEY_UINT, KEY_REAL: the accepted range */
+    unsigned flags;      /* KEY_REAL: REAL_INF, LO_OPEN, HI_OPEN */
+    const char *lo_why;  /* outside the range (below lo, for KEY_UINT) */
+    const char *hi_why;  /* KEY_UINT: above hi */
+    key_setter set;      /* KEY_CUSTOM */
+    const char *expected; /* REQUIRED: shown when the key is missing */
+    const char *def;      /* default, read like a value before the file; NULL: zero or empty */
+} key_desc;
 
-static const char *set_checkpoint_dir(parse_ctx *ctx, const char *v)
-{
-    return copy_text(ctx, v, ctx->cfg->checkpoint_dir, sizeof ctx->cfg->checkpoint_dir,
-                     "expected a directory path");
-}
-
-/* A duration in seconds: finite, >= 0; 0 means "off" for both users. */
-static const char *parse_seconds(const char *v, double *out)
-{
-    double x = 0;
-    const char *why = parse_real(v, 0, &x);
-    if (why)
-        return why;
-    if (x < 0)
-        return "expected a number of seconds >= 0";
-    *out = x + 0.0; /* -0 would print as "-0" in cfg->text */
-    return NULL;
-}
-
-static const char *set_checkpoint_interval(parse_ctx *ctx, const char *v)
-{
-    return parse_seconds(v, &ctx->cfg->checkpoint_interval);
-}
-
-static const char *set_time_limit(parse_ctx *ctx, const char *v)
-{
-    return parse_seconds(v, &ctx->cfg->time_limit);
-}
-
-static const char *set_progress_interval(parse_ctx *ctx, const char *v)
-{
-    return parse_seconds(v, &ctx->cfg->progress_interval);
-}
-
-static const char *set_keep_last(parse_ctx *ctx, const char *v)
-{
-    uint64_t x = 0;
-    const char *why = parse_uint(ctx, v, UINT_MAX, &x);
-    if (why)
-        return why;
-    ctx->cfg->keep_last = (unsigned)x;
-    return NULL;
-}
-
-static const char *set_eps_initial(parse_ctx *ctx, const char *v)
-{
-    double x = 0;
-    const char *why = parse_real(v, 1, &x);
-    if (why)
-        return why;
-    if (!(x > 0))
-        return "expected a positive number or inf";
-    ctx->cfg->eps_initial = x;
-    return NULL;
-}
-
-/* A finite number in (0, 1) into *out. */
-static const char *parse_open_unit(const char *v, double *out)
-{
-    const char *why = parse_real(v, 0, out);
-    if (why)
-        return why;
-    if (!(*out > 0 && *out < 1))
-        return "expected a number strictly between 0 and 1";
-    return NULL;
-}
-
-static const char *set_eps_quantile(parse_ctx *ctx, const char *v)
-{
-    double x = 0;
-    /* q = 0 keeps no particle, q = 1 never shrinks epsilon. */
-    const char *why = parse_open_unit(v, &x);
-    if (why)
-        return why;
-    ctx->cfg->eps_quantile = x;
-    set_origin(&ctx->cfg->eps_quantile_origin, ctx, ctx->line);
-    return NULL;
-}
-
-static const char *set_eps_minimum(parse_ctx *ctx, const char *v)
-{
-    double x = 0;
-    const char *why = parse_real(v, 0, &x);
-    if (why)
-        return why;
-    if (x < 0)
-        return "expected a number >= 0";
-    ctx->cfg->eps_minimum = x + 0.0; /* -0 would print as "-0" in cfg->text */
-    return NULL;
-}
-
-static const char *set_model_name(parse_ctx *ctx, const char *v)
-{
-    const char *why = copy_text(ctx, v, ctx->cfg->model_name, sizeof ctx->cfg->model_name,
-                                "expected a model name");
-    if (!why)
-        set_origin(&ctx->cfg->model_name_origin, ctx, ctx->line);
-    return why;
-}
+#define SECONDS_WHY "expected a number of seconds >= 0"
+#define UNIT_WHY "expected a number strictly between 0 and 1"
+#define FRACTION_WHY "expected a number from 0 (off) up to, not including, 1"
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 /* Relative paths in the file are taken from the file's directory, so a job
  * directory can be run from anywhere; a --set path was typed in the shell
@@ -350,7 +240,6 @@ static const char *set_model_data(parse_ctx *ctx, const char *v)
                  sizeof cfg->model_data - 1);
         return ctx->why;
     }
-    set_origin(&cfg->model_data_origin, ctx, ctx->line);
     return NULL;
 }
 
@@ -363,7 +252,6 @@ static const char *set_model_data_columns(parse_ctx *ctx, const char *v)
     pmc_config *cfg = ctx->cfg;
     cfg->model_data_columns[0] = '\0';
     cfg->n_model_data_columns = 0;
-    set_origin(&cfg->model_data_columns_origin, ctx, ctx->line);
     if (!*v)
         return NULL;
     if (pmc_data_columns_normalise(v, cfg->model_data_columns, sizeof cfg->model_data_columns,
@@ -373,16 +261,6 @@ static const char *set_model_data_columns(parse_ctx *ctx, const char *v)
         return ctx->why;
     }
     return NULL;
-}
-
-/* Any name is stored; pmc_distance_create checks it when the model is known. */
-static const char *set_distance_name(parse_ctx *ctx, const char *v)
-{
-    const char *why = copy_text(ctx, v, ctx->cfg->distance_name,
-                                sizeof ctx->cfg->distance_name, "expected a distance name");
-    if (!why)
-        set_origin(&ctx->cfg->distance_origin, ctx, ctx->line);
-    return why;
 }
 
 /* "w1, w2, ...": the count is checked against the model's statistics later
@@ -430,10 +308,7 @@ static const char *set_distance_weights(parse_ctx *ctx, const char *v)
     pmc_config *cfg = ctx->cfg;
     const char *why = parse_positive_list(ctx, v, "weight", PMC_DISTANCE_WEIGHTS_MAX,
                                           cfg->distance_weights, &cfg->n_distance_weights);
-    if (why)
-        return why;
-    set_origin(&cfg->distance_weights_origin, ctx, ctx->line);
-    return NULL;
+    return why;
 }
 
 static const char *set_eps_schedule(parse_ctx *ctx, const char *v)
@@ -461,42 +336,7 @@ static const char *set_eps_values(parse_ctx *ctx, const char *v)
                      i + 1, cfg->eps_values[i], i, cfg->eps_values[i - 1]);
             return ctx->why;
         }
-    set_origin(&cfg->eps_values_origin, ctx, ctx->line);
     return NULL;
-}
-
-/* A fraction in [0, 1) for the stopping rules; 0 turns the rule off. */
-static const char *parse_fraction(const char *v, double *out)
-{
-    double x = 0;
-    const char *why = parse_real(v, 0, &x);
-    if (why)
-        return why;
-    if (!(x >= 0 && x < 1))
-        return "expected a number from 0 (off) up to, not including, 1";
-    *out = x + 0.0;
-    return NULL;
-}
-
-static const char *set_eps_target_acceptance(parse_ctx *ctx, const char *v)
-{
-    double x = 0;
-    const char *why = parse_open_unit(v, &x);
-    if (why)
-        return why;
-    ctx->cfg->eps_target_acceptance = x;
-    set_origin(&ctx->cfg->eps_target_acceptance_origin, ctx, ctx->line);
-    return NULL;
-}
-
-static const char *set_eps_min_acceptance(parse_ctx *ctx, const char *v)
-{
-    return parse_fraction(v, &ctx->cfg->eps_min_acceptance);
-}
-
-static const char *set_eps_min_change(parse_ctx *ctx, const char *v)
-{
-    return parse_fraction(v, &ctx->cfg->eps_min_change);
 }
 
 static const char *set_kernel_name(parse_ctx *ctx, const char *v)
@@ -508,72 +348,122 @@ static const char *set_kernel_name(parse_ctx *ctx, const char *v)
     return NULL;
 }
 
-static const char *set_kernel_neighbours(parse_ctx *ctx, const char *v)
-{
-    uint64_t x = 0;
-    const char *why = parse_uint(ctx, v, PMC_PARTICLES_MAX, &x);
-    if (!why && x < 2)
-        why = "expected a whole number >= 2 (the particle itself and at least one other)";
-    if (why)
-        return why;
-    ctx->cfg->kernel_neighbours = (size_t)x;
-    set_origin(&ctx->cfg->kernel_neighbours_origin, ctx, ctx->line);
-    return NULL;
-}
-
-static const char *set_mpi_chunk(parse_ctx *ctx, const char *v)
-{
-    uint64_t x = 0;
-    const char *why = parse_uint(ctx, v, SIZE_MAX, &x);
-    if (why)
-        return why;
-    ctx->cfg->mpi_chunk = (size_t)x;
-    return NULL;
-}
-
-static const char *set_mpi_ranks_per_simulation(parse_ctx *ctx, const char *v)
-{
-    uint64_t x = 0;
-    const char *why = parse_uint(ctx, v, 1048576, &x);
-    if (!why && x < 1)
-        why = "expected a whole number >= 1 (ranks that run one simulation together)";
-    if (why)
-        return why;
-    ctx->cfg->mpi_ranks_per_simulation = (int)x;
-    set_origin(&ctx->cfg->mpi_ranks_per_simulation_origin, ctx, ctx->line);
-    return NULL;
-}
-
-/* Table order is the order of the "missing key" checks and of cfg->text. */
+/* Table order is the order of the "missing key" checks; build_text writes
+ * the keys in the same order. Weights and the kernel covariance need at
+ * least two particles; every rank holds two populations and their work
+ * arrays, (5 d + 9) x 8 bytes per particle for d parameters (pmc_pmcabc.c:
+ * alloc_state), so a typo such as 1000000000000 particles is refused here
+ * rather than at allocation. A quantile of 0 keeps no particle, 1 never
+ * shrinks epsilon. */
 static const key_desc keys[] = {
-    {"run", "seed", set_seed, 1, "expected a non-negative whole number"},
-    {"run", "particles", set_particles, 1, "expected a whole number >= 2"},
-    {"run", "generations", set_generations, 1, "expected a whole number >= 1"},
-    {"run", "max_simulations", set_max_simulations, 0, NULL},
-    {"run", "checkpoint_dir", set_checkpoint_dir, 0, NULL},
-    {"run", "checkpoint_interval", set_checkpoint_interval, 0, NULL},
-    {"run", "time_limit", set_time_limit, 0, NULL},
-    {"run", "keep_last", set_keep_last, 0, NULL},
-    {"run", "progress_interval", set_progress_interval, 0, NULL},
-    {"epsilon", "initial", set_eps_initial, 1, "expected a positive number or inf"},
-    {"epsilon", "quantile", set_eps_quantile, 1, "expected a number strictly between 0 and 1"},
-    {"epsilon", "minimum", set_eps_minimum, 0, NULL},
-    {"epsilon", "schedule", set_eps_schedule, 0, NULL},
-    {"epsilon", "values", set_eps_values, 0, NULL},
-    {"epsilon", "target_acceptance", set_eps_target_acceptance, 0, NULL},
-    {"epsilon", "min_acceptance", set_eps_min_acceptance, 0, NULL},
-    {"epsilon", "min_change", set_eps_min_change, 0, NULL},
-    {"kernel", "name", set_kernel_name, 0, NULL},
-    {"kernel", "neighbours", set_kernel_neighbours, 0, NULL},
-    {"model", "name", set_model_name, 1, "expected a model name"},
-    {"model", "data", set_model_data, 0, NULL},
-    {"model", "data_columns", set_model_data_columns, 0, NULL},
-    {"distance", "name", set_distance_name, 0, NULL},
-    {"distance", "weights", set_distance_weights, 0, NULL},
-    {"mpi", "chunk", set_mpi_chunk, 0, NULL},
-    {"mpi", "ranks_per_simulation", set_mpi_ranks_per_simulation, 0, NULL},
+    {"run", "seed", KEY_UINT, REQUIRED, FIELD(seed), NO_ORIGIN, UINT64_MAX, 0, 0, 0, NULL, NULL,
+     NULL, "expected a non-negative whole number", NULL},
+    {"run", "particles", KEY_UINT, REQUIRED, FIELD(particles), NO_ORIGIN, SIZE_MAX, 2,
+     PMC_PARTICLES_MAX, 0, "expected at least 2 particles",
+     "expected at most " STR(PMC_PARTICLES_MAX) " particles (every rank holds the whole "
+     "population, over 100 bytes per particle: 1e8 particles need over 10 GB on each rank)",
+     NULL, "expected a whole number >= 2", NULL},
+    {"run", "generations", KEY_UINT, REQUIRED | RESUME_SAFE, FIELD(generations), NO_ORIGIN,
+     UINT_MAX, 1, 0, 0, "expected at least 1 generation", NULL, NULL,
+     "expected a whole number >= 1", NULL},
+    {"run", "max_simulations", KEY_UINT, RESUME_SAFE, FIELD(max_simulations), NO_ORIGIN, UINT64_MAX,
+     0, 0, 0, NULL, NULL, NULL, NULL, NULL},
+    {"run", "checkpoint_dir", KEY_TEXT, RESUME_SAFE, FIELD(checkpoint_dir), NO_ORIGIN, 0, 0, 0, 0,
+     "expected a directory path", NULL, NULL, NULL, "checkpoints"},
+    {"run", "checkpoint_interval", KEY_REAL, RESUME_SAFE, FIELD(checkpoint_interval), NO_ORIGIN, 0,
+     0, INFINITY, 0, SECONDS_WHY, NULL, NULL, NULL, "600"},
+    {"run", "time_limit", KEY_REAL, RESUME_SAFE, FIELD(time_limit), NO_ORIGIN, 0, 0, INFINITY, 0,
+     SECONDS_WHY, NULL, NULL, NULL, NULL},
+    {"run", "keep_last", KEY_UINT, RESUME_SAFE, FIELD(keep_last), NO_ORIGIN, UINT_MAX, 0, 0, 0,
+     NULL, NULL, NULL, NULL, NULL},
+    {"run", "progress_interval", KEY_REAL, RESUME_SAFE, FIELD(progress_interval), NO_ORIGIN, 0, 0,
+     INFINITY, 0, SECONDS_WHY, NULL, NULL, NULL, "30"},
+    {"epsilon", "initial", KEY_REAL, REQUIRED, FIELD(eps_initial), NO_ORIGIN, 0, 0, INFINITY,
+     REAL_INF | LO_OPEN, "expected a positive number or inf", NULL, NULL,
+     "expected a positive number or inf", NULL},
+    {"epsilon", "quantile", KEY_REAL, REQUIRED, FIELD(eps_quantile), ORIGIN(eps_quantile_origin), 0,
+     0, 1, LO_OPEN | HI_OPEN, UNIT_WHY, NULL, NULL, UNIT_WHY, NULL},
+    {"epsilon", "minimum", KEY_REAL, 0, FIELD(eps_minimum), NO_ORIGIN, 0, 0, INFINITY, 0,
+     "expected a number >= 0", NULL, NULL, NULL, NULL},
+    {"epsilon", "schedule", KEY_CUSTOM, 0, FIELD(eps_schedule), NO_ORIGIN, 0, 0, 0, 0, NULL, NULL,
+     set_eps_schedule, NULL, NULL},
+    {"epsilon", "values", KEY_CUSTOM, 0, FIELD(eps_values), ORIGIN(eps_values_origin), 0, 0, 0, 0,
+     NULL, NULL, set_eps_values, NULL, NULL},
+    {"epsilon", "target_acceptance", KEY_REAL, 0, FIELD(eps_target_acceptance),
+     ORIGIN(eps_target_acceptance_origin), 0, 0, 1, LO_OPEN | HI_OPEN, UNIT_WHY, NULL, NULL, NULL,
+     NULL},
+    {"epsilon", "min_acceptance", KEY_REAL, RESUME_SAFE, FIELD(eps_min_acceptance), NO_ORIGIN, 0, 0,
+     1, HI_OPEN, FRACTION_WHY, NULL, NULL, NULL, NULL},
+    {"epsilon", "min_change", KEY_REAL, RESUME_SAFE, FIELD(eps_min_change), NO_ORIGIN, 0, 0, 1,
+     HI_OPEN, FRACTION_WHY, NULL, NULL, NULL, NULL},
+    {"kernel", "name", KEY_CUSTOM, 0, FIELD(kernel_kind), NO_ORIGIN, 0, 0, 0, 0, NULL, NULL,
+     set_kernel_name, NULL, NULL},
+    {"kernel", "neighbours", KEY_UINT, 0, FIELD(kernel_neighbours),
+     ORIGIN(kernel_neighbours_origin), PMC_PARTICLES_MAX, 2, PMC_PARTICLES_MAX, 0,
+     "expected a whole number >= 2 (the particle itself and at least one other)", NULL, NULL, NULL,
+     NULL},
+    {"model", "name", KEY_TEXT, REQUIRED, FIELD(model_name), ORIGIN(model_name_origin), 0, 0, 0, 0,
+     "expected a model name", NULL, NULL, "expected a model name", NULL},
+    {"model", "data", KEY_CUSTOM, RESUME_SAFE, FIELD(model_data), ORIGIN(model_data_origin), 0, 0,
+     0, 0, NULL, NULL, set_model_data, NULL, NULL},
+    {"model", "data_columns", KEY_CUSTOM, 0, FIELD(model_data_columns),
+     ORIGIN(model_data_columns_origin), 0, 0, 0, 0, NULL, NULL, set_model_data_columns, NULL, NULL},
+    {"distance", "name", KEY_TEXT, 0, FIELD(distance_name), ORIGIN(distance_origin), 0, 0, 0, 0,
+     "expected a distance name", NULL, NULL, NULL, "euclidean"},
+    {"distance", "weights", KEY_CUSTOM, 0, FIELD(distance_weights), ORIGIN(distance_weights_origin),
+     0, 0, 0, 0, NULL, NULL, set_distance_weights, NULL, NULL},
+    {"mpi", "chunk", KEY_UINT, RESUME_SAFE, FIELD(mpi_chunk), NO_ORIGIN, SIZE_MAX, 0, 0, 0, NULL,
+     NULL, NULL, NULL, NULL},
+    {"mpi", "ranks_per_simulation", KEY_UINT, RESUME_SAFE, FIELD(mpi_ranks_per_simulation),
+     ORIGIN(mpi_ranks_per_simulation_origin), 1048576, 1, 0, 0,
+     "expected a whole number >= 1 (ranks that run one simulation together)", NULL, NULL, NULL,
+     "1"},
 };
 _Static_assert(sizeof keys / sizeof keys[0] == N_KEYS, "N_KEYS must match the key table");
+
+/* Stores x in the key's unsigned field of 8 or 4 bytes (uint64_t, size_t,
+ * unsigned, or the int of ranks_per_simulation, whose range fits). */
+static void store_uint(pmc_config *cfg, const key_desc *k, uint64_t x)
+{
+    unsigned char *field = (unsigned char *)cfg + k->offset;
+    if (k->size == sizeof(uint64_t)) {
+        memcpy(field, &x, sizeof x);
+    } else {
+        uint32_t v = (uint32_t)x;
+        memcpy(field, &v, sizeof v);
+    }
+}
+
+/* The generic kinds; NULL or what was expected. hi = 0 for KEY_UINT means
+ * no bound beyond umax. */
+static const char *set_generic(parse_ctx *ctx, const key_desc *k, const char *v)
+{
+    pmc_config *cfg = ctx->cfg;
+    if (k->type == KEY_UINT) {
+        uint64_t x = 0;
+        const char *why = parse_uint(ctx, v, k->umax, &x);
+        if (!why && (double)x < k->lo)
+            why = k->lo_why;
+        if (!why && k->hi > 0 && (double)x > k->hi)
+            why = k->hi_why;
+        if (!why)
+            store_uint(cfg, k, x);
+        return why;
+    }
+    if (k->type == KEY_REAL) {
+        double x = 0;
+        const char *why = parse_real(v, k->flags & REAL_INF, &x);
+        if (!why && (x < k->lo || x > k->hi || ((k->flags & LO_OPEN) && x == k->lo) ||
+                     ((k->flags & HI_OPEN) && x == k->hi)))
+            why = k->lo_why;
+        /* + 0.0: -0 would print as "-0" in cfg->text */
+        x += 0.0;
+        if (!why)
+            memcpy((unsigned char *)cfg + k->offset, &x, sizeof x);
+        return why;
+    }
+    return copy_text(ctx, v, (char *)cfg + k->offset, k->size, k->lo_why);
+}
 
 static int find_key(const char *section, const char *key)
 {
@@ -609,9 +499,12 @@ static int apply_fixed(parse_ctx *ctx, int k, const char *value, int line)
         return fail(ctx, line, keys[k].section, keys[k].key, value, ctx->why);
     }
     ctx->line = line;
-    const char *why = keys[k].set(ctx, value);
+    const char *why = keys[k].type == KEY_CUSTOM ? keys[k].set(ctx, value)
+                                                 : set_generic(ctx, &keys[k], value);
     if (why)
         return fail(ctx, line, keys[k].section, keys[k].key, value, why);
+    if (keys[k].origin != NO_ORIGIN)
+        set_origin((pmc_config_origin *)((char *)ctx->cfg + keys[k].origin), ctx, line);
     ctx->seen[k] = line > 0 ? line : -1;
     return PMC_OK;
 }
@@ -883,7 +776,7 @@ static int check_schedule_and_kernel(parse_ctx *ctx)
 static int check_complete(parse_ctx *ctx)
 {
     for (int k = 0; k < N_KEYS; k++)
-        if (keys[k].required && !ctx->seen[k] &&
+        if ((keys[k].use & REQUIRED) && !ctx->seen[k] &&
             !(ctx->cfg->eps_schedule == PMC_EPS_LIST && !strcmp(keys[k].key, "quantile")))
             return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s] %s: missing: %s", ctx->file,
                                keys[k].section, keys[k].key, keys[k].expected);
@@ -1030,14 +923,16 @@ static int build_text(pmc_config *cfg, pmc_err *err)
 
 /* ---- public API ---------------------------------------------------------- */
 
+/* The table's defaults, read like values (they are all of generic kinds). */
 static void set_defaults(pmc_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    strcpy(cfg->checkpoint_dir, "checkpoints");
-    cfg->checkpoint_interval = 600;
-    cfg->progress_interval = 30;
-    cfg->mpi_ranks_per_simulation = 1;
-    strcpy(cfg->distance_name, "euclidean");
+    parse_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.cfg = cfg;
+    for (int k = 0; k < N_KEYS; k++)
+        if (keys[k].def)
+            (void)set_generic(&ctx, &keys[k], keys[k].def);
 }
 
 static int parse_all(parse_ctx *ctx, char *text, const char *const *overrides,
@@ -1184,14 +1079,6 @@ typedef struct {
     span section;  /* current section, empty before the first header */
 } text_cursor;
 
-/* Changing these cannot change the results of a resumed run (see the header). */
-static const char *const resume_safe_keys[][2] = {
-    {"run", "generations"},   {"run", "max_simulations"},     {"run", "checkpoint_dir"},
-    {"run", "time_limit"},    {"run", "checkpoint_interval"}, {"run", "keep_last"},
-    {"run", "progress_interval"}, {"epsilon", "min_acceptance"}, {"epsilon", "min_change"},
-    {"mpi", "chunk"},         {"mpi", "ranks_per_simulation"}, {"model", "data"},
-};
-
 static int span_eq(span a, span b)
 {
     return a.n == b.n && memcmp(a.p, b.p, a.n) == 0;
@@ -1304,10 +1191,12 @@ static int command_timeout(const text_entry *e, int both_command)
     return both_command && span_is(e->section, "model") && span_is(e->key, "timeout");
 }
 
+/* The key table's resume_safe: changing the key cannot change the results. */
 static int resume_safe(const text_entry *e)
 {
-    for (size_t i = 0; i < sizeof resume_safe_keys / sizeof resume_safe_keys[0]; i++)
-        if (span_is(e->section, resume_safe_keys[i][0]) && span_is(e->key, resume_safe_keys[i][1]))
+    for (int k = 0; k < N_KEYS; k++)
+        if ((keys[k].use & RESUME_SAFE) && span_is(e->section, keys[k].section) &&
+            span_is(e->key, keys[k].key))
             return 1;
     return 0;
 }

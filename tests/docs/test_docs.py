@@ -164,14 +164,20 @@ def check_paths():
     return problems
 
 
-def parser_keys():
-    """[(section, key, required)] of the key table in lib/pmc_config.c, in order."""
+def parser_table():
+    """[(section, key, use flags)] of the key table in lib/pmc_config.c, in
+    order; the flags are the table's `use` field (REQUIRED, RESUME_SAFE)."""
     src = read("lib/pmc_config.c")
     table = re.search(r"static const key_desc keys\[\] = \{(.*?)\n\};", src, re.S)
     if not table:
         raise SystemExit("FAIL: lib/pmc_config.c: no `static const key_desc keys[]` table")
-    return [(s, k, r == "1") for s, k, r in
-            re.findall(r'\{"(\w+)", "(\w+)", \w+, ([01]),', table.group(1))]
+    return [(s, k, set(re.findall(r"[A-Z_]+", u))) for s, k, u in
+            re.findall(r'\{"(\w+)", "(\w+)", KEY_\w+, ([A-Z_ |0]+),', table.group(1))]
+
+
+def parser_keys():
+    """[(section, key, required)] of the key table in lib/pmc_config.c, in order."""
+    return [(s, k, "REQUIRED" in u) for s, k, u in parser_table()]
 
 
 def parser_sections():
@@ -298,22 +304,20 @@ def check_config_messages():
 
 
 def check_resume_keys():
-    """docs/config.md's table of keys a resume may change is the parser's
-    resume_safe_keys."""
-    src = read("lib/pmc_config.c")
-    table = re.search(r"resume_safe_keys\[\]\[2\] = \{(.*?)\n\};", src, re.S)
-    if not table:
-        return ["lib/pmc_config.c: no resume_safe_keys table"]
-    safe = {"%s.%s" % p for p in re.findall(r'\{"(\w+)", "(\w+)"\}', table.group(1))}
+    """docs/config.md's table of keys a resume may change is the key table's
+    RESUME_SAFE keys."""
+    safe = {"%s.%s" % (s, k) for s, k, u in parser_table() if "RESUME_SAFE" in u}
+    if not safe:
+        return ["lib/pmc_config.c: no RESUME_SAFE key in the key table"]
     section = read("docs/config.md").split("## Resuming and changing the config", 1)[1]
     documented = {r[0].strip("`") for r in md_table(section, "key")}
     problems = []
     for k in sorted(safe - documented):
-        problems.append("docs/config.md: %s may change on resume (resume_safe_keys), not in the "
+        problems.append("docs/config.md: %s may change on resume (RESUME_SAFE), not in the "
                         "table" % k)
     for k in sorted(documented - safe):
-        problems.append("docs/config.md: %s listed as safe to change on resume, but "
-                        "resume_safe_keys refuses it" % k)
+        problems.append("docs/config.md: %s listed as safe to change on resume, but the key "
+                        "table refuses it" % k)
     return problems
 
 
