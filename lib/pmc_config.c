@@ -179,6 +179,50 @@ static const char *copy_text(parse_ctx *ctx, const char *v, char *dst, size_t si
 
 /* --- the key table --- */
 
+/* The normalised text is built in a growing buffer; a failed allocation
+ * is noticed once, at the end (build_text). */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    int failed;
+} strbuf;
+
+static void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(strbuf *sb, const char *fmt, ...)
+{
+    if (sb->failed)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    size_t need = sb->len + (size_t)(n < 0 ? 0 : n) + 1;
+    if (n >= 0 && need > sb->cap) {
+        char *p = realloc(sb->buf, 2 * need);
+        if (p) {
+            sb->buf = p;
+            sb->cap = 2 * need;
+        }
+    }
+    if (n < 0 || need > sb->cap) {
+        sb->failed = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap);
+    va_end(ap);
+    sb->len += (size_t)n;
+}
+
+static void sb_real(strbuf *sb, const char *key, double x)
+{
+    char num[32];
+    pmc_format_real(x, num);
+    sb_printf(sb, "%s = %s\n", key, num);
+}
+
+
 /* How a fixed key's value is read (the generic kinds cover every key whose
  * setter had the same shape; the rest keep a setter of their own). */
 typedef enum {
@@ -189,7 +233,14 @@ typedef enum {
 } key_type;
 
 enum { REAL_INF = 1, LO_OPEN = 2, HI_OPEN = 4 };
-enum { REQUIRED = 1, RESUME_SAFE = 2 };
+/* REQUIRED: no default; RESUME_SAFE: may differ on resume (cannot change
+ * results); OMIT_UNSET: left out of the normalised text while zero or
+ * empty, so that the text (and a resume's comparison with it) of a config
+ * that does not use the key is as before the key existed. */
+enum { REQUIRED = 1, RESUME_SAFE = 2, OMIT_UNSET = 4 };
+
+/* Writes a key's line(s) of the normalised text (nothing to leave it out). */
+typedef void (*key_writer)(strbuf *sb, const pmc_config *cfg);
 
 #define NO_ORIGIN ((size_t)-1)
 #define FIELD(f) offsetof(pmc_config, f), sizeof(((pmc_config *)0)->f)
@@ -209,6 +260,7 @@ typedef struct {
     const char *lo_why;  /* outside the range (below lo, for KEY_UINT) */
     const char *hi_why;  /* KEY_UINT: above hi */
     key_setter set;      /* KEY_CUSTOM */
+    key_writer write;    /* its line(s) in the normalised text when not the generic one */
     const char *expected; /* REQUIRED: shown when the key is missing */
     const char *def;      /* default, read like a value before the file; NULL: zero or empty */
 } key_desc;
@@ -348,6 +400,65 @@ static const char *set_kernel_name(parse_ctx *ctx, const char *v)
     return NULL;
 }
 
+/* --- lines of the normalised text that are not "key = value" of a field --- */
+
+/* "key = a, b, c"; nothing for an empty list. */
+static void write_list(strbuf *sb, const char *key, const double *v, size_t n)
+{
+    if (n == 0)
+        return;
+    sb_printf(sb, "%s = ", key);
+    for (size_t i = 0; i < n; i++) {
+        char num[32];
+        pmc_format_real(v[i], num);
+        sb_printf(sb, "%s%s", i ? ", " : "", num);
+    }
+    sb_printf(sb, "\n");
+}
+
+/* A list schedule takes no quantile (check_schedule_and_kernel). */
+static void write_quantile(strbuf *sb, const pmc_config *cfg)
+{
+    if (cfg->eps_schedule != PMC_EPS_LIST)
+        sb_real(sb, "quantile", cfg->eps_quantile);
+}
+
+/* The default schedule and kernel are left out, as OMIT_UNSET keys are. */
+static void write_schedule(strbuf *sb, const pmc_config *cfg)
+{
+    if (cfg->eps_schedule != PMC_EPS_QUANTILE)
+        sb_printf(sb, "schedule = %s\n",
+                  pmc_epsilon_schedule_name((pmc_epsilon_schedule)cfg->eps_schedule));
+}
+
+static void write_values(strbuf *sb, const pmc_config *cfg)
+{
+    write_list(sb, "values", cfg->eps_values, cfg->n_eps_values);
+}
+
+static void write_kernel_name(strbuf *sb, const pmc_config *cfg)
+{
+    if (cfg->kernel_kind != PMC_KERNEL_BEAUMONT)
+        sb_printf(sb, "name = %s\n", pmc_kernel_kind_name((pmc_kernel_kind)cfg->kernel_kind));
+}
+
+static void write_data(strbuf *sb, const pmc_config *cfg)
+{
+    if (cfg->model_data[0])
+        sb_printf(sb, "data = %s\n", cfg->model_data);
+}
+
+static void write_data_columns(strbuf *sb, const pmc_config *cfg)
+{
+    if (cfg->model_data_columns[0])
+        sb_printf(sb, "data_columns = %s\n", cfg->model_data_columns);
+}
+
+static void write_weights(strbuf *sb, const pmc_config *cfg)
+{
+    write_list(sb, "weights", cfg->distance_weights, cfg->n_distance_weights);
+}
+
 /* Table order is the order of the "missing key" checks; build_text writes
  * the keys in the same order. Weights and the kernel covariance need at
  * least two particles; every rank holds two populations and their work
@@ -357,67 +468,69 @@ static const char *set_kernel_name(parse_ctx *ctx, const char *v)
  * shrinks epsilon. */
 static const key_desc keys[] = {
     {"run", "seed", KEY_UINT, REQUIRED, FIELD(seed), NO_ORIGIN, UINT64_MAX, 0, 0, 0, NULL, NULL,
-     NULL, "expected a non-negative whole number", NULL},
+     NULL, NULL, "expected a non-negative whole number", NULL},
     {"run", "particles", KEY_UINT, REQUIRED, FIELD(particles), NO_ORIGIN, SIZE_MAX, 2,
      PMC_PARTICLES_MAX, 0, "expected at least 2 particles",
      "expected at most " STR(PMC_PARTICLES_MAX) " particles (every rank holds the whole "
      "population, over 100 bytes per particle: 1e8 particles need over 10 GB on each rank)",
-     NULL, "expected a whole number >= 2", NULL},
+     NULL, NULL, "expected a whole number >= 2", NULL},
     {"run", "generations", KEY_UINT, REQUIRED | RESUME_SAFE, FIELD(generations), NO_ORIGIN,
-     UINT_MAX, 1, 0, 0, "expected at least 1 generation", NULL, NULL,
+     UINT_MAX, 1, 0, 0, "expected at least 1 generation", NULL, NULL, NULL,
      "expected a whole number >= 1", NULL},
-    {"run", "max_simulations", KEY_UINT, RESUME_SAFE, FIELD(max_simulations), NO_ORIGIN, UINT64_MAX,
-     0, 0, 0, NULL, NULL, NULL, NULL, NULL},
+    {"run", "max_simulations", KEY_UINT, RESUME_SAFE, FIELD(max_simulations), NO_ORIGIN,
+     UINT64_MAX, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
     {"run", "checkpoint_dir", KEY_TEXT, RESUME_SAFE, FIELD(checkpoint_dir), NO_ORIGIN, 0, 0, 0, 0,
-     "expected a directory path", NULL, NULL, NULL, "checkpoints"},
+     "expected a directory path", NULL, NULL, NULL, NULL, "checkpoints"},
     {"run", "checkpoint_interval", KEY_REAL, RESUME_SAFE, FIELD(checkpoint_interval), NO_ORIGIN, 0,
-     0, INFINITY, 0, SECONDS_WHY, NULL, NULL, NULL, "600"},
+     0, INFINITY, 0, SECONDS_WHY, NULL, NULL, NULL, NULL, "600"},
     {"run", "time_limit", KEY_REAL, RESUME_SAFE, FIELD(time_limit), NO_ORIGIN, 0, 0, INFINITY, 0,
-     SECONDS_WHY, NULL, NULL, NULL, NULL},
+     SECONDS_WHY, NULL, NULL, NULL, NULL, NULL},
     {"run", "keep_last", KEY_UINT, RESUME_SAFE, FIELD(keep_last), NO_ORIGIN, UINT_MAX, 0, 0, 0,
-     NULL, NULL, NULL, NULL, NULL},
+     NULL, NULL, NULL, NULL, NULL, NULL},
     {"run", "progress_interval", KEY_REAL, RESUME_SAFE, FIELD(progress_interval), NO_ORIGIN, 0, 0,
-     INFINITY, 0, SECONDS_WHY, NULL, NULL, NULL, "30"},
+     INFINITY, 0, SECONDS_WHY, NULL, NULL, NULL, NULL, "30"},
     {"epsilon", "initial", KEY_REAL, REQUIRED, FIELD(eps_initial), NO_ORIGIN, 0, 0, INFINITY,
-     REAL_INF | LO_OPEN, "expected a positive number or inf", NULL, NULL,
+     REAL_INF | LO_OPEN, "expected a positive number or inf", NULL, NULL, NULL,
      "expected a positive number or inf", NULL},
-    {"epsilon", "quantile", KEY_REAL, REQUIRED, FIELD(eps_quantile), ORIGIN(eps_quantile_origin), 0,
-     0, 1, LO_OPEN | HI_OPEN, UNIT_WHY, NULL, NULL, UNIT_WHY, NULL},
+    {"epsilon", "quantile", KEY_REAL, REQUIRED, FIELD(eps_quantile), ORIGIN(eps_quantile_origin),
+     0, 0, 1, LO_OPEN | HI_OPEN, UNIT_WHY, NULL, NULL, write_quantile, UNIT_WHY, NULL},
     {"epsilon", "minimum", KEY_REAL, 0, FIELD(eps_minimum), NO_ORIGIN, 0, 0, INFINITY, 0,
-     "expected a number >= 0", NULL, NULL, NULL, NULL},
+     "expected a number >= 0", NULL, NULL, NULL, NULL, NULL},
     {"epsilon", "schedule", KEY_CUSTOM, 0, FIELD(eps_schedule), NO_ORIGIN, 0, 0, 0, 0, NULL, NULL,
-     set_eps_schedule, NULL, NULL},
+     set_eps_schedule, write_schedule, NULL, NULL},
     {"epsilon", "values", KEY_CUSTOM, 0, FIELD(eps_values), ORIGIN(eps_values_origin), 0, 0, 0, 0,
-     NULL, NULL, set_eps_values, NULL, NULL},
-    {"epsilon", "target_acceptance", KEY_REAL, 0, FIELD(eps_target_acceptance),
+     NULL, NULL, set_eps_values, write_values, NULL, NULL},
+    {"epsilon", "target_acceptance", KEY_REAL, OMIT_UNSET, FIELD(eps_target_acceptance),
      ORIGIN(eps_target_acceptance_origin), 0, 0, 1, LO_OPEN | HI_OPEN, UNIT_WHY, NULL, NULL, NULL,
-     NULL},
-    {"epsilon", "min_acceptance", KEY_REAL, RESUME_SAFE, FIELD(eps_min_acceptance), NO_ORIGIN, 0, 0,
-     1, HI_OPEN, FRACTION_WHY, NULL, NULL, NULL, NULL},
-    {"epsilon", "min_change", KEY_REAL, RESUME_SAFE, FIELD(eps_min_change), NO_ORIGIN, 0, 0, 1,
-     HI_OPEN, FRACTION_WHY, NULL, NULL, NULL, NULL},
+     NULL, NULL},
+    {"epsilon", "min_acceptance", KEY_REAL, RESUME_SAFE | OMIT_UNSET, FIELD(eps_min_acceptance),
+     NO_ORIGIN, 0, 0, 1, HI_OPEN, FRACTION_WHY, NULL, NULL, NULL, NULL, NULL},
+    {"epsilon", "min_change", KEY_REAL, RESUME_SAFE | OMIT_UNSET, FIELD(eps_min_change), NO_ORIGIN,
+     0, 0, 1, HI_OPEN, FRACTION_WHY, NULL, NULL, NULL, NULL, NULL},
     {"kernel", "name", KEY_CUSTOM, 0, FIELD(kernel_kind), NO_ORIGIN, 0, 0, 0, 0, NULL, NULL,
-     set_kernel_name, NULL, NULL},
-    {"kernel", "neighbours", KEY_UINT, 0, FIELD(kernel_neighbours),
+     set_kernel_name, write_kernel_name, NULL, NULL},
+    {"kernel", "neighbours", KEY_UINT, OMIT_UNSET, FIELD(kernel_neighbours),
      ORIGIN(kernel_neighbours_origin), PMC_PARTICLES_MAX, 2, PMC_PARTICLES_MAX, 0,
      "expected a whole number >= 2 (the particle itself and at least one other)", NULL, NULL, NULL,
-     NULL},
+     NULL, NULL},
     {"model", "name", KEY_TEXT, REQUIRED, FIELD(model_name), ORIGIN(model_name_origin), 0, 0, 0, 0,
-     "expected a model name", NULL, NULL, "expected a model name", NULL},
+     "expected a model name", NULL, NULL, NULL, "expected a model name", NULL},
     {"model", "data", KEY_CUSTOM, RESUME_SAFE, FIELD(model_data), ORIGIN(model_data_origin), 0, 0,
-     0, 0, NULL, NULL, set_model_data, NULL, NULL},
+     0, 0, NULL, NULL, set_model_data, write_data, NULL, NULL},
     {"model", "data_columns", KEY_CUSTOM, 0, FIELD(model_data_columns),
-     ORIGIN(model_data_columns_origin), 0, 0, 0, 0, NULL, NULL, set_model_data_columns, NULL, NULL},
+     ORIGIN(model_data_columns_origin), 0, 0, 0, 0, NULL, NULL, set_model_data_columns,
+     write_data_columns, NULL, NULL},
     {"distance", "name", KEY_TEXT, 0, FIELD(distance_name), ORIGIN(distance_origin), 0, 0, 0, 0,
-     "expected a distance name", NULL, NULL, NULL, "euclidean"},
-    {"distance", "weights", KEY_CUSTOM, 0, FIELD(distance_weights), ORIGIN(distance_weights_origin),
-     0, 0, 0, 0, NULL, NULL, set_distance_weights, NULL, NULL},
+     "expected a distance name", NULL, NULL, NULL, NULL, "euclidean"},
+    {"distance", "weights", KEY_CUSTOM, 0, FIELD(distance_weights),
+     ORIGIN(distance_weights_origin), 0, 0, 0, 0, NULL, NULL, set_distance_weights, write_weights,
+     NULL, NULL},
     {"mpi", "chunk", KEY_UINT, RESUME_SAFE, FIELD(mpi_chunk), NO_ORIGIN, SIZE_MAX, 0, 0, 0, NULL,
-     NULL, NULL, NULL, NULL},
+     NULL, NULL, NULL, NULL, NULL},
     {"mpi", "ranks_per_simulation", KEY_UINT, RESUME_SAFE, FIELD(mpi_ranks_per_simulation),
      ORIGIN(mpi_ranks_per_simulation_origin), 1048576, 1, 0, 0,
      "expected a whole number >= 1 (ranks that run one simulation together)", NULL, NULL, NULL,
-     "1"},
+     NULL, "1"},
 };
 _Static_assert(sizeof keys / sizeof keys[0] == N_KEYS, "N_KEYS must match the key table");
 
@@ -797,47 +910,6 @@ static int check_complete(parse_ctx *ctx)
 
 /* ---- the normalised text ------------------------------------------------- */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    int failed;
-} strbuf;
-
-static void sb_printf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(strbuf *sb, const char *fmt, ...)
-{
-    if (sb->failed)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    size_t need = sb->len + (size_t)(n < 0 ? 0 : n) + 1;
-    if (n >= 0 && need > sb->cap) {
-        char *p = realloc(sb->buf, 2 * need);
-        if (p) {
-            sb->buf = p;
-            sb->cap = 2 * need;
-        }
-    }
-    if (n < 0 || need > sb->cap) {
-        sb->failed = 1;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(sb->buf + sb->len, sb->cap - sb->len, fmt, ap);
-    va_end(ap);
-    sb->len += (size_t)n;
-}
-
-static void sb_real(strbuf *sb, const char *key, double x)
-{
-    char num[32];
-    pmc_format_real(x, num);
-    sb_printf(sb, "%s = %s\n", key, num);
-}
-
 static void sb_prior(strbuf *sb, const pmc_prior_spec *spec)
 {
     sb_printf(sb, "%s = %s(", spec->name, pmc_prior_kind_name(spec->kind));
@@ -853,65 +925,63 @@ static void sb_prior(strbuf *sb, const pmc_prior_spec *spec)
         sb_printf(sb, ")\n");
 }
 
+/* "key = value" of a key of a generic kind, or nothing for an OMIT_UNSET
+ * key at zero. Whole numbers are unsigned (ranks_per_simulation, the one
+ * int, is >= 1), so one format serves every width. */
+static void write_generic(strbuf *sb, const pmc_config *cfg, const key_desc *k)
+{
+    const unsigned char *field = (const unsigned char *)cfg + k->offset;
+    if (k->type == KEY_UINT) {
+        uint64_t x = 0;
+        if (k->size == sizeof(uint64_t)) {
+            memcpy(&x, field, sizeof x);
+        } else {
+            uint32_t v;
+            memcpy(&v, field, sizeof v);
+            x = v;
+        }
+        if (x || !(k->use & OMIT_UNSET))
+            sb_printf(sb, "%s = %llu\n", k->key, (unsigned long long)x);
+    } else if (k->type == KEY_REAL) {
+        double x;
+        memcpy(&x, field, sizeof x);
+        if (x != 0 || !(k->use & OMIT_UNSET))
+            sb_real(sb, k->key, x);
+    } else {
+        sb_printf(sb, "%s = %s\n", k->key, (const char *)field);
+    }
+}
+
+/* The normalised text: sections in the order of `sections`, each with its
+ * keys in table order ([kernel] only when a key of it is written), the
+ * model's own keys after [model]'s fixed ones, the priors in file order. */
 static int build_text(pmc_config *cfg, pmc_err *err)
 {
     strbuf sb = {NULL, 0, 0, 0};
-    sb_printf(&sb, "[run]\nseed = %llu\nparticles = %zu\ngenerations = %u\n",
-              (unsigned long long)cfg->seed, cfg->particles, cfg->generations);
-    sb_printf(&sb, "max_simulations = %llu\ncheckpoint_dir = %s\n",
-              (unsigned long long)cfg->max_simulations, cfg->checkpoint_dir);
-    sb_real(&sb, "checkpoint_interval", cfg->checkpoint_interval);
-    sb_real(&sb, "time_limit", cfg->time_limit);
-    sb_printf(&sb, "keep_last = %u\n", cfg->keep_last);
-    sb_real(&sb, "progress_interval", cfg->progress_interval);
-    sb_printf(&sb, "\n[epsilon]\n");
-    sb_real(&sb, "initial", cfg->eps_initial);
-    /* Keys at their defaults are left out, so that the text (and a resume's
-     * comparison with it) of a config that does not use them is as before. */
-    if (cfg->eps_schedule != PMC_EPS_LIST)
-        sb_real(&sb, "quantile", cfg->eps_quantile);
-    sb_real(&sb, "minimum", cfg->eps_minimum);
-    if (cfg->eps_schedule != PMC_EPS_QUANTILE)
-        sb_printf(&sb, "schedule = %s\n",
-                  pmc_epsilon_schedule_name((pmc_epsilon_schedule)cfg->eps_schedule));
-    for (size_t i = 0; i < cfg->n_eps_values; i++) {
-        char num[32];
-        pmc_format_real(cfg->eps_values[i], num);
-        sb_printf(&sb, "%s%s", i ? ", " : "values = ", num);
+    for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
+        size_t header = sb.len;
+        sb_printf(&sb, "%s[%s]\n", s ? "\n" : "", sections[s]);
+        size_t body = sb.len;
+        for (int k = 0; k < N_KEYS; k++) {
+            if (strcmp(keys[k].section, sections[s]) != 0)
+                continue;
+            if (keys[k].write)
+                keys[k].write(&sb, cfg);
+            else
+                write_generic(&sb, cfg, &keys[k]);
+        }
+        if (!strcmp(sections[s], "model"))
+            for (size_t i = 0; i < cfg->n_model_keys; i++)
+                sb_printf(&sb, "%s = %s\n", cfg->model_keys[i].key, cfg->model_keys[i].value);
+        if (!strcmp(sections[s], "prior"))
+            for (size_t i = 0; i < cfg->n_params; i++)
+                sb_prior(&sb, &cfg->prior[i]);
+        /* [kernel] with every key at its default: no header either. */
+        if (!strcmp(sections[s], "kernel") && sb.len == body && !sb.failed) {
+            sb.len = header;
+            sb.buf[sb.len] = '\0';
+        }
     }
-    if (cfg->n_eps_values)
-        sb_printf(&sb, "\n");
-    if (cfg->eps_target_acceptance > 0)
-        sb_real(&sb, "target_acceptance", cfg->eps_target_acceptance);
-    if (cfg->eps_min_acceptance > 0)
-        sb_real(&sb, "min_acceptance", cfg->eps_min_acceptance);
-    if (cfg->eps_min_change > 0)
-        sb_real(&sb, "min_change", cfg->eps_min_change);
-    if (cfg->kernel_kind != PMC_KERNEL_BEAUMONT)
-        sb_printf(&sb, "\n[kernel]\nname = %s\n",
-                  pmc_kernel_kind_name((pmc_kernel_kind)cfg->kernel_kind));
-    if (cfg->kernel_neighbours)
-        sb_printf(&sb, "neighbours = %zu\n", cfg->kernel_neighbours);
-    sb_printf(&sb, "\n[model]\nname = %s\n", cfg->model_name);
-    if (cfg->model_data[0])
-        sb_printf(&sb, "data = %s\n", cfg->model_data);
-    if (cfg->model_data_columns[0])
-        sb_printf(&sb, "data_columns = %s\n", cfg->model_data_columns);
-    for (size_t i = 0; i < cfg->n_model_keys; i++)
-        sb_printf(&sb, "%s = %s\n", cfg->model_keys[i].key, cfg->model_keys[i].value);
-    sb_printf(&sb, "\n[prior]\n");
-    for (size_t i = 0; i < cfg->n_params; i++)
-        sb_prior(&sb, &cfg->prior[i]);
-    sb_printf(&sb, "\n[distance]\nname = %s\n", cfg->distance_name);
-    for (size_t i = 0; i < cfg->n_distance_weights; i++) {
-        char num[32];
-        pmc_format_real(cfg->distance_weights[i], num);
-        sb_printf(&sb, "%s%s", i ? ", " : "weights = ", num);
-    }
-    if (cfg->n_distance_weights)
-        sb_printf(&sb, "\n");
-    sb_printf(&sb, "\n[mpi]\nchunk = %zu\nranks_per_simulation = %d\n", cfg->mpi_chunk,
-              cfg->mpi_ranks_per_simulation);
     if (sb.failed) {
         free(sb.buf);
         return pmc_err_set(err, PMC_ENOMEM, "%s: out of memory building the effective config",
