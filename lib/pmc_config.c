@@ -52,14 +52,17 @@ static const char *const sections[] = {"run", "epsilon", "kernel", "model", "pri
  * an empty value, not "#x", which would read back as a comment. Both cases
  * were found by tests/fuzz (fuzz_config): "key =" at the very end of the
  * text was read one byte past its end, and "key =#x" did not round-trip. */
+static size_t before_comment(const char *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == '#' && (i == 0 || isspace((unsigned char)v[i - 1])))
+            return i;
+    return n;
+}
+
 static void strip_trailing_comment(char *v)
 {
-    for (size_t i = 0; v[i]; i++) {
-        if (v[i] == '#' && (i == 0 || isspace((unsigned char)v[i - 1]))) {
-            v[i] = '\0';
-            return;
-        }
-    }
+    v[before_comment(v, strlen(v))] = '\0';
 }
 
 /* Prior names become identifiers in output files and plugin code. */
@@ -717,64 +720,136 @@ static int apply_entry(parse_ctx *ctx, const char *section, const char *key, con
     return fail(ctx, line, section, key, value, unknown_key_why(ctx, section));
 }
 
-/* ---- the INI reader ------------------------------------------------------ */
+/* --- the INI reader: one scanner for config files and stored texts --- */
 
-/* s starts with '['; on success *section points at a name in `sections`. */
-static int parse_header(parse_ctx *ctx, char *s, int line, const char **section)
+typedef struct {
+    const char *p;
+    size_t n;
+} span;
+
+static span span_trim(const char *p, size_t n)
 {
-    char *close = strchr(s, ']');
-    if (!close)
-        return fail_line(ctx, line, s, "unterminated section header: expected ']'");
-    *close = '\0';
-    char *name = pmc_trim(s + 1);
-    char *rest = pmc_trim(close + 1);
-    if (*rest && *rest != '#' && *rest != ';') {
-        snprintf(ctx->why, sizeof ctx->why, "unexpected text after ']': %s", rest);
-        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s]: %s", where(ctx, line), name,
+    while (n > 0 && isspace((unsigned char)*p)) {
+        p++;
+        n--;
+    }
+    while (n > 0 && isspace((unsigned char)p[n - 1]))
+        n--;
+    return (span){p, n};
+}
+
+typedef enum {
+    INI_END,        /* no more lines */
+    INI_SECTION,    /* "[name] rest" */
+    INI_ENTRY,      /* "key = value" */
+    INI_NO_CLOSE,   /* '[' without ']' */
+    INI_NO_EQUALS   /* neither a header nor "key = value" */
+} ini_kind;
+
+/* One significant line: trimmed spans into the scanned text. */
+typedef struct {
+    ini_kind kind;
+    int line;        /* 1-based */
+    span text;       /* the whole line, trimmed (for messages) */
+    span name, rest; /* INI_SECTION: between '[' and the first ']', and after it */
+    span key, value; /* INI_ENTRY: before the first '=', and after it up to a comment */
+} ini_line;
+
+typedef struct {
+    const char *p; /* next line; NULL at the end */
+    int line;
+} ini_cursor;
+
+/* Reads the next line that is not blank or a comment ('#' or ';' first).
+ * Lines end at '\n'; the text at its NUL. */
+static ini_kind ini_next(ini_cursor *c, ini_line *out)
+{
+    while (c->p) {
+        const char *nl = strchr(c->p, '\n');
+        size_t n = nl ? (size_t)(nl - c->p) : strlen(c->p);
+        out->text = span_trim(c->p, n);
+        out->line = ++c->line;
+        c->p = nl ? nl + 1 : NULL;
+        span t = out->text;
+        if (t.n == 0 || t.p[0] == '#' || t.p[0] == ';')
+            continue;
+        if (t.p[0] == '[') {
+            const char *close = memchr(t.p, ']', t.n);
+            if (!close)
+                return out->kind = INI_NO_CLOSE;
+            out->name = span_trim(t.p + 1, (size_t)(close - t.p - 1));
+            out->rest = span_trim(close + 1, (size_t)(t.p + t.n - close - 1));
+            return out->kind = INI_SECTION;
+        }
+        const char *eq = memchr(t.p, '=', t.n);
+        if (!eq)
+            return out->kind = INI_NO_EQUALS;
+        out->key = span_trim(t.p, (size_t)(eq - t.p));
+        size_t after = (size_t)(t.p + t.n - eq - 1);
+        out->value = span_trim(eq + 1, before_comment(eq + 1, after));
+        return out->kind = INI_ENTRY;
+    }
+    return INI_END;
+}
+
+/* NUL-terminates s in the scanned (writable) text; returns its start. The
+ * byte after a span is never part of another span the caller still needs. */
+static char *span_cut(span s)
+{
+    char *p = (char *)s.p;
+    p[s.n] = '\0';
+    return p;
+}
+
+/* A header line; on success *section points at a name in `sections`. */
+static int parse_header(parse_ctx *ctx, const ini_line *l, const char **section)
+{
+    const char *name = span_cut(l->name);
+    if (l->rest.n && l->rest.p[0] != '#' && l->rest.p[0] != ';') {
+        snprintf(ctx->why, sizeof ctx->why, "unexpected text after ']': %.*s", (int)l->rest.n,
+                 l->rest.p);
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s]: %s", where(ctx, l->line), name,
                            ctx->why);
     }
     *section = known_section(name);
     if (!*section)
         return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s]: unknown section: expected one of %s",
-                           where(ctx, line), name, SECTION_LIST);
+                           where(ctx, l->line), name, SECTION_LIST);
     return PMC_OK;
 }
 
-static int parse_line(parse_ctx *ctx, char *s, int line, const char **section)
+static int parse_line(parse_ctx *ctx, const ini_line *l, const char **section)
 {
-    s = pmc_trim(s);
-    if (!*s || *s == '#' || *s == ';')
-        return PMC_OK;
-    if (*s == '[')
-        return parse_header(ctx, s, line, section);
-    char *eq = strchr(s, '=');
-    if (!eq)
-        return fail_line(ctx, line, s, "expected 'key = value' or '[section]'");
-    *eq = '\0';
-    char *key = pmc_trim(s);
-    char *value = eq + 1;
-    strip_trailing_comment(value);
-    value = pmc_trim(value);
+    switch (l->kind) {
+    case INI_SECTION:
+        return parse_header(ctx, l, section);
+    case INI_NO_CLOSE:
+        return fail_line(ctx, l->line, span_cut(l->text),
+                         "unterminated section header: expected ']'");
+    case INI_NO_EQUALS:
+        return fail_line(ctx, l->line, span_cut(l->text), "expected 'key = value' or '[section]'");
+    default:
+        break;
+    }
+    /* The value first: cutting the key writes over the '=' or a blank. */
+    char *value = span_cut(l->value), *key = span_cut(l->key);
     if (!*key)
-        return fail_line(ctx, line, shown(value), "expected a key before '='");
+        return fail_line(ctx, l->line, shown(value), "expected a key before '='");
     if (!*section)
-        return fail_line(ctx, line, key, "key before any [section] header");
-    return apply_entry(ctx, *section, key, value, line);
+        return fail_line(ctx, l->line, key, "key before any [section] header");
+    return apply_entry(ctx, *section, key, value, l->line);
 }
 
-/* text is modified in place (lines are cut at '\n'). */
+/* text is modified in place (spans are cut into strings). */
 static int parse_lines(parse_ctx *ctx, char *text)
 {
     const char *section = NULL;
-    int line = 0;
-    for (char *p = text; p;) {
-        char *nl = strchr(p, '\n');
-        if (nl)
-            *nl = '\0';
-        int rc = parse_line(ctx, p, ++line, &section);
+    ini_cursor c = {text, 0};
+    ini_line l;
+    while (ini_next(&c, &l) != INI_END) {
+        int rc = parse_line(ctx, &l, &section);
         if (rc != PMC_OK)
             return rc;
-        p = nl ? nl + 1 : NULL;
     }
     return PMC_OK;
 }
@@ -1131,22 +1206,18 @@ const pmc_config_kv *pmc_config_model_key(const pmc_config *cfg, const char *key
 
 /* ---- comparing a stored config text with the current one ----------------- */
 
-/* The texts compared are normalised (build_text), so they are read with a
- * minimal scanner that works on the const text in place: no copies, no
- * allocation, and hence no failure mode other than "unreadable". */
+/* The texts compared are normalised (build_text): they are read with the
+ * config files' scanner (ini_next), in place on the const text: no copies,
+ * no allocation, and hence no failure mode other than "unreadable". */
 
-typedef struct {
-    const char *p;
-    size_t n;
-} span;
 
 typedef struct {
     span section, key, value;
 } text_entry;
 
 typedef struct {
-    const char *p; /* next line; NULL at the end */
-    span section;  /* current section, empty before the first header */
+    ini_cursor at;
+    span section; /* current section, empty before the first header */
 } text_cursor;
 
 static int span_eq(span a, span b)
@@ -1159,50 +1230,39 @@ static int span_is(span a, const char *s)
     return a.n == strlen(s) && memcmp(a.p, s, a.n) == 0;
 }
 
-static span span_trim(const char *p, size_t n)
-{
-    while (n > 0 && isspace((unsigned char)*p)) {
-        p++;
-        n--;
-    }
-    while (n > 0 && isspace((unsigned char)p[n - 1]))
-        n--;
-    return (span){p, n};
-}
 
-/* Moves to the next "key = value" line. Returns 1 with *e filled, 0 at the
- * end, -1 on a line that a normalised text cannot contain. */
+/* Moves to the next "key = value" line (ini_next). Returns 1 with *e
+ * filled, 0 at the end, -1 on a line that a normalised text cannot contain:
+ * a header with text after ']', any malformed line, a key before the first
+ * header or an empty key. */
 static int text_next(text_cursor *c, text_entry *e)
 {
-    while (c->p) {
-        const char *nl = strchr(c->p, '\n');
-        size_t n = nl ? (size_t)(nl - c->p) : strlen(c->p);
-        span line = span_trim(c->p, n);
-        c->p = nl ? nl + 1 : NULL;
-        if (line.n == 0)
-            continue;
-        if (line.p[0] == '[') {
-            if (line.p[line.n - 1] != ']')
+    ini_line l;
+    for (;;) {
+        switch (ini_next(&c->at, &l)) {
+        case INI_END:
+            return 0;
+        case INI_SECTION:
+            if (l.rest.n)
                 return -1;
-            c->section = span_trim(line.p + 1, line.n - 2);
+            c->section = l.name;
             continue;
+        case INI_ENTRY:
+            if (c->section.n == 0 || l.key.n == 0)
+                return -1;
+            e->section = c->section;
+            e->key = l.key;
+            e->value = l.value;
+            return 1;
+        default:
+            return -1;
         }
-        const char *eq = memchr(line.p, '=', line.n);
-        if (!eq || c->section.n == 0)
-            return -1;
-        e->section = c->section;
-        e->key = span_trim(line.p, (size_t)(eq - line.p));
-        e->value = span_trim(eq + 1, line.n - (size_t)(eq + 1 - line.p));
-        if (e->key.n == 0)
-            return -1;
-        return 1;
     }
-    return 0;
 }
 
 static text_cursor text_begin(const char *text)
 {
-    return (text_cursor){text, {"", 0}};
+    return (text_cursor){{text, 0}, {"", 0}};
 }
 
 static int text_readable(const char *text)
