@@ -62,7 +62,7 @@ int pmc_ckpt_h5_fail(pmc_err *err, int code, const char *path, const char *step)
 
 /* Same, for a step on a named item: "PATH: write dataset /theta: cause". */
 int pmc_ckpt_h5_fail_item(pmc_err *err, int code, const char *path, const char *step,
-                        const char *item)
+                          const char *item)
 {
     char what[128];
     snprintf(what, sizeof what, "%s %s", step, item);

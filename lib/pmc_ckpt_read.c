@@ -123,7 +123,8 @@ static int attr_read_strings(hid_t file, const char *path, const char *name, int
     H5Aclose(a);
     if (st == PMC_ENOMEM)
         return pmc_err_set(err, st, "%s: attribute %s: out of memory", path, name);
-    return st == PMC_OK ? PMC_OK : pmc_ckpt_h5_fail_item(err, PMC_EINVAL, path, "read attribute", name);
+    return st == PMC_OK ? PMC_OK
+                        : pmc_ckpt_h5_fail_item(err, PMC_EINVAL, path, "read attribute", name);
 }
 
 

@@ -414,7 +414,8 @@ static int ckpt_write_dset(ckpt_writer *w, ckpt_dset *ds)
     static const uint64_t no_rows;
     hid_t dset = H5Dcreate2(w->file, ds->name, ds->ftype, ds->fspace, H5P_DEFAULT, w->dcpl,
                             H5P_DEFAULT);
-    int st = dset < 0 ? pmc_ckpt_h5_fail_item(&w->e, PMC_EIO, w->path, "create dataset", ds->name) : PMC_OK;
+    int st = dset < 0 ? pmc_ckpt_h5_fail_item(&w->e, PMC_EIO, w->path, "create dataset", ds->name)
+                      : PMC_OK;
     if ((st = ckpt_agree(w, st)) != PMC_OK) {
         pmc_ckpt_h5_close_id(&dset, H5Dclose);
         return st;
@@ -425,7 +426,9 @@ static int ckpt_write_dset(ckpt_writer *w, ckpt_dset *ds)
                                  : H5Dwrite(dset, ds->mtype, ds->mspace, ds->fspace, w->dxpl,
                                             ds->buf ? ds->buf : &no_rows);
     herr_t cl = H5Dclose(dset);
-    st = wr < 0 || cl < 0 ? pmc_ckpt_h5_fail_item(&w->e, PMC_EIO, w->path, "write dataset", ds->name) : PMC_OK;
+    st = wr < 0 || cl < 0
+             ? pmc_ckpt_h5_fail_item(&w->e, PMC_EIO, w->path, "write dataset", ds->name)
+             : PMC_OK;
     if (st == PMC_OK && ckpt_test_fault(w, "write")) /* test-only fault injection */
         st = pmc_err_set(&w->e, PMC_EIO, "%s: write dataset %s: %s", w->path, ds->name,
                          strerror(errno));
@@ -607,7 +610,8 @@ static int ckpt_end(ckpt_writer *w, int st, pmc_err *err)
     if (st == PMC_OK) {
         herr_t closed = H5Fclose(w->file);
         w->file = -1;
-        st = closed < 0 ? pmc_ckpt_h5_fail(&w->e, PMC_EIO, w->path, "close temporary file") : PMC_OK;
+        st = closed < 0 ? pmc_ckpt_h5_fail(&w->e, PMC_EIO, w->path, "close temporary file")
+                        : PMC_OK;
         if (st == PMC_OK && ckpt_test_fault(w, "close")) /* test-only fault injection */
             st = pmc_err_set(&w->e, PMC_EIO, "%s: close temporary file: %s", w->path,
                              strerror(errno));

@@ -44,7 +44,7 @@ typedef const char *(*key_setter)(parse_ctx *ctx, const char *value);
 
 static const char *const sections[] = {"run", "epsilon", "kernel", "model", "prior", "distance", "mpi"};
 
-/* ---- small text helpers -------------------------------------------------- */
+/* --- small text helpers --- */
 
 /* A '#' starts a trailing comment after whitespace or right after the '='
  * (v is the raw text after '='), so values such as "a#b" survive and the
@@ -90,7 +90,7 @@ static const char *known_section(const char *name)
     return NULL;
 }
 
-/* ---- error reports ------------------------------------------------------- */
+/* --- error reports --- */
 
 static const char *where(parse_ctx *ctx, int line)
 {
@@ -121,7 +121,7 @@ static void set_origin(pmc_config_origin *o, const parse_ctx *ctx, int line)
     o->line = line;
 }
 
-/* ---- value parsers: return NULL or what was expected --------------------- */
+/* --- value parsers: return NULL or what was expected --- */
 
 /* Digits only: strtoull alone would accept "-1" (wrapping it), "+1" and " 1". */
 static const char *parse_uint(parse_ctx *ctx, const char *v, uint64_t max, uint64_t *out)
@@ -603,7 +603,7 @@ static const char *unknown_key_why(parse_ctx *ctx, const char *section)
     return ctx->why;
 }
 
-/* ---- applying one key = value -------------------------------------------- */
+/* --- applying one key = value --- */
 
 /* line > 0: from the file, where a key may appear once; line 0: --set, which
  * replaces whatever the file said. */
@@ -983,7 +983,7 @@ static int check_complete(parse_ctx *ctx)
     return rc == PMC_OK ? check_distance(ctx) : rc;
 }
 
-/* ---- the normalised text ------------------------------------------------- */
+/* --- the normalised text --- */
 
 static void sb_prior(strbuf *sb, const pmc_prior_spec *spec)
 {
@@ -1066,7 +1066,7 @@ static int build_text(pmc_config *cfg, pmc_err *err)
     return PMC_OK;
 }
 
-/* ---- public API ---------------------------------------------------------- */
+/* --- public API --- */
 
 /* The table's defaults, read like values (they are all of generic kinds). */
 static void set_defaults(pmc_config *cfg)
@@ -1204,7 +1204,7 @@ const pmc_config_kv *pmc_config_model_key(const pmc_config *cfg, const char *key
     return NULL;
 }
 
-/* ---- comparing a stored config text with the current one ----------------- */
+/* --- comparing a stored config text with the current one --- */
 
 /* The texts compared are normalised (build_text): they are read with the
  * config files' scanner (ini_next), in place on the const text: no copies,
