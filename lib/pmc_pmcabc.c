@@ -416,22 +416,31 @@ static int setup_layout(run_state *st, pmc_err *err)
     return PMC_OK;
 }
 
-/* Ascending discrete values of rows a and b, then index: sorts the new
- * particles into groups that share one discrete kernel row. */
+/* A new particle for sorting into groups that share their discrete values
+ * (qsort has no context argument, so each element carries it). */
 typedef struct {
-    const double *theta;
+    const double *row; /* its theta row */
     const pmc_discrete_kernel *disc;
-    size_t d;
-} disc_order;
+    size_t idx;
+} disc_item;
 
-static int cmp_disc(const disc_order *o, size_t a, size_t b)
+/* The discrete values of two rows, in column order: 0 if all equal. */
+static int cmp_disc_values(const disc_item *a, const disc_item *b)
 {
-    for (size_t k = 0; k < o->disc->n; k++) {
-        double x = o->theta[a * o->d + o->disc->col[k]], y = o->theta[b * o->d + o->disc->col[k]];
+    for (size_t k = 0; k < a->disc->n; k++) {
+        double x = a->row[a->disc->col[k]], y = b->row[a->disc->col[k]];
         if (x != y)
             return x < y ? -1 : 1;
     }
     return 0;
+}
+
+/* Ascending discrete values, then index: a total order. */
+static int cmp_disc_item(const void *pa, const void *pb)
+{
+    const disc_item *a = pa, *b = pb;
+    int c = cmp_disc_values(a, b);
+    return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
 }
 
 /* Weights with discrete parameters: the denominator of particle i is
@@ -445,35 +454,28 @@ static int discrete_weights(run_state *st, size_t lo, size_t hi, pmc_err *err)
 {
     size_t n_prev = st->prev.n, d = st->d, dc = st->lay.dc, m = hi - lo;
     const pmc_discrete_kernel *disc = &st->lay.disc;
-    size_t *idx = malloc((m + 1) * sizeof *idx);
+    disc_item *item = malloc((m + 1) * sizeof *item);
     double *wp = malloc(n_prev * sizeof *wp);
     double *zg = malloc((m * dc + 1) * sizeof *zg), *lpg = malloc((m + 1) * sizeof *lpg);
     double *outg = malloc((m + 1) * sizeof *outg);
-    int rc = idx && wp && zg && lpg && outg ? PMC_OK
+    int rc = item && wp && zg && lpg && outg ? PMC_OK
                                            : pmc_err_set(err, PMC_ENOMEM, "out of memory for the "
                                                          "weights of %zu particles", m);
-    disc_order o = { st->cur.theta, disc, d };
-    /* Insertion into groups: stable, O(m x groups); the discrete values are few. */
-    size_t ng = 0;
-    for (size_t i = lo; i < hi && rc == PMC_OK; i++) {
-        size_t pos = ng;
-        while (pos > 0 && cmp_disc(&o, idx[pos - 1], i) > 0)
-            pos--;
-        memmove(idx + pos + 1, idx + pos, (ng - pos) * sizeof *idx);
-        idx[pos] = i;
-        ng++;
-    }
+    for (size_t i = lo; i < hi && rc == PMC_OK; i++)
+        item[i - lo] = (disc_item){ st->cur.theta + i * d, disc, i };
+    if (rc == PMC_OK && m > 0)
+        qsort(item, m, sizeof *item, cmp_disc_item);
     for (size_t g0 = 0; g0 < m && rc == PMC_OK;) {
         size_t g1 = g0 + 1;
-        while (g1 < m && cmp_disc(&o, idx[g0], idx[g1]) == 0)
+        while (g1 < m && cmp_disc_values(&item[g0], &item[g1]) == 0)
             g1++;
-        const double *ki = st->cur.theta + idx[g0] * d;
+        const double *ki = item[g0].row;
         for (size_t j = 0; j < n_prev; j++)
             wp[j] = st->prev.weights[j] *
                     pmc_discrete_kernel_pmf(disc, st->prev.theta + j * d, ki);
         for (size_t a = g0; a < g1; a++) {
-            memcpy(zg + (a - g0) * dc, st->z + idx[a] * dc, dc * sizeof *zg);
-            lpg[a - g0] = st->logprior[idx[a]];
+            memcpy(zg + (a - g0) * dc, st->z + item[a].idx * dc, dc * sizeof *zg);
+            lpg[a - g0] = st->logprior[item[a].idx];
         }
         if (dc) {
             rc = pmc_weights_block(zg, lpg, 0, g1 - g0, st->z_prev, wp, n_prev, dc, outg, err);
@@ -485,10 +487,10 @@ static int discrete_weights(run_state *st, size_t lo, size_t hi, pmc_err *err)
                 outg[a] = exp(lpg[a]) / sum;
         }
         for (size_t a = g0; a < g1 && rc == PMC_OK; a++)
-            st->cur.weights[idx[a]] = outg[a - g0];
+            st->cur.weights[item[a].idx] = outg[a - g0];
         g0 = g1;
     }
-    free(idx);
+    free(item);
     free(wp);
     free(zg);
     free(lpg);
