@@ -37,7 +37,7 @@ __all__ = [
     "Generation", "Partial", "Run", "read_generation", "read_partial", "load_run",
     "weighted_mean", "weighted_sd", "weighted_quantile", "summarize", "parse_config",
     "run_state", "summary", "to_json", "from_json_number",
-    "parse_prior", "prior_format", "prior_support", "bound_window", "bound_threshold",
+    "parse_prior", "prior_is_discrete", "prior_format", "prior_support", "bound_window", "bound_threshold",
     "bound_warnings", "bound_text",
 ]
 
@@ -327,19 +327,28 @@ BOUND_WINDOW = 0.025     # PMC_BOUND_WINDOW: prior probability of the window nex
 BOUND_MIN_MASS = 0.10    # PMC_BOUND_MIN_MASS
 BOUND_Z = 6.0            # PMC_BOUND_Z
 _PRIOR_ARITY = {"uniform": 2, "normal": 2, "lognormal": 2, "exponential": 1, "gamma": 2,
-                "beta": 2, "truncnormal": 4}
+                "beta": 2, "truncnormal": 4, "uniform_int": 2, "poisson": 1,
+                "categorical": None}  # None: 2 to 16 numbers (PMC_PRIOR_MAX_ARGS)
 _STD_NORMAL = statistics.NormalDist()
 
 
 def parse_prior(text):
-    """("uniform", [5.0, 25.0]) from a stored prior spec "uniform(5, 25)"."""
-    m = re.fullmatch(r"\s*(\w+)\s*\((.*)\)\s*", text)
+    """("uniform", [5.0, 25.0]) from a stored prior spec "uniform(5, 25)". A
+    trailing scale word ("log", "logit": where the kernel perturbs the
+    parameter, docs/config.md) does not change the prior and is left out."""
+    m = re.fullmatch(r"\s*(\w+)\s*\((.*)\)\s*(?:log|logit)?\s*", text)
     if not m or m.group(1) not in _PRIOR_ARITY:
         raise ValueError(f"prior spec {text!r}: expected e.g. uniform(a, b)")
     args = [float(a) for a in m.group(2).split(",")] if m.group(2).strip() else []
-    if len(args) != _PRIOR_ARITY[m.group(1)]:
-        raise ValueError(f"prior spec {text!r}: expected {_PRIOR_ARITY[m.group(1)]} numbers")
+    arity = _PRIOR_ARITY[m.group(1)]
+    if (arity is None and not 2 <= len(args) <= 16) or (arity is not None and len(args) != arity):
+        raise ValueError(f"prior spec {text!r}: expected {arity or '2 to 16'} numbers")
     return m.group(1), args
+
+
+def prior_is_discrete(kind):
+    """Whether the prior takes whole values only (pmc_prior_is_discrete)."""
+    return kind in ("uniform_int", "poisson", "categorical")
 
 
 def prior_format(kind, args):
@@ -349,13 +358,15 @@ def prior_format(kind, args):
 
 def prior_support(kind, args):
     """(lo, hi) of the prior's support; -inf / inf where it is unbounded."""
-    if kind == "uniform":
+    if kind in ("uniform", "uniform_int"):
         return args[0], args[1]
     if kind == "truncnormal":
         return args[2], args[3]
     if kind == "beta":
         return 0.0, 1.0
-    if kind in ("lognormal", "exponential", "gamma"):
+    if kind == "categorical":
+        return 0.0, len(args) - 1.0
+    if kind in ("lognormal", "exponential", "gamma", "poisson"):
         return 0.0, math.inf
     return -math.inf, math.inf
 

@@ -117,4 +117,42 @@ expect_status "collinear statistics" 2 "the statistics are collinear among the"
 ls -a "$WORK" | grep -q '^\.pmcabc-adjust-' && fail "temporary file left" || pass "no temporary file left"
 
 [ "$before" = "$(digest "$WORK/a.ck")" ] && pass "run directory untouched" || fail "run directory changed"
+# Discrete and scaled priors (issue 20 item 3): the tools read their specs
+# (a scale word, uniform_int), and a discrete parameter is never adjusted.
+pmc 1 run "$WORK/a.ini" --set run.checkpoint_dir="$WORK/disc.ck" \
+    --set "prior.mu=uniform_int(150, 200)" --set "prior.sigma=uniform(5, 25) log"
+expect_status "run with a discrete and a log-scaled prior" 0 "posterior: generation 3"
+for mode in auto none; do
+    adj "$WORK/disc.ck" --out "$WORK/disc-$mode.h5" --transform $mode
+    expect_status "adjust with a discrete parameter (--transform $mode)" 0 \
+        "mu: not adjusted (discrete)"
+    "$PMC_PYTHON" - "$WORK/disc-$mode.h5" <<'EOP' && pass "discrete mu kept as sampled ($mode)" || fail "discrete mu adjusted ($mode)"
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1]) as f:
+    t, t0 = f["theta"][()], f["theta_unadjusted"][()]
+    assert t[:, 0].tobytes() == t0[:, 0].tobytes(), "mu changed"
+    assert np.all(t[:, 0] == np.round(t[:, 0])), "mu not whole"
+    assert not np.array_equal(t[:, 1], t0[:, 1]), "sigma not adjusted"
+EOP
+done
+"$PMC_PYTHON" "$PMC_SOURCE_DIR/tools/pmcabc-summary" "$WORK/disc.ck" >"$WORK/out" 2>&1
+RC=$?
+expect_status "pmcabc-summary reads uniform_int and a scale word" 0 "posterior"
+"$PMC_PYTHON" - <<'EOP' && pass "parse_prior: scales and discrete kinds" || fail "parse_prior"
+import os, sys
+sys.path.insert(0, os.environ["PMC_SOURCE_DIR"] + "/tools")
+import pmcabc_read as pr
+assert pr.parse_prior("uniform(5, 25) log") == ("uniform", [5.0, 25.0])
+assert pr.parse_prior("beta(2, 5) logit") == ("beta", [2.0, 5.0])
+assert pr.parse_prior("categorical(1, 2, 3)") == ("categorical", [1.0, 2.0, 3.0])
+assert pr.prior_support("categorical", [1, 2, 3]) == (0.0, 2.0)
+assert pr.prior_support("poisson", [3]) == (0.0, float("inf"))
+assert pr.prior_is_discrete("uniform_int") and not pr.prior_is_discrete("uniform")
+for bad in ("categorical(1)", "poisson(1, 2)", "uniform(5, 25) sqrt"):
+    try:
+        pr.parse_prior(bad)
+        raise SystemExit("accepted " + bad)
+    except ValueError:
+        pass
+EOP
 finish
