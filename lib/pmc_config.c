@@ -942,6 +942,10 @@ static int check_schedule_and_kernel(parse_ctx *ctx)
         return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [kernel] neighbours: %zu: expected at most "
                            "[run] particles (%zu)", where(ctx, cfg->kernel_neighbours_origin.line),
                            cfg->kernel_neighbours, cfg->particles);
+    /* The default is resolved here, so that the effective config records it:
+     * a knn run started under another default is refused on resume. */
+    if (cfg->kernel_kind == PMC_KERNEL_KNN && cfg->kernel_neighbours == 0)
+        cfg->kernel_neighbours = pmc_kernel_default_neighbours(cfg->particles, cfg->n_params);
     return PMC_OK;
 }
 

@@ -24,6 +24,11 @@ typedef enum {
 /* "beaumont", "componentwise", "olcm", "knn". */
 const char *pmc_kernel_kind_name(pmc_kernel_kind kind);
 
+/* The knn kernel's default neighbourhood for n particles in d dimensions:
+ * ceil(n / 8), at least d + 1, at most n (docs/algorithm.md: the measured
+ * choice; pyABC's LocalTransition uses n / 4). */
+size_t pmc_kernel_default_neighbours(size_t n, size_t d);
+
 /* Parses a name of pmc_kernel_kind_name into *kind; PMC_EINVAL if unknown. */
 int pmc_kernel_kind_parse(const char *name, pmc_kernel_kind *kind);
 

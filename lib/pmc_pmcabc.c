@@ -546,19 +546,6 @@ static int compute_weights(run_state *st, pmc_err *err)
     return rc;
 }
 
-/* [kernel] neighbours for a population of n in d dimensions: as configured
- * (the config checked d + 1 <= k <= n), or by default a quarter of the
- * population (pyABC's LocalTransition default, k_fraction = 1/4), at least
- * d + 1 and at most n. */
-static size_t knn_neighbours(const pmc_config *cfg, size_t n, size_t d)
-{
-    if (cfg->kernel_neighbours)
-        return cfg->kernel_neighbours;
-    size_t k = (n + 3) / 4;
-    k = k < d + 1 ? d + 1 : k;
-    return k > n ? n : k;
-}
-
 /* Fits the kernel and ancestor table to the population just accepted, for
  * the next generation, whose tolerance is eps; dist are the population's
  * distances under the next generation's metric (for OLCM). */
@@ -566,7 +553,7 @@ static int prepare_next(run_state *st, double eps, const double *dist, pmc_err *
 {
     population *p = &st->cur;
     pmc_kernel_spec spec = { (pmc_kernel_kind)st->cfg->kernel_kind,
-                             knn_neighbours(st->cfg, p->n, p->d), dist, eps };
+                             st->cfg->kernel_neighbours, dist, eps };
     const double *u = on_kernel_scale(st, p->theta, st->u);
     size_t dc = st->lay.dc;
     int rc = dc ? pmc_kernel_fit_kind(&st->kernel, &spec, u, p->weights, p->n, dc, err) : PMC_OK;

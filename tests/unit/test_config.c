@@ -2,9 +2,11 @@
  * plus good configs, defaults, overrides, paths and the normalised text. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "pmc_config.h"
+#include "pmc_kernel.h"
 #include "pmc_test.h"
 
 #define PATH "jobs/g.ini"
@@ -1377,6 +1379,47 @@ PMC_TEST(config_kernel_unknown)
                       "olcm or knn");
 }
 
+PMC_TEST(config_kernel_knn_default_neighbours_recorded)
+{
+    /* 100 particles: ceil(100 / 8) = 13, written into the effective config so
+     * that a run started under another default is refused on resume. */
+    const char *ov[] = {"kernel.name=knn"};
+    pmc_config *cfg = parse_good(0, "", ov, 1);
+    PMC_CHECK_INT(cfg->kernel_neighbours, 13);
+    PMC_CHECK_CONTAINS(cfg->text, "[kernel]\nname = knn\nneighbours = 13\n\n[model]");
+    drop_cfg(cfg);
+    PMC_CHECK_INT(pmc_kernel_default_neighbours(1000, 2), 125);
+    PMC_CHECK_INT(pmc_kernel_default_neighbours(1001, 2), 126);
+    PMC_CHECK_INT(pmc_kernel_default_neighbours(10, 4), 5);  /* at least d + 1 */
+    PMC_CHECK_INT(pmc_kernel_default_neighbours(3, 4), 3);   /* at most n */
+}
+
+/* A knn run of a pmcabc whose default was ceil(N / 4) stored no neighbours
+ * line; the resolved default now written differs, and the resume is refused
+ * with the key named. */
+PMC_TEST(config_kernel_knn_old_default_refused_on_resume)
+{
+    char out[1024];
+    const char *ov[] = {"kernel.name=knn"};
+    char *now = text_of(0, "", ov, 1);
+    const char *old_default = "[kernel]\nname = knn\n\n[model]";
+    char *stored = malloc(strlen(now) + 1);
+    PMC_CHECK(stored != NULL && strstr(now, "[kernel]") != NULL);
+    if (stored && strstr(now, "[kernel]")) {
+        /* The same text with the neighbours line taken out. */
+        const char *k = strstr(now, "[kernel]");
+        const char *m = strstr(k, "[model]");
+        size_t head = (size_t)(k - now);
+        memcpy(stored, now, head);
+        strcpy(stored + head, old_default);
+        strcat(stored, m + strlen("[model]"));
+        PMC_CHECK_INT(pmc_config_diff(stored, now, out, sizeof out), 1);
+        PMC_CHECK_CONTAINS(out, "[kernel] neighbours: stored (absent), now 13");
+    }
+    free(stored);
+    free(now);
+}
+
 PMC_TEST(config_kernel_neighbours_without_knn)
 {
     expect_line_error(9, "[kernel]\nname = olcm\nneighbours = 5",
@@ -1444,6 +1487,8 @@ const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_min_acceptance_one),
     PMC_TEST_ENTRY(config_min_change_negative),
     PMC_TEST_ENTRY(config_kernel_unknown),
+    PMC_TEST_ENTRY(config_kernel_knn_default_neighbours_recorded),
+    PMC_TEST_ENTRY(config_kernel_knn_old_default_refused_on_resume),
     PMC_TEST_ENTRY(config_kernel_neighbours_without_knn),
     PMC_TEST_ENTRY(config_kernel_neighbours_above_particles),
     PMC_TEST_ENTRY(config_kernel_neighbours_one),
