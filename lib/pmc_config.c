@@ -371,7 +371,7 @@ static const char *set_eps_schedule(parse_ctx *ctx, const char *v)
 {
     pmc_epsilon_schedule sched;
     if (pmc_epsilon_schedule_parse(v, &sched) != PMC_OK)
-        return "expected quantile, weighted_quantile, list or acceptance";
+        return "expected quantile, weighted_quantile, list, acceptance or density_ratio";
     ctx->cfg->eps_schedule = (int)sched;
     return NULL;
 }
@@ -942,6 +942,12 @@ static int check_schedule_and_kernel(parse_ctx *ctx)
         return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [kernel] neighbours: %zu: expected at most "
                            "[run] particles (%zu)", where(ctx, cfg->kernel_neighbours_origin.line),
                            cfg->kernel_neighbours, cfg->particles);
+    /* keep_last is resume-safe, so this is checked on every start, also of a
+     * resume whose first run kept more. */
+    if (cfg->eps_schedule == PMC_EPS_DENSITY_RATIO && cfg->keep_last == 1)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [run] keep_last: 1: schedule = "
+                           "density_ratio compares the last two generations, and a resumed run "
+                           "reads both files; expected 0 (keep all) or at least 2", ctx->file);
     /* The default is resolved here, so that the effective config records it:
      * a knn run started under another default is refused on resume. */
     if (cfg->kernel_kind == PMC_KERNEL_KNN && cfg->kernel_neighbours == 0)

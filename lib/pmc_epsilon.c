@@ -18,21 +18,34 @@ double pmc_epsilon_next(const double *distances, size_t n, double q, double mini
 }
 
 static const char *const schedule_names[] = {"quantile", "weighted_quantile", "list",
-                                                   "acceptance"};
+                                                   "acceptance", "density_ratio"};
+#define N_SCHEDULES (sizeof schedule_names / sizeof schedule_names[0])
 
 const char *pmc_epsilon_schedule_name(pmc_epsilon_schedule s)
 {
-    return (unsigned)s < 4 ? schedule_names[s] : "unknown";
+    return (unsigned)s < N_SCHEDULES ? schedule_names[s] : "unknown";
 }
 
 int pmc_epsilon_schedule_parse(const char *name, pmc_epsilon_schedule *s)
 {
-    for (int i = 0; i < 4; i++)
+    for (size_t i = 0; i < N_SCHEDULES; i++)
         if (!strcmp(name, schedule_names[i])) {
             *s = (pmc_epsilon_schedule)i;
             return PMC_OK;
         }
     return PMC_EINVAL;
+}
+
+/* Simola et al. (2021), section 3: moving from the previous ABC posterior
+ * to the current one by rejection would accept a fraction 1 / c of the
+ * draws, c = sup p_cur / p_prev; so much the next tolerance keeps. The
+ * bounds are those of the acceptance schedule. */
+double pmc_epsilon_density_ratio_quantile(double c)
+{
+    if (!(c > 0) || isnan(c))
+        return NAN;
+    double q = 1.0 / c;
+    return q < 0.05 ? 0.05 : q > 0.95 ? 0.95 : q;
 }
 
 /* A proportional controller on the quantile (docs/algorithm.md): the

@@ -18,10 +18,11 @@ typedef enum {
     PMC_EPS_QUANTILE = 0,   /* q-quantile of the distances (Beaumont et al. 2009) */
     PMC_EPS_WEIGHTED_QUANTILE, /* q-quantile under the particle weights */
     PMC_EPS_LIST,           /* given values (Toni et al. 2009) */
-    PMC_EPS_ACCEPTANCE      /* quantile steered towards a target acceptance rate */
+    PMC_EPS_ACCEPTANCE,     /* quantile steered towards a target acceptance rate */
+    PMC_EPS_DENSITY_RATIO   /* quantile 1 / sup p_t / p_{t-1} (Simola et al. 2021) */
 } pmc_epsilon_schedule;
 
-/* "quantile", "weighted_quantile", "list", "acceptance". */
+/* "quantile", "weighted_quantile", "list", "acceptance", "density_ratio". */
 const char *pmc_epsilon_schedule_name(pmc_epsilon_schedule s);
 
 /* Parses a name of pmc_epsilon_schedule_name; PMC_EINVAL if unknown. */
@@ -34,6 +35,12 @@ int pmc_epsilon_schedule_parse(const char *name, pmc_epsilon_schedule *s);
  * faster than with q, below it slower, and at the target by q. Returns NAN
  * unless 0 < q < 1, 0 < target < 1 and 0 < acceptance <= 1. */
 double pmc_epsilon_acceptance_quantile(double q, double target, double acceptance);
+
+/* The quantile of schedule = density_ratio for generation t + 1, from
+ * c = the largest ratio of generation t's density estimate to generation
+ * t - 1's (pmc_kernel_density_ratio_max): min(0.95, max(0.05, 1 / c)).
+ * NAN unless c > 0. */
+double pmc_epsilon_density_ratio_quantile(double c);
 
 /* Why a run stops after generation t ([epsilon] min_acceptance and
  * min_change, schedule = list), PMC_EPS_GO_ON if it does not. */

@@ -467,6 +467,95 @@ void pmc_kernel_perturb(const pmc_kernel *k, const double *center, gsl_rng *rng,
 
 /* Forward substitution for L z = x, row by row: z_a = (x_a - sum_{b<a} L_ab z_b) / L_aa.
  * Then (x - y)^T cov^{-1} (x - y) = |L^{-1}(x - y)|^2 = |z_x - z_y|^2. */
+/* --- density ratio of two populations --- */
+
+/* Fits k to a kernel density estimate's bandwidth matrix (see
+ * pmc_kernel_density_ratio_max); *log_det = log |L|. */
+static int kde_fit(pmc_kernel *k, const double *theta, const double *w, size_t n, size_t d,
+                   double *log_det, pmc_err *err)
+{
+    int rc = kernel_reserve(k, d, err);
+    if (rc == PMC_OK)
+        rc = pmc_kernel_weighted_cov(theta, w, n, d, k->cov, err);
+    if (rc != PMC_OK)
+        return rc;
+    double sum_w2 = 0;
+    for (size_t i = 0; i < n; i++)
+        sum_w2 += w[i] * w[i];
+    /* Scott (1992), Multivariate Density Estimation, eq. 6.42: h = n^(-1/(d+4))
+     * for a normal reference, with the effective sample size for n. */
+    double h2 = pow(1.0 / sum_w2, -2.0 / ((double)d + 4.0));
+    for (size_t a = 0; a < d * d; a++)
+        k->cov[a] *= h2;
+    rc = factor_with_jitter(k, err);
+    *log_det = 0;
+    for (size_t a = 0; rc == PMC_OK && a < d; a++)
+        *log_det += log(k->chol[a * d + a]);
+    return rc;
+}
+
+/* log sum_j w_j exp(-|zx - z_j|^2 / 2) - log_det: the log density at a
+ * point zx of a kernel estimate whose points are z, up to (2 pi)^(-d/2),
+ * which cancels in a ratio. Log-sum-exp about the largest term. */
+static double kde_log_density(const double *z, const double *w, size_t n, size_t d,
+                              const double *zx, double log_det)
+{
+    double top = -INFINITY;
+    for (size_t j = 0; j < n; j++) {
+        double s = 0;
+        for (size_t a = 0; a < d; a++)
+            s += (zx[a] - z[j * d + a]) * (zx[a] - z[j * d + a]);
+        if (w[j] > 0)
+            top = fmax(top, -0.5 * s);
+    }
+    double sum = 0;
+    for (size_t j = 0; j < n; j++) {
+        double s = 0;
+        for (size_t a = 0; a < d; a++)
+            s += (zx[a] - z[j * d + a]) * (zx[a] - z[j * d + a]);
+        sum += w[j] * exp(-0.5 * s - top);
+    }
+    return top + log(sum) - log_det;
+}
+
+int pmc_kernel_density_ratio_max(const double *cur, const double *w_cur, const double *prev,
+                                 const double *w_prev, size_t n, size_t d, double *out,
+                                 pmc_err *err)
+{
+    pmc_kernel kc, kp;
+    memset(&kc, 0, sizeof kc);
+    memset(&kp, 0, sizeof kp);
+    double ldc = 0, ldp = 0;
+    double *zc = malloc(n * d * sizeof *zc), *zcp = malloc(n * d * sizeof *zcp);
+    double *zp = malloc(n * d * sizeof *zp);
+    int rc = zc && zcp && zp ? PMC_OK
+                             : pmc_err_set(err, PMC_ENOMEM, "density ratio: out of memory for %zu "
+                                           "particles", n);
+    if (rc == PMC_OK)
+        rc = kde_fit(&kc, cur, w_cur, n, d, &ldc, err);
+    if (rc == PMC_OK)
+        rc = kde_fit(&kp, prev, w_prev, n, d, &ldp, err);
+    if (rc == PMC_OK) {
+        pmc_kernel_whiten(&kc, cur, n, zc);  /* cur's points and x under cur's bandwidth */
+        pmc_kernel_whiten(&kp, cur, n, zcp); /* x under prev's bandwidth */
+        pmc_kernel_whiten(&kp, prev, n, zp); /* prev's points under prev's bandwidth */
+        size_t stride = (n + 999) / 1000;
+        double best = -INFINITY;
+        for (size_t i = 0; i < n; i += stride) {
+            double r = kde_log_density(zc, w_cur, n, d, zc + i * d, ldc) -
+                       kde_log_density(zp, w_prev, n, d, zcp + i * d, ldp);
+            best = fmax(best, r);
+        }
+        *out = exp(best);
+    }
+    free(zc);
+    free(zcp);
+    free(zp);
+    pmc_kernel_free(&kc);
+    pmc_kernel_free(&kp);
+    return rc;
+}
+
 void pmc_kernel_whiten(const pmc_kernel *k, const double *theta, size_t n, double *z)
 {
     size_t d = k->d;

@@ -104,6 +104,21 @@ void pmc_kernel_perturb(const pmc_kernel *k, const double *center, gsl_rng *rng,
  * K(x | y) is proportional to exp(-|z_x - z_y|^2 / 2). */
 void pmc_kernel_whiten(const pmc_kernel *k, const double *theta, size_t n, double *z);
 
+/* --- density ratio of two populations --- */
+
+/* The largest ratio p_cur(x) / p_prev(x) over x among the particles of cur
+ * (all of them up to 1000, else every ceil(n / 1000)-th), each p a weighted
+ * Gaussian kernel density estimate of its population (n rows of d, weights
+ * normalised) with bandwidth matrix ESS^(-2 / (d + 4)) x the weighted
+ * covariance (Scott's rule with the effective sample size): the c_t of
+ * Simola et al. (2021), whose 1 / c_t is the next quantile of
+ * [epsilon] schedule = density_ratio. Fixed summation order: the same bits
+ * on every rank. PMC_EINVAL if a covariance is undefined (all weight on one
+ * particle), PMC_ERUNTIME if it is singular even with jitter. */
+int pmc_kernel_density_ratio_max(const double *cur, const double *w_cur, const double *prev,
+                                 const double *w_prev, size_t n, size_t d, double *out,
+                                 pmc_err *err);
+
 /* --- discrete parameters --- */
 
 /* The kernel of the discrete parameters (docs/algorithm.md "Discrete

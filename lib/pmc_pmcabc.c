@@ -1147,6 +1147,25 @@ static int next_epsilon(run_state *st, unsigned gen, double *eps, pmc_err *err)
                      "target %g)", gen, q, st->last_acceptance, cfg->eps_target_acceptance);
         break;
     }
+    case PMC_EPS_DENSITY_RATIO: {
+        /* Generation 1 has no two generations to compare: the quantile. */
+        double q = cfg->eps_quantile, c = NAN;
+        if (gen >= 2) {
+            int rc = pmc_kernel_density_ratio_max(st->cur.theta, st->cur.weights, st->prev.theta,
+                                                  st->prev.weights, st->n, st->d, &c, err);
+            if (rc != PMC_OK)
+                return pmc_err_prefix(err, "schedule density_ratio, generation %u", gen);
+            q = pmc_epsilon_density_ratio_quantile(c);
+            if (isnan(q))
+                return pmc_err_set(err, PMC_ERUNTIME, "schedule density_ratio, generation %u: "
+                                   "the density ratio is %g: expected a positive number", gen, c);
+            pmc_log_info("schedule density_ratio: generation %u uses quantile %.6g (largest "
+                         "density ratio of generation %u to %u: %.6g)", gen, q, gen - 1, gen - 2,
+                         c);
+        }
+        *eps = pmc_epsilon_next(dist, st->n, q, cfg->eps_minimum);
+        break;
+    }
     case PMC_EPS_WEIGHTED_QUANTILE:
         *eps = pmc_weighted_quantile(dist, st->cur.weights, st->n, cfg->eps_quantile);
         if (*eps < cfg->eps_minimum)
@@ -1177,6 +1196,34 @@ static void adopt_generation(run_state *st, const pmc_generation *g)
     st->total_sims = g->meta.n_simulations;
     st->attempts_hint = (double)g->meta.gen_simulations / (double)st->n;
     st->last_acceptance = g->meta.acceptance_rate;
+}
+
+/* schedule = density_ratio compares the last two generations: on resume
+ * from generation gen its predecessor's particles and weights go to
+ * st->prev, where a run that never stopped has them. All ranks read. */
+static int load_previous(run_state *st, unsigned gen, pmc_err *err)
+{
+    if (st->cfg->eps_schedule != PMC_EPS_DENSITY_RATIO || gen == 0)
+        return PMC_OK;
+    char path[PMC_PATH_MAX + 32];
+    pmc_generation g;
+    memset(&g, 0, sizeof g);
+    int rc = pmc_rundir_path(path, sizeof path, st->cfg->checkpoint_dir, PMC_RUNDIR_GEN, gen - 1,
+                             err);
+    if (rc == PMC_OK)
+        rc = pmc_checkpoint_read_named(path, (long)gen - 1, &g, err);
+    if (rc == PMC_OK && (g.n != st->n || g.d != st->d))
+        rc = pmc_err_set(err, PMC_EINVAL, "%s: %zu particles of %zu parameters, expected %zu of "
+                         "%zu", path, g.n, g.d, st->n, st->d);
+    if (rc == PMC_OK) {
+        memcpy(st->prev.theta, g.theta, st->n * st->d * sizeof(double));
+        memcpy(st->prev.weights, g.weights, st->n * sizeof(double));
+    } else {
+        pmc_err_prefix(err, "schedule density_ratio: resuming after generation %u needs generation "
+                       "%u's file", gen, gen - 1);
+    }
+    pmc_generation_free(&g);
+    return rc;
 }
 
 /* Loads the finished slots of generation gen from its partial file, if one
@@ -1549,7 +1596,9 @@ static int resume_or_start(run_state *st, const pmc_run_options *opt, start_poin
         pmc_rundir_cleanup(cfg->checkpoint_dir, sp->last.generation, cfg->keep_last);
     if (sp->finished)
         return PMC_OK;
-    rc = next_epsilon(st, sp->next_gen, &sp->eps, err);
+    rc = pmc_schedule_agree(st->sched, load_previous(st, sp->last.generation, err), err);
+    if (rc == PMC_OK)
+        rc = next_epsilon(st, sp->next_gen, &sp->eps, err);
     if (rc == PMC_OK)
         rc = prepare_next(st, sp->eps, next_distances(st), err);
     if (rc == PMC_OK)

@@ -43,6 +43,7 @@ variant knn_default "$WORK/k.ini" --set kernel.name=knn
 variant weighted "$WORK/k.ini" --set epsilon.schedule=weighted_quantile
 variant list "$WORK/list.ini"
 variant acceptance "$WORK/k.ini" --set epsilon.schedule=acceptance --set epsilon.target_acceptance=0.3
+variant density_ratio "$WORK/k.ini" --set epsilon.schedule=density_ratio
 variant olcm_adaptive "$WORK/k.ini" --set kernel.name=olcm --set distance.name=adaptive
 # Parameter scales (issue 20 item 3): the kernel on log / logit scales.
 variant scales "$WORK/k.ini" --set "prior.mu=uniform(150, 200) logit" \
@@ -110,6 +111,46 @@ for a, b in zip(files, files[1:]):
     assert abs(fb.attrs["epsilon"] - expect) <= 1e-12 * expect, (q, fb.attrs["epsilon"], expect)
 PY
 pass "acceptance: tolerances follow the quantile rule"
+
+# density_ratio: generation 1 uses the quantile 0.5; generation t >= 2 the
+# quantile 1 / c, c the largest ratio of generation t-1's kernel density
+# estimate to generation t-2's at t-1's particles (Scott's bandwidth with
+# the ESS), within [0.05, 0.95]: recomputed here in numpy.
+"$PMC_PYTHON" - "$WORK/density_ratio.1" <<'PY' || fail "density_ratio: a tolerance is not the quantile the rule gives"
+import glob, sys, h5py, numpy as np
+def kde_log(points, w, x):
+    n, d = points.shape
+    mean = w @ points / w.sum()
+    c = points - mean
+    cov = (w[:, None] * c).T @ c / (w.sum() - (w @ w) / w.sum())
+    L = np.linalg.cholesky(cov * (1.0 / (w @ w)) ** (-2.0 / (d + 4)))
+    zp, zx = np.linalg.solve(L, points.T).T, np.linalg.solve(L, x.T).T
+    s = -0.5 * ((zx[:, None, :] - zp[None, :, :]) ** 2).sum(axis=2)
+    top = s.max(axis=1)
+    return top + np.log((w[None, :] * np.exp(s - top[:, None])).sum(axis=1)) - np.log(np.diag(L)).sum()
+gens = [h5py.File(p, "r") for p in sorted(glob.glob(sys.argv[1] + "/gen-*.h5"))]
+for t in range(1, len(gens)):
+    q = 0.5
+    if t >= 2:
+        a, b = gens[t - 1], gens[t - 2]
+        x = a["theta"][...]
+        c = np.exp(np.max(kde_log(x, a["weights"][...], x) - kde_log(b["theta"][...], b["weights"][...], x)))
+        q = min(0.95, max(0.05, 1 / c))
+    expect = np.quantile(gens[t - 1]["distances"][...], q)
+    assert abs(gens[t].attrs["epsilon"] - expect) <= 1e-9 * expect, (t, q, gens[t].attrs["epsilon"], expect)
+PY
+pass "density_ratio: tolerances follow Simola et al.'s quantile rule"
+
+# density_ratio resumes from the last two generation files: without the one
+# before the newest, the resume stops with both named (exit 1, the reader's
+# error; nothing written).
+mkdir -p "$WORK/dr_gone"
+cp "$WORK/density_ratio.1/gen-0002.h5" "$WORK/dr_gone/"
+pmc 1 run "$WORK/k.ini" --set run.checkpoint_dir="$WORK/dr_gone" --set epsilon.schedule=density_ratio
+expect_status "density_ratio: resume without the previous file" 1 \
+    "schedule density_ratio: resuming after generation 2 needs generation 1's file"
+[ "$(ls "$WORK/dr_gone")" = "gen-0002.h5" ] && pass "density_ratio: nothing written" ||
+    fail "density_ratio: files written: $(ls "$WORK/dr_gone")"
 
 # min_acceptance: generation 0 at epsilon inf accepts everything, later
 # ones less; 0.6 stops after the first generation below it.

@@ -1290,7 +1290,7 @@ PMC_TEST(config_schedule_unknown)
 {
     expect_line_error(8, "schedule = silk",
                       "jobs/g.ini:8: [epsilon] schedule: silk: expected quantile, "
-                      "weighted_quantile, list or acceptance");
+                      "weighted_quantile, list, acceptance or density_ratio");
 }
 
 PMC_TEST(config_schedule_acceptance)
@@ -1420,6 +1420,20 @@ PMC_TEST(config_kernel_knn_old_default_refused_on_resume)
     free(now);
 }
 
+PMC_TEST(config_schedule_density_ratio_keep_last_one)
+{
+    char text[4096];
+    good_with(0, "", text, sizeof text);
+    const char *ov[] = {"epsilon.schedule=density_ratio", "run.keep_last=1"};
+    expect_text_error(text, ov, 2, "jobs/g.ini: [run] keep_last: 1: schedule = density_ratio "
+                                 "compares the last two generations, and a resumed run reads both "
+                                 "files; expected 0 (keep all) or at least 2");
+    const char *ok[] = {"epsilon.schedule=density_ratio", "run.keep_last=2"};
+    pmc_config *cfg = parse_good(0, "", ok, 2);
+    PMC_CHECK_CONTAINS(cfg->text, "schedule = density_ratio\n");
+    drop_cfg(cfg);
+}
+
 PMC_TEST(config_kernel_neighbours_without_knn)
 {
     expect_line_error(9, "[kernel]\nname = olcm\nneighbours = 5",
@@ -1489,6 +1503,7 @@ const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_kernel_unknown),
     PMC_TEST_ENTRY(config_kernel_knn_default_neighbours_recorded),
     PMC_TEST_ENTRY(config_kernel_knn_old_default_refused_on_resume),
+    PMC_TEST_ENTRY(config_schedule_density_ratio_keep_last_one),
     PMC_TEST_ENTRY(config_kernel_neighbours_without_knn),
     PMC_TEST_ENTRY(config_kernel_neighbours_above_particles),
     PMC_TEST_ENTRY(config_kernel_neighbours_one),

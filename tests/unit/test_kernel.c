@@ -1,3 +1,4 @@
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
 #include <stdint.h>
@@ -574,6 +575,60 @@ PMC_TEST(kernel_discrete_perturb_matches_pmf)
     PMC_CHECK(pmc_discrete_kernel_pmf(&k, from, far) == 0.0);
 }
 
+
+/* Normal samples with no sampling noise: the quantiles of (i + 1/2) / n,
+ * scaled; in d dimensions the grid of their products (n = m^d rows). */
+static void normal_grid(double *theta, size_t m, size_t d, double sd)
+{
+    size_t n = 1;
+    for (size_t a = 0; a < d; a++)
+        n *= m;
+    for (size_t i = 0; i < n; i++)
+        for (size_t a = 0, r = i; a < d; a++, r /= m)
+            theta[i * d + a] = sd * gsl_cdf_ugaussian_Pinv(((double)(r % m) + 0.5) / (double)m);
+}
+
+/* N(0, s^2) against N(0, 1) in each of d coordinates: the ratio of the
+ * densities peaks at 0 with (1 / s)^d. Both estimates are smoothed by the
+ * same factor 1 + h^2 (the bandwidth is proportional to each covariance),
+ * so the ratio of the estimates peaks at the same value; what is left is
+ * the estimates' own error at the centre, about h^2 relative. */
+PMC_TEST(kernel_density_ratio_of_two_normals)
+{
+    enum { M = 1000, M2 = 40 };
+    static double cur[M * 1], prev[M * 1], cur2[M2 * M2 * 2], prev2[M2 * M2 * 2];
+    static double w[M2 * M2];
+    pmc_err err = {0};
+    double c;
+    normal_grid(cur, M, 1, 0.5);
+    normal_grid(prev, M, 1, 1.0);
+    for (size_t i = 0; i < M; i++)
+        w[i] = 1.0 / M;
+    PMC_CHECK_INT(pmc_kernel_density_ratio_max(cur, w, prev, w, M, 1, &c, &err), PMC_OK);
+    PMC_CHECK_NEAR(c, 2.0, 0.02);
+    normal_grid(cur2, M2, 2, 0.5);
+    normal_grid(prev2, M2, 2, 1.0);
+    for (size_t i = 0; i < M2 * M2; i++)
+        w[i] = 1.0 / (M2 * M2);
+    /* 1600 rows: every second one is evaluated (at most 1000). */
+    PMC_CHECK_INT(pmc_kernel_density_ratio_max(cur2, w, prev2, w, M2 * M2, 2, &c, &err), PMC_OK);
+    PMC_CHECK_NEAR(c, 4.0, 0.08);
+    /* The same population twice: ratio 1 everywhere. */
+    for (size_t i = 0; i < M; i++)
+        w[i] = 1.0 / M;
+    PMC_CHECK_INT(pmc_kernel_density_ratio_max(prev, w, prev, w, M, 1, &c, &err), PMC_OK);
+    PMC_CHECK_NEAR(c, 1.0, 1e-12);
+}
+
+PMC_TEST(kernel_density_ratio_all_weight_on_one)
+{
+    double theta[3] = {1, 2, 3}, one[3] = {0, 1, 0}, w[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3};
+    pmc_err err = {0};
+    double c;
+    PMC_CHECK_INT(pmc_kernel_density_ratio_max(theta, one, theta, w, 3, 1, &c, &err), PMC_EINVAL);
+    PMC_CHECK_CONTAINS(err.msg, "all weight sits on one particle");
+}
+
 const pmc_test_case pmc_tests_kernel[] = {
     PMC_TEST_ENTRY(kernel_discrete_fit_half_width),
     PMC_TEST_ENTRY(kernel_discrete_perturb_matches_pmf),
@@ -598,5 +653,7 @@ const pmc_test_case pmc_tests_kernel[] = {
     PMC_TEST_ENTRY(kernel_whiten_in_place),
     PMC_TEST_ENTRY(kernel_perturb_is_center_plus_l_z),
     PMC_TEST_ENTRY(kernel_perturb_moments),
+    PMC_TEST_ENTRY(kernel_density_ratio_of_two_normals),
+    PMC_TEST_ENTRY(kernel_density_ratio_all_weight_on_one),
     {NULL, NULL},
 };
