@@ -465,8 +465,6 @@ void pmc_kernel_perturb(const pmc_kernel *k, const double *center, gsl_rng *rng,
     pmc_kernel_perturb_ancestor(k, 0, center, rng, out);
 }
 
-/* Forward substitution for L z = x, row by row: z_a = (x_a - sum_{b<a} L_ab z_b) / L_aa.
- * Then (x - y)^T cov^{-1} (x - y) = |L^{-1}(x - y)|^2 = |z_x - z_y|^2. */
 /* --- density ratio of two populations --- */
 
 /* Fits k to a kernel density estimate's bandwidth matrix (see
@@ -556,6 +554,8 @@ int pmc_kernel_density_ratio_max(const double *cur, const double *w_cur, const d
     return rc;
 }
 
+/* Forward substitution for L z = x, row by row: z_a = (x_a - sum_{b<a} L_ab z_b) / L_aa.
+ * Then (x - y)^T cov^{-1} (x - y) = |L^{-1}(x - y)|^2 = |z_x - z_y|^2. */
 void pmc_kernel_whiten(const pmc_kernel *k, const double *theta, size_t n, double *z)
 {
     size_t d = k->d;
