@@ -99,16 +99,19 @@ static double window_weight(const double *theta, const double *w, size_t n, size
 size_t pmc_bounds_check(const pmc_prior_spec *priors, const double *theta, const double *w,
                         size_t n, size_t d, pmc_bound_hit *out)
 {
-    double total = 0.0, squares = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        total += w[i];
-        squares += w[i] * w[i];
-    }
-    if (n == 0 || !(total > 0))
-        return 0;
-    double threshold = pmc_bounds_threshold(total * total / squares);
     size_t count = 0;
     for (size_t k = 0; k < d; k++) {
+        /* Over the particles that have parameter k (NaN: another model's). */
+        double total = 0.0, squares = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            if (isnan(theta[i * d + k]))
+                continue;
+            total += w[i];
+            squares += w[i] * w[i];
+        }
+        if (!(total > 0))
+            continue;
+        double threshold = pmc_bounds_threshold(total * total / squares);
         for (int upper = 0; upper <= 1; upper++) {
             pmc_bound_hit h = {.param = k, .upper = upper, .threshold = threshold};
             if (!pmc_bounds_window(&priors[k], upper, &h.bound, &h.edge))

@@ -41,7 +41,8 @@ double pmc_bounds_threshold(double ess);
 
 /* Checks every explicit bound of priors[0..d-1] against the population
  * theta (n x d, row-major) with weights w (any positive scale; they are
- * normalised by their sum, summed in index order). Writes the bounds at
+ * normalised by their sum, summed in index order, over the particles whose
+ * value is not NaN: model choice marks another model's parameters so). Writes the bounds at
  * which the posterior piles up (mass >= threshold) to out, which must hold
  * 2 d entries, in parameter order, lower before upper; returns how many. */
 size_t pmc_bounds_check(const pmc_prior_spec *priors, const double *theta, const double *w,

@@ -68,6 +68,11 @@ typedef struct {
      * and the observed statistics (n_stats, /observed_stats, NULL: absent). */
     size_t n_stats;
     const double *stats, *proposal_stats, *observed_stats;
+    /* Model choice (n_models > 0): attributes model_names (the labels) and
+     * model_probabilities (the weight on each model). */
+    size_t n_models;
+    const char *const *model_names;
+    const double *model_probabilities;
 } pmc_population_view;
 
 /* Writes the whole-file digest header into the 512-byte user block of a

@@ -490,7 +490,21 @@ static int ckpt_write_gen_attrs(ckpt_writer *w, const pmc_gen_meta *m, const pmc
         {"distance", w->str_type, w->str_type, w->scalar, &distance},
         {"model", w->str_type, w->str_type, w->scalar, &model},
     };
-    return ckpt_write_attrs(w, attrs, sizeof attrs / sizeof attrs[0]);
+    int rc = ckpt_write_attrs(w, attrs, sizeof attrs / sizeof attrs[0]);
+    if (rc != PMC_OK || p->n_models == 0)
+        return rc;
+    /* Model choice: the labels and the posterior model probabilities. */
+    hsize_t k = p->n_models;
+    hid_t space = H5Screate_simple(1, &k, NULL);
+    if (space < 0)
+        return pmc_ckpt_h5_fail_item(&w->e, PMC_EIO, w->path, "create dataspace", "model_names");
+    const ckpt_attr_spec models[] = {
+        {"model_names", w->str_type, w->str_type, space, p->model_names},
+        {"model_probabilities", f64, dbl, space, p->model_probabilities},
+    };
+    rc = ckpt_write_attrs(w, models, 2);
+    H5Sclose(space);
+    return rc;
 }
 
 static int ckpt_write_partial_attrs(ckpt_writer *w, const pmc_partial_view *p)

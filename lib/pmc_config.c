@@ -24,16 +24,22 @@
 #include "pmc_util.h"
 
 #define OVERRIDE_ORIGIN "--set"
-#define SECTION_LIST "[run], [epsilon], [kernel], [model], [prior], [distance], [mpi]"
+#define SECTION_LIST                                                                           \
+    "[run], [epsilon], [kernel], [model], [prior], [distance], [mpi] (model choice: [models], "  \
+    "[model.LABEL], [prior.LABEL])"
 
 /* Fixed-name keys (everything but [prior] and model-specific keys). */
-enum { N_KEYS = 26 };
+enum { N_KEYS = 28 };
 
 typedef struct {
     const char *file; /* config path for messages */
-    pmc_config *cfg;
+    pmc_config *cfg;  /* where entries go: root, or a model's config in [model.L], [prior.L] */
+    pmc_config *root; /* the run's config */
+    int sub;          /* the index of cfg in root->models, or -1 for root */
     pmc_err *err;
-    int seen[N_KEYS]; /* line that set each fixed key; -1 for --set; 0 unset */
+    int *seen;        /* line that set each fixed key; -1 for --set; 0 unset (of cfg) */
+    int root_seen[N_KEYS];
+    int model_seen[PMC_MODELS_MAX][N_KEYS];
     int line;         /* line of the entry being applied; 0 for --set */
     char why[256];    /* room for "what was expected" texts: numbers, key lists */
     char where[PMC_PATH_MAX + 32]; /* "FILE:LINE" or "--set" of the entry at fault */
@@ -43,7 +49,8 @@ typedef struct {
 typedef const char *(*key_setter)(parse_ctx *ctx, const char *value);
 
 
-static const char *const sections[] = {"run", "epsilon", "kernel", "model", "prior", "distance", "mpi"};
+static const char *const sections[] = {"run",   "epsilon",  "kernel", "models",
+                                       "model", "prior", "distance", "mpi"};
 
 /* --- small text helpers --- */
 
@@ -102,12 +109,15 @@ static const char *where(parse_ctx *ctx, int line)
     return ctx->where;
 }
 
-/* FILE:LINE: [section] key: value: what was expected */
+/* FILE:LINE: [section] key: value: what was expected; in a model's own
+ * section, [model.LABEL] or [prior.LABEL]. */
 static int fail(parse_ctx *ctx, int line, const char *section, const char *key,
                 const char *value, const char *why)
 {
-    return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s] %s: %s: %s", where(ctx, line), section,
-                       key, shown(value), why);
+    int own = ctx->sub >= 0 && (!strcmp(section, "model") || !strcmp(section, "prior"));
+    return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s%s%s] %s: %s: %s", where(ctx, line),
+                       section, own ? "." : "", own ? ctx->root->model_labels[ctx->sub] : "", key,
+                       shown(value), why);
 }
 
 /* For lines that have no section/key structure to report. */
@@ -463,6 +473,27 @@ static void write_weights(strbuf *sb, const pmc_config *cfg)
     write_list(sb, "weights", cfg->distance_weights, cfg->n_distance_weights);
 }
 
+/* [models] is written for model choice only (and then with its defaults). */
+static void write_model_prior(strbuf *sb, const pmc_config *cfg)
+{
+    if (cfg->n_models)
+        write_list(sb, "prior", cfg->model_prior, cfg->n_models);
+}
+
+static void write_model_stay(strbuf *sb, const pmc_config *cfg)
+{
+    if (cfg->n_models)
+        sb_real(sb, "stay", cfg->model_stay);
+}
+
+/* The model prior; its count and sum are checked with the models
+ * (check_models). */
+static const char *set_model_prior(parse_ctx *ctx, const char *v)
+{
+    return parse_positive_list(ctx, v, "probability", PMC_MODELS_MAX, ctx->cfg->model_prior,
+                               &ctx->cfg->n_model_prior);
+}
+
 /* Table order is the order of the "missing key" checks; build_text writes
  * the keys in the same order. Weights and the kernel covariance need at
  * least two particles; every rank holds two populations and their work
@@ -517,6 +548,10 @@ static const key_desc keys[] = {
      ORIGIN(kernel_neighbours_origin), PMC_PARTICLES_MAX, 2, PMC_PARTICLES_MAX, 0,
      "expected a whole number >= 2 (the particle itself and at least one other)", NULL, NULL, NULL,
      NULL, NULL},
+    {"models", "prior", KEY_CUSTOM, 0, FIELD(model_prior), ORIGIN(model_prior_origin), 0, 0, 0, 0,
+     NULL, NULL, set_model_prior, write_model_prior, NULL, NULL},
+    {"models", "stay", KEY_REAL, OMIT_UNSET, FIELD(model_stay), NO_ORIGIN, 0, 0, 1,
+     LO_OPEN | HI_OPEN, UNIT_WHY, NULL, NULL, write_model_stay, NULL, NULL},
     {"model", "name", KEY_TEXT, REQUIRED, FIELD(model_name), ORIGIN(model_name_origin), 0, 0, 0, 0,
      "expected a model name", NULL, NULL, NULL, "expected a model name", NULL},
     {"model", "data", KEY_CUSTOM, RESUME_SAFE, FIELD(model_data), ORIGIN(model_data_origin), 0, 0,
@@ -785,6 +820,69 @@ static char *span_cut(span s)
     return p;
 }
 
+static void set_defaults(pmc_config *cfg);
+
+/* *k_out: the index of label's model config, made on first use (model
+ * choice). */
+static int model_config(parse_ctx *ctx, const char *label, int line, const char *name,
+                        int *k_out)
+{
+    pmc_config *root = ctx->root;
+    size_t k = 0;
+    while (k < root->n_models && strcmp(root->model_labels[k], label) != 0)
+        k++;
+    *k_out = (int)k;
+    if (k < root->n_models)
+        return PMC_OK;
+    const char *why = NULL;
+    if (!is_identifier(label))
+        why = "expected a model label after the '.': a letter or _, then letters, digits, _";
+    else if (strlen(label) >= PMC_NAME_MAX)
+        why = "model label too long";
+    else if (k == PMC_MODELS_MAX)
+        why = "too many models: expected at most " STR(PMC_MODELS_MAX);
+    if (why)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s]: %s", where(ctx, line), name, why);
+    pmc_config *m = malloc(sizeof *m);
+    if (!m)
+        return pmc_err_set(ctx->err, PMC_ENOMEM, "%s: out of memory", ctx->file);
+    set_defaults(m);
+    strcpy(m->path, root->path);
+    strcpy(m->model_name_origin.file, root->path);
+    memcpy(root->model_labels[k], label, strlen(label) + 1);
+    root->models[k] = m;
+    root->n_models++;
+    return PMC_OK;
+}
+
+/* Makes `name` the current section: *section is its entry in `sections`
+ * ("model" and "prior" for [model.LABEL], [prior.LABEL], whose entries go
+ * to that model's config). */
+static int enter_section(parse_ctx *ctx, const char *name, int line, const char **section)
+{
+    ctx->cfg = ctx->root;
+    ctx->seen = ctx->root_seen;
+    ctx->sub = -1;
+    const char *dot = strchr(name, '.');
+    size_t base = dot ? (size_t)(dot - name) : strlen(name);
+    if (dot && ((base == 5 && !strncmp(name, "model", 5)) ||
+                (base == 5 && !strncmp(name, "prior", 5)))) {
+        int k = 0, rc = model_config(ctx, dot + 1, line, name, &k);
+        if (rc != PMC_OK)
+            return rc;
+        ctx->cfg = ctx->root->models[k];
+        ctx->seen = ctx->model_seen[k];
+        ctx->sub = k;
+        *section = name[0] == 'm' ? "model" : "prior";
+        return PMC_OK;
+    }
+    *section = known_section(name);
+    if (!*section)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s]: unknown section: expected one of %s",
+                           where(ctx, line), name, SECTION_LIST);
+    return PMC_OK;
+}
+
 /* A header line; on success *section points at a name in `sections`. */
 static int parse_header(parse_ctx *ctx, const ini_line *l, const char **section)
 {
@@ -795,11 +893,7 @@ static int parse_header(parse_ctx *ctx, const ini_line *l, const char **section)
         return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s]: %s", where(ctx, l->line), name,
                            ctx->why);
     }
-    *section = known_section(name);
-    if (!*section)
-        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s]: unknown section: expected one of %s",
-                           where(ctx, l->line), name, SECTION_LIST);
-    return PMC_OK;
+    return enter_section(ctx, name, l->line, section);
 }
 
 static int parse_line(parse_ctx *ctx, const ini_line *l, const char **section)
@@ -846,7 +940,11 @@ static int apply_override(parse_ctx *ctx, const char *ov)
         return pmc_err_set(ctx->err, PMC_ENOMEM, "%s: out of memory", OVERRIDE_ORIGIN);
     int rc = PMC_OK;
     char *eq = strchr(buf, '=');
-    char *dot = eq ? memchr(buf, '.', (size_t)(eq - buf)) : NULL;
+    /* The last '.' before the '=': section names may hold one (model.LABEL). */
+    char *dot = NULL;
+    for (char *c = buf; eq && c < eq; c++)
+        if (*c == '.')
+            dot = c;
     char *name = NULL, *key = NULL, *value = NULL;
     if (eq && dot) {
         *dot = *eq = '\0';
@@ -858,13 +956,14 @@ static int apply_override(parse_ctx *ctx, const char *ov)
         value = pmc_trim(eq + 1);
     }
     /* A newline would split the value into two lines of cfg->text. */
+    const char *section = NULL;
     if (!eq || !dot || !*name || !*key || strchr(value, '\n'))
         rc = fail_line(ctx, 0, ov, "malformed override: expected section.key=value");
-    else if (!known_section(name))
-        rc = pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s]: unknown section: expected one of %s",
-                         OVERRIDE_ORIGIN, name, SECTION_LIST);
-    else
-        rc = apply_entry(ctx, known_section(name), key, value, 0);
+    else if ((rc = enter_section(ctx, name, 0, &section)) == PMC_OK)
+        rc = apply_entry(ctx, section, key, value, 0);
+    ctx->cfg = ctx->root;
+    ctx->seen = ctx->root_seen;
+    ctx->sub = -1;
     free(buf);
     return rc;
 }
@@ -955,26 +1054,169 @@ static int check_schedule_and_kernel(parse_ctx *ctx)
     return PMC_OK;
 }
 
+/* A model's [model] and [prior] (cfg: the run's, or a model's under model
+ * choice, labelled "model.L" / "prior.L" in messages then). */
+static int check_model_part(parse_ctx *ctx, const pmc_config *cfg, const int *seen,
+                            const char *label)
+{
+    const char *dot = label ? "." : "", *l = label ? label : "";
+    for (int k = 0; k < N_KEYS; k++)
+        if ((keys[k].use & REQUIRED) && !seen[k] && !strcmp(keys[k].section, "model"))
+            return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [model%s%s] %s: missing: %s", ctx->file,
+                               dot, l, keys[k].key, keys[k].expected);
+    if (cfg->model_data_columns[0] && !cfg->model_data[0])
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [model%s%s] data_columns: %s: expected "
+                           "[model%s%s] data too: the table to read these columns from",
+                           where(ctx, cfg->model_data_columns_origin.line), dot, l,
+                           cfg->model_data_columns, dot, l);
+    if (cfg->n_params == 0)
+        return pmc_err_set(ctx->err, PMC_EINVAL,
+                           "%s: [prior%s%s]: missing: expected at least one parameter, "
+                           "e.g. theta = uniform(0, 1)",
+                           ctx->file, dot, l);
+    return PMC_OK;
+}
+
+/* Model choice: what the models may use, the model prior, and the joint
+ * parameter list of the run (pmc_config.h). */
+static int check_models(parse_ctx *ctx)
+{
+    pmc_config *cfg = ctx->root;
+    size_t K = cfg->n_models;
+    int mixed = cfg->n_params || cfg->n_model_keys;
+    for (int k = 0; k < N_KEYS; k++)
+        mixed |= !strcmp(keys[k].section, "model") && ctx->root_seen[k];
+    if (mixed)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [model.%s]: a run has either one model "
+                           "([model] and [prior]) or two or more ([model.LABEL] and "
+                           "[prior.LABEL] each), not both", ctx->file, cfg->model_labels[0]);
+    if (K == 1)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [model.%s]: one model: model choice needs "
+                           "two or more [model.LABEL] sections; for one model use [model] and "
+                           "[prior]", ctx->file, cfg->model_labels[0]);
+    if (cfg->kernel_kind != PMC_KERNEL_BEAUMONT && cfg->kernel_kind != PMC_KERNEL_COMPONENTWISE)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [kernel] name: %s: with several models "
+                           "expected beaumont or componentwise (a kernel per model, fitted to "
+                           "its particles)", ctx->file,
+                           pmc_kernel_kind_name((pmc_kernel_kind)cfg->kernel_kind));
+    if (!strcmp(cfg->distance_name, "model"))
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [distance] name: model: with several "
+                           "models expected a distance of pmcabc's own (one distance must compare "
+                           "every model's statistics)", ctx->file);
+    double sum = 0;
+    for (size_t m = 0; m < cfg->n_model_prior; m++)
+        sum += cfg->model_prior[m];
+    if (cfg->n_model_prior && (cfg->n_model_prior != K || fabs(sum - 1.0) > 1e-9))
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [models] prior: %zu probabilities summing "
+                           "to %.17g: expected %zu (one per model, in the order of their "
+                           "sections) summing to 1", where(ctx, cfg->model_prior_origin.line),
+                           cfg->n_model_prior, sum, K);
+    for (size_t m = 0; !cfg->n_model_prior && m < K; m++)
+        cfg->model_prior[m] = 1.0 / (double)K;
+    if (cfg->model_stay == 0)
+        cfg->model_stay = 0.7;
+    /* The joint list: "model" first, then every model's parameters. */
+    char spec[PMC_VALUE_MAX] = "categorical(";
+    for (size_t m = 0; m < K; m++) {
+        char num[32];
+        pmc_format_real(cfg->model_prior[m], num);
+        snprintf(spec + strlen(spec), sizeof spec - strlen(spec), "%s%s", m ? ", " : "", num);
+    }
+    strcat(spec, ")");
+    memset(&cfg->prior[0], 0, sizeof cfg->prior[0]);
+    int rc = pmc_prior_parse(spec, &cfg->prior[0], ctx->err);
+    if (rc != PMC_OK)
+        return rc;
+    strcpy(cfg->prior[0].name, "model");
+    cfg->n_params = 1;
+    for (size_t m = 0; m < K; m++) {
+        const pmc_config *mc = cfg->models[m];
+        cfg->model_first[m] = cfg->n_params;
+        for (size_t i = 0; i < mc->n_params; i++) {
+            const pmc_prior_spec *p = &mc->prior[i];
+            const char *why = NULL;
+            if (pmc_prior_is_discrete(p) || p->scale != PMC_SCALE_LINEAR)
+                why = "with several models expected a continuous prior on its own scale (no "
+                      "discrete prior, no log or logit)";
+            else if (cfg->n_params == PMC_MAX_PARAMS)
+                why = "too many parameters over all models: expected at most " STR(PMC_MAX_PARAMS)
+                      " with the model index";
+            else if (strlen(cfg->model_labels[m]) + 1 + strlen(p->name) >= PMC_NAME_MAX)
+                why = "model label and parameter name too long together";
+            if (why)
+                return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [prior.%s] %s: %s",
+                                   where(ctx, mc->prior_origin[i].line), cfg->model_labels[m],
+                                   p->name, why);
+            cfg->prior[cfg->n_params] = *p;
+            snprintf(cfg->prior[cfg->n_params].name, PMC_NAME_MAX, "%s.%s", cfg->model_labels[m],
+                     p->name);
+            cfg->prior_origin[cfg->n_params++] = mc->prior_origin[i];
+        }
+    }
+    cfg->model_first[K] = cfg->n_params;
+    strcpy(cfg->model_name, "choice");
+    return PMC_OK;
+}
+
+/* A model's config takes every setting of the run but its own [model] and
+ * [prior] (pmc_config.h). */
+static int adopt_run_settings(pmc_config *m, const pmc_config *run, pmc_err *err)
+{
+    pmc_config *own = malloc(sizeof *own);
+    if (!own)
+        return pmc_err_set(err, PMC_ENOMEM, "%s: out of memory", run->path);
+    memcpy(own, m, sizeof *own);
+    memcpy(m, run, sizeof *m);
+    m->text = NULL;
+    m->n_models = 0;
+    memset(m->models, 0, sizeof m->models);
+#define OWN(f) memcpy(&m->f, &own->f, sizeof m->f)
+    OWN(model_name);
+    OWN(model_name_origin);
+    OWN(model_data);
+    OWN(model_data_origin);
+    OWN(model_data_columns);
+    OWN(n_model_data_columns);
+    OWN(model_data_columns_origin);
+    OWN(n_model_keys);
+    OWN(model_keys);
+    OWN(n_params);
+    OWN(prior);
+    OWN(prior_origin);
+#undef OWN
+    free(own);
+    return PMC_OK;
+}
+
 static int check_complete(parse_ctx *ctx)
 {
+    pmc_config *cfg = ctx->root;
+    ctx->cfg = cfg;
+    ctx->seen = ctx->root_seen;
+    ctx->sub = -1;
+    int choice = cfg->n_models > 0;
     for (int k = 0; k < N_KEYS; k++)
-        if ((keys[k].use & REQUIRED) && !ctx->seen[k] &&
-            !(ctx->cfg->eps_schedule == PMC_EPS_LIST && !strcmp(keys[k].key, "quantile")))
+        if ((keys[k].use & REQUIRED) && !ctx->root_seen[k] &&
+            !(choice && !strcmp(keys[k].section, "model")) &&
+            !(cfg->eps_schedule == PMC_EPS_LIST && !strcmp(keys[k].key, "quantile")))
             return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [%s] %s: missing: %s", ctx->file,
                                keys[k].section, keys[k].key, keys[k].expected);
-    const pmc_config *cfg = ctx->cfg;
-    if (cfg->model_data_columns[0] && !cfg->model_data[0])
-        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [model] data_columns: %s: expected [model] "
-                           "data too: the table to read these columns from",
-                           where(ctx, cfg->model_data_columns_origin.line),
-                           cfg->model_data_columns);
-    if (ctx->cfg->n_params == 0)
-        return pmc_err_set(ctx->err, PMC_EINVAL,
-                           "%s: [prior]: missing: expected at least one parameter, "
-                           "e.g. theta = uniform(0, 1)",
-                           ctx->file);
-    int rc = check_schedule_and_kernel(ctx);
-    return rc == PMC_OK ? check_distance(ctx) : rc;
+    if (!choice && (cfg->n_model_prior || cfg->model_stay > 0))
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [models] %s: only used with two or more "
+                           "models ([model.LABEL] and [prior.LABEL] sections)", ctx->file,
+                           cfg->n_model_prior ? "prior" : "stay");
+    int rc = PMC_OK;
+    for (size_t m = 0; choice && m < cfg->n_models && rc == PMC_OK; m++)
+        rc = check_model_part(ctx, cfg->models[m], ctx->model_seen[m], cfg->model_labels[m]);
+    if (rc == PMC_OK)
+        rc = choice ? check_models(ctx) : check_model_part(ctx, cfg, ctx->root_seen, NULL);
+    if (rc == PMC_OK)
+        rc = check_schedule_and_kernel(ctx);
+    if (rc == PMC_OK)
+        rc = check_distance(ctx);
+    for (size_t m = 0; choice && m < cfg->n_models && rc == PMC_OK; m++)
+        rc = adopt_run_settings(cfg->models[m], cfg, ctx->err);
+    return rc;
 }
 
 /* --- the normalised text --- */
@@ -1024,29 +1266,51 @@ static void write_generic(strbuf *sb, const pmc_config *cfg, const key_desc *k)
 /* The normalised text: sections in the order of `sections`, each with its
  * keys in table order ([kernel] only when a key of it is written), the
  * model's own keys after [model]'s fixed ones, the priors in file order. */
+/* The keys of section s of cfg, in table order; [model] with the model's own
+ * keys after the fixed ones, [prior] the priors in file order. */
+static void write_section_body(strbuf *sb, const pmc_config *cfg, const char *s)
+{
+    for (int k = 0; k < N_KEYS; k++) {
+        if (strcmp(keys[k].section, s) != 0)
+            continue;
+        if (keys[k].write)
+            keys[k].write(sb, cfg);
+        else
+            write_generic(sb, cfg, &keys[k]);
+    }
+    if (!strcmp(s, "model"))
+        for (size_t i = 0; i < cfg->n_model_keys; i++)
+            sb_printf(sb, "%s = %s\n", cfg->model_keys[i].key, cfg->model_keys[i].value);
+    if (!strcmp(s, "prior"))
+        for (size_t i = 0; i < cfg->n_params; i++)
+            sb_prior(sb, &cfg->prior[i]);
+}
+
 static int build_text(pmc_config *cfg, pmc_err *err)
 {
     strbuf sb = {NULL, 0, 0, 0};
     for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
+        /* Model choice: [model.L] and [prior.L] per model where [model] and
+         * [prior] would be; the joint list is made from them, not written. */
+        if (cfg->n_models && !strcmp(sections[s], "model")) {
+            for (size_t m = 0; m < cfg->n_models; m++) {
+                sb_printf(&sb, "\n[model.%s]\n", cfg->model_labels[m]);
+                write_section_body(&sb, cfg->models[m], "model");
+                sb_printf(&sb, "\n[prior.%s]\n", cfg->model_labels[m]);
+                write_section_body(&sb, cfg->models[m], "prior");
+            }
+            continue;
+        }
+        if (cfg->n_models && !strcmp(sections[s], "prior"))
+            continue;
         size_t header = sb.len;
         sb_printf(&sb, "%s[%s]\n", s ? "\n" : "", sections[s]);
         size_t body = sb.len;
-        for (int k = 0; k < N_KEYS; k++) {
-            if (strcmp(keys[k].section, sections[s]) != 0)
-                continue;
-            if (keys[k].write)
-                keys[k].write(&sb, cfg);
-            else
-                write_generic(&sb, cfg, &keys[k]);
-        }
-        if (!strcmp(sections[s], "model"))
-            for (size_t i = 0; i < cfg->n_model_keys; i++)
-                sb_printf(&sb, "%s = %s\n", cfg->model_keys[i].key, cfg->model_keys[i].value);
-        if (!strcmp(sections[s], "prior"))
-            for (size_t i = 0; i < cfg->n_params; i++)
-                sb_prior(&sb, &cfg->prior[i]);
-        /* [kernel] with every key at its default: no header either. */
-        if (!strcmp(sections[s], "kernel") && sb.len == body && !sb.failed) {
+        write_section_body(&sb, cfg, sections[s]);
+        /* [kernel] with every key at its default, [models] of a run of one
+         * model: no header either. */
+        if ((!strcmp(sections[s], "kernel") || !strcmp(sections[s], "models")) &&
+            sb.len == body && !sb.failed) {
             sb.len = header;
             sb.buf[sb.len] = '\0';
         }
@@ -1068,7 +1332,8 @@ static void set_defaults(pmc_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     parse_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
-    ctx.cfg = cfg;
+    ctx.cfg = ctx.root = cfg;
+    ctx.sub = -1;
     for (int k = 0; k < N_KEYS; k++)
         if (keys[k].def)
             (void)set_generic(&ctx, &keys[k], keys[k].def);
@@ -1110,7 +1375,9 @@ int pmc_config_parse(const char *text, const char *path, const char *const *over
     parse_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.file = cfg->path;
-    ctx.cfg = cfg;
+    ctx.cfg = ctx.root = cfg;
+    ctx.seen = ctx.root_seen;
+    ctx.sub = -1;
     ctx.err = err;
     int rc = parse_all(&ctx, copy, overrides, n_overrides);
     free(copy);
@@ -1179,6 +1446,12 @@ void pmc_config_free(pmc_config *cfg)
         return;
     free(cfg->text);
     cfg->text = NULL;
+    for (size_t m = 0; m < cfg->n_models; m++) {
+        pmc_config_free(cfg->models[m]);
+        free(cfg->models[m]);
+        cfg->models[m] = NULL;
+    }
+    cfg->n_models = 0;
 }
 
 const char *pmc_config_origin_text(const pmc_config_origin *o, char *buf, size_t n)

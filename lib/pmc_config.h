@@ -21,6 +21,8 @@
 /* [run] particles: at most 1e8 (docs/config.md): every rank holds the whole
  * population, over 100 bytes per particle. */
 #define PMC_PARTICLES_MAX 100000000
+/* Model choice: at most this many models ([model.LABEL] sections). */
+#define PMC_MODELS_MAX 8
 
 /* Where a value came from, for error messages in later stages (e.g. the
  * data reader or model setup report the config line of the key at fault). */
@@ -40,7 +42,7 @@ typedef struct {
     pmc_config_origin origin;
 } pmc_config_kv;
 
-typedef struct {
+typedef struct pmc_config {
     char path[PMC_PATH_MAX]; /* the config file as given */
 
     /* [run] */
@@ -89,6 +91,23 @@ typedef struct {
     size_t n_params;
     pmc_prior_spec prior[PMC_MAX_PARAMS];
     pmc_config_origin prior_origin[PMC_MAX_PARAMS];
+
+    /* Model choice (docs/config.md, [models]): n_models = 0 for a run of one
+     * model ([model], [prior]); else K >= 2 models from the sections
+     * [model.LABEL] and [prior.LABEL], in the order their labels first
+     * appear. models[k] is model k's own config: its [model] and [prior]
+     * fields, every other field the run's. This config's [model] name is
+     * then "choice" and its prior[] the joint list: "model", categorical
+     * over the K models with the model prior, then model k's parameters as
+     * "LABEL.NAME" at model_first[k] .. model_first[k + 1] - 1. */
+    size_t n_models;
+    char model_labels[PMC_MODELS_MAX][PMC_NAME_MAX];
+    struct pmc_config *models[PMC_MODELS_MAX];
+    size_t model_first[PMC_MODELS_MAX + 1];
+    double model_prior[PMC_MODELS_MAX]; /* [models] prior: default 1 / K each */
+    size_t n_model_prior;
+    pmc_config_origin model_prior_origin;
+    double model_stay; /* [models] stay: the model kernel's stay probability; default 0.7 */
 
     /* [distance] */
     char distance_name[PMC_NAME_MAX]; /* euclidean (default), weighted_euclidean, adaptive, model */

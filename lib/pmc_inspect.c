@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "pmc_choice.h"
 #include "pmc_config.h"
 #include "pmc_epsilon.h"
 #include "pmc_rundir.h"
@@ -249,6 +250,28 @@ static int take_generation(pmc_inspect_report *r, pmc_generation *g, const char 
     return st;
 }
 
+/* Model choice: the model labels (from the first file whose stored config
+ * has [models]) and the row's posterior model probabilities. */
+static int take_model_probabilities(pmc_inspect_report *r, const pmc_generation *g,
+                                    const char *file, pmc_err *err)
+{
+    if (!g->config_text || !strstr(g->config_text, "\n[models]\n"))
+        return PMC_OK;
+    if (r->n_models == 0) {
+        pmc_config *cfg = NULL;
+        int st = parse_stored(g->config_text, file, &cfg, err);
+        if (st != PMC_OK)
+            return st;
+        r->n_models = cfg->n_models;
+        for (size_t m = 0; m < cfg->n_models; m++)
+            memcpy(r->model_labels[m], cfg->model_labels[m], PMC_NAME_MAX);
+        free_stored(cfg);
+    }
+    pmc_choice_probabilities(r->n_models, g->theta, g->weights, g->n, g->d,
+                             r->rows[r->n_rows - 1].model_p);
+    return PMC_OK;
+}
+
 static int read_one_generation(pmc_inspect_report *r, const char *path, pmc_err *err)
 {
     pmc_generation g;
@@ -256,6 +279,8 @@ static int read_one_generation(pmc_inspect_report *r, const char *path, pmc_err 
     if (st != PMC_OK)
         return as_input_error(st, err);
     st = add_row(r, path, &g.meta, err);
+    if (st == PMC_OK)
+        st = take_model_probabilities(r, &g, path, err);
     if (st == PMC_OK)
         st = take_generation(r, &g, path, err);
     pmc_generation_free(&g);
@@ -364,7 +389,8 @@ static int try_generation(pmc_inspect_report *r, const gen_entry *e, pmc_generat
     if (st != PMC_OK)
         return add_skip(r, e->path, why.msg, err);
     *usable = 1;
-    return add_row(r, e->path, &g->meta, err);
+    st = add_row(r, e->path, &g->meta, err);
+    return st == PMC_OK ? take_model_probabilities(r, g, e->path, err) : st;
 }
 
 /* Looks for partial-NNNN.h5 of the next generation of an unfinished run. A
@@ -589,6 +615,20 @@ static void print_rows(const pmc_inspect_report *r, FILE *out)
     }
 }
 
+/* Model choice: the posterior model probabilities of each generation. */
+static void print_model_rows(const pmc_inspect_report *r, FILE *out)
+{
+    fprintf(out, "\nposterior model probabilities\n%10s", "generation");
+    for (size_t m = 0; m < r->n_models; m++)
+        fprintf(out, " %12.12s", r->model_labels[m]);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        fprintf(out, "\n%10u", r->rows[i].meta.generation);
+        for (size_t m = 0; m < r->n_models; m++)
+            fprintf(out, " %12.6f", r->rows[i].model_p[m]);
+    }
+    fputc('\n', out);
+}
+
 /* The run log's posterior block (pmc_pmcabc.c log_posterior), same columns. */
 static void print_posterior(const pmc_inspect_report *r, FILE *out)
 {
@@ -596,9 +636,16 @@ static void print_posterior(const pmc_inspect_report *r, FILE *out)
     fprintf(out, "\nposterior: generation %u, N = %zu, ESS = %.1f, epsilon = %.6g, "
             "simulations = %llu\n", m->generation, r->n, m->ess, m->epsilon,
             (unsigned long long)m->n_simulations);
+    if (r->n_models && r->n_rows) {
+        fputs("  posterior model probabilities:", out);
+        for (size_t k = 0; k < r->n_models; k++)
+            fprintf(out, "%s %s %.4g", k ? "," : "", r->model_labels[k],
+                    r->rows[r->n_rows - 1].model_p[k]);
+        fputc('\n', out);
+    }
     fprintf(out, "  %-16s %14s %14s %14s %14s %14s\n", "parameter", "mean", "sd", "5%", "50%",
             "95%");
-    for (size_t k = 0; k < r->d; k++) {
+    for (size_t k = r->n_models ? 1 : 0; k < r->d; k++) {
         const pmc_marginal_summary *s = &r->summary[k];
         fprintf(out, "  %-16s %14.6g %14.6g %14.6g %14.6g %14.6g\n", r->param_names[k], s->mean,
                 s->sd, s->q05, s->q50, s->q95);
@@ -644,6 +691,8 @@ void pmc_inspect_print_text(const pmc_inspect_report *r, FILE *out)
         fprintf(out, "%-12s %s\n", "not usable", r->skipped[i].error);
     if (r->n_rows > 0)
         print_rows(r, out);
+    if (r->n_rows > 0 && r->n_models > 0)
+        print_model_rows(r, out);
     if (r->has_posterior)
         print_posterior(r, out);
     print_bound_hits(r, out);
@@ -834,6 +883,31 @@ static void json_posterior(FILE *out, const pmc_inspect_report *r)
     fputs("]}", out);
 }
 
+/* Model choice: {"names": [...], "probabilities": [[per model] per
+ * generation, as "generations"]}; null for a run of one model. */
+static void json_models(FILE *out, const pmc_inspect_report *r)
+{
+    if (!r->n_models) {
+        fputs("null", out);
+        return;
+    }
+    fputs("{\"names\": [", out);
+    for (size_t m = 0; m < r->n_models; m++) {
+        fputs(m ? ", " : "", out);
+        json_string(out, r->model_labels[m]);
+    }
+    fputs("], \"probabilities\": [", out);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        fputs(i ? ", [" : "[", out);
+        for (size_t m = 0; m < r->n_models; m++) {
+            fputs(m ? ", " : "", out);
+            json_number(out, r->rows[i].model_p[m]);
+        }
+        fputc(']', out);
+    }
+    fputs("]}", out);
+}
+
 void pmc_inspect_print_json(const pmc_inspect_report *r, FILE *out)
 {
     fputc('{', out);
@@ -891,6 +965,8 @@ void pmc_inspect_print_json(const pmc_inspect_report *r, FILE *out)
         fputc('}', out);
     }
     fputc(']', out);
+    json_key(out, "models", 0);
+    json_models(out, r);
     json_key(out, "posterior", 0);
     json_posterior(out, r);
     fputs("\n}\n", out);

@@ -13,6 +13,7 @@
 
 #include "pmc_bounds.h"
 #include "pmc_checkpoint.h"
+#include "pmc_config.h"
 #include "pmc_error.h"
 #include "pmc_lock.h"
 #include "pmc_summary.h"
@@ -35,6 +36,7 @@ typedef enum {
 typedef struct {
     char *file;
     pmc_gen_meta meta;
+    double model_p[PMC_MODELS_MAX]; /* model choice: posterior model probabilities */
 } pmc_inspect_row;
 
 /* A file named like a checkpoint that could not be used; error names it. */
@@ -54,6 +56,9 @@ typedef struct {
     uint64_t seed;
     size_t n, d;
     char **param_names; /* d names */
+    /* Model choice (docs/config.md [models]): the labels; 0 for one model. */
+    size_t n_models;
+    char model_labels[PMC_MODELS_MAX][PMC_NAME_MAX];
     pmc_run_state state;
     unsigned next_generation;     /* RESUMABLE, PARTIAL */
     size_t slots_done;            /* PARTIAL */

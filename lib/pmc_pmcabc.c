@@ -20,6 +20,7 @@
 
 #include "pmc_bounds.h"
 #include "pmc_checkpoint.h"
+#include "pmc_choice.h"
 #include "pmc_rundir.h"
 #include "pmc_distance.h"
 #include "pmc_epsilon.h"
@@ -32,6 +33,7 @@
 #include "pmc_rng.h"
 #include "pmc_signal.h"
 #include "pmc_version.h"
+#include "pmc_util.h"
 #include "pmc_weights.h"
 #include <gsl/gsl_errno.h>
 
@@ -73,6 +75,8 @@ typedef struct {
     const double *prev_u;     /* prev's continuous columns on their scales (prev->theta if the same) */
     const pmc_kernel *kernel;
     const kernel_layout *lay;
+    const pmc_choice *choice; /* model choice, else NULL */
+    pmc_model *const *models; /* model choice: model m's simulator */
     gsl_rng *rng;             /* scratch, this rank's main thread only */
     double *stats;            /* scratch: n_stats */
     double deadline;          /* abandon the slot after this time; 0 = never */
@@ -104,21 +108,6 @@ static size_t record_size(size_t d, size_t ns, size_t nps)
 
 /* --- one slot --- */
 
-/* Index of the first cumulative weight above u (binary search). */
-static size_t draw_ancestor(const double *cumw, size_t n, gsl_rng *rng)
-{
-    double u = gsl_rng_uniform(rng) * cumw[n - 1];
-    size_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cumw[mid] > u)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo;
-}
-
 /* Draws a proposal: from the prior in generation 0, else ancestor by weight
  * plus kernel noise. Both the ancestor and the noise are redrawn when the
  * proposal falls outside the prior's support, so the proposal density is the
@@ -130,10 +119,22 @@ static int propose(const slot_ctx *c, double *theta, pmc_err *err)
     /* A model constraint (e.g. the MA(2) triangle) restricts the prior to a
      * region; being a constant restriction, it leaves the weights formula as is. */
     for (long tries = 0; tries < MAX_PRIOR_REDRAWS; tries++) {
+        if (c->choice) {
+            /* The model and its parameters are drawn again together, so
+             * the restriction stays one constant over all models. */
+            if (pmc_choice_propose(c->choice, c->prev ? c->prev->theta : NULL, c->prev_cumw,
+                                   c->prev ? c->prev->n : 0, c->rng, theta)) {
+                size_t m;
+                const double *params = pmc_choice_params(c->choice, theta, &m);
+                if (pmc_model_in_support(c->models[m], params))
+                    return PMC_OK;
+            }
+            continue;
+        }
         if (!c->prev) {
             pmc_prior_sample_joint(c->cfg->prior, d, c->rng, theta);
         } else {
-            size_t j = draw_ancestor(c->prev_cumw, c->prev->n, c->rng);
+            size_t j = pmc_rng_draw_cumulative(c->prev_cumw, c->prev->n, c->rng);
             const kernel_layout *lay = c->lay;
             double u[PMC_MAX_PARAMS];
             if (lay->dc)
@@ -172,6 +173,11 @@ static size_t group_msg_size(size_t d, const gsl_rng *rng)
 
 static int simulate(const slot_ctx *c, const double *theta, pmc_err *err)
 {
+    if (c->choice) { /* one rank per simulation (setup_groups) */
+        size_t m;
+        const double *params = pmc_choice_params(c->choice, theta, &m);
+        return pmc_model_simulate(c->models[m], params, c->rng, c->stats, err);
+    }
     if (!c->group_msg)
         return pmc_model_simulate(c->model, theta, c->rng, c->stats, err);
     memcpy(c->group_msg, theta, c->d * sizeof(double));
@@ -327,6 +333,12 @@ typedef struct {
     population prev, cur;
     int have_prev;
     pmc_kernel kernel;
+    /* Model choice (cfg->n_models > 0): model m's simulator (models[0] is
+     * also st->model, which gives the statistics and the distance), and the
+     * proposal and weights over models (pmc_choice.h). */
+    pmc_model *models[PMC_MODELS_MAX];
+    pmc_choice choice;
+    int has_choice;
     double *cumw, *z, *z_prev, *logprior;
     /* The populations' continuous columns on their scales (n x lay.dc); NULL
      * unless lay.separate: the normal kernel then works on theta itself. */
@@ -515,6 +527,14 @@ static int compute_weights(run_state *st, pmc_err *err)
     int shared = (double)n * (double)st->prev.n * (double)d > WEIGHTS_LOCAL_MAX_TERMS;
     if (shared)
         pmc_schedule_block(st->sched, n, &lo, &hi);
+    if (st->has_choice) {
+        int rc = pmc_choice_weights(&st->choice, cur->theta, lo, hi, cur->weights + lo, err);
+        if (shared)
+            rc = pmc_schedule_agree(st->sched, rc, err);
+        if (rc == PMC_OK && shared)
+            rc = pmc_schedule_allgather_blocks(st->sched, cur->weights, n, 1, err);
+        return rc == PMC_OK ? pmc_weights_normalise(cur->weights, n, err) : rc;
+    }
     /* On the kernel's scales the prior density gains the Jacobian
      * (docs/algorithm.md "Parameter scales"). */
     for (size_t i = lo; i < hi; i++)
@@ -549,9 +569,40 @@ static int compute_weights(run_state *st, pmc_err *err)
 /* Fits the kernel and ancestor table to the population just accepted, for
  * the next generation, whose tolerance is eps; dist are the population's
  * distances under the next generation's metric (for OLCM). */
+/* The ancestor table: cumulative weights of the population in st->cur. */
+static void cumulate_weights(run_state *st)
+{
+    double acc = 0.0;
+    for (size_t i = 0; i < st->cur.n; i++) {
+        acc += st->cur.weights[i];
+        st->cumw[i] = acc;
+    }
+}
+
+/* st->cur becomes st->prev, the population the next generation draws from. */
+static void swap_populations(run_state *st)
+{
+    population tmp = st->prev;
+    st->prev = st->cur;
+    st->cur = tmp;
+    double *tmp_u = st->u_prev;
+    st->u_prev = st->u;
+    st->u = tmp_u;
+    st->have_prev = 1;
+}
+
 static int prepare_next(run_state *st, double eps, const double *dist, pmc_err *err)
 {
     population *p = &st->cur;
+    if (st->has_choice) {
+        int rc = pmc_choice_fit(&st->choice, st->cfg->kernel_kind, p->theta, p->weights, p->n,
+                                err);
+        if (rc == PMC_OK) {
+            cumulate_weights(st);
+            swap_populations(st);
+        }
+        return rc;
+    }
     pmc_kernel_spec spec = { (pmc_kernel_kind)st->cfg->kernel_kind,
                              st->cfg->kernel_neighbours, dist, eps };
     const double *u = on_kernel_scale(st, p->theta, st->u);
@@ -560,20 +611,10 @@ static int prepare_next(run_state *st, double eps, const double *dist, pmc_err *
     if (rc != PMC_OK)
         return rc;
     pmc_discrete_kernel_fit(&st->lay.disc, p->theta, p->weights, p->n, p->d);
-    double acc = 0.0;
-    for (size_t i = 0; i < p->n; i++) {
-        acc += p->weights[i];
-        st->cumw[i] = acc;
-    }
+    cumulate_weights(st);
     if (dc)
         pmc_kernel_whiten(&st->kernel, u, p->n, st->z_prev);
-    population tmp = st->prev;
-    st->prev = st->cur;
-    st->cur = tmp;
-    double *tmp_u = st->u_prev;
-    st->u_prev = st->u;
-    st->u = tmp_u;
-    st->have_prev = 1;
+    swap_populations(st);
     return PMC_OK;
 }
 
@@ -595,6 +636,16 @@ static int write_generation(run_state *st, const pmc_gen_meta *meta, pmc_err *er
     v.stats = st->cur.stats;
     v.proposal_stats = st->nps ? st->cur.pstats : NULL;
     v.observed_stats = st->ns ? pmc_model_observed_stats(st->model) : NULL;
+    const char *labels[PMC_MODELS_MAX];
+    double probs[PMC_MODELS_MAX];
+    if (st->has_choice) {
+        v.n_models = st->cfg->n_models;
+        for (size_t m = 0; m < v.n_models; m++)
+            labels[m] = st->cfg->model_labels[m];
+        pmc_choice_probabilities(v.n_models, st->cur.theta, st->cur.weights, st->n, st->d, probs);
+        v.model_names = labels;
+        v.model_probabilities = probs;
+    }
     return pmc_checkpoint_write_generation(pmc_schedule_comm_handle(st->sched),
                                            st->cfg->checkpoint_dir, meta, &v, err);
 }
@@ -621,6 +672,20 @@ static void log_generation(const pmc_gen_meta *m, const pmc_schedule_stats *ss,
                   ss->requests ? 1e6 * ss->dispatch_cpu / (double)ss->requests : 0.0,
                   (unsigned long long)ss->attempts, (unsigned long long)ss->speculative,
                   100.0 * ss->wait_cpu_max);
+}
+
+/* Model choice: "LABEL p, LABEL p, ..." of a population into buf. */
+static const char *model_probabilities_text(const run_state *st, const population *p, char *buf,
+                                            size_t len)
+{
+    double prob[PMC_MODELS_MAX];
+    size_t K = st->cfg->n_models, off = 0;
+    pmc_choice_probabilities(K, p->theta, p->weights, p->n, p->d, prob);
+    buf[0] = '\0';
+    for (size_t m = 0; m < K && off < len; m++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%s %.4g", m ? ", " : "",
+                                st->cfg->model_labels[m], prob[m]);
+    return buf;
 }
 
 /* A new generation: no slot done, no attempt known. */
@@ -843,6 +908,8 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     c.prev_u = st->have_prev ? prev_on_kernel_scale(st) : NULL;
     c.lay = &st->lay;
     c.kernel = &st->kernel;
+    c.choice = st->has_choice ? &st->choice : NULL;
+    c.models = st->models;
     c.rng = st->rng;
     c.stats = st->stats;
     c.sched = st->sched;
@@ -884,6 +951,11 @@ static int run_generation(run_state *st, unsigned gen, double eps, pmc_gen_meta 
     uint64_t used = gen_sims - sims_before;
     log_generation(meta, &ss, used, ss.attempts > used ? ss.attempts - used : 0,
                    pmc_log_elapsed());
+    if (st->has_choice) {
+        char probs[PMC_MODELS_MAX * (PMC_NAME_MAX + 16)];
+        pmc_log_info("gen %4u  models: %s", gen,
+                     model_probabilities_text(st, &st->cur, probs, sizeof probs));
+    }
     return PMC_OK;
 }
 
@@ -900,9 +972,16 @@ static void log_posterior(const run_state *st, const population *p, const pmc_ge
         pmc_log_warn("no posterior summary: %s", err.msg);
         return;
     }
+    /* Model choice: the model probabilities for the index column, and each
+     * model's parameters given that model (NaN elsewhere: pmc_summary.h). */
+    if (st->has_choice) {
+        char probs[PMC_MODELS_MAX * (PMC_NAME_MAX + 16)];
+        pmc_log_info("  posterior model probabilities: %s",
+                     model_probabilities_text(st, p, probs, sizeof probs));
+    }
     pmc_log_info("  %-16s %14s %14s %14s %14s %14s", "parameter", "mean", "sd", "5%", "50%",
                  "95%");
-    for (size_t k = 0; k < p->d; k++)
+    for (size_t k = st->has_choice ? 1 : 0; k < p->d; k++)
         pmc_log_info("  %-16s %14.6g %14.6g %14.6g %14.6g %14.6g", st->cfg->prior[k].name,
                      sum[k].mean, sum[k].sd, sum[k].q05, sum[k].q50, sum[k].q95);
     pmc_bound_hit hits[2 * PMC_MAX_PARAMS]; /* lib/pmc_bounds.c: the criterion */
@@ -932,7 +1011,7 @@ static int setup_group_calls(run_state *st, pmc_err *err)
     g->group.comm = pmc_schedule_group_comm_handle(s);
     g->group.rank = pmc_schedule_group_rank(s);
     g->group.size = pmc_schedule_group_size(s);
-    if (!pmc_model_is_group_parallel(st->model) && g->group.size == 1)
+    if (st->has_choice || (!pmc_model_is_group_parallel(st->model) && g->group.size == 1))
         return PMC_OK;
     size_t len = group_msg_size(st->d, st->rng);
     st->group_msg = malloc(len);
@@ -953,7 +1032,8 @@ static int alloc_state(run_state *st, unsigned max_gens, pmc_err *err)
     st->z = malloc(n * d * sizeof(double));
     st->z_prev = malloc(n * d * sizeof(double));
     st->logprior = malloc(n * sizeof(double));
-    int rc_lay = setup_layout(st, err);
+    /* Model choice: a kernel per model (pmc_choice), no layout. */
+    int rc_lay = st->has_choice ? PMC_OK : setup_layout(st, err);
     if (rc_lay != PMC_OK)
         return rc_lay;
     if (st->lay.separate) {
@@ -998,7 +1078,13 @@ static void free_state(run_state *st)
     if (st->rng)
         gsl_rng_free(st->rng);
     pmc_distance_free(st->distance);
-    pmc_model_free(st->model);
+    if (st->has_choice) {
+        for (size_t m = 0; m < PMC_MODELS_MAX; m++)
+            pmc_model_free(st->models[m]);
+        pmc_choice_free(&st->choice);
+    } else {
+        pmc_model_free(st->model);
+    }
 }
 
 /* Rank 0 looks for the newest valid generation and tells the others its
@@ -1378,6 +1464,10 @@ static int setup_groups(run_state *st, pmc_err *err)
     int rc = pmc_schedule_set_groups(st->sched, k, err);
     if (rc != PMC_OK)
         return pmc_err_prefix(err, "%s: [mpi] ranks_per_simulation: %d", at, k);
+    if (k > 1 && st->has_choice)
+        return pmc_err_set(err, PMC_EINVAL, "%s: [mpi] ranks_per_simulation: %d: with several "
+                           "models each simulation runs on one rank: set ranks_per_simulation = "
+                           "1", at, k);
     if (k > 1 && !pmc_model_is_group_parallel(st->model))
         return pmc_err_set(err, PMC_EINVAL,
                            "%s: [mpi] ranks_per_simulation: %d: model %s runs each simulation "
@@ -1428,13 +1518,55 @@ static int setup_stats(run_state *st, pmc_err *err)
     return PMC_OK;
 }
 
+/* Model choice: every model's simulator. One distance compares them all,
+ * so they must summarise the data alike: the same number of statistics and
+ * the same observed values (else exit 2). The data checksum and the plugin
+ * digest cover every model. */
+static int setup_models(run_state *st, pmc_err *err)
+{
+    const pmc_config *cfg = st->cfg;
+    uint64_t data = PMC_FNV1A_INIT, code = PMC_FNV1A_INIT;
+    int plugins = 0;
+    for (size_t m = 0; m < cfg->n_models; m++) {
+        const char *label = cfg->model_labels[m];
+        int rc = pmc_model_create(cfg->models[m], &st->models[m], err);
+        if (rc != PMC_OK)
+            return pmc_err_prefix(err, "[model.%s]", label);
+        const pmc_model *a = st->models[0], *b = st->models[m];
+        size_t ns = pmc_model_n_stats(a);
+        if (pmc_model_n_stats(b) != ns)
+            return pmc_err_set(err, PMC_EINVAL, "%s: [model.%s] gives %zu summary statistics, "
+                               "[model.%s] %zu: every model must give the same statistics of the "
+                               "data, which one distance compares", cfg->path, label,
+                               pmc_model_n_stats(b), cfg->model_labels[0], ns);
+        for (size_t s = 0; s < ns; s++)
+            if (pmc_model_observed_stats(b)[s] != pmc_model_observed_stats(a)[s])
+                return pmc_err_set(err, PMC_EINVAL, "%s: [model.%s]'s observed statistic %zu is "
+                                   "%.17g, [model.%s]'s %.17g: every model must summarise the "
+                                   "same data the same way", cfg->path, label, s + 1,
+                                   pmc_model_observed_stats(b)[s], cfg->model_labels[0],
+                                   pmc_model_observed_stats(a)[s]);
+        uint64_t dm = pmc_model_data_checksum(b), cm = pmc_model_digest(b);
+        data = pmc_checksum_fnv1a(data, &dm, sizeof dm);
+        code = pmc_checksum_fnv1a(code, &cm, sizeof cm);
+        plugins |= cm != 0;
+    }
+    st->model = st->models[0];
+    st->data_checksum = data;
+    st->model_digest = plugins ? code : 0; /* 0: built-in models only */
+    st->has_choice = 1;
+    return pmc_choice_init(&st->choice, cfg, st->n, err);
+}
+
 static int setup(run_state *st, const pmc_run_options *opt, pmc_err *err)
 {
     const pmc_config *cfg = st->cfg;
-    int rc = pmc_model_create(cfg, &st->model, err);
+    int rc = cfg->n_models ? setup_models(st, err) : pmc_model_create(cfg, &st->model, err);
     if (rc == PMC_OK) {
-        st->data_checksum = pmc_model_data_checksum(st->model);
-        st->model_digest = pmc_model_digest(st->model);
+        if (!cfg->n_models) {
+            st->data_checksum = pmc_model_data_checksum(st->model);
+            st->model_digest = pmc_model_digest(st->model);
+        }
         rc = pmc_distance_create(cfg, st->model, &st->distance, err);
     }
     if (rc == PMC_OK)

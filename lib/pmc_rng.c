@@ -117,3 +117,18 @@ void pmc_rng_stream_position(const gsl_rng *r, uint32_t *generation, uint64_t *s
     *slot = s->key[1];
     *attempt = s->ctr[2];
 }
+
+/* Index of the first cumulative weight above u (binary search). */
+size_t pmc_rng_draw_cumulative(const double *cumw, size_t n, gsl_rng *rng)
+{
+    double u = gsl_rng_uniform(rng) * cumw[n - 1];
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cumw[mid] > u)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}

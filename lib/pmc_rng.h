@@ -29,4 +29,8 @@ void pmc_rng_set_stream(gsl_rng *r, uint64_t seed, uint32_t generation, uint64_t
 void pmc_rng_stream_position(const gsl_rng *r, uint32_t *generation, uint64_t *slot,
                              uint64_t *attempt);
 
+/* An index drawn with probability proportional to weight: cumw holds the n
+ * cumulative weights (the last > 0); one uniform draw. */
+size_t pmc_rng_draw_cumulative(const double *cumw, size_t n, gsl_rng *rng);
+
 #endif

@@ -116,22 +116,39 @@ int pmc_posterior_summarize(const double *theta, const double *w, size_t n, size
         return pmc_err_set(err, PMC_ENOMEM, "posterior summary: out of memory for %zu particles",
                            n);
     for (size_t k = 0; k < d; k++) {
+        /* NaN marks a parameter the particle does not have (model choice:
+         * another model's): the column is summarised over the particles
+         * that have it, their weights renormalised; a column without NaN
+         * takes the plain sums (scale 1). */
+        double total = 0.0, scale = 1.0;
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!isnan(theta[i * d + k]))
+                total += w[i];
+        for (size_t i = 0; i < n; i++)
+            if (isnan(theta[i * d + k]))
+                scale = total > 0 ? 1.0 / total : NAN;
         double mean = 0.0, var = 0.0;
         for (size_t i = 0; i < n; i++)
-            mean += w[i] * theta[i * d + k];
+            if (!isnan(theta[i * d + k]))
+                mean += w[i] * scale * theta[i * d + k];
         for (size_t i = 0; i < n; i++) {
+            if (isnan(theta[i * d + k]))
+                continue;
             double dx = theta[i * d + k] - mean;
-            var += w[i] * dx * dx;
-            v[i].x = theta[i * d + k];
-            v[i].w = w[i];
-            v[i].idx = i;
+            var += w[i] * scale * dx * dx;
+            v[m++] = (weighted_point){theta[i * d + k], w[i] * scale, i};
         }
-        qsort(v, n, sizeof *v, cmp_point);
+        if (m == 0) {
+            out[k] = (pmc_marginal_summary){NAN, NAN, NAN, NAN, NAN};
+            continue;
+        }
+        qsort(v, m, sizeof *v, cmp_point);
         out[k].mean = mean;
         out[k].sd = sqrt(var);
-        out[k].q05 = normalised_quantile(v, n, 0.05);
-        out[k].q50 = normalised_quantile(v, n, 0.5);
-        out[k].q95 = normalised_quantile(v, n, 0.95);
+        out[k].q05 = normalised_quantile(v, m, 0.05);
+        out[k].q50 = normalised_quantile(v, m, 0.5);
+        out[k].q95 = normalised_quantile(v, m, 0.95);
     }
     free(v);
     return PMC_OK;

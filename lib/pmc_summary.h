@@ -32,7 +32,10 @@ typedef struct {
 } pmc_marginal_summary;
 
 /* Summarises each column of theta (n x d, row-major) under the normalised
- * weights w: out[k] for column k. The weighted q-quantile is the smallest
+ * weights w: out[k] for column k. A NaN is a parameter the particle does
+ * not have (model choice: another model's); a column with NaN is
+ * summarised over the other particles, their weights divided by their sum
+ * (the posterior given the model), and a column of NaN only gives NaN. The weighted q-quantile is the smallest
  * sampled value whose cumulative weight, summed in ascending order of value
  * (equal values in index order), reaches q; the largest value if rounding
  * keeps the total below q. Returns PMC_OK, PMC_EINVAL (n or d is 0) or

@@ -1394,6 +1394,98 @@ PMC_TEST(config_kernel_knn_default_neighbours_recorded)
     PMC_CHECK_INT(pmc_kernel_default_neighbours(3, 4), 3);   /* at most n */
 }
 
+/* ---- model choice ([models], [model.LABEL], [prior.LABEL]) ---------------- */
+
+#define CHOICE_HEAD "[run]\nseed = 1\nparticles = 100\ngenerations = 3\n\n[epsilon]\n" \
+                    "initial = inf\nquantile = 0.5\n\n"
+#define CHOICE_MODELS "[model.a]\nname = gaussian\n\n[prior.a]\nmu = uniform(0, 1)\n\n" \
+                      "[model.b]\nname = ma2\nconstraint = none\n\n[prior.b]\n" \
+                      "t1 = uniform(-2, 2)\nt2 = uniform(-1, 1)\n"
+
+PMC_TEST(config_models_joint_list_and_text)
+{
+    const char *ov[] = {"models.stay=0.8", "model.b.constraint=triangle"};
+    pmc_config *cfg = parse_ok(CHOICE_HEAD "[models]\nprior = 0.25, 0.75\n\n" CHOICE_MODELS,
+                               PATH, ov, 2);
+    PMC_CHECK_INT(cfg->n_models, 2);
+    PMC_CHECK_STR(cfg->model_labels[1], "b");
+    PMC_CHECK_STR(cfg->model_name, "choice");
+    PMC_CHECK_INT(cfg->n_params, 4);
+    PMC_CHECK_STR(cfg->prior[0].name, "model");
+    PMC_CHECK_INT(cfg->prior[0].kind, PMC_PRIOR_CATEGORICAL);
+    PMC_CHECK(cfg->prior[0].p[0] == 0.25 && cfg->prior[0].p[1] == 0.75);
+    PMC_CHECK_STR(cfg->prior[1].name, "a.mu");
+    PMC_CHECK_STR(cfg->prior[3].name, "b.t2");
+    PMC_CHECK_INT(cfg->model_first[1], 2);
+    PMC_CHECK_INT(cfg->model_first[2], 4);
+    PMC_CHECK(cfg->model_stay == 0.8);
+    /* Each model's config: its own model and priors, the run's settings. */
+    const pmc_config *b = cfg->models[1];
+    PMC_CHECK_STR(b->model_name, "ma2");
+    PMC_CHECK_INT(b->n_params, 2);
+    PMC_CHECK_STR(b->prior[0].name, "t1");
+    PMC_CHECK_INT(b->particles, 100);
+    PMC_CHECK_STR(b->model_keys[0].value, "triangle");
+    PMC_CHECK_CONTAINS(cfg->text, "[models]\nprior = 0.25, 0.75\nstay = 0.8\n\n[model.a]\n"
+                                  "name = gaussian\n\n[prior.a]\nmu = uniform(0, 1)\n\n"
+                                  "[model.b]\nname = ma2\nconstraint = triangle\n\n[prior.b]\n"
+                                  "t1 = uniform(-2, 2)\nt2 = uniform(-1, 1)\n\n[distance]");
+    /* The text reads back as the same run. */
+    pmc_config *again = parse_ok(cfg->text, PATH, NULL, 0);
+    PMC_CHECK_STR(again->text, cfg->text);
+    drop_cfg(again);
+    drop_cfg(cfg);
+}
+
+PMC_TEST(config_models_default_prior_and_stay)
+{
+    pmc_config *cfg = parse_ok(CHOICE_HEAD CHOICE_MODELS, PATH, NULL, 0);
+    PMC_CHECK(cfg->model_prior[0] == 0.5 && cfg->model_prior[1] == 0.5);
+    PMC_CHECK(cfg->model_stay == 0.7);
+    PMC_CHECK_CONTAINS(cfg->text, "[models]\nprior = 0.5, 0.5\nstay = 0.7\n");
+    drop_cfg(cfg);
+}
+
+static void expect_choice_error(const char *text, const char *fragment)
+{
+    expect_text_error(text, NULL, 0, fragment);
+}
+
+PMC_TEST(config_models_errors)
+{
+    expect_choice_error(CHOICE_HEAD "[model.a]\nname = gaussian\n[prior.a]\nmu = uniform(0, 1)\n",
+                        "jobs/g.ini: [model.a]: one model: model choice needs two or more "
+                        "[model.LABEL] sections");
+    expect_choice_error(CHOICE_HEAD CHOICE_MODELS "[prior]\nx = uniform(0, 1)\n",
+                        "jobs/g.ini: [model.a]: a run has either one model");
+    expect_choice_error(CHOICE_HEAD "[models]\nprior = 0.5, 0.6\n" CHOICE_MODELS,
+                        "jobs/g.ini:11: [models] prior: 2 probabilities summing to 1.1000000000000001: "
+                        "expected 2 (one per model, in the order of their sections) summing to 1");
+    expect_choice_error(CHOICE_HEAD "[models]\nprior = 1\n" CHOICE_MODELS,
+                        "[models] prior: 1 probabilities summing to 1: expected 2");
+    expect_choice_error(CHOICE_HEAD "[models]\nstay = 1\n" CHOICE_MODELS,
+                        "jobs/g.ini:11: [models] stay: 1: expected a number strictly between 0 "
+                        "and 1");
+    expect_choice_error(CHOICE_HEAD "[kernel]\nname = olcm\n\n" CHOICE_MODELS,
+                        "[kernel] name: olcm: with several models expected beaumont or "
+                        "componentwise");
+    expect_choice_error(CHOICE_HEAD CHOICE_MODELS "[prior.a]\nk = poisson(3)\n",
+                        "jobs/g.ini:24: [prior.a] k: with several models expected a continuous "
+                        "prior on its own scale");
+    expect_choice_error(CHOICE_HEAD CHOICE_MODELS "[model.c]\ndata = x.csv\n[prior.c]\n"
+                        "x = uniform(0, 1)\n",
+                        "jobs/g.ini: [model.c] name: missing: expected a model name");
+    expect_choice_error(CHOICE_HEAD CHOICE_MODELS "[model.c]\nname = gaussian\n",
+                        "jobs/g.ini: [prior.c]: missing: expected at least one parameter");
+    expect_choice_error(CHOICE_HEAD CHOICE_MODELS "[model.a]\nname = ma2\n",
+                        "jobs/g.ini:24: [model.a] name: ma2: duplicate key: already set on line 11");
+    expect_choice_error(CHOICE_HEAD CHOICE_MODELS "[model.9x]\nname = ma2\n",
+                        "jobs/g.ini:23: [model.9x]: expected a model label after the '.'");
+    expect_choice_error(CHOICE_HEAD "[models]\nstay = 0.5\n[model]\nname = gaussian\n[prior]\n"
+                        "mu = uniform(0, 1)\n",
+                        "jobs/g.ini: [models] stay: only used with two or more models");
+}
+
 /* A knn run of a pmcabc whose default was ceil(N / 4) stored no neighbours
  * line; the resolved default now written differs, and the resume is refused
  * with the key named. */
@@ -1502,6 +1594,9 @@ const pmc_test_case pmc_tests_config[] = {
     PMC_TEST_ENTRY(config_min_change_negative),
     PMC_TEST_ENTRY(config_kernel_unknown),
     PMC_TEST_ENTRY(config_kernel_knn_default_neighbours_recorded),
+    PMC_TEST_ENTRY(config_models_joint_list_and_text),
+    PMC_TEST_ENTRY(config_models_default_prior_and_stay),
+    PMC_TEST_ENTRY(config_models_errors),
     PMC_TEST_ENTRY(config_kernel_knn_old_default_refused_on_resume),
     PMC_TEST_ENTRY(config_schedule_density_ratio_keep_last_one),
     PMC_TEST_ENTRY(config_kernel_neighbours_without_knn),
