@@ -24,9 +24,9 @@
 #include "pmc_util.h"
 
 #define OVERRIDE_ORIGIN "--set"
-#define SECTION_LIST                                                                           \
-    "[run], [epsilon], [kernel], [model], [prior], [distance], [mpi] (model choice: [models], "  \
-    "[model.LABEL], [prior.LABEL])"
+/* The sections of `sections`; model choice adds [model.LABEL] and
+ * [prior.LABEL] (docs/config.md). */
+#define SECTION_LIST "[run], [epsilon], [kernel], [models], [model], [prior], [distance], [mpi]"
 
 /* Fixed-name keys (everything but [prior] and model-specific keys). */
 enum { N_KEYS = 28 };
