@@ -639,6 +639,7 @@ static int write_generation(run_state *st, const pmc_gen_meta *meta, pmc_err *er
     const char *labels[PMC_MODELS_MAX];
     double probs[PMC_MODELS_MAX];
     if (st->has_choice) {
+        v.model = "choice"; /* the models: model_names */
         v.n_models = st->cfg->n_models;
         for (size_t m = 0; m < v.n_models; m++)
             labels[m] = st->cfg->model_labels[m];

@@ -36,6 +36,7 @@ import numpy as np
 __all__ = [
     "Generation", "Partial", "Run", "read_generation", "read_partial", "load_run",
     "weighted_mean", "weighted_sd", "weighted_quantile", "summarize", "parse_config",
+    "config_priors",
     "run_state", "summary", "to_json", "from_json_number",
     "parse_prior", "prior_is_discrete", "prior_format", "prior_support", "bound_window", "bound_threshold",
     "bound_warnings", "bound_text",
@@ -98,6 +99,25 @@ class Generation:
     def column(self, name):
         """The sampled values of parameter `name` (a column of theta)."""
         return self.theta[:, self.parameter_names.index(name)]
+
+    # Model choice (docs/checkpoint-format.md): the model labels and the
+    # posterior model probabilities; None for a run of one model.
+    model_names = property(lambda self: self.attrs.get("model_names"))
+    model_probabilities = property(lambda self: self.attrs.get("model_probabilities"))
+
+    def model(self, label):
+        """(theta, weights) of the particles of model `label` (model choice):
+        its parameters' columns only, named model_parameters(label), the
+        weights renormalised to sum to 1 (the posterior given the model)."""
+        index = self.model_names.index(label)
+        rows = self.theta[:, 0] == index
+        cols = [k for k, n in enumerate(self.parameter_names) if n.startswith(label + ".")]
+        w = self.weights[rows]
+        return self.theta[np.ix_(rows, cols)], w / w.sum()
+
+    def model_parameters(self, label):
+        """The parameter names of model `label` (without the "label." prefix)."""
+        return [n[len(label) + 1:] for n in self.parameter_names if n.startswith(label + ".")]
 
     def __repr__(self):
         return (f"Generation({self.generation}, n={self.n}, epsilon={self.epsilon:.6g}, "
@@ -302,14 +322,25 @@ def weighted_quantile(x, w, q):
 
 
 def summarize(gen):
-    """[{"name", "mean", "sd", "q05", "q50", "q95"}] per parameter of a Generation."""
+    """[{"name", "mean", "sd", "q05", "q50", "q95"}] per parameter of a Generation.
+    A NaN is a parameter the particle does not have (model choice: another
+    model's): such a column is summarised over the other particles, their
+    weights divided by their sum, as pmc_posterior_summarize does."""
     out = []
     for k, name in enumerate(gen.parameter_names):
-        x = gen.theta[:, k]
-        mean = weighted_mean(x, gen.weights)
-        row = {"name": name, "mean": mean, "sd": weighted_sd(x, gen.weights, mean)}
+        x, w = gen.theta[:, k], np.asarray(gen.weights, dtype=np.float64)
+        have = ~np.isnan(x)
+        if not have.all():
+            total = _index_order_sum(w[have])
+            x, w = x[have], w[have] * (1.0 / total if total > 0 else math.nan)
+        if x.size == 0:
+            out.append(dict(name=name, mean=math.nan, sd=math.nan,
+                            **{key: math.nan for key, _ in QUANTILES}))
+            continue
+        mean = weighted_mean(x, w)
+        row = {"name": name, "mean": mean, "sd": weighted_sd(x, w, mean)}
         for key, level in QUANTILES:
-            row[key] = weighted_quantile(x, gen.weights, level)
+            row[key] = weighted_quantile(x, w, level)
         out.append(row)
     return out
 
@@ -412,18 +443,19 @@ def bound_warnings(gen, priors=None):
     `posterior.bound_warnings` of `pmcabc inspect --json` (pmc_bounds_check).
     priors maps each parameter name to its spec text (default: the stored config)."""
     if priors is None:
-        priors = parse_config(gen.config).get("prior", {})
-    w = np.asarray(gen.weights, dtype=np.float64)
-    total, squares = _index_order_sum(w), _index_order_sum(w * w)
-    if w.size == 0 or not total > 0:
-        return []
-    threshold = bound_threshold(total * total / squares)
+        priors = config_priors(parse_config(gen.config))
     out = []
     for k, name in enumerate(gen.parameter_names):
         if name not in priors:
             continue
         kind, args = parse_prior(priors[name])
-        x = gen.theta[:, k]
+        # Over the particles that have the parameter (NaN: another model's).
+        have = ~np.isnan(gen.theta[:, k])
+        x, w = gen.theta[have, k], np.asarray(gen.weights, dtype=np.float64)[have]
+        total, squares = _index_order_sum(w), _index_order_sum(w * w)
+        if not total > 0:
+            continue
+        threshold = bound_threshold(total * total / squares)
         for upper in (False, True):
             window = bound_window(kind, args, upper)
             if window is None:
@@ -459,6 +491,18 @@ def parse_config(text):
     cp.optionxform = str
     cp.read_string(text)
     return {s: dict(cp[s]) for s in cp.sections()}
+
+
+def config_priors(cfg):
+    """{parameter name: prior spec} of a parse_config dict: [prior], or with
+    model choice each [prior.LABEL] as "LABEL.NAME" (the run's parameter
+    names; the model index "model" has no spec of its own)."""
+    out = dict(cfg.get("prior", {}))
+    for section, keys in cfg.items():
+        if section.startswith("prior."):
+            label = section[len("prior."):]
+            out.update({label + "." + k: v for k, v in keys.items()})
+    return out
 
 
 def _config_numbers(config_text):
@@ -566,14 +610,16 @@ def summary(directory):
     run = load_run(directory)
     last = run.last
     src = last if last is not None else run.partial
-    names = (last.parameter_names if last is not None
-             else list(parse_config(src.config).get("prior", {}).keys()))
     cfg = parse_config(src.config)
+    labels = [s[len("model."):] for s in cfg if s.startswith("model.")]
+    names = (last.parameter_names if last is not None
+             else (["model"] if labels else []) + list(config_priors(cfg).keys()))
     report = {
         "path": directory,
         "kind": "run",
         # The model's own name (format 3; a plugin's, not "plugin"), else the config's.
-        "model": (last.attrs.get("model") if last is not None else None) or cfg["model"]["name"],
+        "model": ((last.attrs.get("model") if last is not None else None)
+                  or ("choice" if labels else cfg["model"]["name"])),
         "parameters": names,
         "seed": src.seed,
         "particles": src.n,
@@ -582,6 +628,9 @@ def summary(directory):
         "state": run_state(run),
         "generations": [dict(_meta(g), file=g.path) for g in run.generations],
         "not_usable": [{"file": f, "error": e} for f, e in run.skipped],
+        "models": ({"names": labels,
+                    "probabilities": [[float(p) for p in g.model_probabilities]
+                                      for g in run.generations]} if labels else None),
         "posterior": None,
     }
     if last is not None:
