@@ -1604,10 +1604,16 @@ static void log_start(const run_state *st)
     if (k > 1)
         snprintf(groups, sizeof groups, " in %d group%s of %d (ranks_per_simulation)",
                  ranks / k, ranks / k > 1 ? "s" : "", k);
-    /* The model's own name: a plugin's from its description, not "plugin". */
-    pmc_log_info("pmcabc %s (result streams %d): config %s, model %s, %zu parameter%s, "
+    /* The model's own name: a plugin's from its description, not "plugin";
+     * with model choice the labels. */
+    char models[PMC_MODELS_MAX * PMC_NAME_MAX + 32];
+    snprintf(models, sizeof models, "model %s", pmc_model_name(st->model));
+    for (size_t m = 0, off = 0; m < cfg->n_models && off < sizeof models; m++)
+        off += (size_t)snprintf(models + off, sizeof models - off, "%s%s", m ? ", " : "models ",
+                                cfg->model_labels[m]);
+    pmc_log_info("pmcabc %s (result streams %d): config %s, %s, %zu parameter%s, "
                  "N = %zu, seed %llu, %d rank%s%s", PMC_VERSION, PMC_STREAM_VERSION, cfg->path,
-                 pmc_model_name(st->model), st->d, st->d == 1 ? "" : "s", st->n,
+                 models, st->d, st->d == 1 ? "" : "s", st->n,
                  (unsigned long long)cfg->seed, ranks, ranks > 1 ? "s" : "", groups);
     pmc_log_info("checkpoints in %s; generations %u, epsilon initial %g, quantile %g, "
                  "minimum %g, max_simulations %llu", cfg->checkpoint_dir, cfg->generations,
