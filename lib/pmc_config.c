@@ -1148,8 +1148,12 @@ static int check_models(parse_ctx *ctx)
                                    where(ctx, mc->prior_origin[i].line), cfg->model_labels[m],
                                    p->name, why);
             cfg->prior[cfg->n_params] = *p;
-            snprintf(cfg->prior[cfg->n_params].name, PMC_NAME_MAX, "%s.%s", cfg->model_labels[m],
-                     p->name);
+            /* "LABEL.NAME", whose length was checked above */
+            char *name = cfg->prior[cfg->n_params].name;
+            size_t label_len = strlen(cfg->model_labels[m]);
+            memcpy(name, cfg->model_labels[m], label_len);
+            name[label_len] = '.';
+            memcpy(name + label_len + 1, p->name, strlen(p->name) + 1);
             cfg->prior_origin[cfg->n_params++] = mc->prior_origin[i];
         }
     }

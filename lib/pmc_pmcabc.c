@@ -1528,6 +1528,7 @@ static int setup_models(run_state *st, pmc_err *err)
     const pmc_config *cfg = st->cfg;
     uint64_t data = PMC_FNV1A_INIT, code = PMC_FNV1A_INIT;
     int plugins = 0;
+    st->has_choice = 1; /* from here free_state frees st->models */
     for (size_t m = 0; m < cfg->n_models; m++) {
         const char *label = cfg->model_labels[m];
         int rc = pmc_model_create(cfg->models[m], &st->models[m], err);
@@ -1555,7 +1556,6 @@ static int setup_models(run_state *st, pmc_err *err)
     st->model = st->models[0];
     st->data_checksum = data;
     st->model_digest = plugins ? code : 0; /* 0: built-in models only */
-    st->has_choice = 1;
     return pmc_choice_init(&st->choice, cfg, st->n, err);
 }
 

@@ -21,11 +21,12 @@ extern const pmc_test_case pmc_tests_distance[];
 extern const pmc_test_case pmc_tests_inspect[];
 extern const pmc_test_case pmc_tests_ledger[];
 extern const pmc_test_case pmc_tests_util[];
+extern const pmc_test_case pmc_tests_choice[];
 
 static const pmc_test_case *const tables[] = {
     pmc_tests_config, pmc_tests_prior,   pmc_tests_rng,   pmc_tests_kernel,     pmc_tests_weights,
     pmc_tests_epsilon, pmc_tests_data,   pmc_tests_model, pmc_tests_checkpoint, pmc_tests_distance,
-    pmc_tests_inspect, pmc_tests_ledger, pmc_tests_bounds, pmc_tests_util,
+    pmc_tests_inspect, pmc_tests_ledger, pmc_tests_bounds, pmc_tests_util,    pmc_tests_choice,
 };
 
 static int run_case(const pmc_test_case *t)
