@@ -1099,6 +1099,10 @@ static int check_models(parse_ctx *ctx)
                            "expected beaumont or componentwise (a kernel per model, fitted to "
                            "its particles)", ctx->file,
                            pmc_kernel_kind_name((pmc_kernel_kind)cfg->kernel_kind));
+    if (cfg->eps_schedule == PMC_EPS_DENSITY_RATIO)
+        return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [epsilon] schedule: density_ratio: with "
+                           "several models expected another schedule (its density estimate is "
+                           "over one parameter space)", ctx->file);
     if (!strcmp(cfg->distance_name, "model"))
         return pmc_err_set(ctx->err, PMC_EINVAL, "%s: [distance] name: model: with several "
                            "models expected a distance of pmcabc's own (one distance must compare "

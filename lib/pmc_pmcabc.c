@@ -566,9 +566,6 @@ static int compute_weights(run_state *st, pmc_err *err)
     return rc;
 }
 
-/* Fits the kernel and ancestor table to the population just accepted, for
- * the next generation, whose tolerance is eps; dist are the population's
- * distances under the next generation's metric (for OLCM). */
 /* The ancestor table: cumulative weights of the population in st->cur. */
 static void cumulate_weights(run_state *st)
 {
@@ -591,6 +588,9 @@ static void swap_populations(run_state *st)
     st->have_prev = 1;
 }
 
+/* Fits the kernel and ancestor table to the population just accepted, for
+ * the next generation, whose tolerance is eps; dist are the population's
+ * distances under the next generation's metric (for OLCM). */
 static int prepare_next(run_state *st, double eps, const double *dist, pmc_err *err)
 {
     population *p = &st->cur;

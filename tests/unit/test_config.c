@@ -1466,6 +1466,9 @@ PMC_TEST(config_models_errors)
     expect_choice_error(CHOICE_HEAD "[models]\nstay = 1\n" CHOICE_MODELS,
                         "jobs/g.ini:11: [models] stay: 1: expected a number strictly between 0 "
                         "and 1");
+    expect_choice_error(CHOICE_HEAD CHOICE_MODELS "[epsilon]\nschedule = density_ratio\n",
+                        "[epsilon] schedule: density_ratio: with several models expected another "
+                        "schedule");
     expect_choice_error(CHOICE_HEAD "[kernel]\nname = olcm\n\n" CHOICE_MODELS,
                         "[kernel] name: olcm: with several models expected beaumont or "
                         "componentwise");
