@@ -1521,8 +1521,10 @@ static int setup_stats(run_state *st, pmc_err *err)
 
 /* Model choice: every model's simulator. One distance compares them all,
  * so they must summarise the data alike: the same number of statistics and
- * the same observed values (else exit 2). The data checksum and the plugin
- * digest cover every model. */
+ * the same observed values (else exit 2), the latter to 1e-9 relative, as
+ * two implementations of one statistic (a program's numpy, pmcabc's C) may
+ * round differently; the first model's are the ones the distance uses. The
+ * data checksum and the plugin digest cover every model. */
 static int setup_models(run_state *st, pmc_err *err)
 {
     const pmc_config *cfg = st->cfg;
@@ -1541,13 +1543,14 @@ static int setup_models(run_state *st, pmc_err *err)
                                "[model.%s] %zu: every model must give the same statistics of the "
                                "data, which one distance compares", cfg->path, label,
                                pmc_model_n_stats(b), cfg->model_labels[0], ns);
-        for (size_t s = 0; s < ns; s++)
-            if (pmc_model_observed_stats(b)[s] != pmc_model_observed_stats(a)[s])
+        for (size_t s = 0; s < ns; s++) {
+            double x = pmc_model_observed_stats(a)[s], y = pmc_model_observed_stats(b)[s];
+            if (!(fabs(x - y) <= 1e-9 * fmax(fabs(x), fabs(y))))
                 return pmc_err_set(err, PMC_EINVAL, "%s: [model.%s]'s observed statistic %zu is "
                                    "%.17g, [model.%s]'s %.17g: every model must summarise the "
-                                   "same data the same way", cfg->path, label, s + 1,
-                                   pmc_model_observed_stats(b)[s], cfg->model_labels[0],
-                                   pmc_model_observed_stats(a)[s]);
+                                   "same data the same way (to 1e-9 relative)", cfg->path, label,
+                                   s + 1, y, cfg->model_labels[0], x);
+        }
         uint64_t dm = pmc_model_data_checksum(b), cm = pmc_model_digest(b);
         data = pmc_checksum_fnv1a(data, &dm, sizeof dm);
         code = pmc_checksum_fnv1a(code, &cm, sizeof cm);

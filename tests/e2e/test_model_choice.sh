@@ -4,7 +4,8 @@
 # same bytes on 1 and 3 ranks, after a resume between generations and after
 # a stop by max_simulations inside a generation; the files' model index,
 # labels and probabilities; inspect and pmcabc-summary agree; a model whose
-# particles all die; the bad inputs of docs/config.md, each exit 2.
+# particles all die; a built-in model against a simulator program; the bad
+# inputs of docs/config.md, each exit 2.
 . "$(dirname "$0")/common.sh"
 
 DATA="$PMC_SOURCE_DIR/jobs/data/ma2.csv"
@@ -121,6 +122,35 @@ pmc 2 run "$WORK/far.ini" --set run.checkpoint_dir="$WORK/far"
 expect_status "a dead model: the run ends" 0 "posterior model probabilities: ma1"
 grep -q "gen    4  models: .*far 0$" "$WORK/out" && pass "a dead model: probability 0" ||
     fail "a dead model: $(grep 'gen    4  models' "$WORK/out")"
+
+# A built-in model against a simulator program (examples/command_python:
+# the same statistics of the same data, computed in numpy, whose last bits
+# may differ from the built-in's), on 1 and 2 ranks.
+PY_DIR="$PMC_SOURCE_DIR/examples/command_python"
+sed -n '1,/^\[models\]/p' "$WORK/c.ini" | sed '$d' >"$WORK/cmd.ini"
+cat >>"$WORK/cmd.ini" <<EOF
+[model.builtin]
+name = gaussian
+data = $PY_DIR/data.csv
+
+[prior.builtin]
+mu = normal(0, 3)
+sigma = uniform(0.1, 5)
+
+[model.program]
+name = command
+command = $PMC_PYTHON $PY_DIR/simulator.py {data}
+data = $PY_DIR/data.csv
+
+[prior.program]
+mu = normal(0, 1)
+sigma = uniform(0.1, 5)
+EOF
+pmc 1 run "$WORK/cmd.ini" --set run.checkpoint_dir="$WORK/cmd1" --set run.generations=3
+expect_status "a built-in model and a program, np=1" 0 "posterior model probabilities: builtin"
+pmc 2 run "$WORK/cmd.ini" --set run.checkpoint_dir="$WORK/cmd2" --set run.generations=3
+expect_status "a built-in model and a program, np=2" 0 "posterior model probabilities: builtin"
+same "a built-in model and a program: np 1 == np 2" "$WORK/cmd1" "$WORK/cmd2"
 
 # Resuming with another model prior is refused, the key named.
 pmc 1 run "$WORK/c.ini" --set run.checkpoint_dir="$WORK/c1" --set run.generations=6 \
