@@ -31,51 +31,31 @@ the kernels' normalising constants out gave P(box) = 0.765 against 0.625 (tolera
 (tolerance 0.015): both a clear FAIL.
 """
 import math
-import os
 import sys
 import tempfile
 
 import numpy as np
 
-from common import SRC, check, run, t_quantile, weighted_mean_sd
+from common import check, run, t_quantile, weighted_mean_sd
+from test_normal_mean import CONFIG as NM_CONFIG, DATA, EPS, PLUGIN
 
-PLUGIN = os.environ["PMC_EXAMPLE_PLUGIN"]
-DATA = os.path.join(SRC, "examples", "normal_mean", "data.csv")
-EPS = 0.02
 REPS = 32
 PRIOR = {"box": 0.1, "wide": 0.9}
-CONFIG = """
-[run]
-seed = 1
-particles = 1000
-generations = 40
-
-[epsilon]
-initial = inf
-quantile = 0.5
-minimum = %g
-
-[models]
-prior = 0.1, 0.9
-
-[model.box]
+# test_normal_mean's [run] and [epsilon] (N = 1000, down to EPS), then the
+# two models, each the example plugin of that test with its own prior.
+MODEL = """
+[model.%s]
 name = plugin
 plugin = %s
 data = %s
 sigma0 = 1
 
-[prior.box]
-mu = uniform(1.9, 2.3)
-
-[model.wide]
-name = plugin
-plugin = %s
-data = %s
-sigma0 = 1
-
-[prior.wide]
-mu = normal(0, 3)
-""" % (EPS, PLUGIN, DATA, PLUGIN, DATA)
+[prior.%s]
+mu = %s
+"""
+CONFIG = (NM_CONFIG.split("\n[model]")[0] + "\n[models]\nprior = 0.1, 0.9\n" +
+          MODEL % ("box", PLUGIN, DATA, "box", "uniform(1.9, 2.3)") +
+          MODEL % ("wide", PLUGIN, DATA, "wide", "normal(0, 3)"))
 
 
 def exact_abc(x, eps):
