@@ -510,11 +510,38 @@ static int discrete_weights(run_state *st, size_t lo, size_t hi, pmc_err *err)
     return rc;
 }
 
-/* Importance weights of the new population (Beaumont 2009, step 2.2). Each
- * weight depends on its own particle only, so computing them in blocks on
- * several ranks and gathering gives the same bits as computing all on one;
- * every rank then normalises in index order and holds bit-identical
- * weights. */
+/* Unnormalised weights of particles [lo, hi) of st->cur, one model: the
+ * prior (with the scales' Jacobian) over the kernel mixture of st->prev. */
+static int block_weights(run_state *st, size_t lo, size_t hi, pmc_err *err)
+{
+    size_t n = st->n, d = st->d;
+    population *cur = &st->cur;
+    /* On the kernel's scales the prior density gains the Jacobian
+     * (docs/algorithm.md "Parameter scales"). */
+    for (size_t i = lo; i < hi; i++)
+        st->logprior[i] = pmc_prior_logpdf_scaled_joint(st->cfg->prior, d, cur->theta + i * d);
+    const double *u = on_kernel_scale(st, cur->theta, st->u);
+    size_t dc = st->lay.dc;
+    if (st->lay.disc.n) {
+        if (dc)
+            pmc_kernel_whiten(&st->kernel, u, n, st->z);
+        return discrete_weights(st, lo, hi, err);
+    }
+    if (st->kernel.n_local)
+        /* OLCM, KNN: a covariance per ancestor (pmc_weights_block_local). */
+        return pmc_weights_block_local(u, st->logprior, lo, hi, prev_on_kernel_scale(st),
+                                       st->kernel.local_inv, st->prev.weights, st->prev.n, dc,
+                                       cur->weights + lo, err);
+    pmc_kernel_whiten(&st->kernel, u, n, st->z);
+    return pmc_weights_block(st->z, st->logprior, lo, hi, st->z_prev, st->prev.weights,
+                             st->prev.n, dc, cur->weights + lo, err);
+}
+
+/* Importance weights of the new population (Beaumont 2009, step 2.2; with
+ * several models Toni & Stumpf 2010, pmc_choice). Each weight depends on its
+ * own particle only, so computing them in blocks on several ranks and
+ * gathering gives the same bits as computing all on one; every rank then
+ * normalises in index order and holds bit-identical weights. */
 static int compute_weights(run_state *st, pmc_err *err)
 {
     size_t n = st->n, d = st->d, lo = 0, hi = n;
@@ -527,35 +554,9 @@ static int compute_weights(run_state *st, pmc_err *err)
     int shared = (double)n * (double)st->prev.n * (double)d > WEIGHTS_LOCAL_MAX_TERMS;
     if (shared)
         pmc_schedule_block(st->sched, n, &lo, &hi);
-    if (st->has_choice) {
-        int rc = pmc_choice_weights(&st->choice, cur->theta, lo, hi, cur->weights + lo, err);
-        if (shared)
-            rc = pmc_schedule_agree(st->sched, rc, err);
-        if (rc == PMC_OK && shared)
-            rc = pmc_schedule_allgather_blocks(st->sched, cur->weights, n, 1, err);
-        return rc == PMC_OK ? pmc_weights_normalise(cur->weights, n, err) : rc;
-    }
-    /* On the kernel's scales the prior density gains the Jacobian
-     * (docs/algorithm.md "Parameter scales"). */
-    for (size_t i = lo; i < hi; i++)
-        st->logprior[i] = pmc_prior_logpdf_scaled_joint(st->cfg->prior, d, cur->theta + i * d);
-    const double *u = on_kernel_scale(st, cur->theta, st->u);
-    size_t dc = st->lay.dc;
-    int rc;
-    if (st->lay.disc.n) {
-        if (dc)
-            pmc_kernel_whiten(&st->kernel, u, n, st->z);
-        rc = discrete_weights(st, lo, hi, err);
-    } else if (st->kernel.n_local) {
-        /* OLCM, KNN: a covariance per ancestor (pmc_weights_block_local). */
-        rc = pmc_weights_block_local(u, st->logprior, lo, hi, prev_on_kernel_scale(st),
-                                     st->kernel.local_inv, st->prev.weights, st->prev.n, dc,
-                                     cur->weights + lo, err);
-    } else {
-        pmc_kernel_whiten(&st->kernel, u, n, st->z);
-        rc = pmc_weights_block(st->z, st->logprior, lo, hi, st->z_prev, st->prev.weights,
-                               st->prev.n, dc, cur->weights + lo, err);
-    }
+    int rc = st->has_choice
+                 ? pmc_choice_weights(&st->choice, cur->theta, lo, hi, cur->weights + lo, err)
+                 : block_weights(st, lo, hi, err);
     /* Unshared, every rank got the same status from the same inputs. */
     if (shared)
         rc = pmc_schedule_agree(st->sched, rc, err);
