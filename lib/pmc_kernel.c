@@ -494,25 +494,23 @@ static int kde_fit(pmc_kernel *k, const double *theta, const double *w, size_t n
 
 /* log sum_j w_j exp(-|zx - z_j|^2 / 2) - log_det: the log density at a
  * point zx of a kernel estimate whose points are z, up to (2 pi)^(-d/2),
- * which cancels in a ratio. Log-sum-exp about the largest term. */
+ * which cancels in a ratio. Log-sum-exp about the largest term; h (n)
+ * holds the exponents -|zx - z_j|^2 / 2 between the two passes. */
 static double kde_log_density(const double *z, const double *w, size_t n, size_t d,
-                              const double *zx, double log_det)
+                              const double *zx, double log_det, double *h)
 {
     double top = -INFINITY;
     for (size_t j = 0; j < n; j++) {
         double s = 0;
         for (size_t a = 0; a < d; a++)
             s += (zx[a] - z[j * d + a]) * (zx[a] - z[j * d + a]);
+        h[j] = -0.5 * s;
         if (w[j] > 0)
-            top = fmax(top, -0.5 * s);
+            top = fmax(top, h[j]);
     }
     double sum = 0;
-    for (size_t j = 0; j < n; j++) {
-        double s = 0;
-        for (size_t a = 0; a < d; a++)
-            s += (zx[a] - z[j * d + a]) * (zx[a] - z[j * d + a]);
-        sum += w[j] * exp(-0.5 * s - top);
-    }
+    for (size_t j = 0; j < n; j++)
+        sum += w[j] * exp(h[j] - top);
     return top + log(sum) - log_det;
 }
 
@@ -525,8 +523,8 @@ int pmc_kernel_density_ratio_max(const double *cur, const double *w_cur, const d
     memset(&kp, 0, sizeof kp);
     double ldc = 0, ldp = 0;
     double *zc = malloc(n * d * sizeof *zc), *zcp = malloc(n * d * sizeof *zcp);
-    double *zp = malloc(n * d * sizeof *zp);
-    int rc = zc && zcp && zp ? PMC_OK
+    double *zp = malloc(n * d * sizeof *zp), *h = malloc(n * sizeof *h);
+    int rc = zc && zcp && zp && h ? PMC_OK
                              : pmc_err_set(err, PMC_ENOMEM, "density ratio: out of memory for %zu "
                                            "particles", n);
     if (rc == PMC_OK)
@@ -540,8 +538,8 @@ int pmc_kernel_density_ratio_max(const double *cur, const double *w_cur, const d
         size_t stride = (n + 999) / 1000;
         double best = -INFINITY;
         for (size_t i = 0; i < n; i += stride) {
-            double r = kde_log_density(zc, w_cur, n, d, zc + i * d, ldc) -
-                       kde_log_density(zp, w_prev, n, d, zcp + i * d, ldp);
+            double r = kde_log_density(zc, w_cur, n, d, zc + i * d, ldc, h) -
+                       kde_log_density(zp, w_prev, n, d, zcp + i * d, ldp, h);
             best = fmax(best, r);
         }
         *out = exp(best);
@@ -549,6 +547,7 @@ int pmc_kernel_density_ratio_max(const double *cur, const double *w_cur, const d
     free(zc);
     free(zcp);
     free(zp);
+    free(h);
     pmc_kernel_free(&kc);
     pmc_kernel_free(&kp);
     return rc;
